@@ -1,0 +1,3 @@
+"""riff: find, repair and audit broken Claude Code transcripts."""
+
+__version__ = "0.1.0"
