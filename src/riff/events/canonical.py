@@ -1,0 +1,137 @@
+"""Canonical bytes (RFC 8785, JCS) and digests of events and session states.
+
+`rfc8785` is the reference implementation. Events have a fixed set of keys
+whose values are strings, an integer, a bool, null or one number in [0, 1],
+so a hand-built serialisation is much faster: the keys' sorted order is known
+in advance and orjson already escapes strings exactly as JCS requires
+(verified over the whole event space by property tests against `rfc8785`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import rfc8785
+
+from riff.events.model import DIGESTED_FIELDS, RepairEvent
+
+# JCS sorts keys by UTF-16 code units; for these ASCII names that is plain sort.
+_SORTED_FIELDS: tuple[str, ...] = tuple(sorted(DIGESTED_FIELDS))
+_KEY_PREFIXES: tuple[bytes, ...] = tuple(
+    (b"{" if i == 0 else b",") + orjson.dumps(name) + b":" for i, name in enumerate(_SORTED_FIELDS)
+)
+
+
+def es_number(value: float | int) -> bytes:
+    """ECMAScript Number.prototype.toString, which RFC 8785 prescribes for numbers."""
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a JSON number")
+    if isinstance(value, int):
+        return str(value).encode()
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("NaN and infinities have no JSON form")
+    if value == 0:
+        return b"0"
+    sign = "-" if value < 0 else ""
+    # repr gives the shortest digits that round-trip, as ECMAScript requires.
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    exponent = int(exp_text) if exp_text else 0
+    whole, _, frac = mantissa.partition(".")
+    all_digits = whole + frac
+    significant = all_digits.lstrip("0")
+    # ECMAScript's n: value = 0.<digits> * 10**n
+    point = len(whole) - (len(all_digits) - len(significant)) + exponent
+    digits = significant.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        text = digits + "0" * (point - k)
+    elif 0 < point <= 21:
+        text = digits[:point] + "." + digits[point:]
+    elif -6 < point <= 0:
+        text = "0." + "0" * (-point) + digits
+    else:
+        exp = point - 1
+        exp_sign = "+" if exp >= 0 else "-"
+        head = digits[0] + ("." + digits[1:] if k > 1 else "")
+        text = f"{head}e{exp_sign}{abs(exp)}"
+    return (sign + text).encode()
+
+
+def _value_bytes(value: Any) -> bytes:
+    if value is None:
+        return b"null"
+    if value is True:
+        return b"true"
+    if value is False:
+        return b"false"
+    if isinstance(value, str):
+        return orjson.dumps(value)
+    return es_number(value)
+
+
+_SCORE_KEY = b'"similarity_score":'
+
+
+def canonical_payload_bytes(payload: Mapping[str, Any]) -> bytes:
+    """JCS bytes of an event payload (the digested fields; other keys are ignored).
+
+    One orjson call with sorted keys gives JCS bytes for every value but a
+    non-integral float, which only `similarity_score` can be: it is written as
+    0 and then spliced with its ECMAScript form. The key cannot occur inside a
+    string value because strings cannot hold an unescaped quote.
+    """
+    fields = {name: payload[name] for name in _SORTED_FIELDS}
+    score = fields["similarity_score"]
+    if score is None or isinstance(score, int):
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    fields["similarity_score"] = 0
+    text = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    return text.replace(_SCORE_KEY + b"0", _SCORE_KEY + es_number(score), 1)
+
+
+def concatenated_payload_bytes(payload: Mapping[str, Any]) -> bytes:
+    """Field-by-field JCS bytes; a second, independent fast path kept for the tests."""
+    return b"".join(
+        prefix + _value_bytes(payload[name])
+        for prefix, name in zip(_KEY_PREFIXES, _SORTED_FIELDS, strict=True)
+    ) + b"}"
+
+
+def reference_canonical_bytes(value: Any) -> bytes:
+    """The RFC 8785 reference implementation, for anything JSON."""
+    return bytes(rfc8785.dumps(value))
+
+
+def compute_event_digest(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical form of every field but `event_digest`."""
+    return hashlib.sha256(canonical_payload_bytes(payload)).hexdigest()
+
+
+def event_digest(event: RepairEvent) -> str:
+    """Recompute an event's digest from its fields (not the stored value)."""
+    return compute_event_digest(event.digest_payload())
+
+
+def canonical_state_bytes(
+    session_id: str, through_seq: int, parents: Mapping[str, str | None]
+) -> bytes:
+    """JCS bytes of `{"session_id", "through_seq", "parents"}`.
+
+    With ASCII message ids (what Claude Code writes), code-point order equals
+    JCS's UTF-16 order, so orjson with sorted keys yields the JCS bytes; other
+    ids take the reference path. Property tests hold the two paths equal.
+    """
+    state = {"session_id": session_id, "through_seq": through_seq, "parents": dict(parents)}
+    if session_id.isascii() and all(key.isascii() for key in parents):
+        return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+    return reference_canonical_bytes(state)
+
+
+def calculate_session_digest(
+    session_id: str, through_seq: int, parents: Mapping[str, str | None]
+) -> str:
+    """The spec's `materialization_digest` of a session's effective parent map."""
+    return hashlib.sha256(canonical_state_bytes(session_id, through_seq, parents)).hexdigest()

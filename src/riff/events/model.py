@@ -1,0 +1,194 @@
+"""The repair event: one immutable record per re-parenting (spec: repair-events.md).
+
+This module is the only place that knows the event's fields. Construction
+validates every value, so an invalid event cannot exist in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from riff.events.errors import EventValidationError
+
+EVENT_FORMAT = "riff.repair-event/1"
+GENESIS_DIGEST = "0" * 64
+
+_UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+_MESSAGE_ID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+class EventKind(StrEnum):
+    REPAIR = "repair"
+    REVERT = "revert"
+
+
+# Field order of the spec's table; exports and the store keep it.
+EVENT_FIELDS: tuple[str, ...] = (
+    "format",
+    "event_id",
+    "kind",
+    "session_id",
+    "seq",
+    "timestamp",
+    "message_id",
+    "old_parent_uuid",
+    "new_parent_uuid",
+    "operator",
+    "reason",
+    "similarity_score",
+    "validation_passed",
+    "reverts_event_id",
+    "prev_digest",
+    "event_digest",
+)
+DIGESTED_FIELDS: tuple[str, ...] = EVENT_FIELDS[:-1]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds, the only timestamp form events carry."""
+    if moment.tzinfo is None:
+        raise EventValidationError("timestamp", moment, "needs a timezone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _check_text(field: str, value: object, *, allow_empty: bool = True) -> None:
+    if not isinstance(value, str):
+        raise EventValidationError(field, value, "must be a string")
+    if not allow_empty and not value.strip():
+        raise EventValidationError(field, value, "must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventValidationError(field, value, "is not valid unicode text") from None
+
+
+def _check_message_ref(field: str, value: object, *, nullable: bool) -> None:
+    if value is None:
+        if nullable:
+            return
+        raise EventValidationError(field, value, "must not be null")
+    if not isinstance(value, str) or not _MESSAGE_ID_RE.match(value):
+        raise EventValidationError(field, value, "must be a message uuid")
+
+
+@dataclass(frozen=True, slots=True)
+class RepairEvent:
+    """One sealed event. Every field of the spec, nothing else."""
+
+    event_id: str
+    kind: str
+    session_id: str
+    seq: int
+    timestamp: str
+    message_id: str
+    old_parent_uuid: str | None
+    new_parent_uuid: str | None
+    operator: str
+    reason: str
+    similarity_score: float | None
+    validation_passed: bool
+    reverts_event_id: str | None
+    prev_digest: str
+    event_digest: str
+    format: str = EVENT_FORMAT
+
+    def __post_init__(self) -> None:
+        check_event_values(self.to_dict())
+
+    @property
+    def is_revert(self) -> bool:
+        return self.kind == EventKind.REVERT
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's fields in the spec's order."""
+        return {name: getattr(self, name) for name in EVENT_FIELDS}
+
+    def digest_payload(self) -> dict[str, Any]:
+        """Every field the digest covers (all but `event_digest`)."""
+        return {name: getattr(self, name) for name in DIGESTED_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RepairEvent:
+        """Strict: every spec field present, no others except the derived `is_reverted`."""
+        if not isinstance(data, Mapping):
+            raise EventValidationError("event", data, "must be a JSON object")
+        missing = [name for name in EVENT_FIELDS if name not in data]
+        if missing:
+            raise EventValidationError(missing[0], None, "is missing")
+        extra = sorted(set(data) - set(EVENT_FIELDS) - {"is_reverted"})
+        if extra:
+            raise EventValidationError(extra[0], data[extra[0]], "is not an event field")
+        return cls(**{name: data[name] for name in EVENT_FIELDS})
+
+
+def check_event_values(data: Mapping[str, Any]) -> None:
+    """Raise EventValidationError naming the first field whose value is invalid."""
+    if data["format"] != EVENT_FORMAT:
+        raise EventValidationError("format", data["format"], f"must be {EVENT_FORMAT!r}")
+    event_id = data["event_id"]
+    if not isinstance(event_id, str) or not _UUID7_RE.match(event_id):
+        raise EventValidationError("event_id", event_id, "must be a lowercase hyphenated UUIDv7")
+    kind = data["kind"]
+    if kind not in (EventKind.REPAIR.value, EventKind.REVERT.value):
+        raise EventValidationError("kind", kind, "must be 'repair' or 'revert'")
+    _check_text("session_id", data["session_id"], allow_empty=False)
+    seq = data["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise EventValidationError("seq", seq, "must be an integer >= 1")
+    if seq > 2**53 - 1:
+        raise EventValidationError("seq", seq, "must fit in a JSON number (< 2**53)")
+    timestamp = data["timestamp"]
+    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.match(timestamp):
+        raise EventValidationError(
+            "timestamp", timestamp, "must be RFC 3339 UTC with microseconds, e.g. 2026-11-26T00:16:59.123456Z"
+        )
+    try:
+        parse_timestamp(timestamp)
+    except ValueError:
+        raise EventValidationError("timestamp", timestamp, "is not a real date and time") from None
+    _check_message_ref("message_id", data["message_id"], nullable=False)
+    _check_message_ref("old_parent_uuid", data["old_parent_uuid"], nullable=True)
+    _check_message_ref("new_parent_uuid", data["new_parent_uuid"], nullable=True)
+    _check_text("operator", data["operator"], allow_empty=False)
+    _check_text("reason", data["reason"])
+    score = data["similarity_score"]
+    if score is not None:
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise EventValidationError("similarity_score", score, "must be a number or null")
+        if not math.isfinite(score) or not 0.0 <= score <= 1.0:
+            raise EventValidationError("similarity_score", score, "must be within [0, 1]")
+    if not isinstance(data["validation_passed"], bool):
+        raise EventValidationError(
+            "validation_passed", data["validation_passed"], "must be true or false"
+        )
+    reverts = data["reverts_event_id"]
+    if kind == EventKind.REVERT.value:
+        if not isinstance(reverts, str) or not _UUID7_RE.match(reverts):
+            raise EventValidationError(
+                "reverts_event_id", reverts, "a revert must name the UUIDv7 of the event it undoes"
+            )
+        if reverts == event_id:
+            raise EventValidationError("reverts_event_id", reverts, "an event cannot revert itself")
+    elif reverts is not None:
+        raise EventValidationError("reverts_event_id", reverts, "must be null for a repair")
+    for name in ("prev_digest", "event_digest"):
+        value = data[name]
+        if not isinstance(value, str) or not _DIGEST_RE.match(value):
+            raise EventValidationError(name, value, "must be 64 lowercase hex characters")
+    if seq == 1 and data["prev_digest"] != GENESIS_DIGEST:
+        raise EventValidationError("prev_digest", data["prev_digest"], "must be 64 zeros at seq 1")
+
