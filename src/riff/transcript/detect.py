@@ -1,0 +1,348 @@
+"""Detectors: every kind of finding of cli-json.md, without false alarms on
+shapes the spec calls normal (progress leaves, parallel tool-call branches,
+inline sidechain roots, compaction roots, bursts of equal timestamps)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from riff.transcript.findings import (
+    CYCLE,
+    DUPLICATE_UUID,
+    ERROR,
+    LOST_BRANCH,
+    ORPHAN,
+    TIMESTAMP_ANOMALY,
+    TOOL_RESULT_WITHOUT_USE,
+    TOOL_USE_WITHOUT_RESULT,
+    UNEXPECTED_ROOT,
+    WARNING,
+    Finding,
+)
+from riff.transcript.graph import DANGLING, ROOT, MessageGraph
+from riff.transcript.reader import read_line_bytes
+from riff.transcript.records import MessageRecord, Transcript
+from riff.transcript.resume import kept_indices, resume_leaf_index, resume_loss_count
+
+_STRIP = b" \t\r\n\x00"
+
+
+def build_graph(
+    transcript: Transcript,
+    *,
+    known_uuids: Collection[str] = (),
+    parent_overrides: Mapping[str, str | None] | None = None,
+) -> MessageGraph:
+    """The transcript's graph; ``known_uuids`` are uuids of the session's other files."""
+    return MessageGraph.from_records(
+        transcript.records, parent_overrides, external_uuids=known_uuids
+    )
+
+
+def detect_findings(
+    transcript: Transcript,
+    *,
+    known_uuids: Collection[str] = (),
+    known_tool_use_ids: Collection[str] = (),
+    known_tool_result_ids: Collection[str] = (),
+    parent_overrides: Mapping[str, str | None] | None = None,
+    graph: MessageGraph | None = None,
+) -> list[Finding]:
+    """Every finding of one transcript file, ordered by line.
+
+    ``known_*`` name what the session's other files hold (subagent and
+    compaction-agent files), so links across files are not called broken.
+    """
+    if graph is None:
+        graph = build_graph(transcript, known_uuids=known_uuids, parent_overrides=parent_overrides)
+    findings: list[Finding] = []
+    findings += line_findings(transcript)
+    findings += duplicate_findings(transcript)
+    findings += orphan_findings(graph)
+    findings += unexpected_root_findings(graph)
+    findings += cycle_findings(graph)
+    findings += tool_findings(transcript, known_tool_use_ids, known_tool_result_ids)
+    findings += timestamp_findings(graph)
+    findings += lost_branch_findings(graph, transcript.last_prompt_leaf)
+    findings.sort(key=lambda f: (f.lines[0] if f.lines else 0, f.kind))
+    return findings
+
+
+def resume_loss(
+    transcript: Transcript,
+    *,
+    known_uuids: Collection[str] = (),
+    parent_overrides: Mapping[str, str | None] | None = None,
+    graph: MessageGraph | None = None,
+) -> int:
+    """How many conversation messages ``claude --resume`` would not load."""
+    if graph is None:
+        graph = build_graph(transcript, known_uuids=known_uuids, parent_overrides=parent_overrides)
+    return resume_loss_count(graph, transcript.last_prompt_leaf)
+
+
+def _records(graph: MessageGraph) -> list[MessageRecord]:
+    assert graph.records is not None, "detectors need MessageGraph.from_records"
+    return graph.records
+
+
+def line_findings(transcript: Transcript) -> list[Finding]:
+    out = []
+    for problem in transcript.problems:
+        explanation = (
+            f"Line {problem.line} (byte {problem.offset}) cannot be read: {problem.reason}; "
+            "Claude Code skips it."
+        )
+        out.append(
+            Finding(problem.kind, WARNING, (), (problem.line,), explanation, repairable=False)
+        )
+    return out
+
+
+def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
+    if a.length != b.length:
+        return False
+    try:
+        return read_line_bytes(path, a).strip(_STRIP) == read_line_bytes(path, b).strip(_STRIP)
+    except OSError:
+        # The file is gone: compare what the records hold instead.
+        return all(
+            getattr(a, f) == getattr(b, f)
+            for f in a.__struct_fields__
+            if f not in ("line", "offset")
+        )
+
+
+def duplicate_findings(transcript: Transcript) -> list[Finding]:
+    by_uuid: dict[str, list[MessageRecord]] = defaultdict(list)
+    for record in transcript.messages:
+        assert record.uuid is not None
+        by_uuid[record.uuid].append(record)
+    out = []
+    for uuid, records in by_uuid.items():
+        if len(records) < 2:
+            continue
+        first = records[0]
+        lines = tuple(r.line for r in records)
+        identical = all(_same_bytes(transcript.path, first, r) for r in records[1:])
+        where = ", ".join(str(n) for n in lines)
+        if identical:
+            out.append(
+                Finding(
+                    DUPLICATE_UUID,
+                    WARNING,
+                    (uuid,),
+                    lines,
+                    f"Lines {where} are identical copies of one message; only one is used.",
+                    repairable=False,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    DUPLICATE_UUID,
+                    ERROR,
+                    (uuid,),
+                    lines,
+                    f"Lines {where} are different messages sharing uuid {uuid}; "
+                    "resume keeps only one of them.",
+                    repairable=False,
+                )
+            )
+    return out
+
+
+def orphan_findings(graph: MessageGraph) -> list[Finding]:
+    records = _records(graph)
+    out = []
+    for i, record in enumerate(records):
+        if graph.parent_index(i) != DANGLING:
+            continue
+        parent = graph.parent_of(graph.uuid_at(i))
+        out.append(
+            Finding(
+                ORPHAN,
+                ERROR,
+                (graph.uuid_at(i),),
+                (record.line,),
+                f"Line {record.line} points to parent {parent}, which is not in this session, "
+                "so resume stops here and drops everything before it.",
+                repairable=True,
+            )
+        )
+    return out
+
+
+def _is_expected_root(record: MessageRecord, first_main_root_seen: bool) -> bool:
+    return (
+        not first_main_root_seen
+        or record.is_sidechain  # 1.x inline subagent chains start at their own root
+        or record.logical_parent_uuid is not None  # compaction names its logical parent
+        or record.is_compact_boundary
+        or record.type not in ("user", "assistant")
+    )
+
+
+def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
+    records = _records(graph)
+    out = []
+    first_main_root_seen = False
+    for i, record in enumerate(records):
+        if graph.parent_index(i) != ROOT:
+            continue
+        if _is_expected_root(record, first_main_root_seen):
+            if not record.is_sidechain:
+                first_main_root_seen = True
+            continue
+        out.append(
+            Finding(
+                UNEXPECTED_ROOT,
+                ERROR,
+                (graph.uuid_at(i),),
+                (record.line,),
+                f"Line {record.line} has no parent although it is not the start of the "
+                "conversation, so resume drops everything before it.",
+                repairable=True,
+            )
+        )
+    return out
+
+
+def cycle_findings(graph: MessageGraph) -> list[Finding]:
+    records = _records(graph)
+    out = []
+    for cycle in graph.cycle_indices():
+        ordered = sorted(cycle, key=lambda i: records[i].line)
+        lines = tuple(records[i].line for i in ordered)
+        out.append(
+            Finding(
+                CYCLE,
+                ERROR,
+                tuple(graph.uuid_at(i) for i in ordered),
+                lines,
+                f"{len(cycle)} message(s) on lines {', '.join(map(str, lines[:5]))} are each "
+                "other's ancestors, so their chain never reaches the start of the conversation.",
+                repairable=True,
+            )
+        )
+    return out
+
+
+def tool_findings(
+    transcript: Transcript,
+    known_tool_use_ids: Collection[str] = (),
+    known_tool_result_ids: Collection[str] = (),
+) -> list[Finding]:
+    uses: set[str] = set(known_tool_use_ids)
+    results: set[str] = set(known_tool_result_ids)
+    last_user_line = 0
+    for record in transcript.records:
+        uses.update(record.tool_use_ids)
+        results.update(record.tool_result_ids)
+        if record.type == "user" and not record.is_sidechain:
+            last_user_line = record.line
+    out = []
+    seen_use_lines: set[tuple[str, int]] = set()
+    for record in transcript.records:
+        missing = [t for t in record.tool_use_ids if t not in results]
+        if missing and record.uuid is not None and (record.uuid, record.line) not in seen_use_lines:
+            seen_use_lines.add((record.uuid, record.line))
+            at_end = record.line > last_user_line
+            out.append(
+                Finding(
+                    TOOL_USE_WITHOUT_RESULT,
+                    WARNING if at_end else ERROR,
+                    (record.uuid,),
+                    (record.line,),
+                    f"Tool call {missing[0]} on line {record.line} never got a result"
+                    + (
+                        " (the session ended during it)."
+                        if at_end
+                        else ", so the API rejects the conversation or resume drops the line."
+                    ),
+                    repairable=False,
+                )
+            )
+        orphans = [t for t in record.tool_result_ids if t not in uses]
+        if orphans and record.uuid is not None:
+            out.append(
+                Finding(
+                    TOOL_RESULT_WITHOUT_USE,
+                    ERROR,
+                    (record.uuid,),
+                    (record.line,),
+                    f"Line {record.line} holds a result for tool call {orphans[0]}, which no "
+                    "message made, so the API rejects the conversation.",
+                    repairable=False,
+                )
+            )
+    return out
+
+
+def timestamp_findings(graph: MessageGraph) -> list[Finding]:
+    records = _records(graph)
+    out = []
+    for i, record in enumerate(records):
+        p = graph.parent_index(i)
+        if p < 0:
+            continue
+        parent = records[p]
+        if record.timestamp is None or parent.timestamp is None:
+            continue
+        if record.timestamp < parent.timestamp:
+            out.append(
+                Finding(
+                    TIMESTAMP_ANOMALY,
+                    WARNING,
+                    (graph.uuid_at(i), graph.uuid_at(p)),
+                    (record.line, parent.line),
+                    f"Line {record.line} ({record.timestamp}) is older than its parent on line "
+                    f"{parent.line} ({parent.timestamp}), which suggests a wrong parent.",
+                    repairable=False,
+                )
+            )
+    return out
+
+
+def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = None) -> list[Finding]:
+    """Branches off the resumed chain that hold conversation resume will not load.
+
+    Branches of only progress, tool-result or meta lines (parallel tool calls,
+    hook progress) are normal and not reported; neither are other trees of the
+    file (they are orphan/unexpected_root consequences, sidechains or
+    compacted history).
+    """
+    records = _records(graph)
+    kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
+    out = []
+    for start in range(len(records)):
+        if start in kept:
+            continue
+        parent = graph.parent_index(start)
+        if parent < 0 or parent not in kept:
+            continue
+        subtree = [start, *graph.descendant_indices(start)]
+        lost = [i for i in subtree if records[i].is_conversation and not records[i].is_sidechain]
+        if not lost:
+            continue
+        leaf = max(
+            (i for i in subtree if graph.child_count(i) == 0),
+            key=lambda i: records[i].line,
+            default=start,
+        )
+        first, last = records[start], records[leaf]
+        out.append(
+            Finding(
+                LOST_BRANCH,
+                WARNING,
+                (graph.uuid_at(start), graph.uuid_at(leaf)),
+                (first.line, last.line),
+                f"A branch from line {first.line} to line {last.line} holds {len(lost)} "
+                "message(s) that resume will not load, because it continues another branch.",
+                repairable=False,
+                lost_messages=len(lost),
+            )
+        )
+    return out
