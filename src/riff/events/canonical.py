@@ -94,10 +94,13 @@ def canonical_payload_bytes(payload: Mapping[str, Any]) -> bytes:
 
 def concatenated_payload_bytes(payload: Mapping[str, Any]) -> bytes:
     """Field-by-field JCS bytes; a second, independent fast path kept for the tests."""
-    return b"".join(
-        prefix + _value_bytes(payload[name])
-        for prefix, name in zip(_KEY_PREFIXES, _SORTED_FIELDS, strict=True)
-    ) + b"}"
+    return (
+        b"".join(
+            prefix + _value_bytes(payload[name])
+            for prefix, name in zip(_KEY_PREFIXES, _SORTED_FIELDS, strict=True)
+        )
+        + b"}"
+    )
 
 
 def reference_canonical_bytes(value: Any) -> bytes:

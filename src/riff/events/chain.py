@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import uuid_utils
 
@@ -58,7 +59,7 @@ def seal_event(
     clock: Clock = utc_now,
 ) -> RepairEvent:
     """The next event of `head`'s session: seq + 1, linked to the head's digest."""
-    payload = {
+    payload: dict[str, Any] = {
         "format": EVENT_FORMAT,
         "event_id": event_id or generate_event_id(),
         "kind": str(draft.kind),

@@ -62,6 +62,7 @@ class _EventInfo:
     new_parent: str | None
     reverts: str | None
     is_repair: bool
+    seq: int
 
 
 @dataclass(slots=True)
@@ -81,6 +82,7 @@ class SessionFold:
     parents: dict[str, str | None] = field(default_factory=dict)
     divergences: list[Divergence] = field(default_factory=list)
     _events: dict[str, _EventInfo] = field(default_factory=dict)
+    _by_message: dict[str, list[str]] = field(default_factory=dict)
     _active_reverters: dict[str, int] = field(default_factory=dict)
 
     def current_parent(self, message_id: str) -> object:
@@ -98,6 +100,17 @@ class SessionFold:
 
     def reverted_ids(self) -> set[str]:
         return {eid for eid, count in self._active_reverters.items() if count > 0}
+
+    def seq_of(self, event_id: str) -> int | None:
+        info = self._events.get(event_id)
+        return info.seq if info else None
+
+    def reverted_repair_count(self) -> int:
+        return sum(
+            1
+            for eid, count in self._active_reverters.items()
+            if count > 0 and eid in self._events and self._events[eid].is_repair
+        )
 
     def active_repair_ids(self) -> list[str]:
         return [
@@ -130,6 +143,33 @@ class SessionFold:
                 f"message {target.message_id} was moved again after {target_id}; "
                 "revert the later event first"
             )
+        blocker = self._later_move(target)
+        if blocker is not None:
+            return (
+                f"message {target.message_id} was moved again by seq {blocker.seq} after "
+                f"{target_id}; revert that one first"
+            )
+        return None
+
+    def _later_move(self, target: _EventInfo) -> _EventInfo | None:
+        """A later, still effective event on the message that reverting `target` would bypass.
+
+        Reverts of events that are themselves later than `target` undo moves
+        made after it, so they do not count; anything else that is not
+        reverted does. This keeps every message's history a stack, so the
+        derived status and the parent map never disagree.
+        """
+        for event_id in reversed(self._by_message.get(target.message_id, [])):
+            info = self._events[event_id]
+            if info.seq <= target.seq:
+                return None
+            if self.is_reverted(event_id):
+                continue
+            if info.reverts is not None:
+                undone = self._events.get(info.reverts)
+                if undone is not None and undone.seq > target.seq:
+                    continue
+            return info
         return None
 
     def apply(self, event: Mapping[str, Any]) -> None:
@@ -152,8 +192,14 @@ class SessionFold:
         self.parents[message_id] = event["new_parent_uuid"]
         target_id = event["reverts_event_id"]
         self._events[event_id] = _EventInfo(
-            message_id, old_parent, event["new_parent_uuid"], target_id, target_id is None
+            message_id,
+            old_parent,
+            event["new_parent_uuid"],
+            target_id,
+            target_id is None,
+            event["seq"],
         )
+        self._by_message.setdefault(message_id, []).append(event_id)
         if target_id is not None and target_id in self._events:
             self._add_reverter(target_id)
         self.applied += 1

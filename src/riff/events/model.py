@@ -154,7 +154,9 @@ def check_event_values(data: Mapping[str, Any]) -> None:
     timestamp = data["timestamp"]
     if not isinstance(timestamp, str) or not _TIMESTAMP_RE.match(timestamp):
         raise EventValidationError(
-            "timestamp", timestamp, "must be RFC 3339 UTC with microseconds, e.g. 2026-11-26T00:16:59.123456Z"
+            "timestamp",
+            timestamp,
+            "must be RFC 3339 UTC with microseconds, e.g. 2026-11-26T00:16:59.123456Z",
         )
     try:
         parse_timestamp(timestamp)
@@ -191,4 +193,3 @@ def check_event_values(data: Mapping[str, Any]) -> None:
             raise EventValidationError(name, value, "must be 64 lowercase hex characters")
     if seq == 1 and data["prev_digest"] != GENESIS_DIGEST:
         raise EventValidationError("prev_digest", data["prev_digest"], "must be 64 zeros at seq 1")
-

@@ -114,6 +114,17 @@ class ChainVerifier:
     def feed_event(self, event: RepairEvent) -> None:
         self.feed(event.to_dict())
 
+    def locate(self, event_id: str) -> tuple[str, int | None]:
+        """(session_id, seq) of an event fed earlier, for naming breaks found later."""
+        for session_id, fold in self._folds.items():
+            seq = fold.seq_of(event_id)
+            if seq is not None:
+                return session_id, seq
+        return "*", None
+
+    def reverted_repair_count(self) -> int:
+        return sum(fold.reverted_repair_count() for fold in self._folds.values())
+
     def add_break(self, brk: ChainBreak) -> None:
         self._result.breaks.append(brk)
 
@@ -135,9 +146,7 @@ def validate_event_immutability(events: Iterable[RepairEvent]) -> ValidationResu
     return verifier.finish()
 
 
-def check_expected_heads(
-    result: ValidationResult, expected: Mapping[str, str]
-) -> list[ChainBreak]:
+def check_expected_heads(result: ValidationResult, expected: Mapping[str, str]) -> list[ChainBreak]:
     """Heads recorded elsewhere (anchors) against the heads of the log: catches truncation."""
     breaks: list[ChainBreak] = []
     for session_id, digest in expected.items():

@@ -1,0 +1,107 @@
+"""The `riff` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riff import __version__
+from riff.cli.context import AppContext, app_context, guarded
+from riff.cli.errors import CliError, ExitCode
+from riff.cli.output import stderr
+from riff.cli.verify_cmd import ExpectHeadOption, verify_file
+from riff.settings import SettingsError, load_settings
+
+app = typer.Typer(
+    name="riff",
+    help="Find, repair and audit broken Claude Code transcripts. Every repair is an "
+    "immutable, hash-chained event.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"riff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: embedded surrealkv://).")
+    ] = None,
+    projects_dir: Annotated[
+        Path | None,
+        typer.Option("--projects-dir", help="Claude Code projects dir (default ~/.claude/projects)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="riff's own data dir (store, cache, archive).")
+    ] = None,
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="Who decides repairs (default: OS user).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    try:
+        settings = load_settings().with_overrides(
+            db_url=db, projects_dir=projects_dir, data_dir=data_dir, operator=operator
+        )
+    except SettingsError as exc:
+        stderr.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    ctx.obj = AppContext(settings=settings, debug=debug, quiet=quiet)
+
+
+@app.command()
+@guarded
+def verify(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Argument(help="An export (.json or .jsonl) to verify offline.")
+    ] = None,
+    use_db: Annotated[
+        bool, typer.Option("--db-check", "--all", help="Verify every chain and view in the database.")
+    ] = False,
+    expect_head: ExpectHeadOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Verify an export file offline (or the whole database): digests, chains, reverts, heads."""
+    app_ctx = app_context(ctx)
+    out = app_ctx.output(json)
+    if file is None and not use_db:
+        raise CliError("give an export FILE to verify, or --all to verify the database")
+    if file is not None:
+        code = verify_file(file, expect_head or [], out)
+    else:
+        from riff.cli.db_verify import verify_database
+
+        code = verify_database(app_ctx, expect_head or [], out)
+    raise typer.Exit(int(code))
+
+
+def run() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except CliError as exc:  # raised outside a guarded command
+        stderr.print(f"[red]error:[/] {exc}")
+        sys.exit(int(exc.code))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
