@@ -1,0 +1,146 @@
+"""Find the session files under Claude Code's projects directory.
+
+Layout: ``<projects>/<project-slug>/<session-id>.jsonl``; subagent runs in
+``agent-*.jsonl`` beside it (1.x/2.0, the parent named by the file's
+``sessionId``) or under ``<session-id>/subagents/`` (2.x).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from riff.transcript.errors import AmbiguousSessionError, SessionNotFoundError
+
+_HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SessionFile:
+    path: Path
+    project: str
+    """The project directory's name (Claude Code's slug of the working directory)."""
+    session_id: str
+    """The file's stem: a session uuid, or ``agent-…`` for a subagent file."""
+    size: int
+    mtime_ns: int
+    is_subagent: bool
+    parent_session_id: str | None
+    message_count: int | None = None
+    """Known only after the file was read; discovery leaves it None."""
+
+
+def default_projects_dir() -> Path:
+    """``$CLAUDE_CONFIG_DIR/projects`` if set, else ``~/.claude/projects``."""
+    config_dir = os.environ.get("CLAUDE_CONFIG_DIR")
+    if config_dir:
+        return Path(config_dir).expanduser() / "projects"
+    return Path.home() / ".claude" / "projects"
+
+
+class _Head(msgspec.Struct):
+    sessionId: str | None = None
+
+
+def _session_id_in(path: Path) -> str | None:
+    """The sessionId named by the first lines of a file (for project-level agent files)."""
+    decoder = msgspec.json.Decoder(_Head)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError:
+        return None
+    for line in head.split(b"\n"):
+        try:
+            found = decoder.decode(line.strip(b" \t\r\x00"))
+        except msgspec.DecodeError:
+            continue
+        if found.sessionId:
+            return found.sessionId
+    return None
+
+
+def _session_file(path: Path, project: str, parent: str | None, is_subagent: bool) -> SessionFile:
+    stat = path.stat()
+    return SessionFile(
+        path=path,
+        project=project,
+        session_id=path.stem,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        is_subagent=is_subagent,
+        parent_session_id=parent,
+    )
+
+
+def describe_file(path: Path) -> SessionFile:
+    """A SessionFile for any transcript path, placed by its position in the tree."""
+    path = path.resolve()
+    is_agent = path.stem.startswith("agent-")
+    if is_agent and path.parent.name == "subagents":
+        return _session_file(path, path.parent.parent.parent.name, path.parent.parent.name, True)
+    parent = _session_id_in(path) if is_agent else None
+    return _session_file(path, path.parent.name, parent, is_agent)
+
+
+def discover_sessions(projects_dir: Path) -> list[SessionFile]:
+    """Every session and subagent file, sorted by project then session id."""
+    found: list[SessionFile] = []
+    if not projects_dir.is_dir():
+        return found
+    for project_dir in sorted(p for p in projects_dir.iterdir() if p.is_dir()):
+        project = project_dir.name
+        for entry in sorted(project_dir.iterdir()):
+            try:
+                if entry.is_file() and entry.suffix == ".jsonl":
+                    is_agent = entry.stem.startswith("agent-")
+                    parent = _session_id_in(entry) if is_agent else None
+                    found.append(_session_file(entry, project, parent, is_agent))
+                elif entry.is_dir():
+                    subagents = entry / "subagents"
+                    if subagents.is_dir():
+                        for agent in sorted(subagents.glob("agent-*.jsonl")):
+                            found.append(_session_file(agent, project, entry.name, True))
+            except OSError:
+                continue  # vanished or unreadable while listing: skip, never crash
+    return found
+
+
+def resolve_session(projects_dir: Path, name: str) -> SessionFile:
+    """A session by id, unique id prefix, or path of a .jsonl file."""
+    candidate = Path(name).expanduser()
+    if name.endswith(".jsonl") or os.sep in name:
+        if candidate.is_file():
+            return describe_file(candidate)
+        raise SessionNotFoundError(name, projects_dir)
+    sessions = discover_sessions(projects_dir)
+    exact = [s for s in sessions if s.session_id == name]
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or [s for s in sessions if s.session_id.startswith(name)]
+    if not matches or not name:
+        raise SessionNotFoundError(name, projects_dir)
+    if len(matches) > 1:
+        # A main session wins over its own subagent files sharing the prefix.
+        main = [s for s in matches if not s.is_subagent]
+        if len(main) == 1 and all(
+            s.parent_session_id == main[0].session_id for s in matches if s.is_subagent
+        ):
+            return main[0]
+        raise AmbiguousSessionError(name, [s.session_id for s in matches])
+    return matches[0]
+
+
+def session_group(session: SessionFile, sessions: list[SessionFile]) -> list[SessionFile]:
+    """The other files of the same session (its subagents, or its parent and siblings)."""
+    root = session.parent_session_id if session.is_subagent else session.session_id
+    return [
+        s
+        for s in sessions
+        if s.path != session.path
+        and s.project == session.project
+        and (s.session_id == root or s.parent_session_id == root)
+    ]

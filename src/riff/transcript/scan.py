@@ -1,0 +1,88 @@
+"""Scan whole sessions: read each file once, detect with the session's other files known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from riff.transcript.detect import build_graph, detect_findings
+from riff.transcript.discover import SessionFile, session_group
+from riff.transcript.findings import Finding
+from riff.transcript.graph import MessageGraph
+from riff.transcript.reader import read_transcript
+from riff.transcript.records import Transcript
+from riff.transcript.resume import resume_loss_count
+
+
+@dataclass
+class SessionScan:
+    file: SessionFile
+    transcript: Transcript
+    graph: MessageGraph
+    findings: list[Finding]
+    resume_loss: int
+
+    @property
+    def messages(self) -> int:
+        return len(self.graph)
+
+    def to_json(self) -> dict[str, object]:
+        """One entry of ``riff scan --json``'s ``sessions``."""
+        return {
+            "session_id": self.file.session_id,
+            "path": str(self.file.path),
+            "project": self.file.project,
+            "messages": self.messages,
+            "lines": self.transcript.line_count,
+            "findings": [f.to_json() for f in self.findings],
+            "resume_loss": self.resume_loss,
+        }
+
+
+def _scan(file: SessionFile, transcript: Transcript, others: Iterable[Transcript]) -> SessionScan:
+    known_uuids: set[str] = set()
+    known_uses: set[str] = set()
+    known_results: set[str] = set()
+    for other in others:
+        for record in other.records:
+            if record.uuid is not None:
+                known_uuids.add(record.uuid)
+            known_uses.update(record.tool_use_ids)
+            known_results.update(record.tool_result_ids)
+    graph = build_graph(transcript, known_uuids=known_uuids)
+    findings = detect_findings(
+        transcript,
+        known_tool_use_ids=known_uses,
+        known_tool_result_ids=known_results,
+        graph=graph,
+    )
+    return SessionScan(
+        file, transcript, graph, findings, resume_loss_count(graph, transcript.last_prompt_leaf)
+    )
+
+
+def scan_sessions(files: list[SessionFile]) -> Iterator[SessionScan]:
+    """Scan every file; files of one session are read together so cross-file links resolve.
+
+    Yields in the order of ``files`` within each group (one group in memory at a time).
+    """
+    done: set[str] = set()
+    for file in files:
+        if str(file.path) in done:
+            continue
+        group = [file, *session_group(file, files)]
+        transcripts = {str(f.path): read_transcript(f.path) for f in group}
+        for member in group:
+            key = str(member.path)
+            if key in done:
+                continue
+            done.add(key)
+            others = [t for k, t in transcripts.items() if k != key]
+            yield _scan(member, transcripts[key], others)
+
+
+def scan_session(file: SessionFile, all_files: list[SessionFile] | None = None) -> SessionScan:
+    """Scan one file, knowing the other files of its session when ``all_files`` is given."""
+    group = session_group(file, all_files or [])
+    transcript = read_transcript(file.path)
+    return _scan(file, transcript, [read_transcript(f.path) for f in group])
