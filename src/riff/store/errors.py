@@ -1,0 +1,91 @@
+"""Errors of the store. Each message is one line naming the value and what to do."""
+
+from __future__ import annotations
+
+from riff.events.errors import ImmutableEventError, RevertError
+
+__all__ = [
+    "AuthError",
+    "ConcurrencyError",
+    "ImmutableEventError",
+    "NoViewError",
+    "RepairRefusedError",
+    "RevertError",
+    "SchemaMissingError",
+    "SchemaTooNewError",
+    "StoreError",
+    "StoreInUseError",
+]
+
+
+class StoreError(Exception):
+    """Base class for every error of the store."""
+
+
+class StoreInUseError(StoreError):
+    """Another process holds the embedded store's lock."""
+
+    def __init__(self, path: str, pid: int | None, command: str = "") -> None:
+        self.path = path
+        self.pid = pid
+        self.command = command
+        who = f"process {pid}" if pid else "another process"
+        if command:
+            who += f" ({command})"
+        super().__init__(f"store {path} is in use by {who}; wait for it to finish or stop it")
+
+
+class SchemaTooNewError(StoreError):
+    def __init__(self, url: str, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"store {url} has schema version {found} but this riff knows only up to "
+            f"{known}; upgrade riff to open it"
+        )
+
+
+class SchemaMissingError(StoreError):
+    def __init__(self, url: str, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"store {url} has schema version {found}, this riff needs {known}; "
+            "run `riff db migrate`"
+        )
+
+
+class ConcurrencyError(StoreError):
+    """Another writer appended to the session first; re-read the head and retry."""
+
+    def __init__(self, session_id: str, detail: str) -> None:
+        self.session_id = session_id
+        super().__init__(
+            f"session {session_id} changed while appending ({detail}); "
+            "re-read the session and retry"
+        )
+
+
+class RepairRefusedError(StoreError):
+    """A repair failed validation and was not forced."""
+
+    def __init__(self, message_id: str, problems: list[str]) -> None:
+        self.message_id = message_id
+        self.problems = list(problems)
+        super().__init__(
+            f"repair of message {message_id} refused: {'; '.join(problems)}; "
+            "choose another parent or force it"
+        )
+
+
+class AuthError(StoreError):
+    """Sign-in failed or the signed-in user may not do this."""
+
+
+class NoViewError(StoreError):
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__(
+            f"session {session_id} has no materialized view; materialize it from its "
+            "transcript first (riff scan)"
+        )

@@ -1,0 +1,93 @@
+"""Conversions between riff's values and the rows SurrealDB stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from surrealdb import RecordID
+
+from riff.events import EVENT_FIELDS, RepairEvent
+from riff.store.protocol import SourceFingerprint, ViewRecord
+
+EVENTS_TABLE = "repairs_events"
+VIEWS_TABLE = "sessions_materialized"
+# Field lists are constants of the code, never input: safe inside query text.
+EVENT_SELECT = ", ".join(EVENT_FIELDS)
+MAX_SEQ = 2**53 - 1
+# SurrealDB drops object keys whose value is NONE, so a root's null parent is
+# stored as "" (never a message uuid) in the views' parent maps.
+_NULL = ""
+
+
+def event_record_id(session_id: str, seq: int) -> RecordID:
+    return RecordID(EVENTS_TABLE, [session_id, seq])
+
+
+def event_to_row(event: RepairEvent) -> dict[str, Any]:
+    row = {name: value for name, value in event.to_dict().items() if value is not None}
+    row["id"] = event_record_id(event.session_id, event.seq)
+    row["in"] = RecordID("session", event.session_id)
+    row["out"] = RecordID("message", [event.session_id, event.message_id])
+    return row
+
+
+def row_to_event(row: Mapping[str, Any]) -> RepairEvent:
+    values: dict[str, Any] = {name: row.get(name) for name in EVENT_FIELDS}
+    return RepairEvent(**values)
+
+
+def encode_parents(parents: Mapping[str, str | None]) -> dict[str, str]:
+    return {key: _NULL if value is None else value for key, value in parents.items()}
+
+
+def decode_parents(stored: Mapping[str, Any] | None) -> dict[str, str | None]:
+    return {key: (value or None) for key, value in (stored or {}).items()}
+
+
+def view_to_row(view: ViewRecord) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "session_id": view.session_id,
+        "base_parents": encode_parents(view.base_parents),
+        "parents": encode_parents(view.parents),
+        "timestamps": encode_parents(view.timestamps),
+        "through_seq": view.through_seq,
+        "head_digest": view.head_digest,
+        "materialization_digest": view.materialization_digest,
+        "is_stale": view.is_stale,
+        "drift_detected": view.drift_detected,
+        "updated_at": view.updated_at,
+    }
+    if view.drift_report is not None:
+        row["drift_report"] = dict(view.drift_report)
+    if view.source is not None:
+        row["source_path"] = view.source.path
+        row["source_size"] = view.source.size
+        row["source_mtime_ns"] = view.source.mtime_ns
+        row["source_sha256"] = view.source.sha256
+    return row
+
+
+def row_to_view(row: Mapping[str, Any]) -> ViewRecord:
+    source = None
+    if row.get("source_path") is not None:
+        source = SourceFingerprint(
+            path=row["source_path"],
+            size=int(row.get("source_size") or 0),
+            mtime_ns=int(row.get("source_mtime_ns") or 0),
+            sha256=row.get("source_sha256") or "",
+        )
+    return ViewRecord(
+        session_id=row["session_id"],
+        base_parents=decode_parents(row.get("base_parents")),
+        parents=decode_parents(row.get("parents")),
+        timestamps=decode_parents(row.get("timestamps")),
+        through_seq=int(row["through_seq"]),
+        head_digest=row["head_digest"],
+        materialization_digest=row["materialization_digest"],
+        updated_at=row["updated_at"],
+        is_stale=bool(row.get("is_stale", False)),
+        drift_detected=bool(row.get("drift_detected", False)),
+        drift_report=row.get("drift_report"),
+        source=source,
+    )

@@ -1,0 +1,377 @@
+"""ImmutableEventStore: the SurrealDB implementation of the event store.
+
+Events live in `repairs_events` (append-only: READONLY fields and a table event
+refusing UPDATE/DELETE; see schema/001_init.surql). An append of N events is
+one transaction: the session record, its message records, one INSERT of N
+rows (each row is also the graph edge session -> repairs_events -> message),
+the session's head and the stale mark on its materialized view.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, NoReturn
+
+from surrealdb import RecordID
+
+from riff.events import (
+    ChainHead,
+    EventDraft,
+    ImmutableEventError,
+    RepairEvent,
+    RevertError,
+    SessionFold,
+    check_revert_allowed,
+    revert_draft,
+    seal_events,
+)
+from riff.events.chain import Clock, utc_now
+from riff.events.status import reverted_ids_from_reverts
+from riff.store._validation import validator
+from riff.store.connection import Connection, QueryFailed
+from riff.store.errors import (
+    AuthError,
+    ConcurrencyError,
+    NoViewError,
+    RepairRefusedError,
+    StoreError,
+)
+from riff.store.lock import StoreLock
+from riff.store.protocol import ViewRecord
+from riff.store.rows import (
+    EVENT_SELECT,
+    MAX_SEQ,
+    VIEWS_TABLE,
+    event_to_row,
+    row_to_event,
+    row_to_view,
+    view_to_row,
+)
+
+_APPEND = """
+BEGIN TRANSACTION;
+INSERT IGNORE INTO session $session_row RETURN NONE;
+INSERT IGNORE INTO message $messages RETURN NONE;
+INSERT RELATION INTO repairs_events $rows RETURN NONE;
+UPSERT $head_id SET session_id = $sid, seq = $seq, digest = $digest RETURN NONE;
+UPDATE $view_id SET is_stale = true RETURN NONE;
+COMMIT TRANSACTION;
+"""
+_EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $hi]"
+_CONFLICT_MARKS = ("already exists", "already contains", "prev_digest", "session_head")
+
+
+class ImmutableEventStore:
+    """Append-only repair events in SurrealDB; every query takes $parameters only."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        identity: str | None = None,
+        lock: StoreLock | None = None,
+        page_size: int = 1000,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.conn = conn
+        self.identity = identity
+        self.page_size = page_size
+        self.clock = clock
+        self._lock = lock
+
+    @property
+    def url(self) -> str:
+        return self.conn.url
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> ImmutableEventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------
+
+    def append(
+        self,
+        session_id: str,
+        drafts: Sequence[EventDraft],
+        expected_head: ChainHead | int | None = None,
+    ) -> list[RepairEvent]:
+        """Seal `drafts` onto the session's chain and store them in one transaction.
+
+        `expected_head` (a seq or a ChainHead) makes the append conditional:
+        ConcurrencyError if the session's head is elsewhere. Two writers racing
+        for the same seq: one wins, the other gets ConcurrencyError.
+        """
+        if not drafts:
+            return []
+        if self.identity is not None:
+            # The database stamps nothing: the digest covers `operator`, so the
+            # store seals under the signed-in name and the schema rejects others.
+            drafts = [replace(d, operator=self.identity) for d in drafts]
+        head = self.head(session_id)
+        if expected_head is not None:
+            expected_seq = expected_head if isinstance(expected_head, int) else expected_head.seq
+            if expected_seq != head.seq or (
+                isinstance(expected_head, ChainHead) and expected_head.digest != head.digest
+            ):
+                raise ConcurrencyError(
+                    session_id, f"expected head at seq {expected_seq}, found seq {head.seq}"
+                )
+        events = seal_events(head, drafts, clock=self.clock)
+        self._insert(session_id, events)
+        return events
+
+    def _insert(self, session_id: str, events: Sequence[RepairEvent]) -> None:
+        message_ids = dict.fromkeys(e.message_id for e in events)
+        last = events[-1]
+        params: dict[str, Any] = {
+            "session_row": {"id": RecordID("session", session_id), "session_id": session_id},
+            "messages": [
+                {
+                    "id": RecordID("message", [session_id, mid]),
+                    "session_id": session_id,
+                    "message_id": mid,
+                }
+                for mid in message_ids
+            ],
+            "rows": [event_to_row(e) for e in events],
+            "head_id": RecordID("session_head", session_id),
+            "sid": session_id,
+            "seq": last.seq,
+            "digest": last.event_digest,
+            "view_id": RecordID(VIEWS_TABLE, session_id),
+        }
+        try:
+            self.conn.run(_APPEND, params)
+        except QueryFailed as exc:
+            self._raise_append_error(session_id, events[0].seq, exc)
+
+    def _raise_append_error(self, session_id: str, seq: int, exc: QueryFailed) -> NoReturn:
+        message = exc.message
+        if "`operator`" in message:
+            raise AuthError(
+                f"the database refused an event under another operator than the signed-in "
+                f"user {self.identity!r}; sign in as that operator"
+            ) from None
+        if any(mark in message for mark in _CONFLICT_MARKS):
+            raise ConcurrencyError(session_id, f"another writer appended seq {seq} first") from None
+        raise StoreError(f"append to session {session_id} failed: {message}") from None
+
+    def append_repair(
+        self,
+        session_id: str,
+        message_id: str,
+        new_parent: str | None,
+        *,
+        operator: str,
+        reason: str = "",
+        score: float | None = None,
+        parents: Mapping[str, str | None] | None = None,
+        timestamps: Mapping[str, str | None] | None = None,
+        force: bool = False,
+    ) -> RepairEvent:
+        """Validate a re-parenting against the current state and append it.
+
+        Without `parents`/`timestamps` the session's materialized view (brought
+        up to date with later events) supplies them. A repair that fails
+        validation raises RepairRefusedError unless forced; forced, it is
+        recorded with validation_passed=false and the problems in the reason.
+        """
+        expected: int | None = None
+        if parents is None or timestamps is None:
+            view_parents, view_times, expected = self.current_state(session_id)
+            parents = view_parents if parents is None else parents
+            timestamps = view_times if timestamps is None else timestamps
+        problems = list(validator()(parents, timestamps, message_id, new_parent))
+        if problems and not force:
+            raise RepairRefusedError(message_id, problems)
+        if problems:
+            note = "forced; validation failed: " + "; ".join(problems)
+            reason = f"{reason} [{note}]" if reason else note
+        draft = EventDraft(
+            message_id=message_id,
+            old_parent_uuid=parents.get(message_id),
+            new_parent_uuid=new_parent,
+            operator=operator,
+            reason=reason,
+            similarity_score=score,
+            validation_passed=not problems,
+        )
+        return self.append(session_id, [draft], expected_head=expected)[0]
+
+    def current_state(
+        self, session_id: str
+    ) -> tuple[dict[str, str | None], dict[str, str | None], int]:
+        """(parents, timestamps, through_seq) of the view plus any later events."""
+        view = self.get_view(session_id)
+        if view is None:
+            raise NoViewError(session_id)
+        fold = SessionFold(session_id, view.parents)
+        through = view.through_seq
+        for event in self.events(session_id, from_seq=view.through_seq + 1):
+            fold.apply(event.to_dict())
+            through = event.seq
+        parents = dict(view.parents)
+        parents.update(fold.parents)
+        return parents, dict(view.timestamps), through
+
+    def revert(self, event_id: str, *, operator: str, reason: str = "") -> RepairEvent:
+        """Append a revert of `event_id`; RevertError when the spec does not allow it."""
+        target = self.event(event_id)
+        if target is None:
+            raise RevertError(f"event {event_id} is not in the store; check the id")
+        log = list(self.events(target.session_id))
+        check_revert_allowed(target, log)
+        draft = revert_draft(target, operator=operator, reason=reason)
+        last = log[-1]
+        head = ChainHead(target.session_id, last.seq, last.event_digest)
+        return self.append(target.session_id, [draft], expected_head=head)[0]
+
+    def update(self, *_args: object, **_kwargs: object) -> NoReturn:
+        raise ImmutableEventError(
+            "repair events are never changed; append a revert (riff revert EVENT_ID) instead"
+        )
+
+    def delete(self, *_args: object, **_kwargs: object) -> NoReturn:
+        raise ImmutableEventError(
+            "repair events are never deleted; append a revert (riff revert EVENT_ID) instead"
+        )
+
+    # -- reading -----------------------------------------------------------
+
+    def events(self, session_id: str, from_seq: int = 1) -> Iterator[RepairEvent]:
+        """The session's events from `from_seq` on, in seq order, read in pages."""
+        lo = max(1, from_seq)
+        while True:
+            hi = min(lo + self.page_size, MAX_SEQ + 1)
+            rows = self.conn.one(_EVENTS_PAGE, {"sid": session_id, "lo": lo, "hi": hi}) or []
+            rows.sort(key=lambda r: r["seq"])
+            for row in rows:
+                yield row_to_event(row)
+            if len(rows) < hi - lo or hi > MAX_SEQ:
+                return
+            lo = hi
+
+    def all_events(self) -> Iterator[RepairEvent]:
+        """Every event, session by session, each session in seq order."""
+        for session_id in self.sessions():
+            yield from self.events(session_id)
+
+    def event(self, event_id: str) -> RepairEvent | None:
+        rows = self.conn.one(
+            f"SELECT {EVENT_SELECT} FROM repairs_events WHERE event_id = $id", {"id": event_id}
+        )
+        return row_to_event(rows[0]) if rows else None
+
+    def head(self, session_id: str) -> ChainHead:
+        row = self.conn.one(
+            "SELECT seq, digest FROM ONLY $head_id",
+            {"head_id": RecordID("session_head", session_id)},
+        )
+        if not row:
+            return ChainHead(session_id)
+        return ChainHead(session_id, int(row["seq"]), row["digest"])
+
+    def heads(self) -> dict[str, ChainHead]:
+        rows = self.conn.one("SELECT session_id, seq, digest FROM session_head") or []
+        return {
+            r["session_id"]: ChainHead(r["session_id"], int(r["seq"]), r["digest"])
+            for r in sorted(rows, key=lambda r: r["session_id"])
+        }
+
+    def sessions(self) -> list[str]:
+        return list(self.heads())
+
+    def count(self, session_id: str | None = None) -> int:
+        if session_id is not None:
+            return self.head(session_id).seq
+        return sum(h.seq for h in self.heads().values())
+
+    def reverted_ids(self, session_id: str | None = None) -> set[str]:
+        """Ids of reverted events, derived from the revert rows alone."""
+        if session_id is None:
+            rows = self.conn.one(
+                "SELECT session_id, seq, event_id, reverts_event_id FROM repairs_events "
+                "WHERE kind = 'revert'"
+            )
+        else:
+            rows = self.conn.one(
+                "SELECT session_id, seq, event_id, reverts_event_id "
+                "FROM repairs_events:[$sid, 1]..[$sid, $end] WHERE kind = 'revert'",
+                {"sid": session_id, "end": MAX_SEQ + 1},
+            )
+        by_session: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in rows or []:
+            by_session[row["session_id"]].append(row)
+        reverted: set[str] = set()
+        for session_rows in by_session.values():
+            session_rows.sort(key=lambda r: r["seq"])
+            reverted |= reverted_ids_from_reverts(
+                (r["event_id"], r.get("reverts_event_id")) for r in session_rows
+            )
+        return reverted
+
+    def events_for_message(self, message_id: str) -> list[RepairEvent]:
+        """Every event that re-parented message `message_id` (any session): a graph walk."""
+        rows = self.conn.one(
+            f"SELECT {EVENT_SELECT} FROM array::flatten("
+            "(SELECT VALUE <-repairs_events FROM message WHERE message_id = $mid))",
+            {"mid": message_id},
+        )
+        return sorted((row_to_event(r) for r in rows or []), key=lambda e: (e.session_id, e.seq))
+
+    def sessions_by_operator(self, operator: str) -> list[str]:
+        """Sessions in which `operator` appended at least one event (edge -> session)."""
+        rows = self.conn.one(
+            "RETURN array::sort(array::distinct("
+            "(SELECT VALUE in.session_id FROM repairs_events WHERE operator = $op)))",
+            {"op": operator},
+        )
+        return list(rows or [])
+
+    # -- materialized views ------------------------------------------------
+
+    def get_view(self, session_id: str) -> ViewRecord | None:
+        row = self.conn.one(
+            "SELECT * OMIT id FROM ONLY $vid", {"vid": RecordID(VIEWS_TABLE, session_id)}
+        )
+        return row_to_view(row) if row else None
+
+    def put_view(self, view: ViewRecord) -> None:
+        self.conn.run(
+            "UPSERT $vid CONTENT $row RETURN NONE",
+            {"vid": RecordID(VIEWS_TABLE, view.session_id), "row": view_to_row(view)},
+        )
+
+    def put_view_if_current(self, view: ViewRecord) -> bool:
+        """Store `view` unless events were appended past its through_seq meanwhile."""
+        head = self.head(view.session_id)
+        if head.seq != view.through_seq:
+            return False
+        self.put_view(view)
+        return True
+
+    def view_summaries(self) -> list[dict[str, Any]]:
+        """Per view: session, through_seq, stale and drift flags (no parent maps)."""
+        rows = self.conn.one(
+            "SELECT session_id, through_seq, head_digest, materialization_digest, is_stale, "
+            "drift_detected, updated_at, source_path FROM sessions_materialized"
+        )
+        return sorted(rows or [], key=lambda r: r["session_id"])
