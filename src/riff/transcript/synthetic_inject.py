@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from riff.transcript.synthetic import GeneratedSession, GroundTruth
 from riff.transcript.timestamps import format_timestamp, normalize_timestamp
 
 _Pos = int
+_DECORRELATE = 0xDEECE66D_2545F491_4F6CDD1D_9E3779B9
 
 
 class _View:
@@ -86,10 +88,12 @@ def _tool_ids(line: dict[str, Any], block_type: str, key: str) -> list[str]:
     return [b[key] for b in content if isinstance(b, dict) and b.get("type") == block_type]
 
 
-def _fresh_uuid(rng: random.Random) -> str:
-    import uuid
-
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+def _fresh_uuid(rng: random.Random, view: _View) -> str:
+    """A uuid of no message; the XOR keeps it apart from a generator seeded alike."""
+    while True:
+        candidate = str(uuid.UUID(int=rng.getrandbits(128) ^ _DECORRELATE, version=4))
+        if candidate not in view.pos:
+            return candidate
 
 
 def _touch(session: GeneratedSession, *uuids: str | None) -> None:
@@ -99,7 +103,7 @@ def _touch(session: GeneratedSession, *uuids: str | None) -> None:
 def _inject_orphan(session: GeneratedSession, view: _View, rng: random.Random) -> GroundTruth:
     line = rng.choice(view.conversation())
     true_parent = line["parentUuid"]
-    line["parentUuid"] = _fresh_uuid(rng)
+    line["parentUuid"] = _fresh_uuid(rng, view)
     _touch(session, line["uuid"], true_parent)
     return GroundTruth(ORPHAN, view.number(line["uuid"]), line["uuid"], true_parent)
 

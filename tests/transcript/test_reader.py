@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riff.transcript.reader import read_message, read_transcript
+from tests.factories import generate_session, write_session
+
+FIELDS = (
+    "uuid",
+    "parentUuid",
+    "logicalParentUuid",
+    "type",
+    "subtype",
+    "timestamp",
+    "isSidechain",
+    "isMeta",
+    "message",
+    "leafUuid",
+    "sessionId",
+    "data",
+    "toolUseID",
+)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_reads_every_field_it_keeps(tmp_path: Path) -> None:
+    line = {
+        "parentUuid": "p-1",
+        "isSidechain": True,
+        "type": "assistant",
+        "uuid": "u-1",
+        "timestamp": "2025-09-01T10:00:00.123Z",
+        "message": {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Hello   there\nworld " + "x" * 200},
+                {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}},
+            ],
+        },
+    }
+    result = {
+        "type": "user",
+        "uuid": "u-2",
+        "parentUuid": "u-1",
+        "message": {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}],
+        },
+    }
+    path = _write(tmp_path / "s.jsonl", orjson.dumps(line) + b"\n" + orjson.dumps(result) + b"\n")
+    transcript = read_transcript(path)
+    first, second = transcript.records
+    assert (first.uuid, first.parent_uuid, first.type, first.role) == (
+        "u-1",
+        "p-1",
+        "assistant",
+        "assistant",
+    )
+    assert first.is_sidechain and first.tool_use_ids == ("toolu_1",)
+    assert first.preview.startswith("Hello there world") and len(first.preview) == 80
+    assert (first.line, first.offset) == (1, 0)
+    assert second.tool_result_ids == ("toolu_1",) and not second.is_conversation
+    assert second.offset == first.length + 1 and second.line == 2
+    assert read_message(path, first) == line
+    assert transcript.fingerprint.size == path.stat().st_size
+    assert transcript.problems == []
+
+
+def test_bad_lines_become_problems_and_reading_goes_on(tmp_path: Path) -> None:
+    good = orjson.dumps(
+        {
+            "type": "user",
+            "uuid": "a",
+            "parentUuid": None,
+            "message": {"role": "user", "content": "hi"},
+        }
+    )
+    data = (
+        good
+        + b"\n"
+        + b"\n   \n"  # blank lines: silently skipped
+        + b"\x00" * 50
+        + b"\n"  # NUL run: reported
+        + b"{not json\n"  # garbage: reported
+        + b"[1, 2]\n"  # valid JSON, not an object
+        + b"\x00\x00"
+        + good.replace(b'"a"', b'"b"')
+        + b"\n"  # NULs glued to a line
+        + b'{"type": "frobnicate", "uuid": "c", "parentUuid": "b"}\n'  # unknown type
+        + good[:20]  # truncated tail
+    )
+    transcript = read_transcript(_write(tmp_path / "s.jsonl", data))
+    kinds = [(p.kind, p.line) for p in transcript.problems]
+    assert kinds == [
+        ("malformed_line", 4),
+        ("malformed_line", 5),
+        ("malformed_line", 6),
+        ("malformed_line", 7),
+        ("truncated_line", 9),
+    ]
+    assert [r.uuid for r in transcript.records] == ["a", "b", "c"]
+    assert transcript.records[2].type == "frobnicate"
+    assert transcript.problems[1].offset == data.index(b"{not json")
+    assert transcript.line_count == 9
+
+
+def test_wrong_types_fall_back_to_tolerant_path(tmp_path: Path) -> None:
+    line = {
+        "type": "user",
+        "uuid": "u",
+        "parentUuid": 7,
+        "isSidechain": "yes",
+        "timestamp": 12,
+        "message": {"role": "user", "content": [1, "x", {"type": 5}]},
+    }
+    transcript = read_transcript(_write(tmp_path / "s.jsonl", orjson.dumps(line) + b"\n"))
+    (record,) = transcript.records
+    assert record.uuid == "u" and record.parent_uuid is None and record.timestamp is None
+    assert not record.is_sidechain
+
+
+def test_generated_session_reads_clean(tmp_path: Path) -> None:
+    session = generate_session(300, seed=3)
+    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    assert transcript.problems == []
+    assert len(transcript.records) == len(session.lines)
+    assert transcript.last_prompt_leaf is not None
+    assert transcript.session_id == session.session_id
+    for record, line in zip(transcript.records, session.lines, strict=True):
+        assert isinstance(line, dict)
+        assert record.uuid == line.get("uuid")
+    some = transcript.messages[len(transcript.messages) // 2]
+    assert read_message(transcript.path, some)["uuid"] == some.uuid
+
+
+def _check_never_raises_and_reports(path: Path, data: bytes) -> None:
+    transcript = read_transcript(path)
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    assert transcript.line_count == len(lines)
+    reported = {p.line for p in transcript.problems} | {r.line for r in transcript.records}
+    for number, raw in enumerate(lines, start=1):
+        payload = raw.strip(b" \t\r\n\x00")
+        if not payload:
+            continue
+        try:
+            ok = isinstance(json.loads(payload.decode("utf-8")), dict)
+        except (ValueError, RecursionError):
+            ok = False
+        assert number in reported, (number, raw[:80])
+        if not ok:
+            assert number in {p.line for p in transcript.problems}
+
+
+_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@_SETTINGS
+@given(st.binary(max_size=2000))
+def test_random_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
+    path = _write(tmp_path / "r.jsonl", data)
+    _check_never_raises_and_reports(path, data)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@_SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    mutations=st.lists(
+        st.tuples(
+            st.sampled_from(["cut", "nul", "deep", "huge", "wrongtype", "garbage"]),
+            st.integers(0, 10_000),
+            st.sampled_from(FIELDS),
+            _json_values,
+        ),
+        max_size=6,
+    ),
+)
+def test_mutated_sessions_never_crash(
+    tmp_path: Path, seed: int, mutations: list[tuple[str, int, str, object]]
+) -> None:
+    session = generate_session(30, seed=seed, compactions=False)
+    lines = [orjson.dumps(x) if isinstance(x, dict) else x for x in session.lines]
+    for action, where, field, value in mutations:
+        i = where % len(lines)
+        if action == "cut":
+            lines[i] = lines[i][: where % max(1, len(lines[i]))]
+        elif action == "nul":
+            lines.insert(i, b"\x00" * (where % 300 + 1))
+        elif action == "deep":
+            lines.insert(i, b"[" * 5000 + b"]" * 5000)
+        elif action == "huge":
+            lines.insert(
+                i,
+                orjson.dumps(
+                    {
+                        "type": "user",
+                        "uuid": f"h{i}",
+                        "message": {"role": "user", "content": "z" * 2_000_000},
+                    }
+                ),
+            )
+        elif action == "wrongtype":
+            obj = (
+                orjson.loads(lines[i])
+                if lines[i].startswith(b"{") and lines[i].endswith(b"}")
+                else {}
+            )
+            if isinstance(obj, dict):
+                obj[field] = value
+                lines[i] = orjson.dumps(obj)
+        else:
+            lines.insert(
+                i, bytes((where * 7 + k) % 256 for k in range(where % 200)).replace(b"\n", b"")
+            )
+    data = b"\n".join(lines) + (b"\n" if where_ends_with_newline(seed) else b"")
+    path = _write(tmp_path / "m.jsonl", data)
+    _check_never_raises_and_reports(path, data)
+
+
+def where_ends_with_newline(seed: int) -> bool:
+    return seed % 2 == 0

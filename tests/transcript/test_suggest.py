@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+
+from riff.transcript.reader import read_transcript
+from riff.transcript.suggest import ConversationRepairEngine
+from riff.transcript.validation import validate_repair
+from tests.factories import generate_session, inject, write_session
+
+
+def _broken(tmp_path: Path, seed: int, cuts: int = 12, inline: bool = False):  # type: ignore[no-untyped-def]
+    session = generate_session(800, seed=seed, inline_sidechains=inline)
+    rng = random.Random(seed)
+    truths = [
+        t
+        for _ in range(cuts)
+        for t in inject(session, rng.choice(["orphan", "unexpected_root"]), 1, rng)
+    ]
+    return read_transcript(write_session(tmp_path / f"s{seed}.jsonl", session)), truths
+
+
+def test_best_candidate_is_the_true_parent(tmp_path: Path) -> None:
+    hits = total = 0
+    for seed in range(4):
+        transcript, truths = _broken(tmp_path, seed, inline=seed % 2 == 1)
+        engine = ConversationRepairEngine()
+        orphans = {r.uuid for r in engine.find_orphaned_messages(transcript)}
+        for truth in truths:
+            assert truth.message_id in orphans
+            candidates = engine.suggest_parent_candidates(transcript, truth.message_id or "", 3)
+            assert candidates and all(0.0 <= c.score <= 1.0 for c in candidates)
+            assert [c.score for c in candidates] == sorted(
+                (c.score for c in candidates), reverse=True
+            )
+            assert set(candidates[0].signals) >= {
+                "tool_id_match",
+                "file_order",
+                "timestamp",
+                "text_similarity",
+            }
+            total += 1
+            hits += candidates[0].parent_uuid == truth.true_parent
+    assert hits / total >= 0.9
+
+
+def test_candidates_never_make_cycles_or_break_time(tmp_path: Path) -> None:
+    transcript, _ = _broken(tmp_path, 9, cuts=3)
+    engine = ConversationRepairEngine(window=400)
+    graph = engine.index(transcript).graph
+    parents = graph.parent_map()
+    times = {r.uuid or "": r.timestamp for r in transcript.messages}
+    for record in transcript.messages[::7]:
+        assert record.uuid is not None
+        for candidate in engine.suggest_parent_candidates(transcript, record.uuid, 50):
+            assert validate_repair(parents, times, record.uuid, candidate.parent_uuid) == []
+
+
+def test_tool_result_goes_to_its_tool_use_across_parallel_calls(tmp_path: Path) -> None:
+    def line(
+        uuid: str, parent: str | None, kind: str, content: object, ts: int
+    ) -> dict[str, object]:
+        return {
+            "type": kind,
+            "uuid": uuid,
+            "parentUuid": parent,
+            "timestamp": f"2025-01-01T00:00:{ts:02d}.000Z",
+            "message": {"role": kind, "content": content},
+        }
+
+    use = lambda tid: [{"type": "tool_use", "id": tid, "name": "Read", "input": {}}]  # noqa: E731
+    res = lambda tid: [{"type": "tool_result", "tool_use_id": tid, "content": "x"}]  # noqa: E731
+    lines = [
+        line("u", None, "user", "read both files", 0),
+        line("a1", "u", "assistant", use("t1"), 1),
+        line("a2", "a1", "assistant", use("t2"), 1),
+        line("a3", "a2", "assistant", use("t3"), 1),
+        line("r1", "gone", "user", res("t1"), 2),
+        line("r2", "a2", "user", res("t2"), 2),
+        line("r3", "a3", "user", res("t3"), 2),
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    transcript = read_transcript(path)
+    engine = ConversationRepairEngine()
+    assert [r.uuid for r in engine.find_orphaned_messages(transcript)] == ["r1"]
+    best = engine.suggest_parent_candidates(transcript, "r1", 3)[0]
+    assert best.parent_uuid == "a1" and best.signals["tool_id_match"] == 1.0
+    suggestions = engine.suggest_all(transcript)
+    assert suggestions[0].to_json()["candidates"][0]["parent_uuid"] == "a1"
+
+
+def test_parent_overrides_are_respected(tmp_path: Path) -> None:
+    transcript, truths = _broken(tmp_path, 2, cuts=2)
+    engine = ConversationRepairEngine()
+    fixed = {t.message_id or "": t.true_parent for t in truths}
+    assert engine.find_orphaned_messages(transcript, fixed) == []
+    assert len(engine.find_orphaned_messages(transcript)) == 2
+
+
+def test_unknown_message_has_no_candidates(tmp_path: Path) -> None:
+    transcript, _ = _broken(tmp_path, 3, cuts=1)
+    assert ConversationRepairEngine().suggest_parent_candidates(transcript, "nope") == []
