@@ -30,7 +30,6 @@ from riff.events import (
 )
 from riff.events.chain import Clock, utc_now
 from riff.events.status import reverted_ids_from_reverts
-from riff.store._validation import validator
 from riff.store.connection import Connection, QueryFailed
 from riff.store.errors import (
     AuthError,
@@ -199,7 +198,9 @@ class ImmutableEventStore:
             view_parents, view_times, expected = self.current_state(session_id)
             parents = view_parents if parents is None else parents
             timestamps = view_times if timestamps is None else timestamps
-        problems = list(validator()(parents, timestamps, message_id, new_parent))
+        from riff.transcript.validation import validate_repair  # domain rules, one place
+
+        problems = validate_repair(parents, timestamps, message_id, new_parent)
         if problems and not force:
             raise RepairRefusedError(message_id, problems)
         if problems:

@@ -1,0 +1,274 @@
+"""Materialized views: a session's effective parent map, kept next to its log.
+
+A view is derived state: `rebuild` recomputes it from the base parents and
+every event, `update` applies only the events after its `through_seq` (read by
+seq, never by timestamp), and `check_drift` recomputes from scratch (and from
+the transcript on disk when given) to find a view or file that no longer
+matches the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from riff.events import SessionFold, calculate_session_digest, replay_repair_events
+from riff.events.model import format_timestamp
+from riff.store.errors import NoViewError
+from riff.store.protocol import EventStore, ViewRecord
+from riff.views.source import SourceState, read_source
+
+Clock = Callable[[], datetime]
+
+
+def _now(clock: Clock | None) -> str:
+    return format_timestamp((clock or (lambda: datetime.now(UTC)))())
+
+
+class ViewChainError(Exception):
+    """The log after a view's through_seq does not continue the view's head."""
+
+
+def rebuild(
+    store: EventStore,
+    session_id: str,
+    source: SourceState,
+    *,
+    clock: Clock | None = None,
+    save: bool = True,
+) -> ViewRecord:
+    """Recompute a session's view from its base state and all of its events."""
+    result = replay_repair_events(source.parents, store.events(session_id), session_id=session_id)
+    view = ViewRecord(
+        session_id=session_id,
+        base_parents=dict(source.parents),
+        parents=result.parents,
+        timestamps=dict(source.timestamps),
+        through_seq=result.through_seq,
+        head_digest=result.head_digest,
+        materialization_digest=calculate_session_digest(
+            session_id, result.through_seq, result.parents
+        ),
+        updated_at=_now(clock),
+        source=source.fingerprint,
+    )
+    if save:
+        store.put_view(view)
+    return view
+
+
+def rebuild_from_file(
+    store: EventStore, path: Path | str, session_id: str | None = None, **kw: Any
+) -> ViewRecord:
+    source = read_source(path)
+    sid = session_id or source.session_id or Path(path).stem
+    return rebuild(store, sid, source, **kw)
+
+
+def update(store: EventStore, session_id: str, *, clock: Clock | None = None) -> ViewRecord:
+    """Bring a view up to date by applying only the events after its through_seq.
+
+    Costs what the new events and the parent map cost, not the log's length.
+    Raises NoViewError without a view and ViewChainError if the log does not
+    continue the view's head (rebuild then).
+    """
+    view = store.get_view(session_id)
+    if view is None:
+        raise NoViewError(session_id)
+    fold = SessionFold(session_id, view.parents)
+    fold.head_seq, fold.head_digest = view.through_seq, view.head_digest
+    for event in store.events(session_id, from_seq=view.through_seq + 1):
+        if event.seq != fold.head_seq + 1 or event.prev_digest != fold.head_digest:
+            raise ViewChainError(
+                f"session {session_id}: event seq {event.seq} does not continue the view at "
+                f"seq {fold.head_seq}; rebuild the view"
+            )
+        fold.apply(event.to_dict())
+    if fold.applied == 0 and not view.is_stale:
+        return view
+    parents = dict(view.parents)
+    parents.update(fold.parents)
+    updated = view.evolve(
+        parents=parents,
+        through_seq=fold.head_seq,
+        head_digest=fold.head_digest,
+        materialization_digest=calculate_session_digest(session_id, fold.head_seq, parents),
+        is_stale=False,
+        updated_at=_now(clock),
+    )
+    store.put_view(updated)
+    return updated
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """What differs between a stored view, a fresh replay and the transcript on disk."""
+
+    session_id: str
+    stored_digest: str | None
+    recomputed_digest: str
+    through_seq: int
+    view_parents_differ: list[str] = field(default_factory=list)
+    file_changed: bool = False
+    file_parents_differ: list[str] = field(default_factory=list)
+    new_messages: list[str] = field(default_factory=list)
+    missing_messages: list[str] = field(default_factory=list)
+    stored_fingerprint: dict[str, Any] | None = None
+    file_fingerprint: dict[str, Any] | None = None
+    chain_ok: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def drift_detected(self) -> bool:
+        return bool(
+            self.stored_digest != self.recomputed_digest
+            or self.view_parents_differ
+            or self.file_parents_differ
+            or self.new_messages
+            or self.missing_messages
+            or not self.chain_ok
+        )
+
+    def summary(self) -> str:
+        if not self.drift_detected:
+            return f"session {self.session_id}: view matches the log through seq {self.through_seq}"
+        parts: list[str] = []
+        if self.stored_digest != self.recomputed_digest:
+            parts.append(
+                f"view digest {str(self.stored_digest)[:12]}… != replay "
+                f"{self.recomputed_digest[:12]}…"
+            )
+        if self.view_parents_differ:
+            parts.append(f"{len(self.view_parents_differ)} parents differ in the stored view")
+        if self.new_messages:
+            parts.append(f"{len(self.new_messages)} messages added to the file since the view")
+        if self.missing_messages:
+            parts.append(f"{len(self.missing_messages)} messages gone from the file")
+        if self.file_parents_differ:
+            parts.append(
+                f"{len(self.file_parents_differ)} parents changed in the file outside riff"
+            )
+        if not self.chain_ok:
+            parts.append("the event chain does not verify")
+        return f"session {self.session_id}: drift: " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "drift_detected": self.drift_detected,
+            "summary": self.summary(),
+            "stored_digest": self.stored_digest,
+            "recomputed_digest": self.recomputed_digest,
+            "through_seq": self.through_seq,
+            "view_parents_differ": self.view_parents_differ,
+            "file_changed": self.file_changed,
+            "file_parents_differ": self.file_parents_differ,
+            "new_messages": self.new_messages,
+            "missing_messages": self.missing_messages,
+            "stored_fingerprint": self.stored_fingerprint,
+            "file_fingerprint": self.file_fingerprint,
+            "chain_ok": self.chain_ok,
+            "problems": self.problems,
+        }
+
+
+def _differing(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> list[str]:
+    return sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
+
+
+def check_drift(
+    store: EventStore,
+    session_id: str,
+    *,
+    transcript: Path | str | SourceState | None = None,
+    clock: Clock | None = None,
+    save: bool = True,
+) -> DriftReport:
+    """Recompute the view from scratch and compare it with the stored one (and the file).
+
+    The stored view gets `drift_detected` and the report when `save`. A file
+    edited outside riff shows as changed parents; Claude Code appending to a
+    session shows as new messages; a truncated file as missing messages.
+    """
+    view = store.get_view(session_id)
+    if view is None:
+        raise NoViewError(session_id)
+    events = list(store.events(session_id))
+    result = replay_repair_events(view.base_parents, events, session_id=session_id)
+    # The stored digest is compared at its own through_seq: a view that is merely
+    # behind the log is stale, not drifted.
+    at_view = result
+    if view.through_seq != result.through_seq:
+        at_view = replay_repair_events(
+            view.base_parents,
+            [e for e in events if e.seq <= view.through_seq],
+            session_id=session_id,
+        )
+    expected_at_view = calculate_session_digest(session_id, at_view.through_seq, at_view.parents)
+    problems = [str(b) for b in result.breaks]
+    file_changed = False
+    file_parents_differ: list[str] = []
+    new_messages: list[str] = []
+    missing_messages: list[str] = []
+    file_fp: dict[str, Any] | None = None
+    if transcript is not None:
+        source = transcript if isinstance(transcript, SourceState) else read_source(transcript)
+        if source.fingerprint is not None:
+            file_fp = _fp_dict(source.fingerprint)
+            if view.source is not None:
+                file_changed = (
+                    source.fingerprint.size != view.source.size
+                    or source.fingerprint.sha256 != view.source.sha256
+                )
+        base = view.base_parents
+        new_messages = sorted(source.parents.keys() - base.keys())
+        missing_messages = sorted(base.keys() - source.parents.keys())
+        # The file should hold either the base parents (repairs not yet written
+        # to it) or the repaired ones; anything else was edited outside riff.
+        file_parents_differ = sorted(
+            k
+            for k in source.parents.keys() & base.keys()
+            if source.parents[k] not in (base[k], result.parents.get(k))
+        )
+    report = DriftReport(
+        session_id=session_id,
+        stored_digest=view.materialization_digest,
+        recomputed_digest=expected_at_view,
+        through_seq=view.through_seq,
+        view_parents_differ=_differing(view.parents, at_view.parents)
+        + sorted(view.parents.keys() ^ at_view.parents.keys()),
+        file_changed=file_changed,
+        file_parents_differ=file_parents_differ,
+        new_messages=new_messages,
+        missing_messages=missing_messages,
+        stored_fingerprint=_fp_dict(view.source) if view.source is not None else None,
+        file_fingerprint=file_fp,
+        chain_ok=result.chain_verified,
+        problems=problems,
+    )
+    if save:
+        store.put_view(
+            view.evolve(
+                drift_detected=report.drift_detected,
+                drift_report=report.to_dict() if report.drift_detected else None,
+                updated_at=_now(clock),
+            )
+        )
+    return report
+
+
+def _fp_dict(fp: Any) -> dict[str, Any]:
+    return {"path": fp.path, "size": fp.size, "mtime_ns": fp.mtime_ns, "sha256": fp.sha256}
+
+
+__all__ = [
+    "DriftReport",
+    "ViewChainError",
+    "check_drift",
+    "rebuild",
+    "rebuild_from_file",
+    "update",
+]

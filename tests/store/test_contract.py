@@ -1,0 +1,106 @@
+"""Contract tests every EventStore implementation must pass (as eventsourcing's
+recorder tests do). Run here for mem:// and surrealkv://."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from riff.events import GENESIS_DIGEST, ChainHead, validate_event_immutability
+from riff.store import ConcurrencyError, EventStore, ViewRecord, open_store
+from riff.store.protocol import SourceFingerprint
+from tests.store.helpers import M, chain_drafts, kv_settings, mem_store
+
+
+@pytest.fixture(params=["mem", "surrealkv"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    store = mem_store() if request.param == "mem" else open_store(kv_settings(tmp_path))
+    with store:
+        yield store
+
+
+def test_implements_protocol(any_store: EventStore) -> None:
+    assert isinstance(any_store, EventStore)
+
+
+def test_empty_store(any_store: EventStore) -> None:
+    assert any_store.sessions() == []
+    assert any_store.heads() == {}
+    assert any_store.head("nope") == ChainHead("nope", 0, GENESIS_DIGEST)
+    assert list(any_store.events("nope")) == []
+    assert any_store.get_view("nope") is None
+
+
+def test_append_seals_a_gapless_chain(any_store: EventStore) -> None:
+    first = any_store.append("s1", chain_drafts(3))
+    second = any_store.append("s1", chain_drafts(2, offset=3))
+    events = first + second
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0].prev_digest == GENESIS_DIGEST
+    assert all(b.prev_digest == a.event_digest for a, b in zip(events, events[1:], strict=False))
+    assert list(any_store.events("s1")) == events
+    assert list(any_store.events("s1", from_seq=4)) == events[3:]
+    assert validate_event_immutability(events).ok
+
+
+def test_append_nothing_is_a_no_op(any_store: EventStore) -> None:
+    assert any_store.append("s1", []) == []
+    assert any_store.sessions() == []
+
+
+def test_heads_and_sessions(any_store: EventStore) -> None:
+    a = any_store.append("a", chain_drafts(2))
+    b = any_store.append("b", chain_drafts(1))
+    assert any_store.sessions() == ["a", "b"]
+    assert any_store.heads() == {
+        "a": ChainHead("a", 2, a[-1].event_digest),
+        "b": ChainHead("b", 1, b[-1].event_digest),
+    }
+    assert any_store.head("a") == ChainHead("a", 2, a[-1].event_digest)
+
+
+def test_expected_head_guards_the_append(any_store: EventStore) -> None:
+    any_store.append("s1", chain_drafts(2))
+    with pytest.raises(ConcurrencyError, match="s1"):
+        any_store.append("s1", chain_drafts(1, offset=2), expected_head=1)
+    head = any_store.head("s1")
+    stale = ChainHead("s1", 2, "f" * 64)
+    with pytest.raises(ConcurrencyError):
+        any_store.append("s1", chain_drafts(1, offset=2), expected_head=stale)
+    assert any_store.append("s1", chain_drafts(1, offset=2), expected_head=head)[0].seq == 3
+
+
+def test_sessions_are_independent_chains(any_store: EventStore) -> None:
+    any_store.append("a", chain_drafts(3))
+    b = any_store.append("b", chain_drafts(2))
+    assert [e.seq for e in b] == [1, 2]
+    assert b[0].prev_digest == GENESIS_DIGEST
+
+
+def test_reads_page_through_long_sessions(any_store: EventStore) -> None:
+    events = any_store.append("s1", chain_drafts(25))
+    any_store.page_size = 7  # type: ignore[attr-defined]
+    assert list(any_store.events("s1")) == events
+    assert list(any_store.events("s1", from_seq=7)) == events[6:]
+    assert list(any_store.events("s1", from_seq=26)) == []
+
+
+def test_view_round_trip(any_store: EventStore) -> None:
+    view = ViewRecord(
+        session_id="s1",
+        base_parents={M[1]: M[0], M[0]: None},
+        parents={M[1]: None, M[0]: None},
+        timestamps={M[0]: "2026-01-01T00:00:00.000Z", M[1]: None},
+        through_seq=0,
+        head_digest=GENESIS_DIGEST,
+        materialization_digest="a" * 64,
+        updated_at="2026-01-01T00:00:00.000000Z",
+        source=SourceFingerprint("/x.jsonl", 10, 20, "b" * 64),
+    )
+    any_store.put_view(view)
+    assert any_store.get_view("s1") == view
+    changed = view.evolve(through_seq=3, is_stale=True, drift_report={"k": [1]})
+    any_store.put_view(changed)
+    assert any_store.get_view("s1") == changed
