@@ -6,6 +6,7 @@ append-only table is byte-for-byte what it was before.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -118,10 +119,9 @@ def test_record_user_cannot_change_events(
     store, events = seeded
     before = full_dump(store)
     _as_record_user(store)
-    try:
+    # Refused outright, or (permissions) silently affecting nothing.
+    with contextlib.suppress(QueryFailed):
         store.conn.run(sql, _params(events))
-    except QueryFailed:
-        pass  # refused outright, or (permissions) silently affected nothing
     _back_to_root(store)
     assert full_dump(store) == before
 
@@ -150,10 +150,8 @@ def test_record_user_cannot_change_the_schema(
     meta_before = store.conn.one("SELECT * FROM riff_meta")
     _as_record_user(store)
     db_before_user = None
-    try:
+    with contextlib.suppress(QueryFailed):
         store.conn.run(sql, _params(events))
-    except QueryFailed:
-        pass
     _back_to_root(store)
     assert store.conn.one("INFO FOR TABLE repairs_events") == schema_before
     assert store.conn.one("SELECT * FROM riff_meta") == meta_before
@@ -169,7 +167,7 @@ def test_record_user_schema_change_is_an_error(
     store, _ = seeded
     _as_record_user(store)
     for sql in ("REMOVE TABLE repairs_events", "DEFINE FIELD OVERWRITE reason ON repairs_events"):
-        with pytest.raises(QueryFailed, match="(?i)not enough permissions|not allowed"):
+        with pytest.raises(QueryFailed, match=r"(?i)not enough permissions|not allowed"):
             store.conn.run(sql)
 
 

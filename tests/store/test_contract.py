@@ -3,6 +3,7 @@ recorder tests do). Run here for mem:// and surrealkv://."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_append_seals_a_gapless_chain(any_store: EventStore) -> None:
     events = first + second
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_digest == GENESIS_DIGEST
-    assert all(b.prev_digest == a.event_digest for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_digest == a.event_digest for a, b in itertools.pairwise(events))
     assert list(any_store.events("s1")) == events
     assert list(any_store.events("s1", from_seq=4)) == events[3:]
     assert validate_event_immutability(events).ok

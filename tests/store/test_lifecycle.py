@@ -113,7 +113,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     settings = kv_settings(tmp_path)
     with open_store(settings) as store:
         store.conn.run("UPSERT riff_meta:schema SET version = 99")
-    with pytest.raises(SchemaTooNewError, match="schema version 99.*upgrade riff"):
+    with pytest.raises(SchemaTooNewError, match=r"schema version 99.*upgrade riff"):
         open_store(settings)
     assert not lock_path_for(tmp_path / "store").read_text()  # the lock was released
 
