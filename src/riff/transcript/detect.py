@@ -4,7 +4,6 @@ inline sidechain roots, compaction roots, bursts of equal timestamps)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -116,14 +115,17 @@ def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
 
 
 def duplicate_findings(transcript: Transcript) -> list[Finding]:
-    by_uuid: dict[str, list[MessageRecord]] = defaultdict(list)
+    # Two passes, so that only duplicated uuids (rare) get a list: no per-uuid lists.
+    firsts: dict[str, MessageRecord] = {}
+    by_uuid: dict[str, list[MessageRecord]] = {}
     for record in transcript.messages:
         assert record.uuid is not None
-        by_uuid[record.uuid].append(record)
+        seen = firsts.setdefault(record.uuid, record)
+        if seen is not record:
+            by_uuid.setdefault(record.uuid, [seen]).append(record)
+    del firsts
     out = []
     for uuid, records in by_uuid.items():
-        if len(records) < 2:
-            continue
         first = records[0]
         lines = tuple(r.line for r in records)
         identical = all(_same_bytes(transcript.path, first, r) for r in records[1:])
@@ -318,10 +320,10 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
     out = []
     for start in range(len(records)):
-        if start in kept:
+        if kept[start]:
             continue
         parent = graph.parent_index(start)
-        if parent < 0 or parent not in kept:
+        if parent < 0 or not kept[parent]:
             continue
         subtree = [start, *graph.descendant_indices(start)]
         lost = [i for i in subtree if records[i].is_conversation and not records[i].is_sidechain]

@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 import orjson
@@ -247,10 +249,95 @@ def _build_record(fields: _Extracted, line_no: int, offset: int, length: int) ->
     )
 
 
-def _decode(payload: bytes) -> _Extracted | str:
-    """Decoded fields, or the reason the payload is not a transcript line."""
+def _record_from_line(
+    line: _Line, line_no: int, offset: int, length: int, known: dict[str, str]
+) -> MessageRecord:
+    """The fast path: a record straight from the decoded struct (no intermediate)."""
+    tool_uses: list[str] | None = None
+    tool_results: list[str] | None = None
+    preview = ""
+    has_text = False
+    message = line.message
+    role = None
+    content_text = line.content
+    if message is not None:
+        role = message.role
+        content = message.content
+        if isinstance(content, str):
+            content_text = content
+        elif content:
+            for block in content:
+                block_type = block.type
+                if block_type == "tool_use" and block.id:
+                    (tool_uses := tool_uses or []).append(block.id)
+                    if not preview:
+                        preview = f"[{block.name or 'tool'}]"
+                elif block_type == "tool_result" and block.tool_use_id:
+                    (tool_results := tool_results or []).append(block.tool_use_id)
+                    if not preview:
+                        preview = "[tool result]"
+                elif block_type == "text" and block.text is not None:
+                    has_text = True
+                    if not preview or preview[0] == "[":
+                        preview = _short(block.text)
+                elif block_type == "thinking":
+                    if not preview:
+                        preview = "[thinking]"
+                elif block_type == "image":
+                    has_text = True
+                    if not preview:
+                        preview = "[image]"
+    if content_text is not None:
+        has_text = True
+        if not preview:
+            preview = _short(content_text)
+    if not preview:
+        if line.summary is not None:
+            preview = _short(line.summary)
+        elif line.data is not None and line.data.type is not None:
+            preview = f"[{line.data.type}]"
+    line_type = line.type
+    if line_type is not None:
+        line_type = _intern(line_type)
+    uuid = line.uuid
+    is_meta = bool(line.isMeta)
+    is_conversation = uuid is not None and (
+        line_type == "assistant"
+        or (line_type == "user" and not is_meta and (has_text or not tool_results))
+    )
+    parent = line.parentUuid
+    if parent is not None:
+        # Share the string of the parent's own uuid: one copy per uuid in memory.
+        parent = known.get(parent, parent)
+    if uuid is not None:
+        uuid = known.setdefault(uuid, uuid)
+    subtype = line.subtype
+    return MessageRecord(
+        line_no,
+        offset,
+        length,
+        line_type,
+        uuid,
+        parent,
+        line.logicalParentUuid,
+        _intern(subtype) if subtype is not None else None,
+        _intern(role) if role is not None else None,
+        normalize_timestamp(line.timestamp),
+        bool(line.isSidechain),
+        is_meta,
+        is_conversation,
+        tuple(tool_uses) if tool_uses else (),
+        tuple(tool_results) if tool_results else (),
+        line.parentToolUseID or line.toolUseID,
+        line.leafUuid,
+        preview,
+    )
+
+
+def _decode(payload: bytes) -> _Line | _Extracted | str:
+    """The decoded line (fast struct or tolerant fields), or why it is not a transcript line."""
     try:
-        return _from_struct(_decoder.decode(payload))
+        return _decoder.decode(payload)
     except msgspec.ValidationError:
         pass  # valid JSON with unexpected types: take the tolerant path
     except msgspec.DecodeError:
@@ -268,24 +355,53 @@ def _decode(payload: bytes) -> _Extracted | str:
     return _from_dict(obj)
 
 
+def _physical_lines(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
+    """Every physical line (with its newline if any), reading big chunks.
+
+    The hash runs in a worker thread: hashlib releases the GIL on large
+    buffers, so hashing overlaps with decoding instead of adding to it.
+    """
+    carry: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        pending: Future[None] | None = None
+        while chunk := handle.read(_READ_BUFFER):
+            if pending is not None:
+                pending.result()  # keep updates in order
+            pending = hashing.submit(hasher.update, chunk)
+            pieces = chunk.split(b"\n")
+            last = pieces.pop()
+            if pieces:
+                if carry:
+                    carry.append(pieces[0])
+                    pieces[0] = b"".join(carry)
+                    carry = []
+                for piece in pieces:
+                    yield piece + b"\n"
+            if last:
+                carry.append(last)
+        if pending is not None:
+            pending.result()
+    if carry:
+        yield b"".join(carry)
+
+
 def read_transcript(path: Path | str) -> Transcript:
     """Read a transcript in one streaming pass; never raises on bad content."""
     path = Path(path)
     records: list[MessageRecord] = []
     problems: list[LineProblem] = []
     hasher = hashlib.sha256()
-    update = hasher.update
     decode = _decode
-    build = _build_record
+    fast = _record_from_line
+    known: dict[str, str] = {}
     offset = 0
     line_no = 0
     last_prompt_leaf: str | None = None
     session_id: str | None = None
-    with path.open("rb", buffering=_READ_BUFFER) as handle:
+    with path.open("rb", buffering=0) as handle:
         stat = os.fstat(handle.fileno())
-        for raw in handle:
+        for raw in _physical_lines(handle, hasher):
             line_no += 1
-            update(raw)
             size = len(raw)
             has_newline = raw[-1:] == b"\n"
             body = raw[:-1] if has_newline else raw
@@ -308,24 +424,30 @@ def read_transcript(path: Path | str) -> Transcript:
                 kind = "truncated_line" if not has_newline else "malformed_line"
                 reason = "the last line is cut off (no newline)" if kind == "truncated_line" else ""
                 problems.append(LineProblem(kind, line_no, offset, len(body), reason or decoded))
-            else:
-                if b"\x00" in body:  # JSON cannot hold a raw NUL: it lies outside
-                    problems.append(
-                        LineProblem(
-                            "malformed_line",
-                            line_no,
-                            offset,
-                            len(body),
-                            f"{body.count(0)} NUL bytes around the JSON (it was still read)",
-                            recovered=True,
-                        )
+                offset += size
+                continue
+            if b"\x00" in body:  # JSON cannot hold a raw NUL: it lies outside
+                problems.append(
+                    LineProblem(
+                        "malformed_line",
+                        line_no,
+                        offset,
+                        len(body),
+                        f"{body.count(0)} NUL bytes around the JSON (it was still read)",
+                        recovered=True,
                     )
-                record = build(decoded, line_no, offset, len(body))
-                records.append(record)
-                if record.type == "last-prompt" and record.leaf_uuid is not None:
-                    last_prompt_leaf = record.leaf_uuid
-                if session_id is None and decoded.session_id is not None:
+                )
+            if isinstance(decoded, _Line):
+                record = fast(decoded, line_no, offset, len(body), known)
+                if session_id is None:
+                    session_id = decoded.sessionId
+            else:
+                record = _build_record(decoded, line_no, offset, len(body))
+                if session_id is None:
                     session_id = decoded.session_id
+            records.append(record)
+            if record.type == "last-prompt" and record.leaf_uuid is not None:
+                last_prompt_leaf = record.leaf_uuid
             offset += size
     fingerprint = Fingerprint(size=offset, mtime_ns=stat.st_mtime_ns, sha256=hasher.hexdigest())
     return Transcript(

@@ -56,16 +56,17 @@ def resume_chain_indices(graph: MessageGraph, leaf: int) -> list[int]:
     return [leaf, *graph.ancestor_indices(leaf)]
 
 
-def kept_indices(graph: MessageGraph, leaf: int | None) -> set[int]:
-    """Messages resume loads or that were compacted away on purpose."""
-    kept: set[int] = set()
+def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
+    """Flags (1 = kept) of messages resume loads or that were compacted away on purpose."""
+    kept = bytearray(len(graph))
     if leaf is None:
         return kept
     records = _records(graph)
     node: int | None = leaf
-    while node is not None and node not in kept:
+    while node is not None and not kept[node]:
         chain = resume_chain_indices(graph, node)
-        kept.update(chain)
+        for i in chain:
+            kept[i] = 1
         top = records[chain[-1]]
         node = None
         if top.logical_parent_uuid is not None and graph.parent_index(chain[-1]) < 0:
@@ -84,5 +85,5 @@ def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) 
     return sum(
         1
         for i, record in enumerate(records)
-        if record.is_conversation and not record.is_sidechain and i not in kept
+        if record.is_conversation and not record.is_sidechain and not kept[i]
     )
