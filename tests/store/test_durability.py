@@ -42,17 +42,23 @@ def _run_child(settings_url: str, data_dir: Path, kill_after: float | None) -> s
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, settings_url, str(data_dir), root, str(BATCH)],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": root},
     )
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
+    line = child.stdout.readline().strip()
+    if line != "ready":
+        child.kill()
+        _, err = child.communicate(timeout=30)
+        raise AssertionError(f"child did not start: {line!r}; stderr: {err[-2000:]}")
     if kill_after is None:
-        child.wait(timeout=60)
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err[-2000:]
         return "finished"
     time.sleep(kill_after)
     child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    child.communicate(timeout=30)
     return "killed"
 
 
