@@ -14,7 +14,6 @@ from riff.events import (
     EventDraft,
     RepairEvent,
     create_revert_event,
-    reverted_event_ids,
     seal_event,
 )
 from riff.events.fold import SessionFold

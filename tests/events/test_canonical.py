@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from riff.events.canonical import (
     es_number,
     reference_canonical_bytes,
 )
+from riff.events.wire import canonical_wire_bytes, wire_decoder
 from tests.event_factories import sealed_events
 
 
@@ -28,6 +30,16 @@ def test_fast_event_bytes_equal_rfc8785(event: RepairEvent) -> None:
     assert event.event_digest == hashlib.sha256(reference).hexdigest() == event_digest(event)
 
 
+@settings(max_examples=400)
+@given(sealed_events(), st.sampled_from([None, True, False]))
+def test_wire_bytes_equal_rfc8785(event: RepairEvent, is_reverted: bool | None) -> None:
+    row = event.to_dict()
+    if is_reverted is not None:
+        row["is_reverted"] = is_reverted
+    decoded = wire_decoder.decode(orjson.dumps(row))
+    assert canonical_wire_bytes(decoded) == reference_canonical_bytes(event.digest_payload())
+
+
 @settings(max_examples=500)
 @given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53) + 1, 2**53 - 1))
 def test_es_number_matches_reference(value: float) -> None:
@@ -36,13 +48,14 @@ def test_es_number_matches_reference(value: float) -> None:
 
 @settings(max_examples=200)
 @given(
-    st.text(min_size=1, max_size=10).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+    st.text(min_size=1, max_size=10).filter(
+        lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
+    ),
     st.integers(0, 10**6),
     st.dictionaries(
         st.text(max_size=12).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
-        st.none() | st.text(max_size=12).filter(
-            lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
-        ),
+        st.none()
+        | st.text(max_size=12).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
         max_size=8,
     ),
 )

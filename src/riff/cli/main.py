@@ -42,7 +42,9 @@ def main(
     ] = None,
     projects_dir: Annotated[
         Path | None,
-        typer.Option("--projects-dir", help="Claude Code projects dir (default ~/.claude/projects)."),
+        typer.Option(
+            "--projects-dir", help="Claude Code projects dir (default ~/.claude/projects)."
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="riff's own data dir (store, cache, archive).")
@@ -75,7 +77,8 @@ def verify(
         Path | None, typer.Argument(help="An export (.json or .jsonl) to verify offline.")
     ] = None,
     use_db: Annotated[
-        bool, typer.Option("--db-check", "--all", help="Verify every chain and view in the database.")
+        bool,
+        typer.Option("--db-check", "--all", help="Verify every chain and view in the database."),
     ] = False,
     expect_head: ExpectHeadOption = None,
     json: JsonOption = False,

@@ -44,9 +44,7 @@ def report_verification(out: Output, result: ValidationResult, subject: str) -> 
     return ExitCode.OK if result.ok else ExitCode.PROBLEMS
 
 
-def verify_file(
-    path: Path, expect_head: list[str], out: Output
-) -> ExitCode:
+def verify_file(path: Path, expect_head: list[str], out: Output) -> ExitCode:
     heads = parse_expected_heads(expect_head)
     result = verify_export(path, heads)
     return report_verification(out, result, str(path))

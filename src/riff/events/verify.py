@@ -50,6 +50,40 @@ class ValidationResult:
         }
 
 
+def chain_step_problems(
+    head_seq: int,
+    head_digest: str,
+    seq: int,
+    prev_digest: str,
+    stored_digest: str,
+    actual_digest: str,
+) -> list[tuple[str, str]]:
+    """What is wrong with one event appended after (head_seq, head_digest)."""
+    problems: list[tuple[str, str]] = []
+    expected_seq = head_seq + 1
+    if seq < expected_seq:
+        problems.append(("seq_repeat", f"seq {seq} comes after seq {head_seq}"))
+    elif seq > expected_seq:
+        problems.append(("seq_gap", f"expected seq {expected_seq}, found {seq}"))
+    if actual_digest != stored_digest:
+        problems.append(
+            (
+                "digest_mismatch",
+                f"stored digest {stored_digest[:12]}…, its fields hash to {actual_digest[:12]}…",
+            )
+        )
+    expected_prev = head_digest if head_seq else GENESIS_DIGEST
+    if prev_digest != expected_prev:
+        problems.append(
+            (
+                "broken_link",
+                f"prev_digest {prev_digest[:12]}… is not the digest {expected_prev[:12]}… "
+                "of the event before it",
+            )
+        )
+    return problems
+
+
 class ChainVerifier:
     """Streaming verifier: feed events (dicts of the spec's fields) in log order.
 
@@ -81,30 +115,18 @@ class ChainVerifier:
         self._result.events_checked += 1
         fold = self.fold(event["session_id"])
         event_id = event["event_id"]
-        seq = event["seq"]
-        expected_seq = fold.head_seq + 1
-        if seq < expected_seq:
-            self._break(event, "seq_repeat", f"seq {seq} comes after seq {fold.head_seq}")
-        elif seq > expected_seq:
-            self._break(event, "seq_gap", f"expected seq {expected_seq}, found {seq}")
         if event_id in self._seen_ids:
             self._break(event, "duplicate_event_id", f"event id {event_id} appears twice")
         self._seen_ids.add(event_id)
-        actual = compute_event_digest(event)
-        if actual != event["event_digest"]:
-            self._break(
-                event,
-                "digest_mismatch",
-                f"stored digest {event['event_digest'][:12]}…, fields hash to {actual[:12]}…",
-            )
-        expected_prev = fold.head_digest if fold.head_seq else GENESIS_DIGEST
-        if event["prev_digest"] != expected_prev:
-            self._break(
-                event,
-                "broken_link",
-                f"prev_digest {event['prev_digest'][:12]}… does not match the digest "
-                f"{expected_prev[:12]}… of the event before it",
-            )
+        for problem, detail in chain_step_problems(
+            fold.head_seq,
+            fold.head_digest,
+            event["seq"],
+            event["prev_digest"],
+            event["event_digest"],
+            compute_event_digest(event),
+        ):
+            self._break(event, problem, detail)
         if event["reverts_event_id"] is not None:
             problem = fold.revert_problem(event)
             if problem:
