@@ -11,6 +11,7 @@ import typer
 from riff import __version__
 from riff.cli.context import AppContext, app_context, guarded
 from riff.cli.errors import CliError, ExitCode
+from riff.cli.jobs_cmd import jobs_app
 from riff.cli.output import stderr
 from riff.cli.verify_cmd import ExpectHeadOption, verify_file
 from riff.settings import SettingsError, load_settings
@@ -24,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+app.add_typer(jobs_app, name="jobs")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 

@@ -128,9 +128,9 @@ class ChainVerifier:
         ):
             self._break(event, problem, detail)
         if event["reverts_event_id"] is not None:
-            problem = fold.revert_problem(event)
-            if problem:
-                self._break(event, "bad_revert", problem)
+            revert_problem = fold.revert_problem(event)
+            if revert_problem:
+                self._break(event, "bad_revert", revert_problem)
         fold.apply(event)
 
     def feed_event(self, event: RepairEvent) -> None:
