@@ -38,10 +38,11 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     """Every error type that is the user's input or environment, not a riff bug."""
+    from riff.app.errors import AppError
     from riff.events.errors import EventError
     from riff.settings import SettingsError
 
-    known: list[type[BaseException]] = [CliError, EventError, SettingsError, OSError]
+    known: list[type[BaseException]] = [CliError, AppError, EventError, SettingsError, OSError]
     try:
         from riff.transcript.errors import TranscriptError
 

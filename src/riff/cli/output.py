@@ -8,7 +8,10 @@ from typing import Any
 import orjson
 from rich.console import Console
 
+# A pipe or a file gets a wide page rather than Rich's 80-column default.
 stdout = Console(highlight=False, soft_wrap=False)
+if not stdout.is_terminal:
+    stdout = Console(highlight=False, soft_wrap=False, width=150)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

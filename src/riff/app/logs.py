@@ -1,0 +1,66 @@
+"""The event log as people and auditors read it: filtered listings and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from riff.app.workspace import Workspace
+from riff.events import RepairEvent
+from riff.events.export import ExportFormat, write_export
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    session: str | None = None
+    operator: str | None = None
+    message: str | None = None
+    since: str | None = None  # RFC 3339 prefix compare: events are UTC "...Z"
+    until: str | None = None
+
+    def admits(self, event: RepairEvent) -> bool:
+        return (
+            (self.operator is None or event.operator == self.operator)
+            and (self.message is None or event.message_id.startswith(self.message))
+            and (self.since is None or event.timestamp >= self.since)
+            and (self.until is None or event.timestamp <= self.until)
+        )
+
+
+def _session_ids(ws: Workspace, ref: str | None) -> list[str]:
+    sessions = ws.store.sessions()
+    if ref is None:
+        return sorted(sessions)
+    exact = [s for s in sessions if s == ref]
+    if exact:
+        return exact
+    matches = [s for s in sessions if s.startswith(ref)]
+    if matches:
+        return matches
+    # A transcript path or an id the store has no events for.
+    try:
+        return [ws.resolve(ref).session_id]
+    except Exception:
+        return [ref]
+
+
+def log_events(ws: Workspace, flt: LogFilter) -> Iterator[tuple[RepairEvent, bool]]:
+    """(event, is_reverted) in (session, seq) order."""
+    for session_id in _session_ids(ws, flt.session):
+        reverted = ws.store.reverted_ids(session_id)
+        for event in ws.store.events(session_id):
+            if flt.admits(event):
+                yield event, event.event_id in reverted
+
+
+def export_log(ws: Workspace, path: Path, *, session: str | None, fmt: ExportFormat) -> int:
+    """Write an export of the store's log (one session or all) with view digests."""
+    events: list[RepairEvent] = []
+    digests: dict[str, str | None] = {}
+    for session_id in _session_ids(ws, session):
+        events.extend(ws.store.events(session_id))
+        view = ws.store.get_view(session_id)
+        digests[session_id] = view.materialization_digest if view else None
+    write_export(path, events, fmt=fmt, materialization_digests=digests)
+    return len(events)

@@ -1,0 +1,281 @@
+"""Plan, apply, revert and write repairs: the one place the CLI, the TUI and jobs share."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from riff.app.errors import AppError
+from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
+from riff.app.workspace import Workspace
+from riff.events import RepairEvent
+from riff.store import RepairRefusedError
+from riff.transcript import (
+    Candidate,
+    TranscriptChangedError,
+    WriteResult,
+    apply_parent_changes,
+    preview_parent_changes,
+    validate_repair,
+)
+from riff.views import update as update_view
+
+
+@dataclass
+class PlannedRepair:
+    message_id: str
+    line: int | None
+    old_parent: str | None
+    new_parent: str | None
+    score: float | None
+    signals: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "line": self.line,
+            "old_parent_uuid": self.old_parent,
+            "new_parent_uuid": self.new_parent,
+            "score": None if self.score is None else round(self.score, 4),
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "reason": self.reason,
+            "problems": self.problems,
+        }
+
+
+@dataclass
+class Skipped:
+    message_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"message_id": self.message_id, "reason": self.reason}
+
+
+@dataclass
+class RepairPlan:
+    state: SessionState
+    items: list[PlannedRepair] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def explain_candidate(candidate: Candidate) -> str:
+    """A short, human reason from a candidate's strongest signals."""
+    strongest = sorted(candidate.signals.items(), key=lambda kv: -kv[1])[:3]
+    parts = ", ".join(f"{name.replace('_', ' ')} {value:.2f}" for name, value in strongest)
+    return f"riff suggestion (score {candidate.score:.2f}: {parts})"
+
+
+def resolve_message(state: SessionState, ref: str, what: str) -> str:
+    """A message uuid of the session from a full uuid or a unique prefix."""
+    if ref in state.records_by_uuid:
+        return ref
+    matches = [u for u in state.records_by_uuid if u.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AppError(
+            f"{what} {ref!r} is not a message of session {state.session_id}; "
+            f"see `riff show {state.session_id[:8]}` for its uuids"
+        )
+    raise AppError(f"{what} {ref!r} matches {len(matches)} messages; give more characters")
+
+
+def plan_repairs(
+    state: SessionState,
+    *,
+    min_score: float,
+    message: str | None = None,
+    parent: str | None = None,
+    root: bool = False,
+) -> RepairPlan:
+    """What riff would do: best candidates above `min_score`, or one repair by hand."""
+    plan = RepairPlan(state)
+    parents = dict(state.parents)
+    if message is not None:
+        message_id = resolve_message(state, message, "message")
+        if parent is None and not root:
+            candidates = repair_engine().suggest_parent_candidates(
+                state.transcript, message_id, 1, parent_overrides=state.pending_changes
+            )
+            if not candidates:
+                raise AppError(f"no parent candidate for {message_id}; give --parent UUID")
+            best = candidates[0]
+            item = PlannedRepair(
+                message_id,
+                _line(state, message_id),
+                parents.get(message_id),
+                best.parent_uuid,
+                best.score,
+                dict(best.signals),
+                explain_candidate(best),
+            )
+        else:
+            new_parent = None if root else resolve_message(state, parent or "", "parent")
+            item = PlannedRepair(
+                message_id, _line(state, message_id), parents.get(message_id), new_parent, None
+            )
+        item.problems = validate_repair(parents, state.timestamps, message_id, item.new_parent)
+        plan.items.append(item)
+        return plan
+
+    suggestions = repair_engine().suggest_all(
+        state.transcript, k=3, parent_overrides=state.pending_changes
+    )
+    for orphan in suggestions:
+        if not orphan.candidates:
+            plan.skipped.append(Skipped(orphan.message_id, "no parent candidate at all"))
+            continue
+        best = orphan.candidates[0]
+        if best.score < min_score:
+            plan.skipped.append(
+                Skipped(
+                    orphan.message_id,
+                    f"best candidate scores {best.score:.2f}, below --min-score {min_score:.2f}",
+                )
+            )
+            continue
+        item = PlannedRepair(
+            orphan.message_id,
+            orphan.line,
+            parents.get(orphan.message_id),
+            best.parent_uuid,
+            best.score,
+            dict(best.signals),
+            explain_candidate(best),
+        )
+        item.problems = validate_repair(
+            parents, state.timestamps, item.message_id, best.parent_uuid
+        )
+        if not item.problems:
+            parents[item.message_id] = best.parent_uuid  # later items see earlier ones
+        plan.items.append(item)
+    return plan
+
+
+def _line(state: SessionState, message_id: str) -> int | None:
+    record = state.records_by_uuid.get(message_id)
+    return record.line if record else None
+
+
+@dataclass
+class ApplyResult:
+    events: list[RepairEvent] = field(default_factory=list)
+    refused: list[Skipped] = field(default_factory=list)
+    written: WriteResult | None = None
+
+
+def check_file_unchanged(state: SessionState) -> None:
+    """Refuse when the transcript changed since it was read (Claude Code still writing)."""
+    path = state.file.path
+    fp = state.transcript.fingerprint
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise AppError(f"{path}: {exc.strerror}; nothing was changed") from None
+    if stat.st_size != fp.size or stat.st_mtime_ns != fp.mtime_ns:
+        raise TranscriptChangedError(path, "size or modification time differ")
+
+
+def apply_plan(
+    ws: Workspace,
+    plan: RepairPlan,
+    *,
+    operator: str,
+    reason: str = "",
+    force: bool = False,
+    write: bool = False,
+    backup: bool = True,
+) -> ApplyResult:
+    """Append the plan's repairs as events (validated by the store), then optionally write."""
+    state = plan.state
+    check_file_unchanged(state)
+    ensure_view(ws, state)
+    result = ApplyResult()
+    for item in plan.items:
+        text = reason or item.reason
+        try:
+            event = ws.store.append_repair(
+                state.session_id,
+                item.message_id,
+                item.new_parent,
+                operator=operator,
+                reason=text,
+                score=item.score,
+                force=force,
+            )
+        except RepairRefusedError as exc:
+            result.refused.append(Skipped(item.message_id, "; ".join(exc.problems)))
+            continue
+        result.events.append(event)
+    if result.events:
+        update_view(ws.store, state.session_id)
+    if write:
+        fresh = load_session(ws, state.file)
+        result.written = write_session(fresh, expected=state, backup=backup)
+    return result
+
+
+def write_session(
+    state: SessionState, *, expected: SessionState | None = None, backup: bool = True
+) -> WriteResult | None:
+    """Write the effective parents into the transcript file (only parentUuid values change)."""
+    changes = state.pending_changes
+    if not changes:
+        return None
+    fingerprint = (expected or state).transcript.fingerprint
+    return apply_parent_changes(state.file.path, changes, fingerprint, backup=backup)
+
+
+def preview_write(state: SessionState) -> str:
+    return preview_parent_changes(state.file.path, state.pending_changes)
+
+
+def revert_event(
+    ws: Workspace,
+    event_id: str,
+    *,
+    operator: str,
+    reason: str = "",
+    write: bool = False,
+    backup: bool = True,
+) -> tuple[RepairEvent, WriteResult | None]:
+    """Append a revert of `event_id`, refresh the view, and optionally rewrite the file."""
+    target = find_event(ws, event_id)
+    state = load_session(ws, session_file_for(ws, target.session_id)) if write else None
+    if state is not None:
+        check_file_unchanged(state)
+        ensure_view(ws, state)
+    event = ws.store.revert(target.event_id, operator=operator, reason=reason)
+    if ws.store.get_view(target.session_id) is not None:
+        update_view(ws.store, target.session_id)
+    written = None
+    if state is not None:
+        fresh = load_session(ws, state.file)
+        written = write_session(fresh, expected=state, backup=backup)
+    return event, written
+
+
+def find_event(ws: Workspace, ref: str) -> RepairEvent:
+    """An event by id, or by a unique prefix of its id."""
+    event = ws.store.event(ref)
+    if event is not None:
+        return event
+    if len(ref) >= 8:
+        matches = [e for e in ws.store.all_events() if e.event_id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AppError(f"event id prefix {ref!r} matches {len(matches)} events; give more")
+    raise AppError(f"no event {ref!r} in the store {ws.store.url}; see `riff log` for event ids")
+
+
+def session_file_for(ws: Workspace, session_id: str) -> str:
+    """The transcript path a session's view was built from, else the session id to resolve."""
+    view = ws.store.get_view(session_id)
+    if view is not None and view.source is not None and os.path.isfile(view.source.path):
+        return view.source.path
+    return session_id

@@ -1,0 +1,194 @@
+"""Scan many sessions: in parallel where it pays, skipping files that did not change.
+
+The cache maps a transcript path to the size and mtime it had when scanned and
+the scan's JSON; a file with the same size and mtime is not read again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from riff.transcript import SessionFile, scan_sessions
+from riff.transcript.discover import session_group
+
+CACHE_VERSION = 1
+# Below this much work a process pool costs more than it saves.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+Progress = Callable[[int, int], None]  # (files done, bytes done)
+
+
+@dataclass
+class ScanReport:
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    cached: int = 0
+    read: int = 0
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        kinds: Counter[str] = Counter()
+        broken = 0
+        for session in self.sessions:
+            if session["findings"]:
+                broken += 1
+            kinds.update(f["kind"] for f in session["findings"])
+        return {
+            "sessions": len(self.sessions),
+            "sessions_with_findings": broken,
+            "findings": dict(sorted(kinds.items())),
+            "resume_loss": sum(s.get("resume_loss") or 0 for s in self.sessions),
+        }
+
+    @property
+    def has_problems(self) -> bool:
+        return any(
+            f["severity"] in ("error", "warning") for s in self.sessions for f in s["findings"]
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sessions": self.sessions, "totals": self.totals}
+
+
+class ScanCache:
+    """A JSON file of path -> (size, mtime_ns, scan JSON)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        if path is not None and path.is_file():
+            try:
+                data = orjson.loads(path.read_bytes())
+                if data.get("version") == CACHE_VERSION:
+                    self.entries = data.get("entries", {})
+            except (orjson.JSONDecodeError, OSError, AttributeError):
+                self.entries = {}  # a damaged cache is only a slower scan
+
+    def get(self, file: SessionFile) -> dict[str, Any] | None:
+        entry = self.entries.get(str(file.path))
+        if entry and entry["size"] == file.size and entry["mtime_ns"] == file.mtime_ns:
+            result: dict[str, Any] = entry["scan"]
+            return result
+        return None
+
+    def put(self, file: SessionFile, scan: dict[str, Any]) -> None:
+        self.entries[str(file.path)] = {
+            "size": file.size,
+            "mtime_ns": file.mtime_ns,
+            "scan": scan,
+        }
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(orjson.dumps({"version": CACHE_VERSION, "entries": self.entries}))
+        os.replace(tmp, self.path)
+
+
+def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Worker: scan one session's files (read together so cross-file links resolve)."""
+    from riff.transcript.discover import describe_file
+
+    files = [describe_file(Path(p)) for p in all_paths]
+    wanted = set(paths)
+    return [
+        (str(scan.file.path), scan.to_json())
+        for scan in scan_sessions(files)
+        if str(scan.file.path) in wanted
+    ]
+
+
+def _groups(files: list[SessionFile]) -> list[list[SessionFile]]:
+    seen: set[str] = set()
+    groups = []
+    for file in files:
+        if str(file.path) in seen:
+            continue
+        group = [file, *session_group(file, files)]
+        seen.update(str(f.path) for f in group)
+        groups.append(group)
+    return groups
+
+
+def scan_files(
+    files: list[SessionFile],
+    *,
+    cache: ScanCache | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Scan `files`; unchanged files come from the cache, the rest in parallel if worth it."""
+    report = ScanReport()
+    results: dict[str, dict[str, Any]] = {}
+    done_files = done_bytes = 0
+    todo: list[list[SessionFile]] = []
+    for group in _groups(files):
+        cached = [cache.get(f) if cache else None for f in group]
+        if all(c is not None for c in cached):
+            for f, c in zip(group, cached, strict=True):
+                assert c is not None
+                results[str(f.path)] = c
+                done_files += 1
+                done_bytes += f.size
+            report.cached += len(group)
+        else:
+            todo.append(group)
+    if progress:
+        progress(done_files, done_bytes)
+
+    sizes = {str(f.path): f.size for f in files}
+
+    def record(pairs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        nonlocal done_files, done_bytes
+        for path, scan in pairs:
+            results[path] = scan
+            done_files += 1
+            done_bytes += sizes.get(path, 0)
+            report.read += 1
+        if progress:
+            progress(done_files, done_bytes)
+
+    work_bytes = sum(f.size for group in todo for f in group)
+    cores = workers or os.cpu_count() or 1
+    if cores > 1 and len(todo) > 1 and work_bytes >= PARALLEL_MIN_BYTES:
+        with ProcessPoolExecutor(max_workers=min(cores, len(todo))) as pool:
+            futures = [
+                pool.submit(
+                    _scan_group,
+                    [str(f.path) for f in group],
+                    [str(f.path) for f in group],
+                )
+                for group in todo
+            ]
+            for future in as_completed(futures):
+                record(future.result())
+    else:
+        for group in todo:
+            wanted = {str(f.path) for f in group}
+            record(
+                (str(scan.file.path), scan.to_json())
+                for scan in scan_sessions(group)
+                if str(scan.file.path) in wanted
+            )
+
+    for file in files:
+        scan = results.get(str(file.path))
+        if scan is not None:
+            report.sessions.append(scan)
+            if cache is not None:
+                cache.put(file, scan)
+    report.sessions.sort(key=_broken_first)
+    return report
+
+
+def _broken_first(session: dict[str, Any]) -> tuple[int, int, str]:
+    errors = sum(1 for f in session["findings"] if f["severity"] == "error")
+    return (0 if errors else 1, -len(session["findings"]), session["path"])

@@ -1,0 +1,162 @@
+"""A session as riff sees it: the transcript on disk plus the repairs in the store.
+
+The effective parent map is the fold of the session's events over its base
+parents. The base is the file's parents, except that a message touched by
+events starts from the `old_parent_uuid` of its first event: events carry their
+own history, so the state is the same whether or not riff has already written
+the repairs into the file, and new lines Claude Code appended are picked up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from riff.app.workspace import Workspace
+from riff.events import RepairEvent, ReplayResult, replay_repair_events
+from riff.store import SourceFingerprint, ViewRecord
+from riff.transcript import (
+    ConversationRepairEngine,
+    Finding,
+    MessageGraph,
+    MessageRecord,
+    SessionFile,
+    SessionScan,
+    Transcript,
+    detect_findings,
+    scan_session,
+)
+from riff.transcript.resume import resume_leaf_index
+from riff.views import rebuild, update
+from riff.views.source import SourceState
+
+
+@dataclass
+class SessionState:
+    file: SessionFile
+    scan: SessionScan
+    events: list[RepairEvent] = field(default_factory=list)
+
+    @property
+    def session_id(self) -> str:
+        return self.file.session_id
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.scan.transcript
+
+    @cached_property
+    def records_by_uuid(self) -> dict[str, MessageRecord]:
+        return {r.uuid: r for r in self.transcript.records if r.uuid is not None}
+
+    @cached_property
+    def file_parents(self) -> dict[str, str | None]:
+        return {uuid: r.parent_uuid for uuid, r in self.records_by_uuid.items()}
+
+    @cached_property
+    def timestamps(self) -> dict[str, str | None]:
+        return {uuid: r.timestamp for uuid, r in self.records_by_uuid.items()}
+
+    @cached_property
+    def base_parents(self) -> dict[str, str | None]:
+        base = dict(self.file_parents)
+        seen: set[str] = set()
+        for event in self.events:
+            if event.message_id not in seen:
+                seen.add(event.message_id)
+                base[event.message_id] = event.old_parent_uuid
+        return base
+
+    @cached_property
+    def replay(self) -> ReplayResult:
+        return replay_repair_events(self.base_parents, self.events, session_id=self.session_id)
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        """The effective parent map: what the conversation is after riff's repairs."""
+        return self.replay.parents
+
+    @cached_property
+    def pending_changes(self) -> dict[str, str | None]:
+        """Messages whose effective parent differs from the file: what `--write` writes."""
+        file_parents = self.file_parents
+        return {
+            m: p
+            for m, p in self.replay.parents.items()
+            if m in file_parents and file_parents[m] != p
+        }
+
+    @cached_property
+    def effective_findings(self) -> list[Finding]:
+        """Findings of the conversation as repaired (the file's findings when no repairs)."""
+        if not self.pending_changes:
+            return self.scan.findings
+        return detect_findings(self.transcript, parent_overrides=self.pending_changes)
+
+    @cached_property
+    def graph(self) -> MessageGraph:
+        """The message graph as repaired (the file's graph when nothing is pending)."""
+        if not self.pending_changes:
+            return self.scan.graph
+        return MessageGraph.from_records(
+            self.transcript.records, parent_overrides=self.pending_changes
+        )
+
+    def resume_chain(self) -> list[str]:
+        """What `claude --resume` would load, oldest first, after riff's repairs."""
+        graph = self.graph
+        leaf = resume_leaf_index(graph, self.transcript.last_prompt_leaf)
+        if leaf is None:
+            return []
+        return list(reversed(graph.chain(graph.uuid_at(leaf))))
+
+    @property
+    def reverted_ids(self) -> frozenset[str]:
+        return self.replay.reverted_event_ids
+
+    def source_state(self) -> SourceState:
+        fp = self.transcript.fingerprint
+        return SourceState(
+            session_id=self.session_id,
+            parents=self.base_parents,
+            timestamps=self.timestamps,
+            fingerprint=SourceFingerprint(
+                str(self.file.path.resolve()), fp.size, fp.mtime_ns, fp.sha256
+            ),
+        )
+
+
+def load_session(
+    ws: Workspace, session: str | SessionFile, *, with_events: bool = True
+) -> SessionState:
+    """Read a session's transcript (with its session's other files) and its events."""
+    file = session if isinstance(session, SessionFile) else ws.resolve(session)
+    try:
+        others = ws.sessions()
+    except Exception:  # a single file outside a projects dir is fine
+        others = [file]
+    scan = scan_session(file, others)
+    events = list(ws.store.events(file.session_id)) if with_events else []
+    return SessionState(file, scan, events)
+
+
+def ensure_view(ws: Workspace, state: SessionState) -> ViewRecord:
+    """The session's materialized view, rebuilt when missing or built from another file state."""
+    store = ws.store
+    view = store.get_view(state.session_id)
+    fingerprint = state.transcript.fingerprint
+    source = view.source if view is not None else None
+    if (
+        view is None
+        or source is None
+        or source.sha256 != fingerprint.sha256
+        or view.base_parents != state.base_parents
+    ):
+        return rebuild(store, state.session_id, state.source_state())
+    if view.is_stale or view.through_seq != (state.events[-1].seq if state.events else 0):
+        return update(store, state.session_id)
+    return view
+
+
+def repair_engine() -> ConversationRepairEngine:
+    return ConversationRepairEngine()

@@ -1,0 +1,302 @@
+"""`riff scan`, `riff show`, `riff suggest`: find breaks and what to do about them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from riff.app.errors import AppError
+from riff.app.scanning import ScanCache, ScanReport, scan_files
+from riff.app.sessions import SessionState, load_session, repair_engine
+from riff.app.workspace import Workspace
+from riff.cli.common import short, workspace
+from riff.cli.context import guarded
+from riff.cli.errors import ExitCode
+from riff.cli.output import Output, stderr, stdout
+from riff.transcript import SessionFile
+from riff.transcript.discover import describe_file, discover_sessions
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+def _files_for(ws: Workspace, refs: list[str]) -> list[SessionFile]:
+    """Every session by default; else each dir, file, or session id (prefix) named."""
+    if not refs:
+        return ws.sessions()
+    files: list[SessionFile] = []
+    for ref in refs:
+        path = Path(ref)
+        if path.is_dir():
+            files += discover_sessions(path)
+        elif path.is_file():
+            files.append(describe_file(path))
+        elif "/" in ref or ref.endswith(".jsonl"):
+            raise AppError(f"{ref}: no such file or directory")
+        else:
+            files.append(ws.resolve(ref))
+    return files
+
+
+def run_scan(
+    out: Output, files: list[SessionFile], cache: ScanCache | None, quiet: bool
+) -> ScanReport:
+    total_bytes = sum(f.size for f in files)
+    if out.json or quiet or not stderr.is_terminal:
+        return scan_files(files, cache=cache)
+    with Progress(
+        TextColumn("scanning [bold]{task.fields[files]}[/] files"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("scan", total=total_bytes, files=f"0/{len(files)}")
+
+        def advance(done_files: int, done_bytes: int) -> None:
+            progress.update(task, completed=done_bytes, files=f"{done_files}/{len(files)}")
+
+        return scan_files(files, cache=cache, progress=advance)
+
+
+def render_scan(report: ScanReport) -> None:
+    table = Table(title="Sessions", title_justify="left", show_lines=False)
+    table.add_column("session")
+    table.add_column("project", overflow="fold")
+    table.add_column("msgs", justify="right")
+    table.add_column("findings")
+    table.add_column("resume loses", justify="right")
+    for session in report.sessions:
+        counts: dict[str, int] = {}
+        worst = "info"
+        for finding in session["findings"]:
+            counts[finding["kind"]] = counts.get(finding["kind"], 0) + 1
+            if finding["severity"] == "error" or (
+                finding["severity"] == "warning" and worst == "info"
+            ):
+                worst = finding["severity"]
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "[green]healthy[/]"
+        if counts:
+            text = f"[{SEVERITY_STYLE[worst]}]{text}[/]"
+        loss = session.get("resume_loss") or 0
+        table.add_row(
+            session["session_id"][:8],
+            session["project"],
+            str(session["messages"]),
+            text,
+            f"[red]{loss}[/]" if loss else "0",
+        )
+    stdout.print(table)
+    totals = report.totals
+    kinds = ", ".join(f"{k}: {v}" for k, v in totals["findings"].items()) or "none"
+    stdout.print(
+        f"[bold]{totals['sessions']}[/] sessions, [bold]{totals['sessions_with_findings']}[/] "
+        f"with findings ({kinds}); resume would lose {totals['resume_loss']} messages. "
+        f"[dim]{report.read} read, {report.cached} from cache[/]"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @guarded
+    def scan(
+        ctx: typer.Context,
+        paths: Annotated[
+            list[str] | None,
+            typer.Argument(help="Files, dirs or session ids (default: every session)."),
+        ] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file.")] = False,
+        json: JsonOption = False,
+    ) -> None:
+        """Find broken sessions: orphans, cycles, tool calls without results, lost branches."""
+        with workspace(ctx) as (app_ctx, ws):
+            out = app_ctx.output(json)
+            files = _files_for(ws, paths or [])
+            cache = None if no_cache else ScanCache(ws.settings.cache_dir / "scan.json")
+            report = run_scan(out, files, cache, app_ctx.quiet)
+            if cache is not None:
+                cache.save()
+            if out.json:
+                out.emit_json(report.to_json())
+            elif not app_ctx.quiet:
+                render_scan(report)
+            raise typer.Exit(int(ExitCode.PROBLEMS if report.has_problems else ExitCode.OK))
+
+    @app.command()
+    @guarded
+    def show(
+        ctx: typer.Context,
+        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+        tree: Annotated[
+            bool, typer.Option("--tree", help="The whole tree, not the chain.")
+        ] = False,
+        limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 200,
+        json: JsonOption = False,
+    ) -> None:
+        """The conversation resume would load (or the whole tree) with findings marked."""
+        with workspace(ctx) as (app_ctx, ws):
+            out = app_ctx.output(json)
+            state = load_session(ws, session)
+            if out.json:
+                out.emit_json(_show_json(state))
+                return
+            _render_show(state, tree=tree, limit=limit)
+
+    @app.command()
+    @guarded
+    def suggest(
+        ctx: typer.Context,
+        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+        message: Annotated[str | None, typer.Argument(help="One orphan (default: all).")] = None,
+        k: Annotated[int, typer.Option("-k", help="Candidates per orphan.")] = 3,
+        json: JsonOption = False,
+    ) -> None:
+        """Ranked parent candidates for orphaned messages, with the evidence behind each score."""
+        with workspace(ctx) as (app_ctx, ws):
+            out = app_ctx.output(json)
+            state = load_session(ws, session)
+            engine = repair_engine()
+            if message is not None:
+                from riff.app.repairs import resolve_message
+
+                message_id = resolve_message(state, message, "message")
+                record = state.records_by_uuid[message_id]
+                candidates = engine.suggest_parent_candidates(
+                    state.transcript, message_id, k, parent_overrides=state.pending_changes
+                )
+                orphans = [(message_id, record.line, candidates)]
+            else:
+                orphans = [
+                    (o.message_id, o.line, o.candidates)
+                    for o in engine.suggest_all(
+                        state.transcript, k=k, parent_overrides=state.pending_changes
+                    )
+                ]
+            if out.json:
+                out.emit_json(
+                    {
+                        "session_id": state.session_id,
+                        "path": str(state.file.path),
+                        "orphans": [
+                            {
+                                "message_id": mid,
+                                "line": line,
+                                "candidates": [c.to_json() for c in cands],
+                            }
+                            for mid, line, cands in orphans
+                        ],
+                    }
+                )
+                return
+            render_suggestions(state, orphans)
+
+
+def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[Any]]]) -> None:
+    if not orphans:
+        stdout.print(f"[green]no orphans[/] in {state.session_id}")
+        return
+    for message_id, line, candidates in orphans:
+        record = state.records_by_uuid.get(message_id)
+        preview = record.preview if record else ""
+        stdout.print(
+            f"[bold]orphan[/] {message_id} (line {line}) [dim]{preview[:70]}[/]",
+            highlight=False,
+        )
+        if not candidates:
+            stdout.print("   no candidate")
+        table = Table(show_header=True, box=None, padding=(0, 2))
+        table.add_column("#")
+        table.add_column("parent")
+        table.add_column("score", justify="right")
+        table.add_column("why")
+        table.add_column("preview", overflow="ellipsis", max_width=40)
+        for rank, cand in enumerate(candidates, start=1):
+            why = ", ".join(
+                f"{name} {value:.2f}"
+                for name, value in sorted(cand.signals.items(), key=lambda kv: -kv[1])[:4]
+            )
+            parent = state.records_by_uuid.get(cand.parent_uuid)
+            table.add_row(
+                str(rank),
+                short(cand.parent_uuid),
+                f"{cand.score:.2f}",
+                why,
+                (parent.preview if parent else "")[:40],
+            )
+        stdout.print(table)
+
+
+def _show_json(state: SessionState) -> dict[str, Any]:
+    return {
+        "session_id": state.session_id,
+        "path": str(state.file.path),
+        "resume_chain": state.resume_chain(),
+        "findings": [f.to_json() for f in state.effective_findings],
+        "pending_changes": state.pending_changes,
+        "events": len(state.events),
+    }
+
+
+def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
+    marks: dict[str, str] = {}
+    for finding in state.effective_findings:
+        for mid in finding.message_ids:
+            marks.setdefault(mid, finding.kind)
+    records = state.records_by_uuid
+    stdout.print(
+        f"[bold]{state.session_id}[/] {state.file.path} — {len(records)} messages, "
+        f"{len(state.events)} repair events, {len(state.pending_changes)} not yet written"
+    )
+    if tree:
+        _render_tree(state, marks, limit)
+        return
+    chain = state.resume_chain()
+    stdout.print(f"resume loads {len(chain)} messages (oldest first):")
+    for uuid in chain[-limit:]:
+        _print_line(records.get(uuid), uuid, marks)
+    if len(chain) > limit:
+        stdout.print(f"[dim]… {len(chain) - limit} older messages not shown (--limit)[/]")
+
+
+def _print_line(record: Any, uuid: str, marks: dict[str, str]) -> None:
+    mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
+    if record is None:
+        stdout.print(f"  {short(uuid)} [dim](in another file)[/]{mark}")
+        return
+    role = record.role or record.type or "?"
+    stdout.print(
+        f"  [dim]{record.line:>6}[/] {short(uuid)} [cyan]{role:<9}[/] {record.preview[:70]}{mark}",
+        highlight=False,
+    )
+
+
+def _render_tree(state: SessionState, marks: dict[str, str], limit: int) -> None:
+    graph = state.graph
+    records = state.records_by_uuid
+    shown = 0
+    for root in graph.roots():
+        rich_root = Tree(_label(records.get(root), root, marks))
+        stack = [(root, rich_root)]
+        while stack and shown < limit:
+            uuid, node = stack.pop()
+            shown += 1
+            for child in reversed(graph.children(uuid)):
+                stack.append((child, node.add(_label(records.get(child), child, marks))))
+        stdout.print(rich_root)
+        if shown >= limit:
+            stdout.print(f"[dim]… tree cut at {limit} messages (--limit)[/]")
+            break
+
+
+def _label(record: Any, uuid: str, marks: dict[str, str]) -> str:
+    mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
+    if record is None:
+        return f"{short(uuid)}{mark}"
+    side = " [magenta](sidechain)[/]" if record.is_sidechain else ""
+    return f"{short(uuid)} [cyan]{record.role or record.type}[/]{side} {record.preview[:60]}{mark}"
