@@ -125,12 +125,12 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
             )
 
         _step(5, "Verify", "Recompute every digest and walk every chain in the store.")
-        result = validate_event_immutability(ws.store.all_events())
+        check = validate_event_immutability(ws.store.all_events())
         stdout.print(
-            f"  [green]intact[/]: {result.events_checked} events in {result.sessions_checked} "
+            f"  [green]intact[/]: {check.events_checked} events in {check.sessions_checked} "
             "sessions, every digest and link verified"
-            if result.ok
-            else f"  [red]BROKEN[/]: {result.breaks}"
+            if check.ok
+            else f"  [red]BROKEN[/]: {check.breaks}"
         )
         stdout.print("  The database itself refuses changes, even for root:")
         try:
@@ -141,7 +141,7 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
 
         _step(6, "Revert", "Undo is a new event that mirrors the old one; the log only grows.")
         target = rows[0][0]
-        revert, written = revert_event(
+        revert, _ = revert_event(
             ws, target.event_id, operator=operator, reason="riff demo: undo", write=True
         )
         stdout.print(
