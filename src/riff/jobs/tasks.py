@@ -1,0 +1,194 @@
+"""The four jobs. Each works in units (a view, a session, a segment) that are each
+atomic in the store, and checks the stop flag between units, so a stop leaves
+the store consistent: finished units stay, the unit in progress is not begun
+or is rolled back (the archive's temp segment is removed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from riff.app.archive import ArchiveInterrupted, archive_events, list_checkpoints, verify_archive
+from riff.app.integrity import VerificationInterrupted, verify_database
+from riff.jobs.context import JobContext, JobResult, log
+from riff.jobs.records import record_integrity_report
+from riff.store import NoViewError, ViewRecord
+from riff.transcript.errors import TranscriptError
+from riff.views import SourceState, ViewChainError, check_drift, read_source, rebuild, update
+
+
+def _source_file(view: ViewRecord) -> Path | None:
+    if view.source is None:
+        return None
+    path = Path(view.source.path)
+    return path if path.is_file() else None
+
+
+def _full_rebuild(ctx: JobContext, view: ViewRecord) -> str:
+    """Rebuild from the transcript on disk; from the stored base when the file is gone."""
+    path = _source_file(view)
+    if path is not None:
+        try:
+            rebuild(ctx.store, view.session_id, read_source(path), clock=ctx.clock)
+            return "rebuilt from file"
+        except (TranscriptError, OSError) as exc:
+            log.warning(
+                "session %s: cannot read %s (%s); rebuilding from the stored base",
+                view.session_id,
+                path,
+                exc,
+            )
+    base = SourceState(view.session_id, view.base_parents, view.timestamps, view.source)
+    rebuild(ctx.store, view.session_id, base, clock=ctx.clock)
+    return "rebuilt from stored base"
+
+
+def stale_views(ctx: JobContext) -> JobResult:
+    """Bring up to `job_stale_batch` stale views up to date, oldest first."""
+    stale = [row for row in ctx.store.view_summaries() if row.get("is_stale")]
+    stale.sort(key=lambda r: (str(r.get("updated_at") or ""), str(r["session_id"])))
+    batch = stale[: max(0, ctx.settings.job_stale_batch)]
+    done: list[dict[str, Any]] = []
+    for row in batch:
+        if ctx.should_stop():
+            return JobResult(
+                "interrupted",
+                f"stopped after {len(done)} of {len(batch)} stale views",
+                {"views": done, "remaining": len(stale) - len(done)},
+            )
+        sid = str(row["session_id"])
+        try:
+            updated = update(ctx.store, sid, clock=ctx.clock)
+            how = "incremental"
+        except ViewChainError:
+            view = ctx.store.get_view(sid)
+            if view is None:
+                continue
+            how = _full_rebuild(ctx, view)
+            updated = ctx.store.get_view(sid) or view
+        except NoViewError:
+            continue
+        done.append({"session_id": sid, "how": how, "through_seq": updated.through_seq})
+        ctx.step(f"view {sid}: {how} through seq {updated.through_seq}")
+    left = len(stale) - len(done)
+    return JobResult(
+        "ok",
+        f"refreshed {len(done)} stale view(s)"
+        + (f", {left} left for the next run" if left else ""),
+        {"views": done, "remaining": left},
+    )
+
+
+def spot_check(ctx: JobContext) -> JobResult:
+    """Recompute `job_spot_check_sessions` random views from the log and the file; mark drift."""
+    sessions = sorted(str(r["session_id"]) for r in ctx.store.view_summaries())
+    chosen = ctx.rng.sample(sessions, min(ctx.settings.job_spot_check_sessions, len(sessions)))
+    checked: list[dict[str, Any]] = []
+    drifted: list[str] = []
+    for sid in chosen:
+        if ctx.should_stop():
+            return JobResult(
+                "interrupted",
+                f"stopped after {len(checked)} sessions",
+                {"sessions": checked, "drifted": drifted},
+            )
+        view = ctx.store.get_view(sid)
+        if view is None:
+            continue
+        path = _source_file(view)
+        source = read_source(path) if path is not None else None
+        report = check_drift(ctx.store, sid, transcript=source, clock=ctx.clock)
+        file_digest: str | None = None
+        if source is not None:
+            # The view recomputed from the transcript on disk (through the log's head).
+            file_digest = rebuild(ctx.store, sid, source, save=False).materialization_digest
+        entry = {
+            "session_id": sid,
+            "drift": report.drift_detected,
+            "summary": report.summary(),
+            "stored_digest": report.stored_digest,
+            "replay_digest": report.recomputed_digest,
+            "file_digest": file_digest,
+            "source": str(path) if path else None,
+        }
+        checked.append(entry)
+        if report.drift_detected:
+            drifted.append(sid)
+            log.warning("spot-check: %s", report.summary())
+        ctx.step(report.summary())
+    outcome = "problems" if drifted else "ok"
+    summary = f"checked {len(checked)} view(s), {len(drifted)} drifted"
+    if drifted:
+        summary += ": " + ", ".join(drifted)
+    return JobResult(outcome, summary, {"sessions": checked, "drifted": drifted})
+
+
+def integrity(ctx: JobContext) -> JobResult:
+    """Verify every chain, view and archive segment; append an integrity report."""
+    checked_at = ctx.now()
+    try:
+        result = verify_database(ctx.store, should_stop=ctx.should_stop)
+        archive: dict[str, Any] | None = None
+        if list_checkpoints(ctx.store):
+            verified = verify_archive(
+                ctx.store, ctx.settings.resolved_archive_dir, should_stop=ctx.should_stop
+            )
+            result.breaks.extend(verified.result.breaks)
+            archive = {
+                "segments_checked": verified.segments_checked,
+                "checkpoints_checked": verified.checkpoints_checked,
+                "unreferenced_segments": verified.unreferenced,
+            }
+    except (VerificationInterrupted, ArchiveInterrupted) as exc:
+        # No report: a partial verification is not a verdict.
+        return JobResult("interrupted", f"stopped before the verdict ({exc})")
+    record_integrity_report(ctx.store, result, checked_at, result.views_checked)
+    details = {**result.to_dict(), "checked_at": checked_at, "archive": archive}
+    if not result.ok:
+        log.error(
+            "INTEGRITY BREAK: %d break(s) in %d events of %d sessions; first: %s",
+            len(result.breaks),
+            result.events_checked,
+            result.sessions_checked,
+            result.breaks[0],
+        )
+        return JobResult(
+            "problems",
+            f"{len(result.breaks)} break(s) in {result.events_checked} events of "
+            f"{result.sessions_checked} sessions; first: {result.breaks[0]}",
+            details,
+        )
+    return JobResult(
+        "ok",
+        f"intact: {result.events_checked} events in {result.sessions_checked} sessions, "
+        f"{result.views_checked} views",
+        details,
+    )
+
+
+def archive(ctx: JobContext) -> JobResult:
+    """Seal events older than `archive_after_days` into a segment and checkpoint it."""
+    try:
+        result = archive_events(
+            ctx.store,
+            ctx.settings.resolved_archive_dir,
+            older_than_days=ctx.settings.archive_after_days,
+            now=ctx.clock(),
+            should_stop=ctx.should_stop,
+        )
+    except ArchiveInterrupted as exc:
+        return JobResult("interrupted", f"nothing archived ({exc})")
+    if result.segment is None:
+        return JobResult(
+            "ok", f"nothing to archive (no events before {result.cutoff})", result.to_dict()
+        )
+    ctx.step(f"archived {result.events_archived} events to {result.segment.name}")
+    return JobResult(
+        "ok",
+        f"archived {result.events_archived} event(s) of {len(result.checkpoints)} session(s) "
+        f"to {result.segment.name}",
+        result.to_dict(),
+    )
+
+
+__all__ = ["archive", "integrity", "spot_check", "stale_views"]
