@@ -280,8 +280,12 @@ def _render_tree(state: SessionState, marks: dict[str, str], limit: int) -> None
     graph = state.graph
     records = state.records_by_uuid
     shown = 0
-    for root in graph.roots():
-        rich_root = Tree(_label(records.get(root), root, marks))
+    # Orphans head their own subtrees: their parent is nowhere in the session.
+    heads = [(root, "") for root in graph.roots()] + [
+        (orphan, "[red](parent missing)[/] ") for orphan in graph.dangling()
+    ]
+    for root, note in heads:
+        rich_root = Tree(note + _label(records.get(root), root, marks))
         stack = [(root, rich_root)]
         while stack and shown < limit:
             uuid, node = stack.pop()
