@@ -77,7 +77,7 @@ def test_scan_repair_log_revert_export_verify(demo_sessions: list[DemoSession]) 
     reverted = riff_json("revert", first, "--write", "--yes")
     assert reverted["events"][0]["reverts_event_id"] == first
     log = riff_json("log", target.session_id)["events"]
-    assert [e["is_reverted"] for e in log][0] is True
+    assert [e["is_reverted"] for e in log] == [True] + [False] * (len(log) - 2) + [False]
     # The reverted message is an orphan again on disk.
     again = riff_json("scan", str(target.path), code=1)
     orphans = [f for f in again["sessions"][0]["findings"] if f["kind"] == "orphan"]
