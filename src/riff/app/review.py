@@ -1,0 +1,204 @@
+"""Services for reviewing one session by hand (the TUI's needs, usable by anyone).
+
+Built only on the other `riff.app` services: a choice of parent is checked
+with the same validation the store applies, applied through `apply_plan`, and
+undone through `revert_event`; the session state is then advanced with the new
+events instead of re-reading the transcript.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riff.app.repairs import (
+    ApplyResult,
+    PlannedRepair,
+    RepairPlan,
+    apply_plan,
+    explain_candidate,
+    revert_event,
+)
+from riff.app.scanning import ScanCache, scan_files
+from riff.app.sessions import SessionState, repair_engine
+from riff.app.workspace import Workspace
+from riff.events import RepairEvent
+from riff.transcript import Candidate, MessageRecord, validate_repair
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of a session list."""
+
+    session_id: str
+    project: str
+    path: Path
+    size: int
+    mtime_ns: int
+    messages: int
+    errors: int
+    warnings: int
+    infos: int
+    resume_loss: int
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> int:
+        return self.errors + self.warnings + self.infos
+
+
+def list_sessions(ws: Workspace, *, project: str | None = None) -> list[SessionSummary]:
+    """Every session (or one project's), broken first, with finding counts (scan cache used)."""
+    files = [f for f in ws.sessions() if project is None or f.project == project]
+    cache = ScanCache(ws.settings.cache_dir / "scan.json")
+    report = scan_files(files, cache=cache)
+    with contextlib.suppress(OSError):  # an unsaved cache is only a slower next start
+        cache.save()
+    by_path = {str(f.path): f for f in files}
+    out: list[SessionSummary] = []
+    for scan in report.sessions:
+        file = by_path.get(scan["path"])
+        if file is None:
+            continue
+        severities = [f["severity"] for f in scan["findings"]]
+        kinds: dict[str, int] = {}
+        for finding in scan["findings"]:
+            kinds[finding["kind"]] = kinds.get(finding["kind"], 0) + 1
+        out.append(
+            SessionSummary(
+                session_id=file.session_id,
+                project=file.project,
+                path=file.path,
+                size=file.size,
+                mtime_ns=file.mtime_ns,
+                messages=int(scan["messages"]),
+                errors=severities.count("error"),
+                warnings=severities.count("warning"),
+                infos=severities.count("info"),
+                resume_loss=int(scan.get("resume_loss") or 0),
+                kinds=kinds,
+            )
+        )
+    return out
+
+
+def candidates_for(state: SessionState, message_id: str, k: int = 5) -> list[Candidate]:
+    """Ranked parent candidates for a message in the session as repaired so far."""
+    return repair_engine().suggest_parent_candidates(
+        state.transcript, message_id, k, parent_overrides=state.pending_changes
+    )
+
+
+def problems_for(state: SessionState, message_id: str, new_parent: str | None) -> list[str]:
+    """Why re-parenting `message_id` under `new_parent` would be refused (empty: fine)."""
+    return validate_repair(state.parents, state.timestamps, message_id, new_parent)
+
+
+def apply_choice(
+    ws: Workspace,
+    state: SessionState,
+    message_id: str,
+    new_parent: str | None,
+    *,
+    operator: str,
+    candidate: Candidate | None = None,
+    reason: str = "",
+    force: bool = False,
+) -> tuple[ApplyResult, SessionState]:
+    """Append one chosen repair through the store; return it and the advanced state."""
+    record = state.records_by_uuid.get(message_id)
+    item = PlannedRepair(
+        message_id,
+        record.line if record else None,
+        state.parents.get(message_id),
+        new_parent,
+        candidate.score if candidate else None,
+        dict(candidate.signals) if candidate else {},
+        explain_candidate(candidate) if candidate else "chosen by hand",
+    )
+    item.problems = problems_for(state, message_id, new_parent)
+    plan = RepairPlan(state, [item])
+    result = apply_plan(ws, plan, operator=operator, reason=reason, force=force)
+    return result, advance(state, result.events)
+
+
+def advance(state: SessionState, events: list[RepairEvent]) -> SessionState:
+    """The same transcript with more events folded in (no file read)."""
+    if not events:
+        return state
+    return SessionState(state.file, state.scan, [*state.events, *events])
+
+
+def undo_target(state: SessionState) -> RepairEvent | None:
+    """The latest repair of the session that is still in effect (what `undo` reverts)."""
+    reverted = state.reverted_ids
+    for event in reversed(state.events):
+        if event.kind == "repair" and event.event_id not in reverted:
+            return event
+    return None
+
+
+def revert_in_session(
+    ws: Workspace, state: SessionState, event_id: str, *, operator: str, reason: str = ""
+) -> tuple[RepairEvent, SessionState]:
+    """Append a revert of one of the session's events; return it and the advanced state."""
+    event, _ = revert_event(ws, event_id, operator=operator, reason=reason)
+    return event, advance(state, [event])
+
+
+def search_session(state: SessionState, query: str, *, limit: int = 500) -> list[str]:
+    """Message uuids matching `query`, in file order: a uuid prefix, or text anywhere in a line.
+
+    Text is searched case-insensitively in the raw bytes of the file (one
+    pass, memory-mapped), so message bodies are found without decoding them.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    records = state.transcript.messages
+    by_uuid = [r.uuid for r in records if r.uuid is not None and r.uuid.startswith(query)]
+    if by_uuid:
+        return by_uuid[:limit]
+    needle = query.lower().encode()
+    hits: list[str] = []
+    seen: set[str] = set()
+    offsets = [r.offset for r in records]
+    for pos in _find_all(state.file.path, needle):
+        i = bisect_right(offsets, pos) - 1
+        if i < 0:
+            continue
+        record: MessageRecord = records[i]
+        if pos >= record.offset + record.length or record.uuid is None or record.uuid in seen:
+            continue
+        seen.add(record.uuid)
+        hits.append(record.uuid)
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+_CHUNK = 8 * 1024 * 1024
+
+
+def _find_all(path: Path, needle: bytes) -> Iterator[int]:
+    """Byte offsets of case-insensitive (ASCII) occurrences of a lowered `needle`, streamed."""
+    overlap = len(needle) - 1
+    try:
+        with path.open("rb") as handle:
+            base = 0
+            tail = b""
+            while chunk := handle.read(_CHUNK):
+                window = (tail + chunk).lower()
+                start = base - len(tail)
+                pos = window.find(needle)
+                while pos != -1:
+                    if pos + len(needle) > len(tail):  # not already reported
+                        yield start + pos
+                    pos = window.find(needle, pos + 1)
+                tail = window[-overlap:] if overlap else b""
+                base += len(chunk)
+    except OSError:
+        return

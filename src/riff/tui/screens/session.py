@@ -1,0 +1,424 @@
+"""One session: the conversation tree, the selected message, findings, candidates, log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from riff.app.errors import AppError
+from riff.app.repairs import preview_write, write_session
+from riff.app.review import (
+    apply_choice,
+    candidates_for,
+    problems_for,
+    revert_in_session,
+    search_session,
+    undo_target,
+)
+from riff.app.sessions import SessionState, ensure_view, load_session
+from riff.events import RepairEvent
+from riff.store import StoreError
+from riff.transcript import Candidate, SessionFile, TranscriptError
+from riff.transcript.resume import resume_chain_indices, resume_leaf_index
+from riff.tui.screens.modals import ConfirmScreen, ForceScreen, WriteScreen
+from riff.tui.widgets.conversation import ConversationTree
+from riff.tui.widgets.detail import DetailPane, render_message
+from riff.tui.widgets.panels import CandidatePanel, FindingsPanel, LogPanel, SearchPanel, short
+
+if TYPE_CHECKING:
+    from riff.tui.app import RiffApp
+
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+ACTION_ERRORS = (AppError, StoreError, TranscriptError, OSError, ValueError)
+
+
+class SessionScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search"),
+        Binding("r", "repair", "Repair"),
+        Binding("u", "undo", "Undo"),
+        Binding("w", "write", "Write file"),
+        Binding("n", "next_match(1)", "Next hit", show=False),
+        Binding("N", "next_match(-1)", "Prev hit", show=False),
+        Binding("f", "tab('findings')", "Findings"),
+        Binding("c", "tab('candidates')", "Candidates", show=False),
+        Binding("e", "tab('log')", "Event log"),
+        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, file: SessionFile) -> None:
+        super().__init__()
+        self.file = file
+        self.state: SessionState | None = None
+        self.repair_target: str | None = None
+        self.matches: list[str] = []
+        self.match_pos = -1
+
+    @property
+    def riff(self) -> RiffApp:
+        from riff.tui.app import RiffApp
+
+        assert isinstance(self.app, RiffApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"riff · {self.file.session_id} · loading…", id="title")
+        with Horizontal(id="body"):
+            yield ConversationTree(id="tree")
+            with Vertical(id="side"):
+                yield DetailPane(id="detail")
+                with TabbedContent(initial="findings", id="tabs"):
+                    with TabPane("Findings", id="findings"):
+                        yield FindingsPanel(id="findings-panel")
+                    with TabPane("Candidates", id="candidates"):
+                        yield CandidatePanel(id="candidates-panel")
+                    with TabPane("Event log", id="log"):
+                        yield LogPanel(id="log-panel")
+                    with TabPane("Search", id="search"):
+                        yield SearchPanel(id="search-panel")
+        yield Input(placeholder="search text or uuid, Enter to find", id="search-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search-input", Input).display = False
+        self.query_one(ConversationTree).focus()
+        self.load()
+
+    # -- loading ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        """Read the transcript off the UI thread; the store is only touched on it."""
+        try:
+            state = load_session(self.riff.ws, self.file, with_events=False)
+        except ACTION_ERRORS as exc:
+            self.app.call_from_thread(self._load_failed, exc)
+            return
+        self.app.call_from_thread(self._loaded, state)
+
+    def _load_failed(self, exc: Exception) -> None:
+        self.query_one("#title", Static).update(f"riff · {self.file.session_id} · {exc}")
+        self.notify(str(exc), severity="error", timeout=10)
+
+    def _loaded(self, state: SessionState) -> None:
+        events = list(self.riff.ws.store.events(state.session_id))
+        self.set_state(SessionState(state.file, state.scan, events))
+
+    def set_state(self, state: SessionState, *, keep: str | None = None) -> None:
+        """Show `state`, keeping the cursor on `keep` (or on the current message)."""
+        tree = self.query_one(ConversationTree)
+        current = keep or self.cursor_uuid()
+        self.state = state
+        graph = state.graph
+        marks: dict[int, str] = {}
+        for finding in state.effective_findings:
+            for uuid in finding.message_ids:
+                i = graph.get_index(uuid)
+                if i is not None and SEVERITY_RANK.get(finding.severity, 0) > SEVERITY_RANK.get(
+                    marks.get(i, ""), 0
+                ):
+                    marks[i] = finding.severity
+        leaf = resume_leaf_index(graph, state.transcript.last_prompt_leaf)
+        resume = frozenset(resume_chain_indices(graph, leaf)) if leaf is not None else frozenset()
+        keep_node = graph.get_index(current) if current else None
+        if keep_node is None and graph.records:
+            keep_node = self._first_problem(state) or (len(graph) - 1 if len(graph) else None)
+        tree.set_graph(graph, marks=marks, resume=resume, keep_node=keep_node)
+        self.query_one(FindingsPanel).show(state.effective_findings)
+        self.query_one(LogPanel).show(state.events, state.reverted_ids)
+        self._title()
+        self._show_detail()
+
+    def _first_problem(self, state: SessionState) -> int | None:
+        for finding in state.effective_findings:
+            if finding.severity == "error":
+                for uuid in finding.message_ids:
+                    i = state.graph.get_index(uuid)
+                    if i is not None:
+                        return i
+        return None
+
+    def _title(self) -> None:
+        state = self.state
+        assert state is not None
+        counts: dict[str, int] = {}
+        for f in state.effective_findings:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        found = ", ".join(f"{n} {s}" for s, n in counts.items()) or "healthy"
+        pending = len(state.pending_changes)
+        text = (
+            f"riff · {state.session_id} · {state.file.project} · {len(state.graph)} messages · "
+            f"{found} · {len(state.events)} events" + (f" · {pending} unwritten" if pending else "")
+        )
+        self.query_one("#title", Static).update(text)
+
+    # -- helpers ----------------------------------------------------------
+
+    def cursor_uuid(self) -> str | None:
+        tree = self.query_one(ConversationTree)
+        node = tree.cursor_node
+        if node is None or tree.graph is None:
+            return None
+        return tree.graph.uuid_at(node)
+
+    def jump_to(self, uuid: str) -> bool:
+        tree = self.query_one(ConversationTree)
+        if tree.graph is None:
+            return False
+        node = tree.graph.get_index(uuid)
+        if node is None:
+            self.notify(f"{short(uuid)} is not a message of this file", severity="warning")
+            return False
+        tree.move_to_node(node)
+        self._show_detail()
+        return True
+
+    def _show_detail(self) -> None:
+        state = self.state
+        uuid = self.cursor_uuid()
+        if state is None or uuid is None:
+            return
+        record = state.records_by_uuid.get(uuid)
+        if record is None:
+            return
+        self.query_one(DetailPane).show(
+            render_message(state.file.path, record, state.parents.get(uuid))
+        )
+
+    def on_conversation_tree_highlighted(self, event: ConversationTree.Highlighted) -> None:
+        self._show_detail()
+
+    def on_conversation_tree_selected(self, event: ConversationTree.Selected) -> None:
+        self._show_detail()
+        self.query_one(DetailPane).focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        panel = {
+            "findings": FindingsPanel,
+            "candidates": CandidatePanel,
+            "log": LogPanel,
+            "search": SearchPanel,
+        }[tab]
+        self.query_one(panel).focus()
+
+    def action_back(self) -> None:
+        search = self.query_one("#search-input", Input)
+        if search.display:
+            search.display = False
+            self.query_one(ConversationTree).focus()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:  # opened directly: go to the list of every session
+            self.app.pop_screen()
+            self.riff.show_list()
+
+    # -- findings and search -----------------------------------------------
+
+    def on_findings_panel_jump(self, event: FindingsPanel.Jump) -> None:
+        f = event.finding
+        if f.message_ids and self.jump_to(f.message_ids[0]):
+            self.query_one(ConversationTree).focus()
+        elif f.lines:
+            self.notify(f"line {f.lines[0]}: {f.explanation}", title=f.kind)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search-input", Input)
+        search.display = True
+        search.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "search-input" or self.state is None:
+            return
+        self.run_search(event.value)
+        event.input.display = False
+
+    def run_search(self, query: str) -> None:
+        state = self.state
+        if state is None:
+            return
+        self.matches = search_session(state, query)
+        hits = [state.records_by_uuid[u] for u in self.matches if u in state.records_by_uuid]
+        self.query_one(SearchPanel).show(hits)
+        tree = self.query_one(ConversationTree)
+        graph = state.graph
+        tree.set_matches(
+            frozenset(i for u in self.matches if (i := graph.get_index(u)) is not None)
+        )
+        self.query_one(TabbedContent).active = "search"
+        if not self.matches:
+            self.notify(f"no message matches {query!r}", severity="warning")
+            return
+        self.notify(f"{len(self.matches)} match(es); n / N for next / previous")
+        self.match_pos = 0
+        self.jump_to(self.matches[0])
+        tree.focus()
+
+    def action_next_match(self, step: int) -> None:
+        if not self.matches:
+            return
+        self.match_pos = (self.match_pos + step) % len(self.matches)
+        self.jump_to(self.matches[self.match_pos])
+
+    def on_search_panel_jump(self, event: SearchPanel.Jump) -> None:
+        if self.jump_to(event.uuid):
+            self.query_one(ConversationTree).focus()
+
+    # -- repair ----------------------------------------------------------
+
+    def action_repair(self) -> None:
+        """Rank parent candidates for the selected message (an orphan, usually)."""
+        state = self.state
+        uuid = self.cursor_uuid()
+        if state is None or uuid is None:
+            return
+        candidates = candidates_for(state, uuid)
+        self.repair_target = uuid
+        self.query_one(CandidatePanel).show(uuid, candidates)
+        self.action_tab("candidates")
+        if not candidates:
+            self.notify(f"no parent candidate for {short(uuid)}", severity="warning")
+
+    def on_candidate_panel_jump(self, event: CandidatePanel.Jump) -> None:
+        self.jump_to(event.candidate.parent_uuid)
+
+    def on_candidate_panel_apply(self, event: CandidatePanel.Apply) -> None:
+        self.apply(event.candidate)
+
+    def apply(self, candidate: Candidate) -> None:
+        state, target = self.state, self.repair_target
+        if state is None or target is None:
+            return
+        problems = problems_for(state, target, candidate.parent_uuid)
+        if not problems:
+            self._apply(target, candidate, force=False, reason="")
+            return
+        what = f"{short(target)} under {short(candidate.parent_uuid)} (score {candidate.score:.2f})"
+
+        def forced(reason: str | None) -> None:
+            if reason:
+                self._apply(target, candidate, force=True, reason=reason)
+
+        self.app.push_screen(ForceScreen(what, problems), forced)
+
+    def _apply(self, target: str, candidate: Candidate, *, force: bool, reason: str) -> None:
+        state = self.state
+        assert state is not None
+        try:
+            result, new_state = apply_choice(
+                self.riff.ws,
+                state,
+                target,
+                candidate.parent_uuid,
+                operator=self.riff.settings.operator,
+                candidate=candidate,
+                reason=reason,
+                force=force,
+            )
+        except ACTION_ERRORS as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        for refused in result.refused:
+            self.notify(f"refused: {refused.reason}", severity="error", timeout=10)
+        if result.events:
+            self.set_state(new_state, keep=target)
+            self.query_one(CandidatePanel).show(target, [])
+            event = result.events[0]
+            self.notify(
+                f"repair #{event.seq}: {short(target)} now under {short(candidate.parent_uuid)}"
+                + ("" if event.validation_passed else " (forced)")
+            )
+            self.query_one(ConversationTree).focus()
+
+    # -- undo ------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        target = undo_target(state)
+        if target is None:
+            self.notify("nothing to undo: no repair in effect", severity="warning")
+            return
+        self._revert(target)
+
+    def on_log_panel_revert(self, event: LogPanel.Revert) -> None:
+        target = event.event
+        state = self.state
+        if state is None:
+            return
+        verb = "Re-apply (revert the revert)" if target.kind == "revert" else "Revert"
+        if target.event_id in state.reverted_ids:
+            self.notify(f"event #{target.seq} is already reverted", severity="warning")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._revert(target)
+
+        self.app.push_screen(
+            ConfirmScreen(f"{verb} event #{target.seq} ({short(target.message_id)})?"), answer
+        )
+
+    def _revert(self, target: RepairEvent) -> None:
+        state = self.state
+        assert state is not None
+        try:
+            event, new_state = revert_in_session(
+                self.riff.ws, state, target.event_id, operator=self.riff.settings.operator
+            )
+        except ACTION_ERRORS as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.set_state(new_state)
+        self.notify(f"reverted event #{target.seq} (revert is event #{event.seq})")
+
+    # -- write -----------------------------------------------------------
+
+    def action_write(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        if not state.pending_changes:
+            self.notify("nothing to write: the file already holds every repair")
+            return
+        try:
+            diff = preview_write(state)
+        except ACTION_ERRORS as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._write()
+
+        self.app.push_screen(
+            WriteScreen(str(state.file.path), diff, len(state.pending_changes)), answer
+        )
+
+    def _write(self) -> None:
+        state = self.state
+        assert state is not None
+        ws = self.riff.ws
+        try:
+            result = write_session(state, backup=True)
+            ws.forget_sessions()
+            fresh = load_session(ws, state.file.path.as_posix())
+            ensure_view(ws, fresh)
+        except ACTION_ERRORS as exc:
+            self.notify(f"not written: {exc}", severity="error", timeout=10)
+            return
+        self.file = fresh.file
+        self.set_state(fresh)
+        backup = result.backup_path if result else None
+        self.notify(
+            f"written {state.file.path.name}" + (f"; backup {backup.name}" if backup else "")
+        )
