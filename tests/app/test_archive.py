@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -87,7 +88,7 @@ def test_later_segments_continue_the_chain_and_the_live_log_links_to_them(
         by_session.setdefault(cp.session_id, []).append((cp.first_seq, cp.last_seq))
     for spans in by_session.values():
         assert spans[0][0] == 1
-        assert all(b[0] == a[1] + 1 for a, b in zip(spans, spans[1:], strict=False))
+        assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))
     verified = verify_archive(store, archive_dir)
     assert verified.ok, verified.result.breaks
     assert verified.result.events_checked == 152 and verified.segments_checked == 2
@@ -141,15 +142,23 @@ def test_checkpoints_are_append_only_and_must_match_the_log(
         with pytest.raises(QueryFailed):
             store.conn.run(attack, {"d": "0" * 64})
     cp = list_checkpoints(store)[0]
-    forged = {**cp.to_dict(), "last_seq": cp.last_seq + 1, "first_seq": cp.last_seq + 1,
-              "prev_digest": cp.head_digest, "head_digest": "f" * 64, "event_count": 1}
+    forged = {
+        **cp.to_dict(),
+        "last_seq": cp.last_seq + 1,
+        "first_seq": cp.last_seq + 1,
+        "prev_digest": cp.head_digest,
+        "head_digest": "f" * 64,
+        "event_count": 1,
+    }
     from surrealdb import RecordID
 
     with pytest.raises(QueryFailed, match="head_digest"):
         store.conn.run(
             "CREATE $id CONTENT $row",
-            {"id": RecordID("archive_checkpoints", [cp.session_id, cp.last_seq + 1]),
-             "row": forged},
+            {
+                "id": RecordID("archive_checkpoints", [cp.session_id, cp.last_seq + 1]),
+                "row": forged,
+            },
         )
 
 
@@ -166,7 +175,10 @@ def test_an_interrupted_archive_leaves_nothing_behind(
 
     with pytest.raises(ArchiveInterrupted):
         archive_events(
-            store, archive_dir, older_than_days=90, now=T0 + timedelta(days=150),
+            store,
+            archive_dir,
+            older_than_days=90,
+            now=T0 + timedelta(days=150),
             should_stop=stop_on_fifth_check,
         )
     assert list(archive_dir.iterdir()) == [] and list_checkpoints(store) == []

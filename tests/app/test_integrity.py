@@ -103,9 +103,14 @@ def test_views_and_heads_that_do_not_match_the_log(
     )
     assert verify_database(store, check_views=False).ok
     head = store.head(seeded[2].session_id)
-    anchored = verify_database(store, check_views=False, expected_heads={
-        seeded[2].session_id[:8]: head.digest, seeded[0].session_id: "e" * 64,
-    })
+    anchored = verify_database(
+        store,
+        check_views=False,
+        expected_heads={
+            seeded[2].session_id[:8]: head.digest,
+            seeded[0].session_id: "e" * 64,
+        },
+    )
     assert [(x.session_id, x.problem) for x in anchored.breaks] == [(a, "head_mismatch")]
 
 

@@ -21,7 +21,9 @@ class Seeded:
     path: Path
 
 
-def stepping_clock(start: datetime = T0, step: timedelta = timedelta(days=1)) -> Callable[[], datetime]:
+def stepping_clock(
+    start: datetime = T0, step: timedelta = timedelta(days=1)
+) -> Callable[[], datetime]:
     """A clock that advances `step` per call: event timestamps far apart, deterministically."""
     state = {"now": start - step}
 
@@ -33,7 +35,12 @@ def stepping_clock(start: datetime = T0, step: timedelta = timedelta(days=1)) ->
 
 
 def seed_sessions(
-    store: ImmutableEventStore, root: Path, *, sessions: int = 4, repairs: int = 3, messages: int = 40
+    store: ImmutableEventStore,
+    root: Path,
+    *,
+    sessions: int = 4,
+    repairs: int = 3,
+    messages: int = 40,
 ) -> list[Seeded]:
     """Write transcripts, materialize their views, append valid repairs through the store."""
     seeded: list[Seeded] = []

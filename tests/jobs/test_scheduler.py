@@ -33,9 +33,7 @@ def _run(job: str, started: datetime) -> JobRun:
 
 
 def test_intervals_come_from_the_settings(tmp_path: Path) -> None:
-    settings = mem_settings(
-        tmp_path, job_stale_interval_minutes=7, job_integrity_interval_days=3
-    )
+    settings = mem_settings(tmp_path, job_stale_interval_minutes=7, job_integrity_interval_days=3)
     trigger = trigger_for(JOBS["stale-views"], settings, NOW)
     fires = [trigger.get_next_fire_time(None, NOW)]
     for _ in range(3):
