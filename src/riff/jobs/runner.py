@@ -190,9 +190,11 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
-    for spec in JOBS.values():
+    for index, spec in enumerate(JOBS.values()):
         last = (last_runs or {}).get(spec.name)
         first = next_run_time(spec, runner.settings, last, moment)
+        if first == moment:  # several due at once: run them in JOBS order (views first)
+            first += timedelta(seconds=index)
         sched.add_job(
             runner.run,
             trigger=trigger_for(spec, runner.settings, first),
