@@ -22,7 +22,7 @@ from riff.transcript.findings import (
 )
 from riff.transcript.graph import DANGLING, ROOT, MessageGraph
 from riff.transcript.reader import read_line_bytes
-from riff.transcript.records import MessageRecord, Transcript
+from riff.transcript.records import SIDECHAIN, Columns, MessageRecord, Transcript
 from riff.transcript.resume import kept_indices, resume_leaf_index, resume_loss_count
 
 _STRIP = b" \t\r\n\x00"
@@ -82,9 +82,10 @@ def resume_loss(
     return resume_loss_count(graph, transcript.last_prompt_leaf)
 
 
-def _records(graph: MessageGraph) -> list[MessageRecord]:
-    assert graph.records is not None, "detectors need MessageGraph.from_records"
-    return graph.records
+def _columns(graph: MessageGraph) -> Columns:
+    cols = graph.columns
+    assert cols is not None, "detectors need MessageGraph.from_records"
+    return cols
 
 
 def line_findings(transcript: Transcript) -> list[Finding]:
@@ -115,15 +116,15 @@ def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
 
 
 def duplicate_findings(transcript: Transcript) -> list[Finding]:
-    # Two passes, so that only duplicated uuids (rare) get a list: no per-uuid lists.
-    firsts: dict[str, MessageRecord] = {}
+    cols = transcript.columns
+    # The reader lists records whose uuid was seen before (rare): group only those.
     by_uuid: dict[str, list[MessageRecord]] = {}
-    for record in transcript.messages:
-        assert record.uuid is not None
-        seen = firsts.setdefault(record.uuid, record)
-        if seen is not record:
-            by_uuid.setdefault(record.uuid, [seen]).append(record)
-    del firsts
+    for i in cols.duplicates:
+        node = cols.uid[i]
+        uuid = cols.uuids[node]
+        if uuid not in by_uuid:
+            by_uuid[uuid] = [cols.record(cols.node_rec[node])]
+        by_uuid[uuid].append(cols.record(i))
     out = []
     for uuid, records in by_uuid.items():
         first = records[0]
@@ -157,19 +158,18 @@ def duplicate_findings(transcript: Transcript) -> list[Finding]:
 
 
 def orphan_findings(graph: MessageGraph) -> list[Finding]:
-    records = _records(graph)
+    cols = _columns(graph)
     out = []
-    for i, record in enumerate(records):
-        if graph.parent_index(i) != DANGLING:
-            continue
+    for i in graph.indices_with_parent(DANGLING):
+        line = cols.line[cols.node_rec[i]]
         parent = graph.parent_of(graph.uuid_at(i))
         out.append(
             Finding(
                 ORPHAN,
                 ERROR,
                 (graph.uuid_at(i),),
-                (record.line,),
-                f"Line {record.line} points to parent {parent}, which is not in this session, "
+                (line,),
+                f"Line {line} points to parent {parent}, which is not in this session, "
                 "so resume stops here and drops everything before it.",
                 repairable=True,
             )
@@ -188,12 +188,11 @@ def _is_expected_root(record: MessageRecord, first_main_root_seen: bool) -> bool
 
 
 def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
-    records = _records(graph)
+    cols = _columns(graph)
     out = []
     first_main_root_seen = False
-    for i, record in enumerate(records):
-        if graph.parent_index(i) != ROOT:
-            continue
+    for i in graph.indices_with_parent(ROOT):
+        record = cols.record(cols.node_rec[i])
         if _is_expected_root(record, first_main_root_seen):
             if not record.is_sidechain:
                 first_main_root_seen = True
@@ -213,11 +212,12 @@ def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
 
 
 def cycle_findings(graph: MessageGraph) -> list[Finding]:
-    records = _records(graph)
+    cols = _columns(graph)
+    node_line = [cols.line[cols.node_rec[i]] for i in range(len(graph))] if len(graph) else []
     out = []
     for cycle in graph.cycle_indices():
-        ordered = sorted(cycle, key=lambda i: records[i].line)
-        lines = tuple(records[i].line for i in ordered)
+        ordered = sorted(cycle, key=lambda i: node_line[i])
+        lines = tuple(node_line[i] for i in ordered)
         out.append(
             Finding(
                 CYCLE,
@@ -237,28 +237,38 @@ def tool_findings(
     known_tool_use_ids: Collection[str] = (),
     known_tool_result_ids: Collection[str] = (),
 ) -> list[Finding]:
+    cols = transcript.columns
+    tools = cols.tools
     uses: set[str] = set(known_tool_use_ids)
     results: set[str] = set(known_tool_result_ids)
+    for record_uses, record_results in tools.values():
+        uses.update(record_uses)
+        results.update(record_results)
     last_user_line = 0
-    for record in transcript.records:
-        uses.update(record.tool_use_ids)
-        results.update(record.tool_result_ids)
-        if record.type == "user" and not record.is_sidechain:
-            last_user_line = record.line
+    shape, shapes = cols.shape, cols.shapes
+    for i in range(len(cols) - 1, -1, -1):
+        line_type, _, _, flags = shapes[shape[i]]
+        if line_type == "user" and not flags & SIDECHAIN:
+            last_user_line = cols.line[i]
+            break
     out = []
-    seen_use_lines: set[tuple[str, int]] = set()
-    for record in transcript.records:
-        missing = [t for t in record.tool_use_ids if t not in results]
-        if missing and record.uuid is not None and (record.uuid, record.line) not in seen_use_lines:
-            seen_use_lines.add((record.uuid, record.line))
-            at_end = record.line > last_user_line
+    for i in sorted(tools):
+        record_uses, record_results = tools[i]
+        uid = cols.uid[i]
+        if uid < 0:
+            continue
+        uuid = cols.uuids[uid]
+        line = cols.line[i]
+        missing = [t for t in record_uses if t not in results]
+        if missing:
+            at_end = line > last_user_line
             out.append(
                 Finding(
                     TOOL_USE_WITHOUT_RESULT,
                     WARNING if at_end else ERROR,
-                    (record.uuid,),
-                    (record.line,),
-                    f"Tool call {missing[0]} on line {record.line} never got a result"
+                    (uuid,),
+                    (line,),
+                    f"Tool call {missing[0]} on line {line} never got a result"
                     + (
                         " (the session ended during it)."
                         if at_end
@@ -267,15 +277,15 @@ def tool_findings(
                     repairable=False,
                 )
             )
-        orphans = [t for t in record.tool_result_ids if t not in uses]
-        if orphans and record.uuid is not None:
+        orphans = [t for t in record_results if t not in uses]
+        if orphans:
             out.append(
                 Finding(
                     TOOL_RESULT_WITHOUT_USE,
                     ERROR,
-                    (record.uuid,),
-                    (record.line,),
-                    f"Line {record.line} holds a result for tool call {orphans[0]}, which no "
+                    (uuid,),
+                    (line,),
+                    f"Line {line} holds a result for tool call {orphans[0]}, which no "
                     "message made, so the API rejects the conversation.",
                     repairable=False,
                 )
@@ -284,24 +294,31 @@ def tool_findings(
 
 
 def timestamp_findings(graph: MessageGraph) -> list[Finding]:
-    records = _records(graph)
+    cols = _columns(graph)
+    node_rec, uid = cols.node_rec, cols.uid
+    # Only a line older than an earlier line, or one whose parent comes later
+    # (or was changed), can be older than its parent.
+    suspects = {uid[i] for i in cols.ts_suspects if uid[i] >= 0 and node_rec[uid[i]] == i}
+    suspects.update(graph.forward_indices)
     out = []
-    for i, record in enumerate(records):
+    for i in sorted(suspects):
         p = graph.parent_index(i)
         if p < 0:
             continue
-        parent = records[p]
-        if record.timestamp is None or parent.timestamp is None:
+        child_ts = cols.timestamp(node_rec[i])
+        parent_ts = cols.timestamp(node_rec[p])
+        if child_ts is None or parent_ts is None:
             continue
-        if record.timestamp < parent.timestamp:
+        if child_ts < parent_ts:
+            line, parent_line = cols.line[node_rec[i]], cols.line[node_rec[p]]
             out.append(
                 Finding(
                     TIMESTAMP_ANOMALY,
                     WARNING,
                     (graph.uuid_at(i), graph.uuid_at(p)),
-                    (record.line, parent.line),
-                    f"Line {record.line} ({record.timestamp}) is older than its parent on line "
-                    f"{parent.line} ({parent.timestamp}), which suggests a wrong parent.",
+                    (line, parent_line),
+                    f"Line {line} ({child_ts}) is older than its parent on line "
+                    f"{parent_line} ({parent_ts}), which suggests a wrong parent.",
                     repairable=False,
                 )
             )
@@ -316,32 +333,50 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     file (they are orphan/unexpected_root consequences, sidechains or
     compacted history).
     """
-    records = _records(graph)
+    cols = _columns(graph)
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
+    parents = graph.parent_array
+    # Every descendant of a node resume does not load is not loaded either, so
+    # the branches live among the (few) nodes that are not kept: index only them.
+    starts: list[int] = []
+    below: dict[int, list[int]] = {}
+    i = kept.find(0)
+    while i >= 0:
+        p = parents[i]
+        if p >= 0:
+            if kept[p]:
+                starts.append(i)
+            else:
+                below.setdefault(p, []).append(i)
+        i = kept.find(0, i + 1)
+    node_rec, node_lost, line = cols.node_rec, cols.node_lost, cols.line
     out = []
-    for start in range(len(records)):
-        if kept[start]:
-            continue
-        parent = graph.parent_index(start)
-        if parent < 0 or not kept[parent]:
-            continue
-        subtree = [start, *graph.descendant_indices(start)]
-        lost = [i for i in subtree if records[i].is_conversation and not records[i].is_sidechain]
+    for start in starts:
+        subtree = [start]
+        stack = [start]
+        seen = {start}
+        while stack:
+            for c in below.get(stack.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    subtree.append(c)
+                    stack.append(c)
+        lost = [j for j in subtree if node_lost[j]]
         if not lost:
             continue
         leaf = max(
-            (i for i in subtree if graph.child_count(i) == 0),
-            key=lambda i: records[i].line,
+            (j for j in subtree if not below.get(j)),
+            key=lambda j: line[node_rec[j]],
             default=start,
         )
-        first, last = records[start], records[leaf]
+        first, last = line[node_rec[start]], line[node_rec[leaf]]
         out.append(
             Finding(
                 LOST_BRANCH,
                 WARNING,
                 (graph.uuid_at(start), graph.uuid_at(leaf)),
-                (first.line, last.line),
-                f"A branch from line {first.line} to line {last.line} holds {len(lost)} "
+                (first, last),
+                f"A branch from line {first} to line {last} holds {len(lost)} "
                 "message(s) that resume will not load, because it continues another branch.",
                 repairable=False,
                 lost_messages=len(lost),

@@ -8,14 +8,20 @@ chains of 100k+ messages exist, recursion is never used.
 
 The same class serves the file as read and the "effective" tree after
 repairs: pass ``parent_overrides`` (uuid -> new parent or None).
+
+Built from a transcript's columns (:meth:`MessageGraph.from_records`), the
+graph shares the transcript's uuid table and index instead of copying them,
+and its parent array comes straight from the columns' node parents.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate, repeat
 
-from riff.transcript.records import MessageRecord
+from riff.transcript.records import Columns, MessageRecord, RecordList
 
 ROOT = -1
 """Parent index of a node whose parentUuid is null."""
@@ -45,8 +51,12 @@ class MessageGraph:
             raw_parents.append(parent)
         self._uuids = uuids
         self._index = index
-        self._raw_parents = raw_parents
-        parents = array("q", [ROOT]) * len(uuids)
+        self._raw_parents: list[str | None] | None = raw_parents
+        self._cols: Columns | None = None
+        self._raw_overrides: dict[int, str | None] = {}
+        self._forward: list[int] | None = None
+        """Nodes whose parent index is >= their own (None: unknown); only they close cycles."""
+        parents = array("i", [ROOT]) * len(uuids)
         lookup = index.get
         for i, parent_uuid in enumerate(raw_parents):
             if parent_uuid is None:
@@ -57,8 +67,9 @@ class MessageGraph:
             else:
                 parents[i] = j
         self._parents = parents
-        self._child_start, self._children = _children_index(parents)
-        self.records: list[MessageRecord] | None = None
+        self._csr: tuple[array[int], array[int]] | None = None
+        self._parent_bytes: bytes | None = None
+        self.records: Sequence[MessageRecord] | None = None
         """Records aligned with node indices, when built from records."""
 
     # -- construction -----------------------------------------------------
@@ -72,25 +83,55 @@ class MessageGraph:
         external_uuids: Collection[str] = (),
     ) -> MessageGraph:
         """Graph of the uuid-bearing records, with ``parent_overrides`` applied."""
-        overrides = parent_overrides or {}
-        kept: list[MessageRecord] = []
-        seen: set[str] = set()
-        for record in records:
-            uuid = record.uuid
-            if uuid is None or uuid in seen:
+        if isinstance(records, RecordList) and records.is_whole:
+            cols = records.columns
+        else:
+            cols = Columns.from_records(records)
+        return cls.from_columns(cols, parent_overrides, external_uuids=external_uuids)
+
+    @classmethod
+    def from_columns(
+        cls,
+        cols: Columns,
+        parent_overrides: Mapping[str, str | None] | None = None,
+        *,
+        external_uuids: Collection[str] = (),
+    ) -> MessageGraph:
+        """Graph of a transcript's columns (shares its uuid table and index)."""
+        graph = cls.__new__(cls)
+        graph._uuids = cols.uuids
+        graph._index = index = cols.index
+        graph._raw_parents = None
+        graph._cols = cols
+        parents = cols.node_par[:]
+        extras, par, uid, node_rec = cols.extras, cols.par, cols.uid, cols.node_rec
+        for i in cols.unresolved:
+            value = par[i]
+            node = uid[i]
+            if value <= -2 and node >= 0 and node_rec[node] == i:
+                parents[node] = EXTERNAL if extras[-2 - value] in external_uuids else DANGLING
+        forward = list(cols.forward)
+        raw: dict[int, str | None] = {}
+        for uuid, new_parent in (parent_overrides or {}).items():
+            target = index.get(uuid)
+            if target is None:
                 continue
-            seen.add(uuid)
-            kept.append(record)
-        nodes = (
-            (
-                r.uuid,
-                overrides.get(r.uuid, r.parent_uuid),
-            )
-            for r in kept
-            if r.uuid is not None
-        )
-        graph = cls(nodes, external_uuids=external_uuids)
-        graph.records = kept
+            raw[target] = new_parent
+            forward.append(target)
+            if new_parent is None:
+                parents[target] = ROOT
+            else:
+                j = index.get(new_parent)
+                if j is None:
+                    parents[target] = EXTERNAL if new_parent in external_uuids else DANGLING
+                else:
+                    parents[target] = j
+        graph._raw_overrides = raw
+        graph._forward = forward
+        graph._parents = parents
+        graph._csr = None
+        graph._parent_bytes = None
+        graph.records = RecordList(cols, node_rec)
         return graph
 
     @classmethod
@@ -98,6 +139,36 @@ class MessageGraph:
         cls, parents: Mapping[str, str | None], *, external_uuids: Collection[str] = ()
     ) -> MessageGraph:
         return cls(parents.items(), external_uuids=external_uuids)
+
+    @property
+    def _child_start(self) -> array[int]:
+        if self._csr is None:
+            self._csr = _children_index(self._parents)
+        return self._csr[0]
+
+    @property
+    def _children(self) -> array[int]:
+        if self._csr is None:
+            self._csr = _children_index(self._parents)
+        return self._csr[1]
+
+    def last_child(self, i: int) -> int | None:
+        """The last child of ``i`` in file order (no children index needed)."""
+        if self._csr is not None:
+            start = self._csr[0]
+            return self._csr[1][start[i + 1] - 1] if start[i + 1] > start[i] else None
+        if self._parent_bytes is None:
+            self._parent_bytes = self._parents.tobytes()
+        data = self._parent_bytes
+        pattern = array(self._parents.typecode, [i]).tobytes()
+        width = self._parents.itemsize
+        pos = data.rfind(pattern)
+        while pos >= 0 and pos % width:
+            pos = data.rfind(pattern, 0, pos + width - 1)
+        return None if pos < 0 else pos // width
+
+    def has_children(self, i: int) -> bool:
+        return self.last_child(i) is not None
 
     # -- node access --------------------------------------------------------
 
@@ -123,16 +194,44 @@ class MessageGraph:
     def uuids(self) -> Sequence[str]:
         return self._uuids
 
+    @property
+    def forward_indices(self) -> Sequence[int]:
+        """Nodes whose parent was not known when they were read, or was changed."""
+        if self._forward is None:
+            return [i for i, p in enumerate(self._parents) if p >= i]
+        return self._forward
+
+    @property
+    def parent_array(self) -> array[int]:
+        """Parent index of every node (ROOT / DANGLING / EXTERNAL when negative); read-only."""
+        return self._parents
+
     def parent_index(self, i: int) -> int:
         """Index of the parent, or ROOT / DANGLING / EXTERNAL."""
         return self._parents[i]
 
+    @property
+    def columns(self) -> Columns | None:
+        """The transcript columns the graph was built from, if any."""
+        return self._cols
+
+    def _raw_parent(self, i: int) -> str | None:
+        if self._raw_parents is not None:
+            return self._raw_parents[i]
+        if i in self._raw_overrides:
+            return self._raw_overrides[i]
+        cols = self._cols
+        assert cols is not None
+        return cols.ref(cols.par[cols.node_rec[i]])
+
     def parent_of(self, uuid: str) -> str | None:
         """The parentUuid in effect (may name an unknown message)."""
-        return self._raw_parents[self._index[uuid]]
+        return self._raw_parent(self._index[uuid])
 
     def parent_map(self) -> dict[str, str | None]:
-        return dict(zip(self._uuids, self._raw_parents, strict=True))
+        if self._raw_parents is not None:
+            return dict(zip(self._uuids, self._raw_parents, strict=True))
+        return {u: self._raw_parent(i) for i, u in enumerate(self._uuids)}
 
     def child_indices(self, i: int) -> Sequence[int]:
         return self._children[self._child_start[i] : self._child_start[i + 1]]
@@ -145,13 +244,17 @@ class MessageGraph:
 
     # -- whole-graph views ----------------------------------------------------
 
+    def indices_with_parent(self, value: int) -> list[int]:
+        """Nodes whose parent index is ``value`` (e.g. ROOT or DANGLING), in order."""
+        return _positions(self._parents, value)
+
     def roots(self) -> list[str]:
         """Messages whose parentUuid is null."""
-        return [u for u, p in zip(self._uuids, self._parents, strict=True) if p == ROOT]
+        return [self._uuids[i] for i in _positions(self._parents, ROOT)]
 
     def dangling(self) -> list[str]:
         """Messages whose parentUuid names no message of the session."""
-        return [u for u, p in zip(self._uuids, self._parents, strict=True) if p == DANGLING]
+        return [self._uuids[i] for i in _positions(self._parents, DANGLING)]
 
     def leaf_indices(self) -> list[int]:
         start = self._child_start
@@ -210,6 +313,8 @@ class MessageGraph:
     def cycle_indices(self) -> list[list[int]]:
         """Every cycle of parent links, each once, in parent order from its first node."""
         parents = self._parents
+        if self._forward is not None and not self._forward:
+            return []  # every parent comes before its child: no cycle is possible
         state = array("q", [-1]) * len(parents)  # -1 unseen, else id of the walk
         done = -2
         cycles: list[list[int]] = []
@@ -262,21 +367,33 @@ class MessageGraph:
         return tin, tout
 
 
+def _positions(values: array[int], value: int) -> list[int]:
+    """Indices of ``value`` in ``values``, found by a byte search (values are rare)."""
+    data = values.tobytes()
+    pattern = array(values.typecode, [value]).tobytes()
+    width = values.itemsize
+    out: list[int] = []
+    pos = data.find(pattern)
+    while pos >= 0:
+        if pos % width:
+            pos = data.find(pattern, pos + 1)
+            continue
+        out.append(pos // width)
+        pos = data.find(pattern, pos + width)
+    return out
+
+
 def _children_index(parents: array[int]) -> tuple[array[int], array[int]]:
-    """CSR children index: children of i are children[start[i]:start[i+1]], file order."""
+    """CSR children index: children of i are children[start[i]:start[i+1]], file order.
+
+    Built with a stable sort by parent and a count per parent (C loops, not
+    Python ones); built on first use, since a scan does not need it.
+    """
     n = len(parents)
-    start = array("q", [0]) * (n + 1)
-    for p in parents:
-        if p >= 0:
-            start[p + 1] += 1
-    total = 0
-    for i in range(n + 1):
-        total += start[i]
-        start[i] = total
-    fill = array("q", start)
-    children = array("q", [0]) * total
-    for i, p in enumerate(parents):
-        if p >= 0:
-            children[fill[p]] = i
-            fill[p] += 1
+    order = sorted(range(n), key=parents.__getitem__)  # stable: file order per parent
+    counts = Counter(parents)
+    negative = sum(c for p, c in counts.items() if p < 0)
+    children = array("i", order[negative:])
+    start = array("i", [0])
+    start.extend(accumulate(map(counts.get, range(n), repeat(0))))
     return start, children

@@ -1,28 +1,39 @@
 """Streaming, tolerant reader of Claude Code transcripts.
 
-One pass over the file in binary lines: every line becomes a compact
-:class:`MessageRecord` (or a :class:`LineProblem`), the bytes are hashed for
-the writer's fingerprint, and nothing else is kept. Decoding goes through a
-msgspec Struct of only the needed fields (fast: the rest of each line is
-skipped, not built); a line whose fields have unexpected types falls back to
-a tolerant orjson path, and a line that is not JSON at all becomes a problem
-with its line number and byte offset.
+One pass over the file in binary lines: every line becomes a row of
+:class:`riff.transcript.records.Columns` (or a :class:`LineProblem`), the
+bytes are hashed for the writer's fingerprint, and nothing else is kept (no
+object per line). Decoding goes through a msgspec Struct of only the needed
+fields (fast: the rest of each line is skipped, not built); a line whose
+fields have unexpected types falls back to a tolerant orjson path, and a line
+that is not JSON at all becomes a problem with its line number and byte
+offset. Previews are computed from a line's bytes when first asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import msgspec
 import orjson
 
-from riff.transcript.records import Fingerprint, LineProblem, MessageRecord, Transcript
+from riff.transcript.records import (
+    CONVERSATION,
+    META,
+    NO_TS,
+    SIDECHAIN,
+    TS_WIDTH,
+    Columns,
+    Fingerprint,
+    LineProblem,
+    MessageRecord,
+    RecordList,
+    Transcript,
+)
 from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
@@ -30,25 +41,22 @@ _READ_BUFFER = 1 << 20
 _STRIP = b" \t\r\n\x00"
 
 
-class _Block(msgspec.Struct):
+class _Block(msgspec.Struct, gc=False):
     type: str | None = None
     id: str | None = None
     tool_use_id: str | None = None
-    name: str | None = None
     text: str | None = None
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     role: str | None = None
     content: str | list[_Block] | None = None
 
 
-class _Data(msgspec.Struct):
-    type: str | None = None
-
-
-class _Line(msgspec.Struct):
-    # Field names are the transcript's own keys, hence the camelCase.
+class _Line(msgspec.Struct, gc=False):
+    # Field names are the transcript's own keys, hence the camelCase. Only
+    # what the columns keep is decoded; previews are computed from the line
+    # on demand, so text outside ``message`` is skipped, not built.
     type: str | None = None
     uuid: str | None = None
     parentUuid: str | None = None
@@ -59,17 +67,13 @@ class _Line(msgspec.Struct):
     isMeta: bool | None = None
     message: _Message | None = None
     content: str | None = None
-    summary: str | None = None
     leafUuid: str | None = None
     parentToolUseID: str | None = None
     toolUseID: str | None = None
     sessionId: str | None = None
-    data: _Data | None = None
 
 
 _decoder = msgspec.json.Decoder(_Line)
-# Interning the few distinct type/subtype/role strings keeps one copy of each.
-_intern = sys.intern
 
 
 def _short(text: str) -> str:
@@ -118,33 +122,6 @@ class _Extracted:
         self.data_type: str | None = None
 
 
-def _from_struct(line: _Line) -> _Extracted:
-    out = _Extracted()
-    out.type = line.type
-    out.uuid = line.uuid
-    out.parent = line.parentUuid
-    out.logical_parent = line.logicalParentUuid
-    out.subtype = line.subtype
-    out.timestamp = line.timestamp
-    out.is_sidechain = bool(line.isSidechain)
-    out.is_meta = bool(line.isMeta)
-    out.summary = line.summary
-    out.leaf_uuid = line.leafUuid
-    out.tool_ref = line.parentToolUseID or line.toolUseID
-    out.session_id = line.sessionId
-    out.data_type = line.data.type if line.data is not None else None
-    out.content_text = line.content
-    message = line.message
-    if message is not None:
-        out.role = message.role
-        content = message.content
-        if isinstance(content, str):
-            out.content_text = content
-        elif content is not None:
-            out.blocks = [(b.type, b.id, b.tool_use_id, b.name, b.text) for b in content]
-    return out
-
-
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -189,148 +166,69 @@ def _from_dict(obj: dict[str, Any]) -> _Extracted:
     return out
 
 
-def _build_record(fields: _Extracted, line_no: int, offset: int, length: int) -> MessageRecord:
-    tool_uses: list[str] = []
-    tool_results: list[str] = []
+def _preview(fields: _Extracted) -> str:
+    """The first words of a line's text, or a ``[tool]`` style stub."""
     preview = ""
-    has_text = False
     for block_type, block_id, tool_use_id, name, text in fields.blocks:
         if block_type == "tool_use" and block_id:
-            tool_uses.append(block_id)
             if not preview:
                 preview = f"[{name or 'tool'}]"
         elif block_type == "tool_result" and tool_use_id:
-            tool_results.append(tool_use_id)
             if not preview:
                 preview = "[tool result]"
         elif block_type == "text" and text is not None:
-            has_text = True
             if not preview or preview[0] == "[":
                 preview = _short(text)
         elif block_type == "thinking" and not preview:
             preview = "[thinking]"
-        elif block_type == "image":
-            has_text = True
-            if not preview:
-                preview = "[image]"
-    if fields.content_text is not None:
-        has_text = True
-        if not preview:
-            preview = _short(fields.content_text)
+        elif block_type == "image" and not preview:
+            preview = "[image]"
+    if fields.content_text is not None and not preview:
+        preview = _short(fields.content_text)
     if not preview:
         if fields.summary is not None:
             preview = _short(fields.summary)
         elif fields.data_type is not None:
             preview = f"[{fields.data_type}]"
-    line_type = _intern(fields.type) if fields.type is not None else None
-    is_conversation = line_type == "assistant" or (
-        line_type == "user" and not fields.is_meta and (has_text or not tool_results)
-    )
-    role = fields.role
-    return MessageRecord(
-        line=line_no,
-        offset=offset,
-        length=length,
-        type=line_type,
+    return preview
+
+
+def _preview_from_file(cols: Columns, i: int) -> str:
+    """Preview of record ``i``, from its line re-read at its offset ("" if unreadable)."""
+    try:
+        with cols.path.open("rb") as handle:
+            handle.seek(cols.offset[i])
+            data = handle.read(cols.length[i])
+        value = orjson.loads(data.strip(_STRIP))
+    except (OSError, orjson.JSONDecodeError, RecursionError):
+        return ""
+    if not isinstance(value, dict):
+        return ""
+    return _preview(_from_dict(value))
+
+
+def _as_line(fields: _Extracted) -> _Line:
+    """The tolerant path's fields in the fast path's shape (wrong types already dropped)."""
+    message = None
+    if fields.role is not None or fields.content_text is not None or fields.blocks:
+        content: str | list[_Block] | None = None
+        if fields.blocks:
+            content = [_Block(t, i, u, x) for t, i, u, _, x in fields.blocks]
+        message = _Message(fields.role, content)
+    return _Line(
+        type=fields.type,
         uuid=fields.uuid,
-        parent_uuid=fields.parent,
-        logical_parent_uuid=fields.logical_parent,
-        subtype=_intern(fields.subtype) if fields.subtype is not None else None,
-        role=_intern(role) if role is not None else None,
-        timestamp=normalize_timestamp(fields.timestamp),
-        is_sidechain=fields.is_sidechain,
-        is_meta=fields.is_meta,
-        is_conversation=is_conversation and fields.uuid is not None,
-        tool_use_ids=tuple(tool_uses),
-        tool_result_ids=tuple(tool_results),
-        tool_ref=fields.tool_ref,
-        leaf_uuid=fields.leaf_uuid,
-        preview=preview,
-    )
-
-
-def _record_from_line(
-    line: _Line, line_no: int, offset: int, length: int, known: dict[str, str]
-) -> MessageRecord:
-    """The fast path: a record straight from the decoded struct (no intermediate)."""
-    tool_uses: list[str] | None = None
-    tool_results: list[str] | None = None
-    preview = ""
-    has_text = False
-    message = line.message
-    role = None
-    content_text = line.content
-    if message is not None:
-        role = message.role
-        content = message.content
-        if isinstance(content, str):
-            content_text = content
-        elif content:
-            for block in content:
-                block_type = block.type
-                if block_type == "tool_use" and block.id:
-                    (tool_uses := tool_uses or []).append(block.id)
-                    if not preview:
-                        preview = f"[{block.name or 'tool'}]"
-                elif block_type == "tool_result" and block.tool_use_id:
-                    (tool_results := tool_results or []).append(block.tool_use_id)
-                    if not preview:
-                        preview = "[tool result]"
-                elif block_type == "text" and block.text is not None:
-                    has_text = True
-                    if not preview or preview[0] == "[":
-                        preview = _short(block.text)
-                elif block_type == "thinking":
-                    if not preview:
-                        preview = "[thinking]"
-                elif block_type == "image":
-                    has_text = True
-                    if not preview:
-                        preview = "[image]"
-    if content_text is not None:
-        has_text = True
-        if not preview:
-            preview = _short(content_text)
-    if not preview:
-        if line.summary is not None:
-            preview = _short(line.summary)
-        elif line.data is not None and line.data.type is not None:
-            preview = f"[{line.data.type}]"
-    line_type = line.type
-    if line_type is not None:
-        line_type = _intern(line_type)
-    uuid = line.uuid
-    is_meta = bool(line.isMeta)
-    is_conversation = uuid is not None and (
-        line_type == "assistant"
-        or (line_type == "user" and not is_meta and (has_text or not tool_results))
-    )
-    parent = line.parentUuid
-    if parent is not None:
-        # Share the string of the parent's own uuid: one copy per uuid in memory.
-        parent = known.get(parent, parent)
-    if uuid is not None:
-        uuid = known.setdefault(uuid, uuid)
-    subtype = line.subtype
-    return MessageRecord(
-        line_no,
-        offset,
-        length,
-        line_type,
-        uuid,
-        parent,
-        line.logicalParentUuid,
-        _intern(subtype) if subtype is not None else None,
-        _intern(role) if role is not None else None,
-        normalize_timestamp(line.timestamp),
-        bool(line.isSidechain),
-        is_meta,
-        is_conversation,
-        tuple(tool_uses) if tool_uses else (),
-        tuple(tool_results) if tool_results else (),
-        line.parentToolUseID or line.toolUseID,
-        line.leafUuid,
-        preview,
+        parentUuid=fields.parent,
+        logicalParentUuid=fields.logical_parent,
+        subtype=fields.subtype,
+        timestamp=fields.timestamp,
+        isSidechain=fields.is_sidechain,
+        isMeta=fields.is_meta,
+        message=message,
+        content=fields.content_text,
+        leafUuid=fields.leaf_uuid,
+        parentToolUseID=fields.tool_ref,
+        sessionId=fields.session_id,
     )
 
 
@@ -355,14 +253,219 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
     return _from_dict(obj)
 
 
-def _physical_lines(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
-    """Every physical line (with its newline if any), reading big chunks.
+_ShapeKey = tuple[str | None, str | None, str | None, int]
 
-    The hash runs in a worker thread: hashlib releases the GIL on large
-    buffers, so hashing overlaps with decoding instead of adding to it.
+
+class _Reader:
+    """Turns physical lines into columns; state lives here between chunks."""
+
+    def __init__(self, path: Path) -> None:
+        self.cols = Columns(path)
+        self.cols.preview_of = _preview_from_file
+        self.problems: list[LineProblem] = []
+        self.codes: dict[_ShapeKey, int] = {}
+        self.offset = 0
+        self.line_no = 0
+        self.ts_max = ""
+        self.last_prompt_leaf: str | None = None
+        self.session_id: str | None = None
+
+    def _slow(self, body: bytes, has_newline: bool, line_no: int, offset: int) -> _Line | None:
+        """A line msgspec did not take as it is: blank, NULs, odd types, or not JSON."""
+        problems = self.problems
+        payload = body.strip(_STRIP)
+        if not payload:
+            if b"\x00" in body:
+                problems.append(
+                    LineProblem(
+                        "malformed_line",
+                        line_no,
+                        offset,
+                        len(body),
+                        f"a run of {body.count(0)} NUL bytes",
+                    )
+                )
+            return None
+        decoded = _decode(payload)
+        if isinstance(decoded, str):
+            kind = "truncated_line" if not has_newline else "malformed_line"
+            reason = "the last line is cut off (no newline)" if kind == "truncated_line" else ""
+            problems.append(LineProblem(kind, line_no, offset, len(body), reason or decoded))
+            return None
+        if b"\x00" in body:  # JSON cannot hold a raw NUL: it lies outside
+            problems.append(
+                LineProblem(
+                    "malformed_line",
+                    line_no,
+                    offset,
+                    len(body),
+                    f"{body.count(0)} NUL bytes around the JSON (it was still read)",
+                    recovered=True,
+                )
+            )
+        return decoded if isinstance(decoded, _Line) else _as_line(decoded)
+
+    def feed(self, pieces: list[bytes], has_newline: bool = True) -> None:
+        """Read complete physical lines (without their newline)."""
+        cols = self.cols
+        decode = _decoder.decode
+        codes = self.codes
+        index = cols.index
+        uuids = cols.uuids
+        extras = cols.extras
+        line_append = cols.line.append
+        offset_append = cols.offset.append
+        length_append = cols.length.append
+        shape_append = cols.shape.append
+        uid_append = cols.uid.append
+        par_append = cols.par.append
+        node_rec = cols.node_rec
+        node_par = cols.node_par
+        node_lost = cols.node_lost
+        ts = cols.ts
+        tools = cols.tools
+        line_no = self.line_no
+        offset = self.offset
+        ts_max = self.ts_max
+        for body in pieces:
+            line_no += 1
+            try:
+                line = decode(body)
+            except (msgspec.DecodeError, RecursionError):
+                slow = self._slow(body, has_newline, line_no, offset)
+                if slow is None:
+                    offset += len(body) + 1
+                    continue
+                line = slow
+            i = len(cols.offset)
+            line_append(line_no)
+            offset_append(offset)
+            length_append(len(body))
+            offset += len(body) + 1
+
+            line_type = line.type
+            message = line.message
+            role = None
+            has_text = line.content is not None
+            results: list[str] | None = None
+            uses: list[str] | None = None
+            if message is not None:
+                role = message.role
+                content = message.content
+                if isinstance(content, str):
+                    has_text = True
+                elif content:
+                    for block in content:
+                        block_type = block.type
+                        if block_type == "tool_use":
+                            if block.id:
+                                if uses is None:
+                                    uses = [block.id]
+                                else:
+                                    uses.append(block.id)
+                        elif block_type == "tool_result":
+                            if block.tool_use_id:
+                                if results is None:
+                                    results = [block.tool_use_id]
+                                else:
+                                    results.append(block.tool_use_id)
+                        elif block_type == "text":
+                            if block.text is not None:
+                                has_text = True
+                        elif block_type == "image":
+                            has_text = True
+            uuid = line.uuid
+            is_meta = line.isMeta
+            flags = (SIDECHAIN if line.isSidechain else 0) | (META if is_meta else 0)
+            if uuid is not None and (
+                line_type == "assistant"
+                or (line_type == "user" and not is_meta and (has_text or not results))
+            ):
+                flags |= CONVERSATION
+            key = (line_type, line.subtype, role, flags)
+            code = codes.get(key)
+            if code is None:
+                code = cols.shape_code(codes, key)
+            shape_append(code)
+            if uses is not None or results is not None:
+                tools[i] = (tuple(uses) if uses else (), tuple(results) if results else ())
+
+            node = -1
+            if uuid is not None:
+                node = index.get(uuid, -1)
+                if node < 0:
+                    node = index[uuid] = len(uuids)
+                    uuids.append(uuid)
+                    node_rec.append(i)
+                    node_par.append(-1)
+                    node_lost.append(1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0)
+                else:
+                    cols.duplicates.append(i)
+            uid_append(node)
+            parent = line.parentUuid
+            if parent is None:
+                par_append(-1)
+            else:
+                j = index.get(parent)
+                if j is None:
+                    j = -2 - len(extras)
+                    extras.append(parent)
+                    cols.unresolved.append(i)
+                elif j == node:
+                    cols.forward.append(node)
+                par_append(j)
+                if node >= 0 and node_rec[node] == i:
+                    node_par[node] = j
+
+            stamp = line.timestamp
+            if stamp is not None:
+                if not (len(stamp) == TS_WIDTH and stamp[23] == "Z" and stamp[10] == "T"):
+                    stamp = normalize_timestamp(stamp)
+                if stamp is None:
+                    ts += NO_TS
+                else:
+                    if stamp.isascii() and stamp[0] != "\x00" and len(stamp) == TS_WIDTH:
+                        ts += stamp.encode("ascii")
+                    else:
+                        ts += NO_TS
+                        cols.ts_odd[i] = stamp
+                    if stamp < ts_max:
+                        cols.ts_suspects.append(i)
+                    else:
+                        ts_max = stamp
+            else:
+                ts += NO_TS
+
+            if line.logicalParentUuid is not None:
+                cols.logical[i] = line.logicalParentUuid
+            tool_ref = line.parentToolUseID or line.toolUseID
+            if tool_ref is not None:
+                cols.tool_ref[i] = tool_ref
+            leaf = line.leafUuid
+            if leaf is not None:
+                cols.leaf[i] = leaf
+                if line_type == "last-prompt":
+                    self.last_prompt_leaf = leaf
+            if self.session_id is None:
+                self.session_id = line.sessionId
+        self.line_no = line_no
+        self.offset = offset
+        self.ts_max = ts_max
+
+
+def read_transcript(path: Path | str) -> Transcript:
+    """Read a transcript in one streaming pass; never raises on bad content.
+
+    The file is read in big chunks split at newlines; the hash runs in a
+    worker thread (hashlib releases the GIL on large buffers), so hashing
+    overlaps with decoding instead of adding to it.
     """
+    path = Path(path)
+    reader = _Reader(path)
+    hasher = hashlib.sha256()
     carry: list[bytes] = []
-    with ThreadPoolExecutor(max_workers=1) as hashing:
+    with path.open("rb", buffering=0) as handle, ThreadPoolExecutor(max_workers=1) as hashing:
+        stat = os.fstat(handle.fileno())
         pending: Future[None] | None = None
         while chunk := handle.read(_READ_BUFFER):
             if pending is not None:
@@ -375,89 +478,29 @@ def _physical_lines(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
                     carry.append(pieces[0])
                     pieces[0] = b"".join(carry)
                     carry = []
-                for piece in pieces:
-                    yield piece + b"\n"
+                reader.feed(pieces)
             if last:
                 carry.append(last)
+        if carry:
+            reader.feed([b"".join(carry)], has_newline=False)
         if pending is not None:
             pending.result()
-    if carry:
-        yield b"".join(carry)
-
-
-def read_transcript(path: Path | str) -> Transcript:
-    """Read a transcript in one streaming pass; never raises on bad content."""
-    path = Path(path)
-    records: list[MessageRecord] = []
-    problems: list[LineProblem] = []
-    hasher = hashlib.sha256()
-    decode = _decode
-    fast = _record_from_line
-    known: dict[str, str] = {}
-    offset = 0
-    line_no = 0
-    last_prompt_leaf: str | None = None
-    session_id: str | None = None
-    with path.open("rb", buffering=0) as handle:
-        stat = os.fstat(handle.fileno())
-        for raw in _physical_lines(handle, hasher):
-            line_no += 1
-            size = len(raw)
-            has_newline = raw[-1:] == b"\n"
-            body = raw[:-1] if has_newline else raw
-            payload = body.strip(_STRIP)
-            if not payload:
-                if b"\x00" in body:
-                    problems.append(
-                        LineProblem(
-                            "malformed_line",
-                            line_no,
-                            offset,
-                            len(body),
-                            f"a run of {body.count(0)} NUL bytes",
-                        )
-                    )
-                offset += size
-                continue
-            decoded = decode(payload)
-            if isinstance(decoded, str):
-                kind = "truncated_line" if not has_newline else "malformed_line"
-                reason = "the last line is cut off (no newline)" if kind == "truncated_line" else ""
-                problems.append(LineProblem(kind, line_no, offset, len(body), reason or decoded))
-                offset += size
-                continue
-            if b"\x00" in body:  # JSON cannot hold a raw NUL: it lies outside
-                problems.append(
-                    LineProblem(
-                        "malformed_line",
-                        line_no,
-                        offset,
-                        len(body),
-                        f"{body.count(0)} NUL bytes around the JSON (it was still read)",
-                        recovered=True,
-                    )
-                )
-            if isinstance(decoded, _Line):
-                record = fast(decoded, line_no, offset, len(body), known)
-                if session_id is None:
-                    session_id = decoded.sessionId
-            else:
-                record = _build_record(decoded, line_no, offset, len(body))
-                if session_id is None:
-                    session_id = decoded.session_id
-            records.append(record)
-            if record.type == "last-prompt" and record.leaf_uuid is not None:
-                last_prompt_leaf = record.leaf_uuid
-            offset += size
-    fingerprint = Fingerprint(size=offset, mtime_ns=stat.st_mtime_ns, sha256=hasher.hexdigest())
+    cols = reader.cols
+    cols.finish()
+    fingerprint = Fingerprint(
+        size=reader.offset if not carry else reader.offset - 1,
+        mtime_ns=stat.st_mtime_ns,
+        sha256=hasher.hexdigest(),
+    )
     return Transcript(
         path=path,
-        records=records,
-        problems=problems,
+        records=RecordList(cols),
+        problems=reader.problems,
         fingerprint=fingerprint,
-        line_count=line_no,
-        last_prompt_leaf=last_prompt_leaf,
-        session_id=session_id,
+        line_count=reader.line_no,
+        last_prompt_leaf=reader.last_prompt_leaf,
+        session_id=reader.session_id,
+        _columns=cols,
     )
 
 

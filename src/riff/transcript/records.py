@@ -1,55 +1,424 @@
-"""The compact per-line records a scan keeps, and the Transcript holding them.
+"""The per-line records a scan keeps, stored as columns, and the Transcript holding them.
 
-A record holds only what the graph, the detectors and the suggestion engine
-need; the full line is re-read from its byte offset on request
-(:func:`riff.transcript.reader.read_message`). Records are msgspec Structs
-without GC tracking so that millions of them stay small and cheap to build.
+A scan of a multi-gigabyte transcript must not build one Python object per
+line, so :class:`Columns` keeps what the graph, the detectors and the
+suggestion engine need as flat arrays: byte offsets, lengths and line
+numbers, one small "shape" code per line (type, subtype, role and flags),
+uuids as indices into one table of distinct uuids (so parent links are
+integers), timestamps as fixed-width ASCII bytes, and the rare fields (tool
+ids, logical parents, leaf uuids) in sparse maps.
+
+:class:`MessageRecord` is what callers see: ``Transcript.records`` is a
+sequence that builds one on access. Previews are not stored: they are
+computed from the line's bytes (re-read from its offset) on first use.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import msgspec
+from typing import Any, overload
 
 # Line types that carry a message of the conversation (as opposed to
 # bookkeeping such as progress, attachments or snapshots).
 CONVERSATION_TYPES = frozenset({"user", "assistant"})
 
+TS_WIDTH = 24
+"""Bytes of a canonical timestamp (``2025-06-01T12:34:56.789Z``)."""
+NO_TS = bytes(TS_WIDTH)
 
-class MessageRecord(msgspec.Struct, gc=False, frozen=True):
-    """What riff keeps of one physical line of a transcript."""
+# Flags of a shape.
+SIDECHAIN = 1
+META = 2
+CONVERSATION = 4
+
+_RECORD_FIELDS = (
+    "line",
+    "offset",
+    "length",
+    "type",
+    "uuid",
+    "parent_uuid",
+    "logical_parent_uuid",
+    "subtype",
+    "role",
+    "timestamp",
+    "is_sidechain",
+    "is_meta",
+    "is_conversation",
+    "tool_use_ids",
+    "tool_result_ids",
+    "tool_ref",
+    "leaf_uuid",
+    "preview",
+)
+
+
+class MessageRecord:
+    """What riff keeps of one physical line of a transcript.
+
+    Attributes: ``line`` (1-based physical line number), ``offset`` (0-based
+    byte offset of the line's first byte), ``length`` (bytes of the line,
+    without its newline), ``type``, ``uuid``, ``parent_uuid``,
+    ``logical_parent_uuid``, ``subtype``, ``role``, ``timestamp`` (canonical,
+    order-comparable, see riff.transcript.timestamps), ``is_sidechain``,
+    ``is_meta``, ``is_conversation`` (a user prompt or an assistant line: what
+    a person would call the conversation), ``tool_use_ids``,
+    ``tool_result_ids``, ``tool_ref`` (for progress lines: the tool_use id
+    they report on), ``leaf_uuid`` (for summary / last-prompt lines: the leaf
+    they name) and ``preview`` (computed from the line on first access).
+    """
+
+    __struct_fields__ = _RECORD_FIELDS
+    __slots__ = (*_RECORD_FIELDS[:-1], "_preview", "_source")
 
     line: int
-    """1-based physical line number."""
     offset: int
-    """0-based byte offset of the line's first byte."""
     length: int
-    """Bytes of the line, without its newline."""
     type: str | None
-    uuid: str | None = None
-    parent_uuid: str | None = None
-    logical_parent_uuid: str | None = None
-    subtype: str | None = None
-    role: str | None = None
-    timestamp: str | None = None
-    """Canonical, order-comparable form (see riff.transcript.timestamps)."""
-    is_sidechain: bool = False
-    is_meta: bool = False
-    is_conversation: bool = False
-    """A user prompt or an assistant line: what a person would call the conversation."""
-    tool_use_ids: tuple[str, ...] = ()
-    tool_result_ids: tuple[str, ...] = ()
-    tool_ref: str | None = None
-    """For progress lines: the tool_use id they report on."""
-    leaf_uuid: str | None = None
-    """For summary / last-prompt lines: the leaf they name."""
-    preview: str = ""
+    uuid: str | None
+    parent_uuid: str | None
+    logical_parent_uuid: str | None
+    subtype: str | None
+    role: str | None
+    timestamp: str | None
+    is_sidechain: bool
+    is_meta: bool
+    is_conversation: bool
+    tool_use_ids: tuple[str, ...]
+    tool_result_ids: tuple[str, ...]
+    tool_ref: str | None
+    leaf_uuid: str | None
+    _preview: str | None
+    _source: Callable[[], str] | None
+
+    def __init__(
+        self,
+        line: int,
+        offset: int,
+        length: int,
+        type: str | None,
+        uuid: str | None = None,
+        parent_uuid: str | None = None,
+        logical_parent_uuid: str | None = None,
+        subtype: str | None = None,
+        role: str | None = None,
+        timestamp: str | None = None,
+        is_sidechain: bool = False,
+        is_meta: bool = False,
+        is_conversation: bool = False,
+        tool_use_ids: tuple[str, ...] = (),
+        tool_result_ids: tuple[str, ...] = (),
+        tool_ref: str | None = None,
+        leaf_uuid: str | None = None,
+        preview: str | None = "",
+        *,
+        _source: Callable[[], str] | None = None,
+    ) -> None:
+        self.line = line
+        self.offset = offset
+        self.length = length
+        self.type = type
+        self.uuid = uuid
+        self.parent_uuid = parent_uuid
+        self.logical_parent_uuid = logical_parent_uuid
+        self.subtype = subtype
+        self.role = role
+        self.timestamp = timestamp
+        self.is_sidechain = is_sidechain
+        self.is_meta = is_meta
+        self.is_conversation = is_conversation
+        self.tool_use_ids = tool_use_ids
+        self.tool_result_ids = tool_result_ids
+        self.tool_ref = tool_ref
+        self.leaf_uuid = leaf_uuid
+        self._preview = preview
+        self._source = _source
+
+    @property
+    def preview(self) -> str:
+        """The first words of the line's text (or a ``[tool]`` style stub)."""
+        if self._preview is None:
+            self._preview = self._source() if self._source is not None else ""
+        return self._preview
 
     @property
     def is_compact_boundary(self) -> bool:
         return self.subtype == "compact_boundary"
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _RECORD_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageRecord):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _RECORD_FIELDS)
+        return f"MessageRecord({fields})"
+
+
+class Columns:
+    """Every record of one transcript as columns (see the module docstring).
+
+    Node ``k`` is the k-th distinct uuid in file order; ``node_rec[k]`` is the
+    record (line) that first carries it. Parent references (``par`` per
+    record, ``node_par`` per node) are: a node index (>= 0), -1 for a null
+    parent, or ``-2 - j`` for ``extras[j]``, a parentUuid naming no message
+    of the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.line = array("i")
+        self.offset = array("q")
+        self.length = array("q")
+        self.shape = array("i")
+        self.shapes: list[tuple[str | None, str | None, str | None, int]] = []
+        """(type, subtype, role, flags) of each shape code."""
+        self.uid = array("i")
+        self.par = array("i")
+        self.ts = bytearray()
+        self.ts_odd: dict[int, str] = {}
+        """Timestamps that are not 24 ASCII characters, by record."""
+        self.uuids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.node_rec = array("i")
+        self.node_par = array("i")
+        self.node_lost = bytearray()
+        """1 for nodes whose loss resume counts (conversation, not sidechain)."""
+        self.extras: list[str] = []
+        self.logical: dict[int, str] = {}
+        self.tool_ref: dict[int, str] = {}
+        self.leaf: dict[int, str] = {}
+        self.tools: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """(tool_use ids, tool_result ids) of records that have any."""
+        self.duplicates: list[int] = []
+        """Records whose uuid an earlier record already carries."""
+        self.forward: list[int] = []
+        """Nodes whose parent comes later in the file or is themselves (cycles need one)."""
+        self.ts_suspects: list[int] = []
+        """Records older than an earlier line: only they can be older than their parent."""
+        self.unresolved: list[int] = []
+        """Records whose parent was not known when they were read."""
+        self.previews: dict[int, str] = {}
+        self.preview_of: Callable[[Columns, int], str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+    # -- per-record access ----------------------------------------------------
+
+    def timestamp(self, i: int) -> str | None:
+        ts = self.ts
+        start = i * TS_WIDTH
+        if ts[start] == 0:
+            return self.ts_odd.get(i)
+        return ts[start : start + TS_WIDTH].decode("ascii")
+
+    def timestamp_bytes(self, i: int) -> bytes | None:
+        """Order-comparable timestamp of record ``i`` (None when it has none)."""
+        start = i * TS_WIDTH
+        if self.ts[start] == 0:
+            odd = self.ts_odd.get(i)
+            return None if odd is None else odd.encode()
+        return bytes(self.ts[start : start + TS_WIDTH])
+
+    def ref(self, value: int) -> str | None:
+        """The uuid a parent reference names."""
+        if value >= 0:
+            return self.uuids[value]
+        if value == -1:
+            return None
+        return self.extras[-2 - value]
+
+    def flags(self, i: int) -> int:
+        return self.shapes[self.shape[i]][3]
+
+    def preview(self, i: int) -> str:
+        cached = self.previews.get(i)
+        if cached is None:
+            cached = self.preview_of(self, i) if self.preview_of is not None else ""
+            self.previews[i] = cached
+        return cached
+
+    def record(self, i: int) -> MessageRecord:
+        line_type, subtype, role, flags = self.shapes[self.shape[i]]
+        uid = self.uid[i]
+        tools = self.tools.get(i)
+        return MessageRecord(
+            self.line[i],
+            self.offset[i],
+            self.length[i],
+            line_type,
+            self.uuids[uid] if uid >= 0 else None,
+            self.ref(self.par[i]),
+            self.logical.get(i),
+            subtype,
+            role,
+            self.timestamp(i),
+            bool(flags & SIDECHAIN),
+            bool(flags & META),
+            bool(flags & CONVERSATION),
+            tools[0] if tools else (),
+            tools[1] if tools else (),
+            self.tool_ref.get(i),
+            self.leaf.get(i),
+            self.previews.get(i),
+            _source=lambda: self.preview(i),
+        )
+
+    # -- building ---------------------------------------------------------------
+
+    def shape_code(
+        self, codes: dict[tuple[str | None, str | None, str | None, int], int], key: Any
+    ) -> int:
+        code = codes.get(key)
+        if code is None:
+            code = codes[key] = len(self.shapes)
+            self.shapes.append(key)
+        return code
+
+    def finish(self) -> None:
+        """Resolve parent links to lines that came later in the file."""
+        index = self.index
+        extras = self.extras
+        par = self.par
+        node_par = self.node_par
+        for i in self.unresolved:
+            j = index.get(extras[-2 - par[i]])
+            if j is None:
+                continue
+            par[i] = j
+            node = self.uid[i]
+            if node >= 0 and self.node_rec[node] == i:
+                node_par[node] = j
+                self.forward.append(node)
+
+    @classmethod
+    def from_records(cls, records: Iterable[MessageRecord], path: Path | None = None) -> Columns:
+        """Columns of records built elsewhere (their previews are kept as they are)."""
+        cols = cls(path or Path())
+        codes: dict[tuple[str | None, str | None, str | None, int], int] = {}
+        index = cols.index
+        ts_max = b""
+        for i, r in enumerate(records):
+            cols.line.append(r.line)
+            cols.offset.append(r.offset)
+            cols.length.append(r.length)
+            flags = (
+                (SIDECHAIN if r.is_sidechain else 0)
+                | (META if r.is_meta else 0)
+                | (CONVERSATION if r.is_conversation else 0)
+            )
+            cols.shape.append(cols.shape_code(codes, (r.type, r.subtype, r.role, flags)))
+            uid = -1
+            if r.uuid is not None:
+                uid = index.get(r.uuid, -1)
+                if uid < 0:
+                    uid = index[r.uuid] = len(cols.uuids)
+                    cols.uuids.append(r.uuid)
+                    cols.node_rec.append(i)
+                    cols.node_par.append(-1)
+                    cols.node_lost.append(1 if r.is_conversation and not r.is_sidechain else 0)
+                else:
+                    cols.duplicates.append(i)
+            cols.uid.append(uid)
+            cols.par.append(-1)
+            ts = r.timestamp
+            if ts is not None and len(ts) == TS_WIDTH and ts.isascii() and ts[0] != "\x00":
+                cols.ts += ts.encode("ascii")
+            else:
+                cols.ts += NO_TS
+                if ts is not None:
+                    cols.ts_odd[i] = ts
+            if ts is not None:
+                b = ts.encode()
+                if b < ts_max:
+                    cols.ts_suspects.append(i)
+                else:
+                    ts_max = b
+            if r.logical_parent_uuid is not None:
+                cols.logical[i] = r.logical_parent_uuid
+            if r.tool_ref is not None:
+                cols.tool_ref[i] = r.tool_ref
+            if r.leaf_uuid is not None:
+                cols.leaf[i] = r.leaf_uuid
+            if r.tool_use_ids or r.tool_result_ids:
+                cols.tools[i] = (tuple(r.tool_use_ids), tuple(r.tool_result_ids))
+            cols.previews[i] = r.preview
+            parent = r.parent_uuid
+            if parent is not None:
+                j = index.get(parent)
+                if j is None:
+                    j = -2 - len(cols.extras)
+                    cols.extras.append(parent)
+                    cols.unresolved.append(i)
+                cols.par[i] = j
+                if uid >= 0 and cols.node_rec[uid] == i:
+                    cols.node_par[uid] = j
+                    if j == uid:
+                        cols.forward.append(uid)
+        cols.finish()
+        return cols
+
+
+class RecordList(Sequence[MessageRecord]):
+    """The records of a transcript (or of a graph's nodes), built on access."""
+
+    __slots__ = ("_cols", "_rows")
+
+    def __init__(self, cols: Columns, rows: Sequence[int] | None = None) -> None:
+        self._cols = cols
+        self._rows = rows
+
+    @property
+    def columns(self) -> Columns:
+        return self._cols
+
+    @property
+    def is_whole(self) -> bool:
+        """True when this is every record of its columns, in order."""
+        return self._rows is None
+
+    def __len__(self) -> int:
+        return len(self._cols) if self._rows is None else len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> MessageRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[MessageRecord]: ...
+    def __getitem__(self, i: int | slice) -> MessageRecord | list[MessageRecord]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("record index out of range")
+        return self._cols.record(i if self._rows is None else self._rows[i])
+
+    def __iter__(self) -> Iterator[MessageRecord]:
+        record = self._cols.record
+        if self._rows is None:
+            return map(record, range(len(self._cols)))
+        return map(record, self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:  # pragma: no cover - sequences of records are not hashed
+        raise TypeError("unhashable type: 'RecordList'")
+
+    def __repr__(self) -> str:
+        return f"RecordList({len(self)} records)"
 
 
 @dataclass(frozen=True)
@@ -83,7 +452,8 @@ class Transcript:
     """One transcript file as read by :func:`riff.transcript.reader.read_transcript`."""
 
     path: Path
-    records: list[MessageRecord]
+    records: Sequence[MessageRecord]
+    """Every record in file order (built on access from :attr:`columns`)."""
     problems: list[LineProblem]
     fingerprint: Fingerprint
     line_count: int
@@ -91,23 +461,35 @@ class Transcript:
     """leafUuid of the last ``last-prompt`` line, if any."""
     session_id: str | None = None
     """The ``sessionId`` seen in the file, if any."""
-    _messages: list[MessageRecord] | None = field(default=None, repr=False)
+    _messages: Sequence[MessageRecord] | None = field(default=None, repr=False)
+    _columns: Columns | None = field(default=None, repr=False)
 
     @property
-    def messages(self) -> list[MessageRecord]:
+    def columns(self) -> Columns:
+        """The records as columns (built once from ``records`` if they are plain objects)."""
+        if self._columns is None:
+            records = self.records
+            if isinstance(records, RecordList) and records.is_whole:
+                self._columns = records.columns
+            else:
+                self._columns = Columns.from_records(records, self.path)
+        return self._columns
+
+    @property
+    def messages(self) -> Sequence[MessageRecord]:
         """Records that carry a uuid, in file order."""
         if self._messages is None:
-            self._messages = [r for r in self.records if r.uuid is not None]
+            cols = self.columns
+            rows = array("i", (i for i, u in enumerate(cols.uid) if u >= 0))
+            self._messages = RecordList(cols, rows)
         return self._messages
 
     def by_uuid(self) -> dict[str, MessageRecord]:
         """First record of every uuid (later duplicates are reported, not indexed)."""
-        index: dict[str, MessageRecord] = {}
-        for record in self.messages:
-            assert record.uuid is not None
-            index.setdefault(record.uuid, record)
-        return index
+        cols = self.columns
+        record = cols.record
+        return {uuid: record(i) for uuid, i in zip(cols.uuids, cols.node_rec, strict=True)}
 
     @property
     def uuids(self) -> set[str]:
-        return {r.uuid for r in self.messages if r.uuid is not None}
+        return set(self.columns.uuids)

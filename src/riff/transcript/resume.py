@@ -16,34 +16,35 @@ ASSUMED_BEHAVIOUR names the Claude Code version whose behaviour is modelled
 from __future__ import annotations
 
 from riff.transcript.graph import MessageGraph
-from riff.transcript.records import MessageRecord
+from riff.transcript.records import SIDECHAIN, Columns
 
 ASSUMED_BEHAVIOUR = "Claude Code 2.1.3xx (last-prompt leaf, else leaf of the last chain row)"
 
 
-def _records(graph: MessageGraph) -> list[MessageRecord]:
-    if graph.records is None:
+def _columns(graph: MessageGraph) -> Columns:
+    cols = graph.columns
+    if cols is None:
         raise ValueError("resume analysis needs a graph built with MessageGraph.from_records")
-    return graph.records
+    return cols
 
 
 def resume_leaf_index(graph: MessageGraph, last_prompt_leaf: str | None = None) -> int | None:
     """Node index of the leaf resume starts from, or None for an empty session."""
+    cols = _columns(graph)
     if last_prompt_leaf is not None:
         i = graph.get_index(last_prompt_leaf)
-        if i is not None and graph.child_count(i) == 0:
+        if i is not None and not graph.has_children(i):
             return i
-    records = _records(graph)
+    node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
     last = None
-    for i in range(len(records) - 1, -1, -1):
-        if not records[i].is_sidechain:
+    for i in range(len(graph) - 1, -1, -1):
+        if not shapes[shape[node_rec[i]]][3] & SIDECHAIN:
             last = i
             break
     if last is None:
         return None
     seen = {last}
-    while graph.child_count(last) > 0:
-        nxt = graph.child_indices(last)[-1]
+    while (nxt := graph.last_child(last)) is not None:
         if nxt in seen:  # a cycle below: stop where we are
             break
         seen.add(nxt)
@@ -61,16 +62,23 @@ def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
     kept = bytearray(len(graph))
     if leaf is None:
         return kept
-    records = _records(graph)
+    cols = _columns(graph)
+    parents = graph.parent_array
     node: int | None = leaf
     while node is not None and not kept[node]:
-        chain = resume_chain_indices(graph, node)
-        for i in chain:
-            kept[i] = 1
-        top = records[chain[-1]]
+        # Walk up, marking; a node already kept (this walk: a cycle; an earlier
+        # one: a chain already followed to its top) ends the walk.
+        top = node
+        j = node
+        while j >= 0 and not kept[j]:
+            kept[j] = 1
+            top = j
+            j = parents[j]
         node = None
-        if top.logical_parent_uuid is not None and graph.parent_index(chain[-1]) < 0:
-            node = graph.get_index(top.logical_parent_uuid)
+        if j < 0:
+            logical = cols.logical.get(cols.node_rec[top])
+            if logical is not None:
+                node = graph.get_index(logical)
     return kept
 
 
@@ -80,10 +88,9 @@ def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) 
     Sidechain messages and bookkeeping lines (progress, tool-result-only user
     lines, meta lines) are not counted: leaving them out is normal.
     """
-    records = _records(graph)
+    cols = _columns(graph)
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
-    return sum(
-        1
-        for i, record in enumerate(records)
-        if record.is_conversation and not record.is_sidechain and not kept[i]
-    )
+    counted = cols.node_lost
+    # Both are 0/1 bytes: AND them as big integers and count the bits left.
+    both = int.from_bytes(counted, "little") & int.from_bytes(kept, "little")
+    return counted.count(1) - both.bit_count()

@@ -124,14 +124,21 @@ class SessionIndex:
         assert records is not None
         self.records = records
         self.tin, self.tout = self.graph.euler_tour()
-        self.epochs = array("d", (_epoch(r.timestamp) for r in records))
+        cols = self.graph.columns
+        assert cols is not None
+        node_rec = cols.node_rec
+        self.epochs = array("d", (_epoch(cols.timestamp(r)) for r in node_rec))
         self.tool_holders: dict[str, list[int]] = {}
         self.tool_progress: dict[str, list[int]] = {}
-        for i, record in enumerate(records):
-            for tool_id in record.tool_use_ids:
-                self.tool_holders.setdefault(tool_id, []).append(i)
-            if record.type == "progress" and record.tool_ref is not None:
-                self.tool_progress.setdefault(record.tool_ref, []).append(i)
+        shape, shapes = cols.shape, cols.shapes
+        for i, r in enumerate(node_rec):
+            tools = cols.tools.get(r)
+            if tools is not None:
+                for tool_id in tools[0]:
+                    self.tool_holders.setdefault(tool_id, []).append(i)
+            tool_ref = cols.tool_ref.get(r)
+            if tool_ref is not None and shapes[shape[r]][0] == "progress":
+                self.tool_progress.setdefault(tool_ref, []).append(i)
 
     def is_descendant(self, node: int, ancestor: int) -> bool:
         tin = self.tin
