@@ -1,0 +1,82 @@
+"""Generated projects dirs and a real embedded store (mem://) for the TUI tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from riff.settings import Settings
+from riff.transcript.synthetic import GroundTruth, generate_session, inject, write_session
+from riff.tui.app import RiffApp
+
+FIXED_MTIME = 1_757_000_000  # 2025-09-04: dates on screen never depend on "now"
+ORPHANED = "11111111-1111-4111-8111-111111111111"
+HEALTHY = "22222222-2222-4222-8222-222222222222"
+WRECKED = "33333333-3333-4333-8333-333333333333"
+SIZE = (140, 40)
+
+
+@dataclass
+class Projects:
+    root: Path
+    orphan: GroundTruth
+    paths: dict[str, Path]
+
+
+def _write(
+    root: Path, sid: str, n: int, seed: int, kinds: list[str]
+) -> tuple[Path, list[GroundTruth]]:
+    session = generate_session(n, seed=seed, session_id=sid, cwd="/home/dev/projects/shop")
+    rng = random.Random(seed)
+    truths = [t for kind in kinds for t in inject(session, kind, 1, rng)]
+    path = write_session(root / session.project_slug / f"{sid}.jsonl", session)
+    os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    return path, truths
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Projects:
+    root = tmp_path / "projects"
+    orphan_path, truths = _write(root, ORPHANED, 120, 7, ["orphan"])
+    healthy_path, _ = _write(root, HEALTHY, 80, 8, [])
+    wrecked_path, _ = _write(
+        root, WRECKED, 90, 9, ["malformed_line", "cycle", "duplicate_uuid", "truncated_line"]
+    )
+    return Projects(
+        root,
+        truths[0],
+        {ORPHANED: orphan_path, HEALTHY: healthy_path, WRECKED: wrecked_path},
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, projects: Projects) -> Settings:
+    return Settings(
+        db_url="mem://", data_dir=tmp_path / "data", projects_dir=projects.root, operator="alice"
+    )
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the loading workers finish and the screen catch up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def drive(app: RiffApp, script: Callable[[Pilot[None]], Awaitable[None]]) -> None:
+    """Run `script` against the app headless, in a plain synchronous test."""
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await script(pilot)
+
+    asyncio.run(main())
