@@ -147,6 +147,16 @@ class ConversationTree(ScrollView, can_focus=True):
         row = max(0, min(row, total - 1))
         changed = row != self.cursor_row
         self.cursor_row = row
+        self._scroll_to_cursor(center)
+        # The virtual size of a fresh layout is applied on the next refresh: scroll again then.
+        self.call_after_refresh(self._scroll_to_cursor, center)
+        self.refresh()
+        node = self.cursor_node
+        if node is not None and (changed or center):
+            self.post_message(self.Highlighted(node))
+
+    def _scroll_to_cursor(self, center: bool) -> None:
+        row = self.cursor_row
         height = max(self.scrollable_content_region.height, 1)
         top = int(self.scroll_y)
         if center and not top <= row < top + height:
@@ -155,10 +165,6 @@ class ConversationTree(ScrollView, can_focus=True):
             self.scroll_to(y=row, animate=False, immediate=True)
         elif row >= top + height:
             self.scroll_to(y=row - height + 1, animate=False, immediate=True)
-        self.refresh()
-        node = self.cursor_node
-        if node is not None and (changed or center):
-            self.post_message(self.Highlighted(node))
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.outline))
