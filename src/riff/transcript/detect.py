@@ -5,6 +5,7 @@ inline sidechain roots, compaction roots, bursts of equal timestamps)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from itertools import compress
 from pathlib import Path
 
 from riff.transcript.findings import (
@@ -26,6 +27,7 @@ from riff.transcript.records import SIDECHAIN, Columns, MessageRecord, Transcrip
 from riff.transcript.resume import kept_indices, resume_leaf_index, resume_loss_count
 
 _STRIP = b" \t\r\n\x00"
+_INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 
 
 def build_graph(
@@ -213,11 +215,11 @@ def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
 
 def cycle_findings(graph: MessageGraph) -> list[Finding]:
     cols = _columns(graph)
-    node_line = [cols.line[cols.node_rec[i]] for i in range(len(graph))] if len(graph) else []
+    line, node_rec = cols.line, cols.node_rec
     out = []
     for cycle in graph.cycle_indices():
-        ordered = sorted(cycle, key=lambda i: node_line[i])
-        lines = tuple(node_line[i] for i in ordered)
+        ordered = sorted(cycle, key=lambda i: line[node_rec[i]])
+        lines = tuple(line[node_rec[i]] for i in ordered)
         out.append(
             Finding(
                 CYCLE,
@@ -238,12 +240,23 @@ def tool_findings(
     known_tool_result_ids: Collection[str] = (),
 ) -> list[Finding]:
     cols = transcript.columns
-    tools = cols.tools
+    ids, kind, tool_rec = cols.tool_ids, cols.tool_kind, cols.tool_rec
+    is_use = bytes(kind).translate(_INVERT)
     uses: set[str] = set(known_tool_use_ids)
+    uses.update(compress(ids, is_use))
     results: set[str] = set(known_tool_result_ids)
-    for record_uses, record_results in tools.values():
-        uses.update(record_uses)
-        results.update(record_results)
+    results.update(compress(ids, kind))
+    # First unanswered call and first unasked-for result of each record, by record.
+    missing: dict[int, str] = {}
+    for k in compress(range(len(ids)), is_use):
+        if ids[k] not in results:
+            missing.setdefault(tool_rec[k], ids[k])
+    orphans: dict[int, str] = {}
+    for k in compress(range(len(ids)), kind):
+        if ids[k] not in uses:
+            orphans.setdefault(tool_rec[k], ids[k])
+    if not missing and not orphans:
+        return []
     last_user_line = 0
     shape, shapes = cols.shape, cols.shapes
     for i in range(len(cols) - 1, -1, -1):
@@ -252,15 +265,13 @@ def tool_findings(
             last_user_line = cols.line[i]
             break
     out = []
-    for i in sorted(tools):
-        record_uses, record_results = tools[i]
+    for i in sorted(missing.keys() | orphans.keys()):
         uid = cols.uid[i]
         if uid < 0:
             continue
         uuid = cols.uuids[uid]
         line = cols.line[i]
-        missing = [t for t in record_uses if t not in results]
-        if missing:
+        if i in missing:
             at_end = line > last_user_line
             out.append(
                 Finding(
@@ -268,7 +279,7 @@ def tool_findings(
                     WARNING if at_end else ERROR,
                     (uuid,),
                     (line,),
-                    f"Tool call {missing[0]} on line {line} never got a result"
+                    f"Tool call {missing[i]} on line {line} never got a result"
                     + (
                         " (the session ended during it)."
                         if at_end
@@ -277,15 +288,14 @@ def tool_findings(
                     repairable=False,
                 )
             )
-        orphans = [t for t in record_results if t not in uses]
-        if orphans:
+        if i in orphans:
             out.append(
                 Finding(
                     TOOL_RESULT_WITHOUT_USE,
                     ERROR,
                     (uuid,),
                     (line,),
-                    f"Line {line} holds a result for tool call {orphans[0]}, which no "
+                    f"Line {line} holds a result for tool call {orphans[i]}, which no "
                     "message made, so the API rejects the conversation.",
                     repairable=False,
                 )

@@ -37,7 +37,7 @@ from riff.transcript.records import (
 from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
-_READ_BUFFER = 1 << 20
+_READ_BUFFER = 1 << 22
 _STRIP = b" \t\r\n\x00"
 
 
@@ -269,6 +269,8 @@ class _Reader:
         self.ts_max = ""
         self.last_prompt_leaf: str | None = None
         self.session_id: str | None = None
+        self.open_uses: dict[str, str] = {}
+        """tool_use ids still waiting for their result (to share the string)."""
 
     def _slow(self, body: bytes, has_newline: bool, line_no: int, offset: int) -> _Line | None:
         """A line msgspec did not take as it is: blank, NULs, odd types, or not JSON."""
@@ -323,10 +325,14 @@ class _Reader:
         node_par = cols.node_par
         node_lost = cols.node_lost
         ts = cols.ts
-        tools = cols.tools
+        tool_rec_append = cols.tool_rec.append
+        tool_ids_append = cols.tool_ids.append
+        tool_kind_append = cols.tool_kind.append
+        open_uses = self.open_uses
         line_no = self.line_no
         offset = self.offset
         ts_max = self.ts_max
+        count = len(cols.offset)
         for body in pieces:
             line_no += 1
             try:
@@ -337,7 +343,8 @@ class _Reader:
                     offset += len(body) + 1
                     continue
                 line = slow
-            i = len(cols.offset)
+            i = count
+            count += 1
             line_append(line_no)
             offset_append(offset)
             length_append(len(body))
@@ -347,8 +354,7 @@ class _Reader:
             message = line.message
             role = None
             has_text = line.content is not None
-            results: list[str] | None = None
-            uses: list[str] | None = None
+            results = False
             if message is not None:
                 role = message.role
                 content = message.content
@@ -358,17 +364,20 @@ class _Reader:
                     for block in content:
                         block_type = block.type
                         if block_type == "tool_use":
-                            if block.id:
-                                if uses is None:
-                                    uses = [block.id]
-                                else:
-                                    uses.append(block.id)
+                            tool_id = block.id
+                            if tool_id:
+                                # One string per call: its result shares it.
+                                open_uses[tool_id] = tool_id
+                                tool_rec_append(i)
+                                tool_ids_append(tool_id)
+                                tool_kind_append(0)
                         elif block_type == "tool_result":
-                            if block.tool_use_id:
-                                if results is None:
-                                    results = [block.tool_use_id]
-                                else:
-                                    results.append(block.tool_use_id)
+                            tool_id = block.tool_use_id
+                            if tool_id:
+                                results = True
+                                tool_rec_append(i)
+                                tool_ids_append(open_uses.pop(tool_id, tool_id))
+                                tool_kind_append(1)
                         elif block_type == "text":
                             if block.text is not None:
                                 has_text = True
@@ -387,8 +396,6 @@ class _Reader:
             if code is None:
                 code = cols.shape_code(codes, key)
             shape_append(code)
-            if uses is not None or results is not None:
-                tools[i] = (tuple(uses) if uses else (), tuple(results) if results else ())
 
             node = -1
             if uuid is not None:

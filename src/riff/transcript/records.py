@@ -16,6 +16,7 @@ computed from the line's bytes (re-read from its offset) on first use.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,8 +198,11 @@ class Columns:
         self.logical: dict[int, str] = {}
         self.tool_ref: dict[int, str] = {}
         self.leaf: dict[int, str] = {}
-        self.tools: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        """(tool_use ids, tool_result ids) of records that have any."""
+        self.tool_rec = array("i")
+        """Record of each tool id, in file order (a flat list, not a tuple per record)."""
+        self.tool_ids: list[str] = []
+        self.tool_kind = bytearray()
+        """0: a tool_use id, 1: a tool_result id."""
         self.duplicates: list[int] = []
         """Records whose uuid an earlier record already carries."""
         self.forward: list[int] = []
@@ -238,6 +242,43 @@ class Columns:
             return None
         return self.extras[-2 - value]
 
+    def tools_of(self, i: int) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """(tool_use ids, tool_result ids) of record ``i``, or None if it has none."""
+        tool_rec = self.tool_rec
+        lo = bisect_left(tool_rec, i)
+        if lo == len(tool_rec) or tool_rec[lo] != i:
+            return None
+        hi = bisect_right(tool_rec, i, lo)
+        ids, kind = self.tool_ids, self.tool_kind
+        return (
+            tuple(ids[k] for k in range(lo, hi) if not kind[k]),
+            tuple(ids[k] for k in range(lo, hi) if kind[k]),
+        )
+
+    def tool_records(self) -> Iterator[tuple[int, tuple[str, ...], tuple[str, ...]]]:
+        """(record, tool_use ids, tool_result ids) of every record that has any."""
+        tool_rec, ids, kind = self.tool_rec, self.tool_ids, self.tool_kind
+        k, n = 0, len(tool_rec)
+        while k < n:
+            i = tool_rec[k]
+            hi = bisect_right(tool_rec, i, k)
+            yield (
+                i,
+                tuple(ids[j] for j in range(k, hi) if not kind[j]),
+                tuple(ids[j] for j in range(k, hi) if kind[j]),
+            )
+            k = hi
+
+    def add_tools(self, i: int, uses: Iterable[str], results: Iterable[str]) -> None:
+        for tool_id in uses:
+            self.tool_rec.append(i)
+            self.tool_ids.append(tool_id)
+            self.tool_kind.append(0)
+        for tool_id in results:
+            self.tool_rec.append(i)
+            self.tool_ids.append(tool_id)
+            self.tool_kind.append(1)
+
     def flags(self, i: int) -> int:
         return self.shapes[self.shape[i]][3]
 
@@ -251,7 +292,7 @@ class Columns:
     def record(self, i: int) -> MessageRecord:
         line_type, subtype, role, flags = self.shapes[self.shape[i]]
         uid = self.uid[i]
-        tools = self.tools.get(i)
+        tools = self.tools_of(i)
         return MessageRecord(
             self.line[i],
             self.offset[i],
@@ -350,8 +391,7 @@ class Columns:
                 cols.tool_ref[i] = r.tool_ref
             if r.leaf_uuid is not None:
                 cols.leaf[i] = r.leaf_uuid
-            if r.tool_use_ids or r.tool_result_ids:
-                cols.tools[i] = (tuple(r.tool_use_ids), tuple(r.tool_result_ids))
+            cols.add_tools(i, r.tool_use_ids, r.tool_result_ids)
             cols.previews[i] = r.preview
             parent = r.parent_uuid
             if parent is not None:

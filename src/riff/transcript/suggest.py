@@ -130,15 +130,16 @@ class SessionIndex:
         self.epochs = array("d", (_epoch(cols.timestamp(r)) for r in node_rec))
         self.tool_holders: dict[str, list[int]] = {}
         self.tool_progress: dict[str, list[int]] = {}
-        shape, shapes = cols.shape, cols.shapes
-        for i, r in enumerate(node_rec):
-            tools = cols.tools.get(r)
-            if tools is not None:
-                for tool_id in tools[0]:
-                    self.tool_holders.setdefault(tool_id, []).append(i)
-            tool_ref = cols.tool_ref.get(r)
-            if tool_ref is not None and shapes[shape[r]][0] == "progress":
-                self.tool_progress.setdefault(tool_ref, []).append(i)
+        shape, shapes, uid = cols.shape, cols.shapes, cols.uid
+        for r, uses, _ in cols.tool_records():
+            node = uid[r]
+            if node >= 0 and node_rec[node] == r:
+                for tool_id in uses:
+                    self.tool_holders.setdefault(tool_id, []).append(node)
+        for r, tool_ref in sorted(cols.tool_ref.items()):
+            node = uid[r]
+            if node >= 0 and node_rec[node] == r and shapes[shape[r]][0] == "progress":
+                self.tool_progress.setdefault(tool_ref, []).append(node)
 
     def is_descendant(self, node: int, ancestor: int) -> bool:
         tin = self.tin
