@@ -16,7 +16,13 @@ from riff.events.canonical import (
     es_number,
     reference_canonical_bytes,
 )
-from riff.events.wire import canonical_wire_bytes, wire_decoder
+from riff.events.wire import (
+    batch_shape_ok,
+    canonical_wire_bytes,
+    shape_problem,
+    wire_decoder,
+    wire_digest,
+)
 from tests.event_factories import sealed_events
 
 
@@ -38,6 +44,7 @@ def test_wire_bytes_equal_rfc8785(event: RepairEvent, is_reverted: bool | None) 
         row["is_reverted"] = is_reverted
     decoded = wire_decoder.decode(orjson.dumps(row))
     assert canonical_wire_bytes(decoded) == reference_canonical_bytes(event.digest_payload())
+    assert wire_digest(decoded) == event.event_digest
 
 
 @settings(max_examples=500)
@@ -74,3 +81,23 @@ def test_materialization_digest_is_order_independent() -> None:
     assert a == b
     assert a != calculate_session_digest("s", 4, {"a": None, "c": "b", "b": "a"})
     assert a != calculate_session_digest("s", 3, {"a": None, "c": "a", "b": "a"})
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(sealed_events(), min_size=1, max_size=5),
+    st.sampled_from(["event_id", "message_id", "prev_digest", "event_digest", "timestamp"]),
+    st.integers(0, 63),
+    st.sampled_from(["Z", "-", "g", " ", "\u0662", "A"]),
+    st.booleans(),
+)
+def test_batch_shape_check_agrees_with_the_per_event_check(
+    events: list[RepairEvent], field: str, position: int, char: str, corrupt: bool
+) -> None:
+    wire = [wire_decoder.decode(orjson.dumps(e.to_dict())) for e in events]
+    if corrupt:
+        value = getattr(wire[0], field)
+        i = position % len(value)
+        setattr(wire[0], field, value[:i] + char + value[i + 1 :])
+    expected = all(shape_problem(w) is None for w in wire)
+    assert batch_shape_ok(wire) == expected

@@ -85,6 +85,18 @@ BAD_INPUTS = {
     "wrong_type_events": lambda tmp: orjson.dumps(
         orjson.loads(_good_json(tmp)) | {"events": {"a": 1}}
     ),
+    "uuid_bad_chars_jsonl": lambda tmp: _good_jsonl(tmp).replace(
+        b'"event_id":"0', b'"event_id":"Z', 1
+    ),
+    "uuid_bad_chars_json": lambda tmp: _good_json(tmp).replace(
+        b'"message_id": "0', b'"message_id": "Z', 1
+    ),
+    "digest_not_hex": lambda tmp: _good_jsonl(tmp).replace(
+        b'"prev_digest":"0', b'"prev_digest":"g', 1
+    ),
+    "unicode_digit_time": lambda tmp: _good_jsonl(tmp).replace(
+        b'"timestamp":"2', '"timestamp":"\u0662'.encode(), 1
+    ),
     "event_not_object": lambda tmp: orjson.dumps(orjson.loads(_good_json(tmp)) | {"events": [3]}),
 }
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from riff import __version__
-from riff.cli import demo_cmd, log_cmd, repair_cmd, scan_cmd
+from riff.cli import demo_cmd, log_cmd, repair_cmd, scan_cmd, tui_cmd
 from riff.cli.admin_cmd import db_app, views_app
 from riff.cli.context import AppContext, app_context, guarded
 from riff.cli.errors import CliError, ExitCode
@@ -34,6 +34,7 @@ app.add_typer(db_app, name="db")
 scan_cmd.register(app)
 repair_cmd.register(app)
 log_cmd.register(app)
+tui_cmd.register(app)
 demo_cmd.register(app)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]

@@ -11,19 +11,22 @@ derived status the export claims.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 from array import array
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
 from riff.events.errors import ExportFormatError
 from riff.events.export import FORMAT_VERSION, ExportTrailer, sniff_format
 from riff.events.fold import ChainBreak, SessionFold
+from riff.events.model import GENESIS_DIGEST
 from riff.events.verify import (
     SessionHead,
     ValidationResult,
@@ -31,13 +34,33 @@ from riff.events.verify import (
     check_expected_heads,
 )
 from riff.events.wire import (
+    DAYS_OK,
     WireEvent,
-    canonical_wire_bytes,
+    batch_shape_ok,
+    day_is_real,
     semantic_problem,
+    shape_problem,
     wire_decoder,
+    wire_digest,
 )
 
-_BUCKET_MASK = 255
+Runs = dict[str, list[tuple[int, int, int]]]  # session -> (start byte, end byte, first event #)
+
+
+_get_event_id = operator.attrgetter("event_id")
+_get_message_id = operator.attrgetter("message_id")
+_get_timestamp = operator.attrgetter("timestamp")
+_get_operator = operator.attrgetter("operator")
+_get_kind = operator.attrgetter("kind")
+_get_reverts = operator.attrgetter("reverts_event_id")
+_get_is_reverted = operator.attrgetter("is_reverted")
+
+
+def _where(first_number: int, index: int, lengths: list[int] | None) -> str:
+    """A line number in a JSON Lines file, an event number in a JSON document."""
+    return (
+        f"line {first_number + index}" if lengths is not None else f"event #{first_number + index}"
+    )
 
 
 class _WireExport(msgspec.Struct):
@@ -99,65 +122,139 @@ class _Pass1:
 
     heads: dict[str, _SessionHead] = field(default_factory=dict)
     breaks: list[ChainBreak] = field(default_factory=list)
-    # 64-bit hashes of every event id, in buckets, to find duplicates at the end;
-    # and per event in file order, 32-bit hashes of its id and its message, so
-    # that pass 2 decodes only the lines that can matter.
-    id_buckets: list[array[int]] = field(
-        default_factory=lambda: [array("q") for _ in range(_BUCKET_MASK + 1)]
-    )
-    id_hashes: array[int] = field(default_factory=lambda: array("L"))
-    message_hashes: array[int] = field(default_factory=lambda: array("L"))
+    # Per event in file order: the hash of its id (duplicates are found by
+    # sorting these at the end) and of its message, so that pass 2 decodes
+    # only the lines that can matter. 16 bytes an event, nothing else.
+    id_hashes: array[int] = field(default_factory=lambda: array("q"))
+    message_hashes: array[int] = field(default_factory=lambda: array("q"))
     revert_targets: set[str] = field(default_factory=set)
     revert_messages: set[str] = field(default_factory=set)
     revert_sessions: set[str] = field(default_factory=set)
     claimed_reverted: set[str] = field(default_factory=set)
     events: int = 0
-    repairs: int = 0
-    operators: dict[str, int] = field(default_factory=dict)
+    revert_count: int = 0
+    operators: Counter[str] = field(default_factory=Counter)
     first_ts: str = "\uffff"
     last_ts: str = ""
+    # Where each session's lines lie in a JSON Lines file: (start, end, first event #).
+    runs: Runs = field(default_factory=dict)
+    offset: int = 0
+    run_session: str | None = None
+    run_start: int = 0
+    run_index: int = 0
 
-    def feed(self, e: WireEvent) -> None:
-        # The hot loop of `riff verify`: keep it to plain comparisons.
-        self.events += 1
-        head = self.heads.get(e.session_id)
-        if head is None:
-            head = self.heads[e.session_id] = _SessionHead()
-        actual = sha256(canonical_wire_bytes(e)).hexdigest()
-        if actual != e.event_digest or e.seq != head.seq + 1 or e.prev_digest != head.digest:
-            for problem, detail in chain_step_problems(
-                head.seq, head.digest, e.seq, e.prev_digest, e.event_digest, actual
-            ):
-                self.breaks.append(ChainBreak(e.session_id, e.seq, e.event_id, problem, detail))
-        head.seq = e.seq
-        head.digest = e.event_digest
-        id_hash = hash(e.event_id)
-        self.id_buckets[id_hash & _BUCKET_MASK].append(id_hash)
-        self.id_hashes.append(id_hash & 0xFFFFFFFF)
-        self.message_hashes.append(hash(e.message_id) & 0xFFFFFFFF)
-        if e.reverts_event_id is not None:
-            self.revert_targets.add(e.reverts_event_id)
-            self.revert_messages.add(e.message_id)
-            self.revert_sessions.add(e.session_id)
-        else:
-            self.repairs += 1
-        if e.is_reverted:
-            self.claimed_reverted.add(e.event_id)
-        operators = self.operators
-        operators[e.operator] = operators.get(e.operator, 0) + 1
-        ts = e.timestamp
-        if ts > self.last_ts:
-            self.last_ts = ts
-        if ts < self.first_ts:
-            self.first_ts = ts
+    def feed_batch(
+        self, path: Path, events: list[WireEvent], lengths: list[int] | None, first_number: int
+    ) -> None:
+        """Check a batch of decoded events in file order (the hot loop of `riff verify`).
+
+        Whatever can be done field by field over the batch is done by C loops
+        (map, Counter, min/max, array); the per-event loop only chains digests.
+        `lengths` are the events' line lengths in a JSON Lines file, used to
+        note where each session's lines lie for pass 2.
+        """
+        where = functools.partial(_where, first_number, lengths=lengths)
+        self._batch_fields(path, events, where)
+        heads = self.heads
+        breaks = self.breaks
+        offset = self.offset
+        run_session = self.run_session
+        head = heads.get(run_session) if run_session is not None else None
+        for index, e in enumerate(events):
+            sid = e.session_id
+            if sid != run_session:
+                if run_session is not None:
+                    self.runs.setdefault(run_session, []).append(
+                        (self.run_start, offset, self.run_index)
+                    )
+                run_session, self.run_start = sid, offset
+                self.run_index = self.events + index
+                head = heads.get(sid)
+                if head is None:
+                    if not sid.strip():
+                        self._refuse(path, e, where(index))
+                    head = heads[sid] = _SessionHead()
+            assert head is not None
+            seq = e.seq
+            actual = wire_digest(e)
+            if actual != e.event_digest or seq != head.seq + 1 or e.prev_digest != head.digest:
+                if seq == 1 and e.prev_digest != GENESIS_DIGEST:
+                    self._refuse(path, e, where(index))
+                for problem, detail in chain_step_problems(
+                    head.seq, head.digest, seq, e.prev_digest, e.event_digest, actual
+                ):
+                    breaks.append(ChainBreak(sid, seq, e.event_id, problem, detail))
+            head.seq = seq
+            head.digest = e.event_digest
+            if lengths is not None:
+                offset += lengths[index]
+        self.events += len(events)
+        self.offset = offset
+        self.run_session = run_session
+
+    def _batch_fields(self, path: Path, events: list[WireEvent], where: Any) -> None:
+        if not events:
+            return
+        ids = list(map(_get_event_id, events))
+        message_ids = list(map(_get_message_id, events))
+        timestamps = list(map(_get_timestamp, events))
+        joined_times = "".join(timestamps)
+        if not batch_shape_ok(events, ids, message_ids, joined_times):
+            for index, event in enumerate(events):
+                problem = shape_problem(event)
+                if problem is not None:
+                    raise _fail(path, where(index), f"field {problem[0]!r} {problem[1]}")
+        self.id_hashes.extend(map(hash, ids))
+        self.message_hashes.extend(map(hash, message_ids))
+        self.first_ts = min(self.first_ts, min(timestamps))
+        self.last_ts = max(self.last_ts, max(timestamps))
+        for day in {ts[:10] for ts in timestamps} - DAYS_OK:
+            if not day_is_real(day):
+                index = next(i for i, ts in enumerate(timestamps) if ts.startswith(day))
+                self._refuse(path, events[index], where(index))
+        before = len(self.operators)
+        self.operators.update(map(_get_operator, events))
+        if len(self.operators) != before and any(not op.strip() for op in self.operators):
+            index = next(i for i, e in enumerate(events) if not e.operator.strip())
+            self._refuse(path, events[index], where(index))
+        kinds = list(map(_get_kind, events))
+        targets = list(map(_get_reverts, events))
+        reverts = kinds.count("revert")
+        self.revert_count += reverts
+        if reverts or targets.count(None) != len(targets):
+            for index, (kind, target) in enumerate(zip(kinds, targets, strict=True)):
+                if (kind == "revert") != (target is not None) or target == ids[index]:
+                    self._refuse(path, events[index], where(index))
+                if target is not None:
+                    e = events[index]
+                    self.revert_targets.add(target)
+                    self.revert_messages.add(e.message_id)
+                    self.revert_sessions.add(e.session_id)
+        claims = list(map(_get_is_reverted, events))
+        if claims.count(True):
+            self.claimed_reverted.update(i for i, c in zip(ids, claims, strict=True) if c)
+
+    def close_runs(self) -> None:
+        if self.run_session is not None:
+            self.runs.setdefault(self.run_session, []).append(
+                (self.run_start, self.offset, self.run_index)
+            )
+            self.run_session = None
+
+    @property
+    def repairs(self) -> int:
+        return self.events - self.revert_count
+
+    @staticmethod
+    def _refuse(path: Path, event: WireEvent, where: str) -> NoReturn:
+        problem = semantic_problem(event, shapes_checked=True)
+        field_name, text = problem or ("event", "is not valid")
+        raise _fail(path, where, f"field {field_name!r} {text}")
 
     def colliding_hashes(self) -> set[int]:
         """Id hashes seen twice: a duplicated event id, or (rarely) a hash collision."""
-        suspects: set[int] = set()
-        for bucket in self.id_buckets:  # bucket by bucket keeps the peak small
-            ordered = sorted(bucket)
-            suspects.update(a for a, b in itertools.pairwise(ordered) if a == b)
-        return suspects
+        ordered = sorted(self.id_hashes)
+        return {a for a, b in itertools.pairwise(ordered) if a == b}
 
 
 @dataclass(slots=True)
@@ -175,17 +272,20 @@ class _Pass2:
     _id_hashes: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self._message_hashes = {hash(m) & 0xFFFFFFFF for m in self.wanted_messages}
-        self._id_hashes = {hash(t) & 0xFFFFFFFF for t in self.revert_targets} | {
-            h & 0xFFFFFFFF for h in self.suspect_hashes
-        }
+        self._message_hashes = {hash(m) for m in self.wanted_messages}
+        self._id_hashes = {hash(t) for t in self.revert_targets} | self.suspect_hashes
 
-    def wants(self, first: _Pass1, index: int) -> bool:
-        """Whether event #index (file order) may matter, judged from pass 1's hashes."""
-        return (
-            first.message_hashes[index] in self._message_hashes
-            or first.id_hashes[index] in self._id_hashes
-        )
+    def wanted(self, first: _Pass1, start: int, stop: int) -> list[int]:
+        """Which events #start..#stop (file order) may matter, judged from pass 1's hashes."""
+        messages, ids = self._message_hashes, self._id_hashes
+        return [
+            index
+            for index, (m, i) in enumerate(
+                zip(first.message_hashes[start:stop], first.id_hashes[start:stop], strict=True),
+                start=start,
+            )
+            if m in messages or i in ids
+        ]
 
     def feed(self, e: WireEvent) -> None:
         if self.suspect_hashes and hash(e.event_id) in self.suspect_hashes:
@@ -254,46 +354,57 @@ def _read_trailer(path: Path, number: int, line: bytes, fh: Any) -> ExportTraile
     return ExportTrailer(trailer.sessions, trailer.metadata)
 
 
-Runs = dict[str, list[tuple[int, int, int]]]  # session -> (start byte, end byte, first event #)
+_BATCH_LINES = 1024
+_batch_decoder = msgspec.json.Decoder(list[WireEvent])
+
+
+def _decode_lines(
+    path: Path, first_number: int, lines: list[bytes], fh: Any
+) -> tuple[list[WireEvent], ExportTrailer | None]:
+    """Decode a batch of event lines in one C call; on any trouble go line by line.
+
+    Line by line finds the trailer (the file's last line) or names the bad line.
+    """
+    try:
+        events = _batch_decoder.decode(b"[" + b",".join(lines) + b"]")
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        events = []
+        for number, line in enumerate(lines, start=first_number):
+            try:
+                events.append(wire_decoder.decode(line))
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                if number == first_number + len(lines) - 1:
+                    trailer = _read_trailer(path, number, line, fh)
+                    if trailer is not None:
+                        return events, trailer
+                _decode_event(path, f"line {number}", line)  # raises with the reason
+                raise  # pragma: no cover
+    return events, None
 
 
 def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
-    """Pass 1 over a JSON Lines export; also notes where each session's lines lie."""
-    runs: Runs = {}
+    """Pass 1 over a JSON Lines export, a batch of lines per C decode."""
     with path.open("rb") as fh:
         header = fh.readline()
         _read_header(path, header)
-        offset = len(header)
-        run_session: str | None = None
-        run_start = offset
-        run_index = 0
-        number = 1
-        decode = wire_decoder.decode
-        for number, line in enumerate(fh, start=2):
-            try:
-                event = decode(line)
-                problem = semantic_problem(event)
-            except (msgspec.ValidationError, msgspec.DecodeError):
-                trailer = _read_trailer(path, number, line, fh)
-                if trailer is not None:
-                    if run_session is not None:
-                        runs.setdefault(run_session, []).append((run_start, offset, run_index))
-                    return trailer, runs
-                _decode_event(path, f"line {number}", line)  # raises with the reason
-                raise  # pragma: no cover
-            if problem is not None:
-                raise _fail(path, f"line {number}", f"field {problem[0]!r} {problem[1]}")
-            if event.session_id != run_session:
-                if run_session is not None:
-                    runs.setdefault(run_session, []).append((run_start, offset, run_index))
-                run_session, run_start, run_index = event.session_id, offset, first.events
-            first.feed(event)
-            offset += len(line)
-    if number > 1 and first.events:
+        first.offset = len(header)
+        number = 2  # of the next line
+        trailer: ExportTrailer | None = None
+        while trailer is None:
+            lines = list(itertools.islice(fh, _BATCH_LINES))
+            if not lines:
+                break
+            events, trailer = _decode_lines(path, number, lines, fh)
+            first.feed_batch(path, events, [len(line) for line in lines], number)
+            number += len(lines)
+    first.close_runs()
+    if trailer is not None:
+        return trailer, first.runs
+    if first.events:
         raise _fail(
-            path, f"line {number}", "the last line is an event, not the trailer (truncated?)"
+            path, f"line {number - 1}", "the last line is an event, not the trailer (truncated?)"
         )
-    raise _fail(path, f"line {number + 1}", "the file ends without its trailer line (truncated?)")
+    raise _fail(path, f"line {number}", "the file ends without its trailer line (truncated?)")
 
 
 def _rescan_jsonl(
@@ -309,9 +420,39 @@ def _rescan_jsonl(
     with path.open("rb") as fh:
         for start, end, index in spans:
             fh.seek(start)
-            for offset, line in enumerate(fh.read(end - start).splitlines(), start=index):
-                if second.wants(first, offset):
-                    second.feed(_decode_event(path, f"event #{offset + 1}", line))
+            lines = fh.read(end - start).splitlines()
+            for wanted in second.wanted(first, index, index + len(lines)):
+                line = lines[wanted - index]
+                second.feed(_decode_event(path, f"event #{wanted + 1}", line))
+
+
+class _TypedExport(msgspec.Struct):
+    format_version: str
+    exported_at: str
+    sessions: dict[str, dict[str, Any]]
+    metadata: dict[str, Any]
+    events: list[WireEvent]
+
+
+def _decode_document(path: Path) -> tuple[list[WireEvent], ExportTrailer]:
+    """The JSON form: decoded and type-checked in one call; precise errors on failure."""
+    raw = path.read_bytes()
+    try:
+        typed = msgspec.json.decode(raw, type=_TypedExport)
+        _check_version(path, "document", typed.format_version)
+        events = typed.events
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        try:
+            document = msgspec.json.decode(raw, type=_WireExport)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise _fail(path, "document", str(exc)) from None
+        _check_version(path, "document", document.format_version)
+        events = [
+            _decode_event(path, f"event #{i + 1}", bytes(row))
+            for i, row in enumerate(document.events)
+        ]
+        return events, ExportTrailer(document.sessions, document.metadata)
+    return events, ExportTrailer(typed.sessions, typed.metadata)
 
 
 def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -> ValidationResult:
@@ -325,18 +466,9 @@ def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -
     decoded: list[WireEvent] = []
     runs: Runs = {}
     if fmt == "json":
-        try:
-            document = msgspec.json.decode(path.read_bytes(), type=_WireExport)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise _fail(path, "document", str(exc)) from None
-        _check_version(path, "document", document.format_version)
-        decoded = [
-            _decode_event(path, f"event #{i + 1}", bytes(raw))
-            for i, raw in enumerate(document.events)
-        ]
-        for event in decoded:
-            first.feed(event)
-        trailer = ExportTrailer(document.sessions, document.metadata)
+        decoded, trailer = _decode_document(path)
+        first.feed_batch(path, decoded, None, 1)
+
     else:
         trailer, runs = _scan_jsonl(path, first)
 
@@ -344,9 +476,8 @@ def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -
     second = _Pass2(first.revert_messages, first.revert_targets, suspects)
     if first.revert_targets or suspects:
         if fmt == "json":
-            for index, event in enumerate(decoded):
-                if second.wants(first, index):
-                    second.feed(event)
+            for index in second.wanted(first, 0, len(decoded)):
+                second.feed(decoded[index])
         else:
             _rescan_jsonl(path, first, second, runs, None if suspects else first.revert_sessions)
 

@@ -20,7 +20,7 @@ EVENT_FORMAT = "riff.repair-event/1"
 GENESIS_DIGEST = "0" * 64
 
 _UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 _DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
 _MESSAGE_ID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -152,7 +152,7 @@ def check_event_values(data: Mapping[str, Any]) -> None:
     if seq > 2**53 - 1:
         raise EventValidationError("seq", seq, "must fit in a JSON number (< 2**53)")
     timestamp = data["timestamp"]
-    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.match(timestamp):
+    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.fullmatch(timestamp):
         raise EventValidationError(
             "timestamp",
             timestamp,

@@ -9,8 +9,10 @@ score the ECMAScript way. Property tests hold it equal to the reference.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from datetime import date
+from hashlib import sha256
 from typing import Annotated, Literal
 
 import msgspec
@@ -21,7 +23,8 @@ from riff.events.model import EVENT_FORMAT, GENESIS_DIGEST
 _UUID7 = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _TIMESTAMP = (
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z"
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
 )
 # One regex over the fixed-shape fields joined by spaces: much cheaper than a
 # pattern per field. Group order matches `_shape_fields` below.
@@ -42,26 +45,30 @@ _SHAPE_NAMES = (
 
 Text = Annotated[str, msgspec.Meta(min_length=1)]
 Score = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+# Fixed widths are checked by msgspec in C; the characters by `batch_shape_ok`.
+Uuid = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
+Hex64 = Annotated[str, msgspec.Meta(min_length=64, max_length=64)]
+Stamp = Annotated[str, msgspec.Meta(min_length=27, max_length=27)]
 
 
 class WireEvent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # RFC 8785 order (sorted keys), except the derived `is_reverted`, which
     # goes last so that it can be cut off the end. Do not reorder.
-    event_digest: str
-    event_id: str
+    event_digest: Hex64
+    event_id: Uuid
     format: Literal["riff.repair-event/1"]
     kind: Literal["repair", "revert"]
-    message_id: str
-    new_parent_uuid: str | None
-    old_parent_uuid: str | None
+    message_id: Uuid
+    new_parent_uuid: Uuid | None
+    old_parent_uuid: Uuid | None
     operator: Text
-    prev_digest: str
+    prev_digest: Hex64
     reason: str
-    reverts_event_id: str | None
+    reverts_event_id: Uuid | None
     seq: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
     session_id: Text
     similarity_score: Score | None
-    timestamp: str
+    timestamp: Stamp
     validation_passed: bool
     is_reverted: bool | None = None  # derived, present in exports only
 
@@ -69,7 +76,7 @@ class WireEvent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 _PREFIX_LEN = len(b'{"event_digest":"') + 64 + len(b'",')
 _SCORE_KEY = b'"similarity_score":'
 _TAIL_LEN = {None: 1, False: len(b',"is_reverted":false}'), True: len(b',"is_reverted":true}')}
-_DAYS_OK: dict[str, bool] = {}
+DAYS_OK: set[str] = set()  # "YYYY-MM-DD" prefixes already known to be real dates
 _encode = msgspec.json.Encoder().encode
 
 
@@ -90,6 +97,18 @@ def canonical_wire_bytes(event: WireEvent) -> bytes:
         if written != canonical:
             text = text.replace(_SCORE_KEY + written, _SCORE_KEY + canonical, 1)
     return text
+
+
+def wire_digest(event: WireEvent) -> str:
+    """`event_digest` recomputed: SHA-256 of `canonical_wire_bytes`, without copying them."""
+    score = event.similarity_score
+    if score is not None and not 1e-5 <= score < 1.0:
+        return sha256(canonical_wire_bytes(event)).hexdigest()
+    text = _encode(event)
+    digest = sha256(b"{")
+    digest.update(memoryview(text)[_PREFIX_LEN : len(text) - _TAIL_LEN[event.is_reverted]])
+    digest.update(b"}")
+    return digest.hexdigest()
 
 
 def shape_problem(event: WireEvent) -> tuple[str, str] | None:
@@ -117,26 +136,105 @@ def shape_problem(event: WireEvent) -> tuple[str, str] | None:
     return "event", "has an id, digest or timestamp of the wrong shape"
 
 
-def semantic_problem(event: WireEvent) -> tuple[str, str] | None:
+# Batch checks: every value of a field, concatenated, checked by C loops
+# (bytes.translate, slicing, one regex for timestamps) instead of a regex per
+# value. Widths are fixed (msgspec checked them), so positions are known.
+_LOWER_HEX = b"0123456789abcdef"
+_ANY_HEX = _LOWER_HEX + b"ABCDEF"
+_TIMESTAMPS = re.compile(f"(?:{_TIMESTAMP})*")
+_GETTERS = {
+    name: operator.attrgetter(name)
+    for name in (
+        "event_id",
+        "reverts_event_id",
+        "message_id",
+        "new_parent_uuid",
+        "old_parent_uuid",
+        "prev_digest",
+        "event_digest",
+        "timestamp",
+    )
+}
+
+
+def _only(joined: str, allowed: bytes) -> bool:
+    try:
+        raw = joined.encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    return not raw.translate(None, allowed)
+
+
+def _uuids_ok(values: list[str], *, version7: bool) -> bool:
+    joined = "".join(values)
+    count = len(values)
+    if not _only(joined, (_LOWER_HEX if version7 else _ANY_HEX) + b"-"):
+        return False
+    if any(joined[pos::36] != "-" * count for pos in (8, 13, 18, 23)):
+        return False
+    if joined.count("-") != 4 * count:
+        return False
+    return not version7 or (joined[14::36] == "7" * count and not joined[19::36].strip("89ab"))
+
+
+def _values(name: str, events: list[WireEvent]) -> list[str]:
+    return list(filter(None, map(_GETTERS[name], events)))
+
+
+def batch_shape_ok(
+    events: list[WireEvent],
+    event_ids: list[str] | None = None,
+    message_ids: list[str] | None = None,
+    joined_timestamps: str | None = None,
+) -> bool:
+    """Whether every id, digest and timestamp of `events` has the spec's shape.
+
+    Callers that already gathered the ids or timestamps pass them in.
+    """
+    if event_ids is None:
+        event_ids = _values("event_id", events)
+    if message_ids is None:
+        message_ids = _values("message_id", events)
+    if joined_timestamps is None:
+        joined_timestamps = "".join(_values("timestamp", events))
+    return (
+        _uuids_ok(event_ids + _values("reverts_event_id", events), version7=True)
+        and _uuids_ok(
+            message_ids + _values("new_parent_uuid", events) + _values("old_parent_uuid", events),
+            version7=False,
+        )
+        and _only(
+            "".join(_values("prev_digest", events) + _values("event_digest", events)),
+            _LOWER_HEX,
+        )
+        and _TIMESTAMPS.fullmatch(joined_timestamps) is not None
+    )
+
+
+def day_is_real(day: str) -> bool:
+    """Whether "YYYY-MM-DD" is a real date; remembered, since logs reuse few days."""
+    if day in DAYS_OK:
+        return True
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    DAYS_OK.add(day)
+    return True
+
+
+def semantic_problem(event: WireEvent, *, shapes_checked: bool = False) -> tuple[str, str] | None:
     """(field, problem) for the rules msgspec's types cannot say, or None."""
-    shape = shape_problem(event)
-    if shape is not None:
-        return shape
+    if not shapes_checked:
+        shape = shape_problem(event)
+        if shape is not None:
+            return shape
     if not event.operator.strip():
         return "operator", "must not be blank"
     if not event.session_id.strip():
         return "session_id", "must not be blank"
-    day = event.timestamp[:10]
-    ok = _DAYS_OK.get(day)
-    if ok is None:
-        try:
-            date.fromisoformat(day)
-            ok = True
-        except ValueError:
-            ok = False
-        _DAYS_OK[day] = ok
-    if not ok:
-        return "timestamp", "is not a real date"
+    if not day_is_real(event.timestamp[:10]):
+        return "timestamp", f"is not a real date (got {event.timestamp!r})"
     if event.kind == "revert":
         if event.reverts_event_id is None:
             return "reverts_event_id", "a revert must name the event it undoes"
