@@ -13,10 +13,14 @@ offset. Previews are computed from a line's bytes when first asked for.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 import orjson
@@ -38,6 +42,7 @@ from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
 _READ_BUFFER = 1 << 22
+_MAP_CHUNK = 1 << 20
 _STRIP = b" \t\r\n\x00"
 
 
@@ -321,9 +326,12 @@ class _Reader:
         shape_append = cols.shape.append
         uid_append = cols.uid.append
         par_append = cols.par.append
-        node_rec = cols.node_rec
-        node_par = cols.node_par
-        node_lost = cols.node_lost
+        node_rec_append = cols.node_rec.append
+        node_par_append = cols.node_par.append
+        node_lost_append = cols.node_lost.append
+        unresolved_append = cols.unresolved.append
+        suspects_append = cols.ts_suspects.append
+        session_id = self.session_id
         ts = cols.ts
         tool_rec_append = cols.tool_rec.append
         tool_ids_append = cols.tool_ids.append
@@ -333,23 +341,36 @@ class _Reader:
         offset = self.offset
         ts_max = self.ts_max
         count = len(cols.offset)
-        for body in pieces:
-            line_no += 1
-            try:
-                line = decode(body)
-            except (msgspec.DecodeError, RecursionError):
-                slow = self._slow(body, has_newline, line_no, offset)
-                if slow is None:
-                    offset += len(body) + 1
-                    continue
-                line = slow
-            i = count
-            count += 1
-            line_append(line_no)
-            offset_append(offset)
-            length_append(len(body))
-            offset += len(body) + 1
-
+        try:
+            # The common case: every line of the chunk is a well-typed object,
+            # so decoding and the position columns are C loops.
+            lines: list[_Line] = list(map(decode, pieces))
+        except (msgspec.DecodeError, RecursionError):
+            lines = []
+            for body in pieces:
+                line_no += 1
+                try:
+                    line = decode(body)
+                except (msgspec.DecodeError, RecursionError):
+                    slow = self._slow(body, has_newline, line_no, offset)
+                    if slow is None:
+                        offset += len(body) + 1
+                        continue
+                    line = slow
+                lines.append(line)
+                line_append(line_no)
+                offset_append(offset)
+                length_append(len(body))
+                offset += len(body) + 1
+        else:
+            sizes = list(map(len, pieces))
+            cols.length.extend(sizes)
+            starts = list(accumulate(map(add, sizes, repeat(1)), initial=offset))
+            offset = starts.pop()
+            cols.offset.extend(starts)
+            cols.line.extend(range(line_no + 1, line_no + len(pieces) + 1))
+            line_no += len(pieces)
+        for i, line in enumerate(lines, count):
             line_type = line.type
             message = line.message
             role = None
@@ -397,51 +418,50 @@ class _Reader:
                 code = cols.shape_code(codes, key)
             shape_append(code)
 
-            node = -1
-            if uuid is not None:
+            # The parent first: a line naming itself is then resolved (and
+            # marked as a possible cycle) by Columns.finish, like a later parent.
+            parent = line.parentUuid
+            if parent is None:
+                j = -1
+            else:
+                j = index.get(parent, -2)
+                if j == -2:
+                    j = -2 - len(extras)
+                    extras.append(parent)
+                    unresolved_append(i)
+            par_append(j)
+            if uuid is None:
+                uid_append(-1)
+            else:
                 node = index.get(uuid, -1)
                 if node < 0:
                     node = index[uuid] = len(uuids)
                     uuids.append(uuid)
-                    node_rec.append(i)
-                    node_par.append(-1)
-                    node_lost.append(1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0)
+                    node_rec_append(i)
+                    node_par_append(j)
+                    node_lost_append(1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0)
                 else:
                     cols.duplicates.append(i)
-            uid_append(node)
-            parent = line.parentUuid
-            if parent is None:
-                par_append(-1)
-            else:
-                j = index.get(parent)
-                if j is None:
-                    j = -2 - len(extras)
-                    extras.append(parent)
-                    cols.unresolved.append(i)
-                elif j == node:
-                    cols.forward.append(node)
-                par_append(j)
-                if node >= 0 and node_rec[node] == i:
-                    node_par[node] = j
+                uid_append(node)
 
             stamp = line.timestamp
-            if stamp is not None:
-                if not (len(stamp) == TS_WIDTH and stamp[23] == "Z" and stamp[10] == "T"):
-                    stamp = normalize_timestamp(stamp)
-                if stamp is None:
-                    ts += NO_TS
+            if (
+                stamp is not None
+                and len(stamp) == TS_WIDTH
+                and stamp[23] == "Z"
+                and stamp[10] == "T"
+                and len(raw := stamp.encode()) == TS_WIDTH
+                and raw[0]
+            ):
+                ts += raw
+                if stamp < ts_max:
+                    suspects_append(i)
                 else:
-                    if stamp.isascii() and stamp[0] != "\x00" and len(stamp) == TS_WIDTH:
-                        ts += stamp.encode("ascii")
-                    else:
-                        ts += NO_TS
-                        cols.ts_odd[i] = stamp
-                    if stamp < ts_max:
-                        cols.ts_suspects.append(i)
-                    else:
-                        ts_max = stamp
+                    ts_max = stamp
             else:
                 ts += NO_TS
+                if stamp is not None:
+                    ts_max = self._odd_timestamp(i, stamp, ts_max)
 
             if line.logicalParentUuid is not None:
                 cols.logical[i] = line.logicalParentUuid
@@ -453,31 +473,73 @@ class _Reader:
                 cols.leaf[i] = leaf
                 if line_type == "last-prompt":
                     self.last_prompt_leaf = leaf
-            if self.session_id is None:
-                self.session_id = line.sessionId
+            if session_id is None:
+                session_id = line.sessionId
         self.line_no = line_no
         self.offset = offset
         self.ts_max = ts_max
+        self.session_id = session_id
+
+    def _odd_timestamp(self, i: int, stamp: str, ts_max: str) -> str:
+        """A timestamp not in canonical ASCII form: normalised, kept aside; the new maximum."""
+        normal = normalize_timestamp(stamp)
+        if normal is None:
+            return ts_max
+        if normal.isascii() and len(normal) == TS_WIDTH and normal[0] != "\x00":
+            self.cols.ts[i * TS_WIDTH : (i + 1) * TS_WIDTH] = normal.encode("ascii")
+        else:
+            self.cols.ts_odd[i] = normal
+        if normal < ts_max:
+            self.cols.ts_suspects.append(i)
+            return ts_max
+        return normal
 
 
-def read_transcript(path: Path | str) -> Transcript:
-    """Read a transcript in one streaming pass; never raises on bad content.
+def _chunks(handle: BinaryIO, size: int, hasher: Any) -> Iterator[bytes]:
+    """The file's bytes in chunks, hashed on the side.
 
-    The file is read in big chunks split at newlines; the hash runs in a
-    worker thread (hashlib releases the GIL on large buffers), so hashing
-    overlaps with decoding instead of adding to it.
+    The file is memory-mapped and hashed in one call on a worker thread
+    (hashlib releases the GIL on large buffers), so hashing overlaps with
+    decoding and never waits for the GIL; chunks are copied out of the map
+    one at a time, so only one chunk is in Python memory. Files that cannot
+    be mapped (empty, special files) are read in bigger chunks, each hashed
+    on the worker thread.
     """
-    path = Path(path)
-    reader = _Reader(path)
-    hasher = hashlib.sha256()
-    carry: list[bytes] = []
-    with path.open("rb", buffering=0) as handle, ThreadPoolExecutor(max_workers=1) as hashing:
-        stat = os.fstat(handle.fileno())
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        except (OSError, ValueError):
+            mapped = None
+        if mapped is not None:
+            try:
+                done = hashing.submit(hasher.update, mapped)
+                try:
+                    for start in range(0, len(mapped), _MAP_CHUNK):
+                        yield mapped[start : start + _MAP_CHUNK]
+                finally:
+                    done.result()
+            finally:
+                mapped.close()
+            return
         pending: Future[None] | None = None
         while chunk := handle.read(_READ_BUFFER):
             if pending is not None:
                 pending.result()  # keep updates in order
             pending = hashing.submit(hasher.update, chunk)
+            yield chunk
+        if pending is not None:
+            pending.result()
+
+
+def read_transcript(path: Path | str) -> Transcript:
+    """Read a transcript in one streaming pass; never raises on bad content."""
+    path = Path(path)
+    reader = _Reader(path)
+    hasher = hashlib.sha256()
+    carry: list[bytes] = []
+    with path.open("rb", buffering=0) as handle:
+        stat = os.fstat(handle.fileno())
+        for chunk in _chunks(handle, stat.st_size, hasher):
             pieces = chunk.split(b"\n")
             last = pieces.pop()
             if pieces:
@@ -490,8 +552,6 @@ def read_transcript(path: Path | str) -> Transcript:
                 carry.append(last)
         if carry:
             reader.feed([b"".join(carry)], has_newline=False)
-        if pending is not None:
-            pending.result()
     cols = reader.cols
     cols.finish()
     fingerprint = Fingerprint(
