@@ -67,6 +67,8 @@ class MessageGraph:
             else:
                 parents[i] = j
         self._parents = parents
+        self.memo: dict[object, object] = {}
+        """Results derived from the (immutable) graph, e.g. what resume keeps."""
         self._csr: tuple[array[int], array[int]] | None = None
         self._parent_bytes: bytes | None = None
         self.records: Sequence[MessageRecord] | None = None
@@ -129,6 +131,7 @@ class MessageGraph:
         graph._raw_overrides = raw
         graph._forward = forward
         graph._parents = parents
+        graph.memo = {}
         graph._csr = None
         graph._parent_bytes = None
         graph.records = RecordList(cols, node_rec)

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 import orjson
+from msgspec.structs import astuple
 
 from riff.transcript.records import (
     CONVERSATION,
@@ -59,6 +60,7 @@ class _Message(msgspec.Struct, gc=False):
 
 
 class _Line(msgspec.Struct, gc=False):
+    # The reader unpacks these fields positionally (astuple): keep the order.
     # Field names are the transcript's own keys, hence the camelCase. Only
     # what the columns keep is decoded; previews are computed from the line
     # on demand, so text outside ``message`` is skipped, not built.
@@ -370,11 +372,24 @@ class _Reader:
             cols.offset.extend(starts)
             cols.line.extend(range(line_no + 1, line_no + len(pieces) + 1))
             line_no += len(pieces)
-        for i, line in enumerate(lines, count):
-            line_type = line.type
-            message = line.message
+        for i, (
+            line_type,
+            uuid,
+            parent,
+            logical_parent,
+            subtype,
+            stamp,
+            is_sidechain,
+            is_meta,
+            message,
+            line_content,
+            leaf,
+            parent_tool_use,
+            tool_use,
+            line_session,
+        ) in enumerate(map(astuple, lines), count):
             role = None
-            has_text = line.content is not None
+            has_text = line_content is not None
             results = False
             if message is not None:
                 role = message.role
@@ -404,15 +419,13 @@ class _Reader:
                                 has_text = True
                         elif block_type == "image":
                             has_text = True
-            uuid = line.uuid
-            is_meta = line.isMeta
-            flags = (SIDECHAIN if line.isSidechain else 0) | (META if is_meta else 0)
+            flags = (SIDECHAIN if is_sidechain else 0) | (META if is_meta else 0)
             if uuid is not None and (
                 line_type == "assistant"
                 or (line_type == "user" and not is_meta and (has_text or not results))
             ):
                 flags |= CONVERSATION
-            key = (line_type, line.subtype, role, flags)
+            key = (line_type, subtype, role, flags)
             code = codes.get(key)
             if code is None:
                 code = cols.shape_code(codes, key)
@@ -420,7 +433,6 @@ class _Reader:
 
             # The parent first: a line naming itself is then resolved (and
             # marked as a possible cycle) by Columns.finish, like a later parent.
-            parent = line.parentUuid
             if parent is None:
                 j = -1
             else:
@@ -444,7 +456,6 @@ class _Reader:
                     cols.duplicates.append(i)
                 uid_append(node)
 
-            stamp = line.timestamp
             if (
                 stamp is not None
                 and len(stamp) == TS_WIDTH
@@ -463,18 +474,17 @@ class _Reader:
                 if stamp is not None:
                     ts_max = self._odd_timestamp(i, stamp, ts_max)
 
-            if line.logicalParentUuid is not None:
-                cols.logical[i] = line.logicalParentUuid
-            tool_ref = line.parentToolUseID or line.toolUseID
+            if logical_parent is not None:
+                cols.logical[i] = logical_parent
+            tool_ref = parent_tool_use or tool_use
             if tool_ref is not None:
                 cols.tool_ref[i] = tool_ref
-            leaf = line.leafUuid
             if leaf is not None:
                 cols.leaf[i] = leaf
                 if line_type == "last-prompt":
                     self.last_prompt_leaf = leaf
             if session_id is None:
-                session_id = line.sessionId
+                session_id = line_session
         self.line_no = line_no
         self.offset = offset
         self.ts_max = ts_max

@@ -59,6 +59,9 @@ def resume_chain_indices(graph: MessageGraph, leaf: int) -> list[int]:
 
 def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
     """Flags (1 = kept) of messages resume loads or that were compacted away on purpose."""
+    cached = graph.memo.get(("kept", leaf))
+    if isinstance(cached, bytearray):
+        return bytearray(cached)
     kept = bytearray(len(graph))
     if leaf is None:
         return kept
@@ -79,7 +82,8 @@ def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
             logical = cols.logical.get(cols.node_rec[top])
             if logical is not None:
                 node = graph.get_index(logical)
-    return kept
+    graph.memo[("kept", leaf)] = kept
+    return bytearray(kept)
 
 
 def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) -> int:
