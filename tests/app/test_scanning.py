@@ -1,0 +1,72 @@
+"""Scanning many sessions: cache, process pool, ordering, totals."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from riff.app import scanning
+from riff.app.demo import build_demo_projects
+from riff.app.scanning import ScanCache, scan_files
+from riff.transcript import discover_sessions
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Path:
+    build_demo_projects(tmp_path / "projects", seed=11)
+    return tmp_path / "projects"
+
+
+def test_parallel_scan_equals_serial_scan(projects: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = discover_sessions(projects)
+    serial = scan_files(files, workers=1)
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 0)
+    parallel = scan_files(files, workers=2)
+    assert parallel.to_json() == serial.to_json()
+    assert serial.read == len(files) and serial.cached == 0
+
+
+def test_unchanged_files_come_from_the_cache(projects: Path, tmp_path: Path) -> None:
+    files = discover_sessions(projects)
+    cache_path = tmp_path / "cache" / "scan.json"
+    cache = ScanCache(cache_path)
+    first = scan_files(files, cache=cache)
+    cache.save()
+    again = scan_files(discover_sessions(projects), cache=ScanCache(cache_path))
+    assert again.cached == len(files) and again.read == 0
+    assert again.to_json() == first.to_json()
+
+    # A file that changed (size and mtime) is read again; the others are not.
+    changed = files[0].path
+    with changed.open("ab") as fh:
+        fh.write(b'{"type":"queue-operation","operation":"enqueue"}\n')
+    os.utime(changed, ns=(files[0].mtime_ns + 10**9, files[0].mtime_ns + 10**9))
+    third = scan_files(discover_sessions(projects), cache=ScanCache(cache_path))
+    assert third.read == 1 and third.cached == len(files) - 1
+
+
+def test_a_damaged_cache_is_only_a_slower_scan(projects: Path, tmp_path: Path) -> None:
+    cache_path = tmp_path / "scan.json"
+    cache_path.write_bytes(b"\x00not json")
+    report = scan_files(discover_sessions(projects), cache=ScanCache(cache_path))
+    assert report.read == len(report.sessions) > 0
+
+
+def test_broken_sessions_come_first_and_totals_add_up(projects: Path) -> None:
+    report = scan_files(discover_sessions(projects))
+    errors = [any(f["severity"] == "error" for f in s["findings"]) for s in report.sessions]
+    assert errors == sorted(errors, reverse=True)
+    totals = report.totals
+    assert totals["sessions"] == len(report.sessions)
+    assert sum(totals["findings"].values()) == sum(len(s["findings"]) for s in report.sessions)
+    assert report.has_problems
+
+
+def test_progress_reports_every_file_and_byte(projects: Path) -> None:
+    files = discover_sessions(projects)
+    seen: list[tuple[int, int]] = []
+    scan_files(files, progress=lambda n, b: seen.append((n, b)))
+    assert seen[-1] == (len(files), sum(f.size for f in files))
+    assert [n for n, _ in seen] == sorted(n for n, _ in seen)
