@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from riff.app.errors import AppError
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent, ReplayResult, replay_repair_events
 from riff.store import SourceFingerprint, ViewRecord
@@ -133,7 +134,7 @@ def load_session(
     file = session if isinstance(session, SessionFile) else ws.resolve(session)
     try:
         others = ws.sessions()
-    except Exception:  # a single file outside a projects dir is fine
+    except AppError:  # a single file given by path, with no projects dir around it
         others = [file]
     scan = scan_session(file, others)
     events = list(ws.store.events(file.session_id)) if with_events else []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from riff.app.sessions import ensure_view, load_session
+from riff.app.repairs import session_file_for
+from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.app.workspace import Workspace
 from riff.cli.common import workspace
 from riff.cli.context import guarded
@@ -60,10 +62,8 @@ def views_rebuild(
     """Rebuild views from the transcripts and the full log."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        targets = [session] if session else _sessions_with_views_or_events(ws)
         done = []
-        for target in targets:
-            state = load_session(ws, _session_ref(ws, target))
+        for state in _target_states(ws, session):
             view = rebuild(ws.store, state.session_id, state.source_state())
             done.append({"session_id": view.session_id, "through_seq": view.through_seq,
                          "materialization_digest": view.materialization_digest})  # fmt: skip
@@ -83,11 +83,8 @@ def views_validate(
     """Recompute views from scratch and from the files on disk; report drift (exit 1)."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        targets = [session] if session else _sessions_with_views_or_events(ws)
         reports = []
-        for target in targets:
-            ref = _session_ref(ws, target)
-            state = load_session(ws, ref)
+        for state in _target_states(ws, session):
             if ws.store.get_view(state.session_id) is None:
                 ensure_view(ws, state)
             report = check_drift(ws.store, state.session_id, transcript=state.file.path)
@@ -108,17 +105,15 @@ def _raw_store(ws: Workspace) -> ImmutableEventStore:
     return open_store(ws.settings, create=False, check=False)
 
 
-def _sessions_with_views_or_events(ws: Workspace) -> list[str]:
+def _target_states(ws: Workspace, session: str | None) -> Iterator[SessionState]:
+    """The named session, or every session the store has events or a view for."""
+    if session is not None:
+        yield load_session(ws, session)
+        return
     ids = set(ws.store.sessions())
     ids.update(str(row["session_id"]) for row in ws.store.view_summaries())
-    return sorted(ids)
-
-
-def _session_ref(ws: Workspace, session_id: str) -> str:
-    view = ws.store.get_view(session_id)
-    if view is not None and view.source is not None:
-        return view.source.path
-    return session_id
+    for session_id in sorted(ids):
+        yield load_session(ws, session_file_for(ws, session_id))
 
 
 @db_app.command("init")
