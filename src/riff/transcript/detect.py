@@ -4,6 +4,7 @@ inline sidechain roots, compaction roots, bursts of equal timestamps)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Mapping
 from itertools import compress
 from pathlib import Path
@@ -179,33 +180,34 @@ def orphan_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
-def _is_expected_root(record: MessageRecord, first_main_root_seen: bool) -> bool:
-    return (
-        not first_main_root_seen
-        or record.is_sidechain  # 1.x inline subagent chains start at their own root
-        or record.logical_parent_uuid is not None  # compaction names its logical parent
-        or record.is_compact_boundary
-        or record.type not in ("user", "assistant")
-    )
-
-
 def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
     cols = _columns(graph)
     out = []
     first_main_root_seen = False
+    node_rec, shape, shapes, logical = cols.node_rec, cols.shape, cols.shapes, cols.logical
     for i in graph.indices_with_parent(ROOT):
-        record = cols.record(cols.node_rec[i])
-        if _is_expected_root(record, first_main_root_seen):
-            if not record.is_sidechain:
+        r = node_rec[i]
+        line_type, subtype, _, flags = shapes[shape[r]]
+        is_sidechain = bool(flags & SIDECHAIN)
+        expected = (
+            not first_main_root_seen
+            or is_sidechain  # 1.x inline subagent chains start at their own root
+            or r in logical  # compaction names its logical parent
+            or subtype == "compact_boundary"
+            or line_type not in ("user", "assistant")
+        )
+        if expected:
+            if not is_sidechain:
                 first_main_root_seen = True
             continue
+        line = cols.line[r]
         out.append(
             Finding(
                 UNEXPECTED_ROOT,
                 ERROR,
                 (graph.uuid_at(i),),
-                (record.line,),
-                f"Line {record.line} has no parent although it is not the start of the "
+                (line,),
+                f"Line {line} has no parent although it is not the start of the "
                 "conversation, so resume drops everything before it.",
                 repairable=True,
             )
@@ -234,6 +236,11 @@ def cycle_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
+def _in_sorted(values: list[str], value: str) -> bool:
+    k = bisect_left(values, value)
+    return k < len(values) and values[k] == value
+
+
 def tool_findings(
     transcript: Transcript,
     known_tool_use_ids: Collection[str] = (),
@@ -242,19 +249,23 @@ def tool_findings(
     cols = transcript.columns
     ids, kind, tool_rec = cols.tool_ids, cols.tool_kind, cols.tool_rec
     is_use = bytes(kind).translate(_INVERT)
-    uses: set[str] = set(known_tool_use_ids)
-    uses.update(compress(ids, is_use))
-    results: set[str] = set(known_tool_result_ids)
-    results.update(compress(ids, kind))
-    # First unanswered call and first unasked-for result of each record, by record.
+    # First unanswered call and first unasked-for result of each record, by
+    # record. Membership goes through sorted lists (8 bytes an id, where a
+    # set of every id would cost several times more at the scan's peak).
+    results = sorted(compress(ids, kind))
     missing: dict[int, str] = {}
     for k in compress(range(len(ids)), is_use):
-        if ids[k] not in results:
-            missing.setdefault(tool_rec[k], ids[k])
+        tool_id = ids[k]
+        if not _in_sorted(results, tool_id) and tool_id not in known_tool_result_ids:
+            missing.setdefault(tool_rec[k], tool_id)
+    del results
+    uses = sorted(compress(ids, is_use))
     orphans: dict[int, str] = {}
     for k in compress(range(len(ids)), kind):
-        if ids[k] not in uses:
-            orphans.setdefault(tool_rec[k], ids[k])
+        tool_id = ids[k]
+        if not _in_sorted(uses, tool_id) and tool_id not in known_tool_use_ids:
+            orphans.setdefault(tool_rec[k], tool_id)
+    del uses
     if not missing and not orphans:
         return []
     last_user_line = 0

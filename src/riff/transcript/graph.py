@@ -49,7 +49,7 @@ class MessageGraph:
             index[uuid] = len(uuids)
             uuids.append(uuid)
             raw_parents.append(parent)
-        self._uuids = uuids
+        self._uuid_list: list[str] | None = uuids
         self._index = index
         self._raw_parents: list[str | None] | None = raw_parents
         self._cols: Columns | None = None
@@ -70,7 +70,6 @@ class MessageGraph:
         self.memo: dict[object, object] = {}
         """Results derived from the (immutable) graph, e.g. what resume keeps."""
         self._csr: tuple[array[int], array[int]] | None = None
-        self._parent_bytes: bytes | None = None
         self.records: Sequence[MessageRecord] | None = None
         """Records aligned with node indices, when built from records."""
 
@@ -101,11 +100,11 @@ class MessageGraph:
     ) -> MessageGraph:
         """Graph of a transcript's columns (shares its uuid table and index)."""
         graph = cls.__new__(cls)
-        graph._uuids = cols.uuids
+        graph._uuid_list = None
         graph._index = index = cols.index
         graph._raw_parents = None
         graph._cols = cols
-        parents = cols.node_par[:]
+        parents = array("i", map(cols.par.__getitem__, cols.node_rec))
         extras, par, uid, node_rec = cols.extras, cols.par, cols.uid, cols.node_rec
         for i in cols.unresolved:
             value = par[i]
@@ -133,7 +132,6 @@ class MessageGraph:
         graph._parents = parents
         graph.memo = {}
         graph._csr = None
-        graph._parent_bytes = None
         graph.records = RecordList(cols, node_rec)
         return graph
 
@@ -142,6 +140,13 @@ class MessageGraph:
         cls, parents: Mapping[str, str | None], *, external_uuids: Collection[str] = ()
     ) -> MessageGraph:
         return cls(parents.items(), external_uuids=external_uuids)
+
+    @property
+    def _uuids(self) -> list[str]:
+        if self._uuid_list is not None:
+            return self._uuid_list
+        assert self._cols is not None
+        return self._cols.uuids
 
     @property
     def _child_start(self) -> array[int]:
@@ -160,9 +165,7 @@ class MessageGraph:
         if self._csr is not None:
             start = self._csr[0]
             return self._csr[1][start[i + 1] - 1] if start[i + 1] > start[i] else None
-        if self._parent_bytes is None:
-            self._parent_bytes = self._parents.tobytes()
-        data = self._parent_bytes
+        data = self._parents.tobytes()  # not kept: a scan asks for a few nodes only
         pattern = array(self._parents.typecode, [i]).tobytes()
         width = self._parents.itemsize
         pos = data.rfind(pattern)
@@ -176,7 +179,7 @@ class MessageGraph:
     # -- node access --------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._uuids)
+        return len(self._index)
 
     def __contains__(self, uuid: object) -> bool:
         return uuid in self._index
@@ -261,7 +264,7 @@ class MessageGraph:
 
     def leaf_indices(self) -> list[int]:
         start = self._child_start
-        return [i for i in range(len(self._uuids)) if start[i] == start[i + 1]]
+        return [i for i in range(len(self)) if start[i] == start[i + 1]]
 
     def leaves(self) -> list[str]:
         return [self._uuids[i] for i in self.leaf_indices()]
@@ -345,7 +348,7 @@ class MessageGraph:
         ``b`` is a descendant of ``a`` iff ``tin[a] <= tin[b] < tout[a]``.
         Nodes on cycles (unreachable from any root) keep -1.
         """
-        n = len(self._uuids)
+        n = len(self)
         tin = array("q", [-1]) * n
         tout = array("q", [-1]) * n
         start, children, parents = self._child_start, self._children, self._parents

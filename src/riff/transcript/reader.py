@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+from array import array
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, repeat
@@ -43,7 +44,7 @@ from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
 _READ_BUFFER = 1 << 22
-_MAP_CHUNK = 1 << 20
+_MAP_CHUNK = 1 << 19
 _STRIP = b" \t\r\n\x00"
 
 
@@ -320,7 +321,6 @@ class _Reader:
         decode = _decoder.decode
         codes = self.codes
         index = cols.index
-        uuids = cols.uuids
         extras = cols.extras
         line_append = cols.line.append
         offset_append = cols.offset.append
@@ -329,7 +329,6 @@ class _Reader:
         uid_append = cols.uid.append
         par_append = cols.par.append
         node_rec_append = cols.node_rec.append
-        node_par_append = cols.node_par.append
         node_lost_append = cols.node_lost.append
         unresolved_append = cols.unresolved.append
         suspects_append = cols.ts_suspects.append
@@ -447,10 +446,8 @@ class _Reader:
             else:
                 node = index.get(uuid, -1)
                 if node < 0:
-                    node = index[uuid] = len(uuids)
-                    uuids.append(uuid)
+                    node = index[uuid] = len(index)
                     node_rec_append(i)
-                    node_par_append(j)
                     node_lost_append(1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0)
                 else:
                     cols.duplicates.append(i)
@@ -557,11 +554,16 @@ def read_transcript(path: Path | str) -> Transcript:
                     carry.append(pieces[0])
                     pieces[0] = b"".join(carry)
                     carry = []
+                    if len(pieces[0]) > 0xFFFFFFFF:  # beyond the 32-bit length column
+                        reader.cols.length = array("q", reader.cols.length)
                 reader.feed(pieces)
             if last:
                 carry.append(last)
         if carry:
-            reader.feed([b"".join(carry)], has_newline=False)
+            last_line = b"".join(carry)
+            if len(last_line) > 0xFFFFFFFF:  # beyond the 32-bit length column
+                reader.cols.length = array("q", reader.cols.length)
+            reader.feed([last_line], has_newline=False)
     cols = reader.cols
     cols.finish()
     fingerprint = Fingerprint(

@@ -170,7 +170,7 @@ class Columns:
 
     Node ``k`` is the k-th distinct uuid in file order; ``node_rec[k]`` is the
     record (line) that first carries it. Parent references (``par`` per
-    record, ``node_par`` per node) are: a node index (>= 0), -1 for a null
+    record; a node's is its first record's) are: a node index (>= 0), -1 for a null
     parent, or ``-2 - j`` for ``extras[j]``, a parentUuid naming no message
     of the file.
     """
@@ -179,7 +179,8 @@ class Columns:
         self.path = path
         self.line = array("i")
         self.offset = array("q")
-        self.length = array("q")
+        self.length: array[int] = array("I")
+        """32-bit; read_transcript widens it for a line of 4 GiB or more."""
         self.shape = array("i")
         self.shapes: list[tuple[str | None, str | None, str | None, int]] = []
         """(type, subtype, role, flags) of each shape code."""
@@ -188,10 +189,10 @@ class Columns:
         self.ts = bytearray()
         self.ts_odd: dict[int, str] = {}
         """Timestamps that are not 24 ASCII characters, by record."""
-        self.uuids: list[str] = []
         self.index: dict[str, int] = {}
+        """uuid -> node; nodes are numbered in insertion order, so the keys are the uuid table."""
+        self._uuids: list[str] | None = None
         self.node_rec = array("i")
-        self.node_par = array("i")
         self.node_lost = bytearray()
         """1 for nodes whose loss resume counts (conversation, not sidechain)."""
         self.extras: list[str] = []
@@ -216,6 +217,13 @@ class Columns:
 
     def __len__(self) -> int:
         return len(self.offset)
+
+    @property
+    def uuids(self) -> list[str]:
+        """uuid of every node (built from the index on first use, after reading)."""
+        if self._uuids is None or len(self._uuids) != len(self.index):
+            self._uuids = list(self.index)
+        return self._uuids
 
     # -- per-record access ----------------------------------------------------
 
@@ -331,7 +339,6 @@ class Columns:
         index = self.index
         extras = self.extras
         par = self.par
-        node_par = self.node_par
         for i in self.unresolved:
             j = index.get(extras[-2 - par[i]])
             if j is None:
@@ -339,7 +346,6 @@ class Columns:
             par[i] = j
             node = self.uid[i]
             if node >= 0 and self.node_rec[node] == i:
-                node_par[node] = j
                 self.forward.append(node)
 
     @classmethod
@@ -363,10 +369,8 @@ class Columns:
             if r.uuid is not None:
                 uid = index.get(r.uuid, -1)
                 if uid < 0:
-                    uid = index[r.uuid] = len(cols.uuids)
-                    cols.uuids.append(r.uuid)
+                    uid = index[r.uuid] = len(index)
                     cols.node_rec.append(i)
-                    cols.node_par.append(-1)
                     cols.node_lost.append(1 if r.is_conversation and not r.is_sidechain else 0)
                 else:
                     cols.duplicates.append(i)
@@ -401,10 +405,8 @@ class Columns:
                     cols.extras.append(parent)
                     cols.unresolved.append(i)
                 cols.par[i] = j
-                if uid >= 0 and cols.node_rec[uid] == i:
-                    cols.node_par[uid] = j
-                    if j == uid:
-                        cols.forward.append(uid)
+                if uid >= 0 and cols.node_rec[uid] == i and j == uid:
+                    cols.forward.append(uid)
         cols.finish()
         return cols
 
