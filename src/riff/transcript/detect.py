@@ -5,7 +5,7 @@ inline sidechain roots, compaction roots, bursts of equal timestamps)."""
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from itertools import compress
 from pathlib import Path
 
@@ -346,6 +346,16 @@ def timestamp_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
+def _branch_starts(kept: bytearray, parents: Sequence[int]) -> Iterator[int]:
+    """Nodes resume does not load whose parent it loads, in order."""
+    i = kept.find(0)
+    while i >= 0:
+        p = parents[i]
+        if p >= 0 and kept[p]:
+            yield i
+        i = kept.find(0, i + 1)
+
+
 def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = None) -> list[Finding]:
     """Branches off the resumed chain that hold conversation resume will not load.
 
@@ -359,20 +369,18 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     parents = graph.parent_array
     # Every descendant of a node resume does not load is not loaded either, so
     # the branches live among the (few) nodes that are not kept: index only them.
-    starts: list[int] = []
+    # Two passes over them, so that only the rare links between two such
+    # nodes are held, not every branch start.
     below: dict[int, list[int]] = {}
     i = kept.find(0)
     while i >= 0:
         p = parents[i]
-        if p >= 0:
-            if kept[p]:
-                starts.append(i)
-            else:
-                below.setdefault(p, []).append(i)
+        if p >= 0 and not kept[p]:
+            below.setdefault(p, []).append(i)
         i = kept.find(0, i + 1)
     node_rec, node_lost, line = cols.node_rec, cols.node_lost, cols.line
     out = []
-    for start in starts:
+    for start in _branch_starts(kept, parents):
         subtree = [start]
         stack = [start]
         seen = {start}

@@ -322,14 +322,13 @@ class _Reader:
         codes = self.codes
         index = cols.index
         extras = cols.extras
-        line_append = cols.line.append
+        skips_append = cols.line.skips.append
         offset_append = cols.offset.append
         length_append = cols.length.append
         shape_append = cols.shape.append
         uid_append = cols.uid.append
         par_append = cols.par.append
         node_rec_append = cols.node_rec.append
-        node_lost_append = cols.node_lost.append
         unresolved_append = cols.unresolved.append
         suspects_append = cols.ts_suspects.append
         session_id = self.session_id
@@ -356,10 +355,10 @@ class _Reader:
                     slow = self._slow(body, has_newline, line_no, offset)
                     if slow is None:
                         offset += len(body) + 1
+                        skips_append(count + len(lines))
                         continue
                     line = slow
                 lines.append(line)
-                line_append(line_no)
                 offset_append(offset)
                 length_append(len(body))
                 offset += len(body) + 1
@@ -369,7 +368,6 @@ class _Reader:
             starts = list(accumulate(map(add, sizes, repeat(1)), initial=offset))
             offset = starts.pop()
             cols.offset.extend(starts)
-            cols.line.extend(range(line_no + 1, line_no + len(pieces) + 1))
             line_no += len(pieces)
         for i, (
             line_type,
@@ -428,6 +426,7 @@ class _Reader:
             code = codes.get(key)
             if code is None:
                 code = cols.shape_code(codes, key)
+                shape_append = cols.shape.append  # the column may have been widened
             shape_append(code)
 
             # The parent first: a line naming itself is then resolved (and
@@ -448,7 +447,6 @@ class _Reader:
                 if node < 0:
                     node = index[uuid] = len(index)
                     node_rec_append(i)
-                    node_lost_append(1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0)
                 else:
                     cols.duplicates.append(i)
                 uid_append(node)

@@ -165,6 +165,23 @@ class MessageRecord:
         return f"MessageRecord({fields})"
 
 
+class LineNumbers:
+    """Physical line number of each record, kept as the (few) lines that are not records."""
+
+    __slots__ = ("explicit", "skips")
+
+    def __init__(self) -> None:
+        self.skips = array("q")
+        """For each line that is not a record (blank, malformed), the records before it."""
+        self.explicit: array[int] | None = None
+        """Line numbers given one by one (records built elsewhere)."""
+
+    def __getitem__(self, i: int) -> int:
+        if self.explicit is not None:
+            return self.explicit[i]
+        return i + 1 + bisect_right(self.skips, i)
+
+
 class Columns:
     """Every record of one transcript as columns (see the module docstring).
 
@@ -177,11 +194,12 @@ class Columns:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.line = array("i")
+        self.line = LineNumbers()
         self.offset = array("q")
         self.length: array[int] = array("I")
         """32-bit; read_transcript widens it for a line of 4 GiB or more."""
-        self.shape = array("i")
+        self.shape = array("B")
+        """Shape code of each record (widened past 256 shapes)."""
         self.shapes: list[tuple[str | None, str | None, str | None, int]] = []
         """(type, subtype, role, flags) of each shape code."""
         self.uid = array("i")
@@ -193,8 +211,7 @@ class Columns:
         """uuid -> node; nodes are numbered in insertion order, so the keys are the uuid table."""
         self._uuids: list[str] | None = None
         self.node_rec = array("i")
-        self.node_lost = bytearray()
-        """1 for nodes whose loss resume counts (conversation, not sidechain)."""
+        self._node_lost: bytearray | None = None
         self.extras: list[str] = []
         self.logical: dict[int, str] = {}
         self.tool_ref: dict[int, str] = {}
@@ -217,6 +234,19 @@ class Columns:
 
     def __len__(self) -> int:
         return len(self.offset)
+
+    @property
+    def node_lost(self) -> bytearray:
+        """1 for nodes whose loss resume counts (conversation, not sidechain)."""
+        if self._node_lost is None or len(self._node_lost) != len(self.node_rec):
+            lost = bytes(
+                1 if flags & (CONVERSATION | SIDECHAIN) == CONVERSATION else 0
+                for _, _, _, flags in self.shapes
+            )
+            self._node_lost = bytearray(
+                map(lost.__getitem__, map(self.shape.__getitem__, self.node_rec))
+            )
+        return self._node_lost
 
     @property
     def uuids(self) -> list[str]:
@@ -332,6 +362,8 @@ class Columns:
         if code is None:
             code = codes[key] = len(self.shapes)
             self.shapes.append(key)
+            if code == 256 and self.shape.typecode == "B":
+                self.shape = array("i", self.shape)
         return code
 
     def finish(self) -> None:
@@ -352,11 +384,12 @@ class Columns:
     def from_records(cls, records: Iterable[MessageRecord], path: Path | None = None) -> Columns:
         """Columns of records built elsewhere (their previews are kept as they are)."""
         cols = cls(path or Path())
+        cols.line.explicit = lines = array("q")
         codes: dict[tuple[str | None, str | None, str | None, int], int] = {}
         index = cols.index
         ts_max = b""
         for i, r in enumerate(records):
-            cols.line.append(r.line)
+            lines.append(r.line)
             cols.offset.append(r.offset)
             cols.length.append(r.length)
             flags = (
@@ -364,14 +397,14 @@ class Columns:
                 | (META if r.is_meta else 0)
                 | (CONVERSATION if r.is_conversation else 0)
             )
-            cols.shape.append(cols.shape_code(codes, (r.type, r.subtype, r.role, flags)))
+            code = cols.shape_code(codes, (r.type, r.subtype, r.role, flags))
+            cols.shape.append(code)
             uid = -1
             if r.uuid is not None:
                 uid = index.get(r.uuid, -1)
                 if uid < 0:
                     uid = index[r.uuid] = len(index)
                     cols.node_rec.append(i)
-                    cols.node_lost.append(1 if r.is_conversation and not r.is_sidechain else 0)
                 else:
                     cols.duplicates.append(i)
             cols.uid.append(uid)
