@@ -24,8 +24,13 @@ def event_record_id(session_id: str, seq: int) -> RecordID:
     return RecordID(EVENTS_TABLE, [session_id, seq])
 
 
+def event_to_body(event: RepairEvent) -> dict[str, Any]:
+    """The event's spec fields (NONE for null): a row without its record id and edge ends."""
+    return {name: value for name, value in event.to_dict().items() if value is not None}
+
+
 def event_to_row(event: RepairEvent) -> dict[str, Any]:
-    row = {name: value for name, value in event.to_dict().items() if value is not None}
+    row = event_to_body(event)
     row["id"] = event_record_id(event.session_id, event.seq)
     row["in"] = RecordID("session", event.session_id)
     row["out"] = RecordID("message", [event.session_id, event.message_id])

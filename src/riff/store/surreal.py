@@ -44,7 +44,7 @@ from riff.store.rows import (
     EVENT_SELECT,
     MAX_SEQ,
     VIEWS_TABLE,
-    event_to_row,
+    event_to_body,
     row_to_event,
     row_to_view,
     view_to_row,
@@ -52,9 +52,17 @@ from riff.store.rows import (
 
 _APPEND = """
 BEGIN TRANSACTION;
-INSERT IGNORE INTO session $session_row RETURN NONE;
-INSERT IGNORE INTO message $messages RETURN NONE;
-INSERT RELATION INTO repairs_events $rows RETURN NONE;
+INSERT IGNORE INTO session { id: type::thing("session", $sid), session_id: $sid } RETURN NONE;
+INSERT IGNORE INTO message $messages.map(|$m| {
+    id: type::thing("message", $m), session_id: $m[0], message_id: $m[1]
+}) RETURN NONE;
+INSERT RELATION INTO repairs_events (
+    SELECT *,
+        type::thing("repairs_events", [session_id, seq]) AS id,
+        type::thing("session", session_id) AS in,
+        type::thing("message", [session_id, message_id]) AS out
+    FROM $rows
+) RETURN NONE;
 UPSERT $head_id SET session_id = $sid, seq = $seq, digest = $digest RETURN NONE;
 UPDATE $view_id SET is_stale = true RETURN NONE;
 COMMIT TRANSACTION;
@@ -138,19 +146,12 @@ class ImmutableEventStore:
         return events
 
     def _insert(self, session_id: str, events: Sequence[RepairEvent]) -> None:
-        message_ids = dict.fromkeys(e.message_id for e in events)
         last = events[-1]
+        # Record ids and edge ends are built by the query from the rows' own
+        # fields: RecordID values cost the SDK's CBOR encoder ~25 us per event.
         params: dict[str, Any] = {
-            "session_row": {"id": RecordID("session", session_id), "session_id": session_id},
-            "messages": [
-                {
-                    "id": RecordID("message", [session_id, mid]),
-                    "session_id": session_id,
-                    "message_id": mid,
-                }
-                for mid in message_ids
-            ],
-            "rows": [event_to_row(e) for e in events],
+            "messages": [[session_id, mid] for mid in dict.fromkeys(e.message_id for e in events)],
+            "rows": [event_to_body(e) for e in events],
             "head_id": RecordID("session_head", session_id),
             "sid": session_id,
             "seq": last.seq,
