@@ -23,6 +23,8 @@ from itertools import accumulate, repeat
 
 from riff.transcript.records import Columns, MessageRecord, RecordList
 
+_SEARCH_SLICE = 1 << 15
+
 ROOT = -1
 """Parent index of a node whose parentUuid is null."""
 DANGLING = -2
@@ -374,18 +376,22 @@ class MessageGraph:
 
 
 def _positions(values: array[int], value: int) -> list[int]:
-    """Indices of ``value`` in ``values``, found by a byte search (values are rare)."""
-    data = values.tobytes()
+    """Indices of ``value`` in ``values``, found by a byte search (values are rare).
+
+    The array is searched in slices, so only a slice is ever copied.
+    """
     pattern = array(values.typecode, [value]).tobytes()
     width = values.itemsize
     out: list[int] = []
-    pos = data.find(pattern)
-    while pos >= 0:
-        if pos % width:
-            pos = data.find(pattern, pos + 1)
-            continue
-        out.append(pos // width)
-        pos = data.find(pattern, pos + width)
+    for base in range(0, len(values), _SEARCH_SLICE):
+        data = values[base : base + _SEARCH_SLICE].tobytes()
+        pos = data.find(pattern)
+        while pos >= 0:
+            if pos % width:
+                pos = data.find(pattern, pos + 1)
+                continue
+            out.append(base + pos // width)
+            pos = data.find(pattern, pos + width)
     return out
 
 

@@ -473,7 +473,8 @@ class _Reader:
                 cols.logical[i] = logical_parent
             tool_ref = parent_tool_use or tool_use
             if tool_ref is not None:
-                cols.tool_ref[i] = tool_ref
+                # Progress comes while the call runs: share the call's string.
+                cols.tool_ref[i] = open_uses.get(tool_ref, tool_ref)
             if leaf is not None:
                 cols.leaf[i] = leaf
                 if line_type == "last-prompt":
