@@ -323,6 +323,7 @@ class _Reader:
         index = cols.index
         extras = cols.extras
         skips_append = cols.line.skips.append
+        setdefault = index.setdefault
         offset_append = cols.offset.append
         length_append = cols.length.append
         shape_append = cols.shape.append
@@ -443,9 +444,9 @@ class _Reader:
             if uuid is None:
                 uid_append(-1)
             else:
-                node = index.get(uuid, -1)
-                if node < 0:
-                    node = index[uuid] = len(index)
+                new = len(index)
+                node = setdefault(uuid, new)
+                if node == new:
                     node_rec_append(i)
                 else:
                     cols.duplicates.append(i)
@@ -454,11 +455,11 @@ class _Reader:
             if (
                 stamp is not None
                 and len(stamp) == TS_WIDTH
-                and stamp[23] == "Z"
-                and stamp[10] == "T"
                 and len(raw := stamp.encode()) == TS_WIDTH
+                and raw[23] == 90  # "Z"
+                and raw[10] == 84  # "T"
                 and raw[0]
-            ):
+            ):  # canonical (see timestamps.normalize_timestamp) and ASCII
                 ts += raw
                 if stamp < ts_max:
                     suspects_append(i)

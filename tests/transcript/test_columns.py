@@ -1,0 +1,110 @@
+"""The columnar storage behind Transcript.records: same answers as plain records."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+
+from riff.transcript.detect import build_graph, detect_findings
+from riff.transcript.graph import MessageGraph
+from riff.transcript.reader import read_transcript
+from riff.transcript.resume import resume_loss_count
+from tests.factories import generate_session, inject, write_session
+
+
+def _write(path: Path, lines: list[object]) -> Path:
+    data = b"".join(
+        (line if isinstance(line, bytes) else orjson.dumps(line)) + b"\n" for line in lines
+    )
+    path.write_bytes(data)
+    return path
+
+
+def test_line_numbers_skip_blank_and_bad_lines(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "s.jsonl",
+        [
+            {"type": "user", "uuid": "a"},
+            b"",
+            b"{not json",
+            {"type": "assistant", "uuid": "b", "parentUuid": "a"},
+            b"   ",
+            {"type": "user", "uuid": "c", "parentUuid": "b"},
+        ],
+    )
+    transcript = read_transcript(path)
+    assert [r.line for r in transcript.records] == [1, 4, 6]
+    assert [p.line for p in transcript.problems] == [3]
+    first = len(orjson.dumps({"type": "user", "uuid": "a"})) + 1
+    assert transcript.records[1].offset == first + len(b"\n") + len(b"{not json\n")
+    assert transcript.line_count == 6
+
+
+def test_more_than_256_shapes(tmp_path: Path) -> None:
+    lines: list[object] = [{"type": f"kind-{k}", "uuid": f"u{k}"} for k in range(300)]
+    transcript = read_transcript(_write(tmp_path / "s.jsonl", lines))
+    assert [r.type for r in transcript.records] == [f"kind-{k}" for k in range(300)]
+
+
+def test_odd_timestamps_are_kept_normalised(tmp_path: Path) -> None:
+    stamps = [
+        "2025-09-01T10:00:00.000Z",
+        "2025-09-01T12:00:00+02:00",  # same moment, other zone
+        "2025-09-01T10:00:0\u00e9.000Z",  # canonical shape, not ASCII
+        "nonsense",
+        None,
+    ]
+    lines: list[object] = [
+        {"type": "user", "uuid": f"u{k}", "timestamp": ts} for k, ts in enumerate(stamps)
+    ]
+    transcript = read_transcript(_write(tmp_path / "s.jsonl", lines))
+    assert [r.timestamp for r in transcript.records] == [
+        "2025-09-01T10:00:00.000Z",
+        "2025-09-01T10:00:00.000Z",
+        "2025-09-01T10:00:0\u00e9.000Z",
+        None,
+        None,
+    ]
+
+
+def test_forward_and_self_parents_make_cycles(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "s.jsonl",
+        [
+            {"type": "user", "uuid": "root"},
+            {"type": "assistant", "uuid": "a", "parentUuid": "b"},
+            {"type": "user", "uuid": "b", "parentUuid": "a"},
+            {"type": "assistant", "uuid": "self", "parentUuid": "self"},
+        ],
+    )
+    transcript = read_transcript(path)
+    graph = build_graph(transcript)
+    assert graph.cycles() == [["a", "b"], ["self"]]
+    assert transcript.records[1].parent_uuid == "b"
+    kinds = [f.kind for f in detect_findings(transcript, graph=graph)]
+    assert kinds.count("cycle") == 2
+
+
+def test_columns_and_plain_records_agree(tmp_path: Path) -> None:
+    session = generate_session(400, seed=3)
+    rng = random.Random(3)
+    inject(session, "orphan", 2, rng)
+    inject(session, "unexpected_root", 1, rng)
+    path = write_session(tmp_path / "s.jsonl", session)
+    transcript = read_transcript(path)
+    plain = list(transcript.records)
+    from_columns = build_graph(transcript)
+    from_list = MessageGraph.from_records(plain)
+    assert list(from_columns) == list(from_list)
+    assert from_columns.parent_map() == from_list.parent_map()
+    assert [list(from_columns.child_indices(i)) for i in range(len(from_columns))] == [
+        list(from_list.child_indices(i)) for i in range(len(from_list))
+    ]
+    assert resume_loss_count(from_columns, transcript.last_prompt_leaf) == resume_loss_count(
+        from_list, transcript.last_prompt_leaf
+    )
+    assert list(from_columns.records or []) == list(from_list.records or [])
+    assert [r.preview for r in plain] == [r.preview for r in transcript.records]
+    assert transcript.by_uuid() == {r.uuid: r for r in reversed(transcript.messages)}
