@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from riff.app.workspace import Workspace
@@ -64,3 +64,33 @@ def export_log(ws: Workspace, path: Path, *, session: str | None, fmt: ExportFor
         digests[session_id] = view.materialization_digest if view else None
     write_export(path, events, fmt=fmt, materialization_digests=digests)
     return len(events)
+
+
+@dataclass
+class SessionSection:
+    """One session of a report: its events (with derived status) and digests."""
+
+    session_id: str
+    path: str | None
+    events: list[tuple[RepairEvent, bool]] = field(default_factory=list)
+    head_digest: str | None = None
+    materialization_digest: str | None = None
+
+
+def report_sections(ws: Workspace, flt: LogFilter) -> list[SessionSection]:
+    """The report's sessions: events with derived status, heads and view digests."""
+    sections: dict[str, SessionSection] = {}
+    heads = ws.store.heads()
+    for event, reverted in log_events(ws, flt):
+        section = sections.get(event.session_id)
+        if section is None:
+            view = ws.store.get_view(event.session_id)
+            head = heads.get(event.session_id)
+            section = sections[event.session_id] = SessionSection(
+                event.session_id,
+                view.source.path if view is not None and view.source is not None else None,
+                head_digest=head.digest if head is not None else None,
+                materialization_digest=view.materialization_digest if view else None,
+            )
+        section.events.append((event, reverted))
+    return list(sections.values())

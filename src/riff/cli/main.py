@@ -34,6 +34,7 @@ app.add_typer(db_app, name="db")
 scan_cmd.register(app)
 repair_cmd.register(app)
 log_cmd.register(app)
+log_cmd.register_report(app)
 tui_cmd.register(app)
 demo_cmd.register(app)
 

@@ -1,0 +1,1 @@
+"""Reports for people: what was repaired, by whom, and why."""
