@@ -19,6 +19,11 @@ from riff.tui.widgets.panels import CandidatePanel, FindingsPanel, LogPanel, Sea
 from .conftest import HEALTHY, ORPHANED, WRECKED, Projects, drive, settle
 
 
+def _current(app: RiffApp) -> object:
+    """The screen on top (typed loosely: a key press changes it behind mypy's back)."""
+    return app.screen
+
+
 def _parent_on_disk(path: Path, uuid: str) -> str | None:
     for line in path.read_bytes().splitlines():
         try:
@@ -94,7 +99,7 @@ def test_repair_undo_write_flow(settings: Settings, projects: Projects) -> None:
         assert _parent_on_disk(path, orphan) != top.parent_uuid  # nothing written yet
         await pilot.press("y")
         await pilot.pause()
-        assert app.screen is screen
+        assert _current(app) is screen
         assert _parent_on_disk(path, orphan) == top.parent_uuid
         backups = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".")]
         assert len(backups) == 1  # the original, kept
@@ -163,7 +168,7 @@ def test_broken_session_opens_and_every_row_shows(settings: Settings, projects: 
         panel.move_cursor(row=row)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is screen
+        assert _current(app) is screen
 
     drive(app, script)
 
@@ -181,7 +186,7 @@ def test_missing_body_and_vanished_file_are_shown_not_raised(
         await pilot.pause()
         await pilot.press("w", "r", "u", "slash", "x", "enter")
         await pilot.pause()
-        assert app.screen is screen
+        assert _current(app) is screen
 
     drive(app, script)
 
@@ -239,6 +244,6 @@ def test_session_list_sorts_filters_and_opens(settings: Settings, projects: Proj
         assert app.screen.file.session_id == ORPHANED
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen
+        assert _current(app) is screen
 
     drive(app, script)

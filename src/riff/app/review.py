@@ -26,7 +26,7 @@ from riff.app.scanning import ScanCache, scan_files
 from riff.app.sessions import SessionState, repair_engine
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
-from riff.transcript import Candidate, MessageRecord, validate_repair
+from riff.transcript import Candidate, Finding, MessageGraph, MessageRecord, validate_repair
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,48 @@ def list_sessions(ws: Workspace, *, project: str | None = None) -> list[SessionS
     return out
 
 
+# -- the session as shown ---------------------------------------------------
+#
+# With no events, the conversation as repaired is the file's: the scan's graph
+# and findings serve as they are, and no uuid -> parent map of the whole file is
+# built (SessionState builds them from one record object per line).
+
+
+def shown_graph(state: SessionState) -> MessageGraph:
+    """The message graph as repaired (the scan's own when the session has no events)."""
+    return state.graph if state.events else state.scan.graph
+
+
+def shown_findings(state: SessionState) -> list[Finding]:
+    """The findings of the conversation as repaired."""
+    return state.effective_findings if state.events else state.scan.findings
+
+
+def pending_count(state: SessionState) -> int:
+    """Repairs in effect that the file does not hold yet."""
+    return len(state.pending_changes) if state.events else 0
+
+
+def reverted_ids(state: SessionState) -> frozenset[str]:
+    """Events of the session that a later revert undid."""
+    return state.reverted_ids if state.events else frozenset()
+
+
+def record_of(state: SessionState, uuid: str) -> MessageRecord | None:
+    """The (first) record of a message, built from the columns on demand."""
+    graph = state.scan.graph
+    i = graph.get_index(uuid)
+    if i is None or graph.records is None:
+        return None
+    return graph.records[i]
+
+
+def parent_in_effect(state: SessionState, uuid: str) -> str | None:
+    """The parent of a message as repaired (may name a message the session lacks)."""
+    graph = shown_graph(state)
+    return graph.parent_of(uuid) if uuid in graph else None
+
+
 def candidates_for(state: SessionState, message_id: str, k: int = 5) -> list[Candidate]:
     """Ranked parent candidates for a message in the session as repaired so far."""
     return repair_engine().suggest_parent_candidates(
@@ -129,11 +171,21 @@ def advance(state: SessionState, events: list[RepairEvent]) -> SessionState:
     """The same transcript with more events folded in (no file read)."""
     if not events:
         return state
-    return SessionState(state.file, state.scan, [*state.events, *events])
+    new = SessionState(state.file, state.scan, [*state.events, *events])
+    # What depends on the file only is kept (built once per file, not once per repair).
+    for name in _FILE_CACHES:
+        if name in state.__dict__:
+            new.__dict__[name] = state.__dict__[name]
+    return new
+
+
+_FILE_CACHES = ("records_by_uuid", "file_parents", "timestamps")
 
 
 def undo_target(state: SessionState) -> RepairEvent | None:
     """The latest repair of the session that is still in effect (what `undo` reverts)."""
+    if not state.events:
+        return None
     reverted = state.reverted_ids
     for event in reversed(state.events):
         if event.kind == "repair" and event.event_id not in reverted:
@@ -158,23 +210,24 @@ def search_session(state: SessionState, query: str, *, limit: int = 500) -> list
     query = query.strip()
     if not query:
         return []
-    records = state.transcript.messages
-    by_uuid = [r.uuid for r in records if r.uuid is not None and r.uuid.startswith(query)]
+    cols = state.transcript.columns
+    uuids = cols.uuids
+    by_uuid = [u for u in uuids if u.startswith(query)]
     if by_uuid:
         return by_uuid[:limit]
     needle = query.lower().encode()
     hits: list[str] = []
     seen: set[str] = set()
-    offsets = [r.offset for r in records]
+    offsets, lengths, uid = cols.offset, cols.length, cols.uid
     for pos in _find_all(state.file.path, needle):
         i = bisect_right(offsets, pos) - 1
-        if i < 0:
+        if i < 0 or uid[i] < 0 or pos >= offsets[i] + lengths[i]:
             continue
-        record: MessageRecord = records[i]
-        if pos >= record.offset + record.length or record.uuid is None or record.uuid in seen:
+        uuid = uuids[uid[i]]
+        if uuid in seen:
             continue
-        seen.add(record.uuid)
-        hits.append(record.uuid)
+        seen.add(uuid)
+        hits.append(uuid)
         if len(hits) >= limit:
             break
     return hits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -9,27 +10,48 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent
 
 from riff.app.errors import AppError
 from riff.app.repairs import preview_write, write_session
 from riff.app.review import (
     apply_choice,
     candidates_for,
+    parent_in_effect,
+    pending_count,
     problems_for,
+    record_of,
     revert_in_session,
+    reverted_ids,
     search_session,
+    shown_findings,
+    shown_graph,
     undo_target,
 )
 from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.events import RepairEvent
 from riff.store import StoreError
-from riff.transcript import Candidate, SessionFile, TranscriptError
+from riff.transcript import (
+    Candidate,
+    Finding,
+    MessageGraph,
+    MessageRecord,
+    SessionFile,
+    SessionScan,
+    TranscriptError,
+)
 from riff.transcript.resume import resume_chain_indices, resume_leaf_index
 from riff.tui.screens.modals import ConfirmScreen, ForceScreen, WriteScreen
 from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.detail import DetailPane, render_message
-from riff.tui.widgets.panels import CandidatePanel, FindingsPanel, LogPanel, SearchPanel, short
+from riff.tui.widgets.panels import (
+    CandidatePanel,
+    FindingsPanel,
+    LogPanel,
+    SearchPanel,
+    SessionPanels,
+    short,
+)
 
 if TYPE_CHECKING:
     from riff.tui.app import RiffApp
@@ -60,6 +82,11 @@ class SessionScreen(Screen[None]):
         self.repair_target: str | None = None
         self.matches: list[str] = []
         self.match_pos = -1
+        self._scan: SessionScan | None = None
+        self._events: list[RepairEvent] | None = None
+        self.panels_ready = False
+        self._panels_started = False
+        self._panel_waiters: list[Callable[[], object]] = []
 
     @property
     def riff(self) -> RiffApp:
@@ -74,15 +101,7 @@ class SessionScreen(Screen[None]):
             yield ConversationTree(id="tree")
             with Vertical(id="side"):
                 yield DetailPane(id="detail")
-                with TabbedContent(initial="findings", id="tabs"):
-                    with TabPane("Findings", id="findings"):
-                        yield FindingsPanel(id="findings-panel")
-                    with TabPane("Candidates", id="candidates"):
-                        yield CandidatePanel(id="candidates-panel")
-                    with TabPane("Event log", id="log"):
-                        yield LogPanel(id="log-panel")
-                    with TabPane("Search", id="search"):
-                        yield SearchPanel(id="search-panel")
+                # The tabs are mounted once the session is on screen (_mount_panels).
         yield Input(placeholder="search text or uuid, Enter to find", id="search-input")
         yield Footer()
 
@@ -90,6 +109,8 @@ class SessionScreen(Screen[None]):
         self.query_one("#search-input", Input).display = False
         self.query_one(ConversationTree).focus()
         self.load()
+        # The store opens after the first paint, while the transcript is read.
+        self.call_after_refresh(self._read_events)
 
     # -- loading ---------------------------------------------------------
 
@@ -101,24 +122,70 @@ class SessionScreen(Screen[None]):
         except ACTION_ERRORS as exc:
             self.app.call_from_thread(self._load_failed, exc)
             return
-        self.app.call_from_thread(self._loaded, state)
+        self.app.call_from_thread(self._loaded, state.scan)
+
+    def _read_events(self) -> None:
+        try:
+            self._events = list(self.riff.ws.store.events(self.file.session_id))
+        except ACTION_ERRORS as exc:
+            self._load_failed(exc)
+            return
+        self._show_loaded()
 
     def _load_failed(self, exc: Exception) -> None:
         self.query_one("#title", Static).update(f"riff · {self.file.session_id} · {exc}")
         self.notify(str(exc), severity="error", timeout=10)
+        self._start_panels()
 
-    def _loaded(self, state: SessionState) -> None:
-        events = list(self.riff.ws.store.events(state.session_id))
-        self.set_state(SessionState(state.file, state.scan, events))
+    def _start_panels(self) -> None:
+        if not self._panels_started:
+            self._panels_started = True
+            self.call_after_refresh(self._mount_panels)
+
+    async def _mount_panels(self) -> None:
+        """The tabs, built after the first screen: showing a session does not wait for them."""
+        panels = SessionPanels(id="panels")
+        await self.query_one("#side", Vertical).mount(panels)
+        if not panels.is_attached or not panels.query(FindingsPanel):
+            return  # the screen was closed while the tabs were being built
+        self.panels_ready = True
+        if self.state is not None:
+            self._fill_panels(self.state)
+        waiters, self._panel_waiters = self._panel_waiters, []
+        for callback in waiters:
+            callback()
+
+    def _when_panels(self, callback: Callable[[], object]) -> None:
+        """Run `callback` now if the tabs are mounted, else as soon as they are."""
+        if self.panels_ready:
+            callback()
+        else:
+            self._panel_waiters.append(callback)
+
+    def _fill_panels(self, state: SessionState) -> None:
+        self.query_one(FindingsPanel).show(shown_findings(state))
+        self.query_one(LogPanel).show(state.events, reverted_ids(state))
+
+    def _loaded(self, scan: SessionScan) -> None:
+        self._scan = scan
+        self._show_loaded()
+
+    def _show_loaded(self) -> None:
+        """Show the session once both the transcript and its events are read."""
+        if self._scan is None or self._events is None or self.state is not None:
+            return
+        self.set_state(SessionState(self.file, self._scan, self._events))
+        self._scan = self._events = None
 
     def set_state(self, state: SessionState, *, keep: str | None = None) -> None:
         """Show `state`, keeping the cursor on `keep` (or on the current message)."""
         tree = self.query_one(ConversationTree)
         current = keep or self.cursor_uuid()
         self.state = state
-        graph = state.graph
+        graph = shown_graph(state)
+        findings = shown_findings(state)
         marks: dict[int, str] = {}
-        for finding in state.effective_findings:
+        for finding in findings:
             for uuid in finding.message_ids:
                 i = graph.get_index(uuid)
                 if i is not None and SEVERITY_RANK.get(finding.severity, 0) > SEVERITY_RANK.get(
@@ -128,19 +195,23 @@ class SessionScreen(Screen[None]):
         leaf = resume_leaf_index(graph, state.transcript.last_prompt_leaf)
         resume = frozenset(resume_chain_indices(graph, leaf)) if leaf is not None else frozenset()
         keep_node = graph.get_index(current) if current else None
-        if keep_node is None and graph.records:
-            keep_node = self._first_problem(state) or (len(graph) - 1 if len(graph) else None)
+        if keep_node is None and len(graph):
+            keep_node = self._first_problem(graph, findings)
+            if keep_node is None:
+                keep_node = len(graph) - 1
         tree.set_graph(graph, marks=marks, resume=resume, keep_node=keep_node)
-        self.query_one(FindingsPanel).show(state.effective_findings)
-        self.query_one(LogPanel).show(state.events, state.reverted_ids)
+        if self.panels_ready:
+            self._fill_panels(state)
         self._title()
         self._show_detail()
+        self._start_panels()
 
-    def _first_problem(self, state: SessionState) -> int | None:
-        for finding in state.effective_findings:
+    @staticmethod
+    def _first_problem(graph: MessageGraph, findings: list[Finding]) -> int | None:
+        for finding in findings:
             if finding.severity == "error":
                 for uuid in finding.message_ids:
-                    i = state.graph.get_index(uuid)
+                    i = graph.get_index(uuid)
                     if i is not None:
                         return i
         return None
@@ -149,12 +220,13 @@ class SessionScreen(Screen[None]):
         state = self.state
         assert state is not None
         counts: dict[str, int] = {}
-        for f in state.effective_findings:
+        for f in shown_findings(state):
             counts[f.severity] = counts.get(f.severity, 0) + 1
         found = ", ".join(f"{n} {s}" for s, n in counts.items()) or "healthy"
-        pending = len(state.pending_changes)
+        pending = pending_count(state)
         text = (
-            f"riff · {state.session_id} · {state.file.project} · {len(state.graph)} messages · "
+            f"riff · {state.session_id} · {state.file.project} · {len(shown_graph(state))} "
+            "messages · "
             f"{found} · {len(state.events)} events" + (f" · {pending} unwritten" if pending else "")
         )
         self.query_one("#title", Static).update(text)
@@ -185,11 +257,11 @@ class SessionScreen(Screen[None]):
         uuid = self.cursor_uuid()
         if state is None or uuid is None:
             return
-        record = state.records_by_uuid.get(uuid)
+        record = record_of(state, uuid)
         if record is None:
             return
         self.query_one(DetailPane).show(
-            render_message(state.file.path, record, state.parents.get(uuid))
+            render_message(state.file.path, record, parent_in_effect(state, uuid))
         )
 
     def on_conversation_tree_highlighted(self, event: ConversationTree.Highlighted) -> None:
@@ -200,6 +272,9 @@ class SessionScreen(Screen[None]):
         self.query_one(DetailPane).focus()
 
     def action_tab(self, tab: str) -> None:
+        self._when_panels(lambda: self._tab(tab))
+
+    def _tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         panel = {
             "findings": FindingsPanel,
@@ -246,14 +321,13 @@ class SessionScreen(Screen[None]):
         if state is None:
             return
         self.matches = search_session(state, query)
-        hits = [state.records_by_uuid[u] for u in self.matches if u in state.records_by_uuid]
-        self.query_one(SearchPanel).show(hits)
+        hits = [r for u in self.matches if (r := record_of(state, u)) is not None]
+        self._when_panels(lambda: self._show_hits(hits))
         tree = self.query_one(ConversationTree)
-        graph = state.graph
+        graph = shown_graph(state)
         tree.set_matches(
             frozenset(i for u in self.matches if (i := graph.get_index(u)) is not None)
         )
-        self.query_one(TabbedContent).active = "search"
         if not self.matches:
             self.notify(f"no message matches {query!r}", severity="warning")
             return
@@ -261,6 +335,10 @@ class SessionScreen(Screen[None]):
         self.match_pos = 0
         self.jump_to(self.matches[0])
         tree.focus()
+
+    def _show_hits(self, hits: list[MessageRecord]) -> None:
+        self.query_one(SearchPanel).show(hits)
+        self.query_one(TabbedContent).active = "search"
 
     def action_next_match(self, step: int) -> None:
         if not self.matches:
@@ -282,8 +360,12 @@ class SessionScreen(Screen[None]):
             return
         candidates = candidates_for(state, uuid)
         self.repair_target = uuid
-        self.query_one(CandidatePanel).show(uuid, candidates)
-        self.action_tab("candidates")
+
+        def show() -> None:
+            self.query_one(CandidatePanel).show(uuid, candidates)
+            self._tab("candidates")
+
+        self._when_panels(show)
         if not candidates:
             self.notify(f"no parent candidate for {short(uuid)}", severity="warning")
 
@@ -330,7 +412,7 @@ class SessionScreen(Screen[None]):
             self.notify(f"refused: {refused.reason}", severity="error", timeout=10)
         if result.events:
             self.set_state(new_state, keep=target)
-            self.query_one(CandidatePanel).show(target, [])
+            self._when_panels(lambda: self.query_one(CandidatePanel).show(target, []))
             event = result.events[0]
             self.notify(
                 f"repair #{event.seq}: {short(target)} now under {short(candidate.parent_uuid)}"
@@ -387,7 +469,7 @@ class SessionScreen(Screen[None]):
         state = self.state
         if state is None:
             return
-        if not state.pending_changes:
+        if not pending_count(state):
             self.notify("nothing to write: the file already holds every repair")
             return
         try:
@@ -400,9 +482,7 @@ class SessionScreen(Screen[None]):
             if yes:
                 self._write()
 
-        self.app.push_screen(
-            WriteScreen(str(state.file.path), diff, len(state.pending_changes)), answer
-        )
+        self.app.push_screen(WriteScreen(str(state.file.path), diff, pending_count(state)), answer)
 
     def _write(self) -> None:
         state = self.state

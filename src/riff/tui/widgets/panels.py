@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageRecord
@@ -192,3 +194,18 @@ class SearchPanel(_Panel):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.Jump(str(event.row_key.value)))
+
+
+class SessionPanels(Vertical):
+    """The session screen's tabs: findings, candidates, event log, search results."""
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="findings", id="tabs"):
+            with TabPane("Findings", id="findings"):
+                yield FindingsPanel(id="findings-panel")
+            with TabPane("Candidates", id="candidates"):
+                yield CandidatePanel(id="candidates-panel")
+            with TabPane("Event log", id="log"):
+                yield LogPanel(id="log-panel")
+            with TabPane("Search", id="search"):
+                yield SearchPanel(id="search-panel")
