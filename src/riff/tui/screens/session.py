@@ -60,6 +60,10 @@ SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 ACTION_ERRORS = (AppError, StoreError, TranscriptError, OSError, ValueError)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 class SessionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),
@@ -222,12 +226,12 @@ class SessionScreen(Screen[None]):
         counts: dict[str, int] = {}
         for f in shown_findings(state):
             counts[f.severity] = counts.get(f.severity, 0) + 1
-        found = ", ".join(f"{n} {s}" for s, n in counts.items()) or "healthy"
+        found = ", ".join(_count(n, s) for s, n in counts.items()) or "healthy"
         pending = pending_count(state)
         text = (
-            f"riff · {state.session_id} · {state.file.project} · {len(shown_graph(state))} "
-            "messages · "
-            f"{found} · {len(state.events)} events" + (f" · {pending} unwritten" if pending else "")
+            f"riff · {state.session_id} · {state.file.project} · "
+            f"{_count(len(shown_graph(state)), 'message')} · {found} · "
+            f"{_count(len(state.events), 'event')}" + (f" · {pending} unwritten" if pending else "")
         )
         self.query_one("#title", Static).update(text)
 
@@ -378,6 +382,12 @@ class SessionScreen(Screen[None]):
     def apply(self, candidate: Candidate) -> None:
         state, target = self.state, self.repair_target
         if state is None or target is None:
+            return
+        if candidate.parent_uuid == parent_in_effect(state, target):
+            self.notify(
+                f"{short(target)} is already under {short(candidate.parent_uuid)}",
+                severity="warning",
+            )
             return
         problems = problems_for(state, target, candidate.parent_uuid)
         if not problems:

@@ -24,6 +24,14 @@ from riff.transcript.graph import DANGLING, EXTERNAL
 from riff.tui.layout import Outline, ancestors_to_unfold, build_outline
 
 SEVERITY_MARK = {"error": "●", "warning": "●", "info": "·"}
+KIND_WIDTH = 8
+SHORT_KINDS = {
+    "attachment": "attach",
+    "file-history-snapshot": "snapshot",
+    "last-prompt": "leaf",
+    "queue-operation": "queue",
+}
+"""Line types longer than the kind column, in words rather than cut."""
 
 
 def kind_label(record: MessageRecord) -> str:
@@ -35,7 +43,8 @@ def kind_label(record: MessageRecord) -> str:
         if record.tool_result_ids and not record.is_conversation:
             return "result"
         return "meta" if record.is_meta else "user"
-    return (record.type or "?")[:7]
+    kind = record.type or "?"
+    return SHORT_KINDS.get(kind, kind[:KIND_WIDTH])
 
 
 class ConversationTree(ScrollView, can_focus=True):
@@ -279,7 +288,7 @@ class ConversationTree(ScrollView, can_focus=True):
             return out
         label = kind_label(record)
         label_style = self._style("compact") if record.is_compact_boundary else self._style("kind")
-        out.append(Segment(f"{label:<7} ", label_style))
+        out.append(Segment(f"{label:<{KIND_WIDTH}} ", label_style))
         text_style = Style()
         if record.is_sidechain:
             out.append(Segment("⑂ ", self._style("sidechain")))
