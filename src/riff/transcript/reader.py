@@ -42,7 +42,7 @@ from riff.transcript.records import (
 from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
-_READ_BUFFER = 1 << 22
+_READ_BUFFER = 1 << 19
 _STRIP = b" \t\r\n\x00"
 
 
