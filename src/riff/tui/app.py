@@ -29,6 +29,15 @@ def _keys(spec: str) -> str:
     return " ".join(KEY_NAMES.get(k, k) for k in spec.split(","))
 
 
+def _own_bindings(cls: type) -> list[Binding]:
+    """Bindings declared by riff's classes in `cls`'s hierarchy (not Textual's defaults)."""
+    out: list[Binding] = []
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("riff."):
+            out.extend(b for b in klass.__dict__.get("BINDINGS", ()) if isinstance(b, Binding))
+    return out
+
+
 class RiffApp(App[None]):
     CSS_PATH = "riff.tcss"
     TITLE = "riff"
@@ -76,17 +85,16 @@ class RiffApp(App[None]):
         self.ws.close()
 
     def help_rows(self) -> list[tuple[str, str]]:
+        """riff's own bindings on screen (Textual's scrolling defaults left out), each key once."""
         rows: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for node in [self.screen, *self.screen.query("*")]:
-            for binding in getattr(node, "BINDINGS", []):
-                if not isinstance(binding, Binding) or binding.key in seen:
+        for node in [self.screen, *self.screen.query("*"), self]:
+            for binding in _own_bindings(type(node)):
+                keys = [k for k in binding.key.split(",") if k not in seen]
+                if not keys:
                     continue
-                seen.add(binding.key)
-                rows.append((_keys(binding.key), binding.description or binding.action))
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.key not in seen:
-                rows.append((_keys(binding.key), binding.description))
+                seen.update(keys)
+                rows.append((_keys(",".join(keys)), binding.description or binding.action))
         return rows
 
     def action_help(self) -> None:
