@@ -60,6 +60,8 @@ class RiffApp(App[None]):
         self.initial_session = session
         self.project = project
         self.list_available = False
+        self.sessions_changed = False
+        """Set when a transcript was written: the session list scans again when shown."""
 
     def on_mount(self) -> None:
         if self.initial_session is None:

@@ -507,6 +507,7 @@ class SessionScreen(Screen[None]):
             self.notify(f"not written: {exc}", severity="error", timeout=10)
             return
         self.file = fresh.file
+        self.riff.sessions_changed = True
         self.set_state(fresh)
         backup = result.backup_path if result else None
         self.notify(

@@ -93,6 +93,11 @@ class SessionListScreen(Screen[None]):
         self.query_one("#title", Static).update(f"riff · sessions · {exc}")
         self.notify(str(exc), severity="error", timeout=10)
 
+    def on_screen_resume(self) -> None:
+        if self.riff.sessions_changed:  # a session was written: its findings changed
+            self.riff.sessions_changed = False
+            self.scan()
+
     def _scanned(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
         self.refill()
@@ -114,6 +119,9 @@ class SessionListScreen(Screen[None]):
 
     def refill(self) -> None:
         table: DataTable[str | Text] = self.query_one("#sessions", DataTable)
+        current = None
+        if table.row_count:
+            current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         table.clear()
         rows = self.visible_rows()
         for s in rows:
@@ -132,6 +140,9 @@ class SessionListScreen(Screen[None]):
                 kinds or Text("healthy", style="green"),
                 key=str(s.path),
             )
+        keys = [str(s.path) for s in rows]
+        if current in keys:  # the cursor stays on its session across sorts, filters, rescans
+            table.move_cursor(row=keys.index(current), animate=False)
         broken = sum(1 for s in self.summaries if s.errors or s.warnings)
         flags = [f"sorted by {SORTS[self.sort_index][0]}"]
         if self.broken_only:
