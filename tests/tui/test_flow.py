@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from riff.settings import Settings
 from riff.transcript import Candidate
+from riff.transcript.discover import describe_file
 from riff.tui.app import RiffApp
 from riff.tui.screens.modals import ForceScreen, HelpScreen, WriteScreen
 from riff.tui.screens.session import SessionScreen
@@ -245,5 +246,23 @@ def test_session_list_sorts_filters_and_opens(settings: Settings, projects: Proj
         await pilot.press("escape")
         await pilot.pause()
         assert _current(app) is screen
+
+    drive(app, script)
+
+
+def test_session_opened_from_the_list_shows_its_cursor(
+    settings: Settings, projects: Projects
+) -> None:
+    app = RiffApp(settings)
+
+    async def script(pilot: Pilot[None]) -> None:
+        app.open_session(describe_file(projects.paths[HEALTHY]))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen) and screen.state is not None
+        tree = screen.query_one(ConversationTree)
+        height = tree.scrollable_content_region.height
+        assert len(tree.outline) > height  # the last message is below the first page
+        assert tree.scroll_y <= tree.cursor_row < tree.scroll_y + height
 
     drive(app, script)

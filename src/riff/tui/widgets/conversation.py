@@ -165,15 +165,21 @@ class ConversationTree(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(node))
 
     def _scroll_to_cursor(self, center: bool) -> None:
+        # force: a screen pushed over another may not allow scrolling until its first layout.
         row = self.cursor_row
         height = max(self.scrollable_content_region.height, 1)
         top = int(self.scroll_y)
         if center and not top <= row < top + height:
-            self.scroll_to(y=max(row - height // 2, 0), animate=False, immediate=True)
+            self.scroll_to(y=max(row - height // 2, 0), animate=False, immediate=True, force=True)
         elif row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
+            self.scroll_to(y=row, animate=False, immediate=True, force=True)
         elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True, force=True)
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # The cursor may be scrolled to (forced) before the scrollbar exists: sync its thumb.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.outline))
