@@ -136,8 +136,16 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
         try:
             ws.store.conn.run("UPDATE repairs_events SET operator = 'mallory'")
             stdout.print("  [red]UPDATE went through?![/]")
+        except Exception as exc:  # the engine's refusal; its first clause says why
+            stdout.print(
+                f"  UPDATE repairs_events … → [red]refused[/]: {str(exc).split(',')[0]} "
+                "(every field is READONLY)"
+            )
+        try:
+            ws.store.conn.run("DELETE repairs_events")
+            stdout.print("  [red]DELETE went through?![/]")
         except Exception as exc:
-            stdout.print(f"  UPDATE repairs_events … → [red]refused[/]: {str(exc)[:80]}")
+            stdout.print(f"  DELETE repairs_events → [red]refused[/]: {str(exc).split(',')[0]}")
 
         _step(6, "Revert", "Undo is a new event that mirrors the old one; the log only grows.")
         target = rows[0][0]
@@ -166,8 +174,9 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
             export_path.read_bytes().replace(f'"{operator}"'.encode(), b'"mallory"', 1)
         )
         bad = verify_export(tampered)
+        stdout.print("  a copy with one operator changed to 'mallory':")
         for brk in bad.breaks[:2]:
-            stdout.print(f"  tampered copy: [red]{brk.problem}[/] at {brk}", highlight=False)
+            stdout.print(f"    [red]✗[/] {brk}", highlight=False)
 
         _step(8, "Resume", "Scan the rewritten files: each repaired session loads as one chain.")
         ws.forget_sessions()
