@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import orjson
 from surrealdb import RecordID
 
 from riff.jobs import JobRunner, shared_store
@@ -41,9 +42,10 @@ def test_a_view_edited_behind_riffs_back_is_found_and_marked(
     assert view is not None
     message = sorted(k for k, v in view.parents.items() if v is not None)[5]
     # Someone rewrites one parent in the stored view directly, digest untouched.
+    edited = dict(view.parents) | {message: None}
     store.conn.run(
-        "UPDATE $vid SET parents[$m] = $p",
-        {"vid": RecordID("sessions_materialized", victim), "m": message, "p": ""},
+        "UPDATE $vid SET parents = $p",
+        {"vid": RecordID("sessions_materialized", victim), "p": orjson.dumps(edited).decode()},
     )
     run = _runner(store, tmp_path, 1, job_spot_check_sessions=10).run("spot-check")
     assert run.outcome == "problems"

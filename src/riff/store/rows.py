@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from surrealdb import RecordID
 
 from riff.events import EVENT_FIELDS, RepairEvent
@@ -15,9 +16,6 @@ VIEWS_TABLE = "sessions_materialized"
 # Field lists are constants of the code, never input: safe inside query text.
 EVENT_SELECT = ", ".join(EVENT_FIELDS)
 MAX_SEQ = 2**53 - 1
-# SurrealDB drops object keys whose value is NONE, so a root's null parent is
-# stored as "" (never a message uuid) in the views' parent maps.
-_NULL = ""
 
 
 def event_record_id(session_id: str, seq: int) -> RecordID:
@@ -42,12 +40,16 @@ def row_to_event(row: Mapping[str, Any]) -> RepairEvent:
     return RepairEvent(**values)
 
 
-def encode_parents(parents: Mapping[str, str | None]) -> dict[str, str]:
-    return {key: _NULL if value is None else value for key, value in parents.items()}
+def encode_parents(parents: Mapping[str, str | None]) -> str:
+    """A view's map as JSON text (nulls kept: a root's parent is null)."""
+    return orjson.dumps(dict(parents)).decode()
 
 
-def decode_parents(stored: Mapping[str, Any] | None) -> dict[str, str | None]:
-    return {key: (value or None) for key, value in (stored or {}).items()}
+def decode_parents(stored: str | None) -> dict[str, str | None]:
+    if not stored:
+        return {}
+    decoded: dict[str, str | None] = orjson.loads(stored)
+    return decoded
 
 
 def view_to_row(view: ViewRecord) -> dict[str, Any]:
