@@ -108,3 +108,14 @@ def test_columns_and_plain_records_agree(tmp_path: Path) -> None:
     assert list(from_columns.records or []) == list(from_list.records or [])
     assert [r.preview for r in plain] == [r.preview for r in transcript.records]
     assert transcript.by_uuid() == {r.uuid: r for r in reversed(transcript.messages)}
+
+
+def test_parent_and_timestamp_maps_match_the_records(tmp_path: Path) -> None:
+    session = generate_session(400, seed=5)
+    for kind in ("orphan", "unexpected_root", "duplicate_uuid", "cycle"):
+        inject(session, kind, 1)
+    path = write_session(tmp_path / "s.jsonl", session)
+    transcript = read_transcript(path)
+    by_uuid = transcript.by_uuid()
+    assert transcript.parent_map() == {u: r.parent_uuid for u, r in by_uuid.items()}
+    assert transcript.timestamp_map() == {u: r.timestamp for u, r in by_uuid.items()}

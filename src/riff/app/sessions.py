@@ -52,11 +52,11 @@ class SessionState:
 
     @cached_property
     def file_parents(self) -> dict[str, str | None]:
-        return {uuid: r.parent_uuid for uuid, r in self.records_by_uuid.items()}
+        return self.transcript.parent_map()
 
     @cached_property
     def timestamps(self) -> dict[str, str | None]:
-        return {uuid: r.timestamp for uuid, r in self.records_by_uuid.items()}
+        return self.transcript.timestamp_map()
 
     @cached_property
     def base_parents(self) -> dict[str, str | None]:
@@ -80,6 +80,8 @@ class SessionState:
     @cached_property
     def pending_changes(self) -> dict[str, str | None]:
         """Messages whose effective parent differs from the file: what `--write` writes."""
+        if not self.events:
+            return {}
         file_parents = self.file_parents
         return {
             m: p

@@ -565,6 +565,24 @@ class Transcript:
         record = cols.record
         return {uuid: record(i) for uuid, i in zip(cols.uuids, cols.node_rec, strict=True)}
 
+    def parent_map(self) -> dict[str, str | None]:
+        """parentUuid of every uuid's first record, straight from the columns."""
+        cols = self.columns
+        uuids, extras, par = cols.uuids, cols.extras, cols.par
+
+        def name(ref: int) -> str | None:
+            if ref >= 0:
+                return uuids[ref]
+            return None if ref == -1 else extras[-2 - ref]
+
+        return {uuid: name(par[rec]) for uuid, rec in zip(uuids, cols.node_rec, strict=True)}
+
+    def timestamp_map(self) -> dict[str, str | None]:
+        """Timestamp (order-comparable form) of every uuid's first record."""
+        cols = self.columns
+        timestamp = cols.timestamp
+        return {uuid: timestamp(rec) for uuid, rec in zip(cols.uuids, cols.node_rec, strict=True)}
+
     @property
     def uuids(self) -> set[str]:
         return set(self.columns.uuids)

@@ -24,11 +24,8 @@ def read_source(path: Path | str) -> SourceState:
     from riff.transcript.reader import read_transcript  # the transcript layer reads files
 
     transcript = read_transcript(path)
-    parents: dict[str, str | None] = {}
-    timestamps: dict[str, str | None] = {}
-    for uuid, record in transcript.by_uuid().items():
-        parents[uuid] = record.parent_uuid
-        timestamps[uuid] = record.timestamp
+    parents = transcript.parent_map()
+    timestamps = transcript.timestamp_map()
     fp = transcript.fingerprint
     return SourceState(
         session_id=transcript.session_id,
