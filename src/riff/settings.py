@@ -56,7 +56,7 @@ class Settings:
     db_password: str | None = None
     db_access: str | None = None  # record access method for team users, e.g. "operator"
     operator: str = field(default_factory=lambda: _os_user())
-    min_score: float = 0.5
+    min_score: float = 0.7
     archive_dir: Path | None = None
     archive_after_days: int = 90
     job_stale_interval_minutes: int = 5

@@ -38,6 +38,7 @@ WEIGHTS: dict[str, float] = {
     "text_similarity": 0.5,
 }
 _TOTAL_WEIGHT = sum(WEIGHTS.values())
+_TOOL_WEIGHT = WEIGHTS["tool_id_match"]
 DEFAULT_WINDOW = 128
 _TIMESTAMP_SCALE_S = 120.0
 
@@ -305,7 +306,10 @@ class ConversationRepairEngine:
             if cand.preview and target.preview
             else 0.0
         )
-        score = sum(WEIGHTS[name] * value for name, value in signals.items()) / _TOTAL_WEIGHT
+        # A tool id can only vouch for a tool result: for any other message its
+        # weight would cap every candidate's score at ~0.66 whatever the evidence.
+        total = _TOTAL_WEIGHT if target.tool_result_ids else _TOTAL_WEIGHT - _TOOL_WEIGHT
+        score = sum(WEIGHTS[name] * value for name, value in signals.items()) / total
         return Candidate(
             parent_uuid=idx.graph.uuid_at(c),
             score=min(1.0, max(0.0, score)),
