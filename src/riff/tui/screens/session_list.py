@@ -143,6 +143,9 @@ class SessionListScreen(Screen[None]):
         keys = [str(s.path) for s in rows]
         if current in keys:  # the cursor stays on its session across sorts, filters, rescans
             table.move_cursor(row=keys.index(current), animate=False)
+        # Column widths grow with the rows; lines painted before (the header, the
+        # rows drawn at the old widths) must be painted again once they are known.
+        self.call_after_refresh(table.refresh)
         broken = sum(1 for s in self.summaries if s.errors or s.warnings)
         flags = [f"sorted by {SORTS[self.sort_index][0]}"]
         if self.broken_only:
