@@ -182,3 +182,15 @@ def test_real_process_scan_and_repair(demo_sessions: list[DemoSession]) -> None:
     again = subprocess.run([*cmd, "repair", target.session_id, "--yes", "--json"],
                            capture_output=True, timeout=120)  # fmt: skip
     assert again.returncode == 0 and orjson.loads(again.stdout)["events"] == []
+
+
+def test_global_json_and_verify_db(demo_sessions: list[DemoSession]) -> None:
+    target = next(s for s in demo_sessions if "orphan" in s.breakages)
+    riff_json("repair", target.session_id, "--yes")
+    as_global = runner.invoke(app, ["--json", "log"])
+    assert as_global.exit_code == 0
+    assert len(orjson.loads(as_global.stdout)["events"]) == len(target.truths)
+    verdict = runner.invoke(app, ["--json", "verify", "--db"])
+    assert verdict.exit_code == 0, verdict.output
+    assert orjson.loads(verdict.stdout)["ok"] is True
+    assert runner.invoke(app, ["verify"]).exit_code == 2

@@ -23,10 +23,11 @@ class AppContext:
     settings: Settings
     debug: bool = False
     quiet: bool = False
+    json: bool = False  # the global --json: every data command prints JSON
     extras: dict[str, Any] = field(default_factory=dict)
 
     def output(self, json: bool = False) -> Output:
-        return Output(json=json, quiet=self.quiet)
+        return Output(json=json or self.json, quiet=self.quiet)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

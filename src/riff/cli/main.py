@@ -66,6 +66,9 @@ def main(
         str | None, typer.Option("--operator", help="Who decides repairs (default: OS user).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    json: Annotated[
+        bool, typer.Option("--json", help="Every data command prints one JSON document.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[
         bool,
@@ -79,7 +82,7 @@ def main(
     except SettingsError as exc:
         stderr.print(f"[red]error:[/] {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    ctx.obj = AppContext(settings=settings, debug=debug, quiet=quiet)
+    ctx.obj = AppContext(settings=settings, debug=debug, quiet=quiet, json=json)
 
 
 @app.command()
@@ -91,7 +94,7 @@ def verify(
     ] = None,
     use_db: Annotated[
         bool,
-        typer.Option("--db-check", "--all", help="Verify every chain and view in the database."),
+        typer.Option("--db", "--all", help="Verify every chain, head and view in the database."),
     ] = False,
     expect_head: ExpectHeadOption = None,
     json: JsonOption = False,
@@ -100,7 +103,7 @@ def verify(
     app_ctx = app_context(ctx)
     out = app_ctx.output(json)
     if file is None and not use_db:
-        raise CliError("give an export FILE to verify, or --all to verify the database")
+        raise CliError("give an export FILE to verify, or --db to verify the database")
     if file is not None:
         code = verify_file(file, expect_head or [], out)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,17 +137,26 @@ def register(app: typer.Typer) -> None:
         tree: Annotated[
             bool, typer.Option("--tree", help="The whole tree, not the chain.")
         ] = False,
-        limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 200,
+        limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 2000,
+        no_pager: Annotated[
+            bool, typer.Option("--no-pager", help="Print straight to the terminal.")
+        ] = False,
         json: JsonOption = False,
     ) -> None:
-        """The conversation resume would load (or the whole tree) with findings marked."""
+        """The conversation resume would load (or the whole tree) with findings marked, paged."""
         with workspace(ctx) as (app_ctx, ws):
             out = app_ctx.output(json)
             state = load_session(ws, session)
             if out.json:
                 out.emit_json(_show_json(state))
                 return
-            _render_show(state, tree=tree, limit=limit)
+            if stdout.is_terminal and not no_pager:
+                # less shows colours only with -R; -F quits at once when it fits.
+                os.environ.setdefault("LESS", "-FRX")
+                with stdout.pager(styles=True):
+                    _render_show(state, tree=tree, limit=limit)
+            else:
+                _render_show(state, tree=tree, limit=limit)
 
     @app.command()
     @guarded
