@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, repeat
@@ -43,6 +44,8 @@ from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
 _READ_BUFFER = 1 << 19
+_HASH_LAG = 2
+"""Chunks handed to the hashing thread and not yet waited for."""
 _STRIP = b" \t\r\n\x00"
 
 
@@ -510,14 +513,18 @@ def _chunks(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
     measured only ~10% faster).
     """
     with ThreadPoolExecutor(max_workers=1) as hashing:
-        pending: Future[None] | None = None
+        # One worker runs the updates in order; waiting only for the chunk
+        # before the previous one lets the worker hash while this thread
+        # decodes (waiting for the previous chunk made it all but serial:
+        # the worker only got the GIL back when this thread blocked in read).
+        pending: deque[Future[None]] = deque()
         while chunk := handle.read(_READ_BUFFER):
-            if pending is not None:
-                pending.result()  # keep updates in order
-            pending = hashing.submit(hasher.update, chunk)
+            if len(pending) == _HASH_LAG:
+                pending.popleft().result()
+            pending.append(hashing.submit(hasher.update, chunk))
             yield chunk
-        if pending is not None:
-            pending.result()
+        for update in pending:
+            update.result()
 
 
 def read_transcript(path: Path | str) -> Transcript:
