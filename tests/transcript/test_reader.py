@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from riff.transcript import reader
 from riff.transcript.reader import read_message, read_transcript
 from tests.factories import generate_session, write_session
 
@@ -244,3 +247,19 @@ def test_mutated_sessions_never_crash(
 
 def where_ends_with_newline(seed: int) -> bool:
     return seed % 2 == 0
+
+
+@pytest.mark.parametrize("buffer", [7, 64, 1 << 19])
+def test_fingerprint_hashes_every_chunk_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buffer: int
+) -> None:
+    # The hashing thread runs behind the reader: every chunk must still be
+    # hashed once, in file order, including a last line without a newline.
+    monkeypatch.setattr(reader, "_READ_BUFFER", buffer)
+    path = write_session(tmp_path / "s.jsonl", generate_session(60, seed=5))
+    data = path.read_bytes() + b'{"type":"summary","summary":"cut'
+    path.write_bytes(data)
+    transcript = read_transcript(path)
+    assert transcript.fingerprint.sha256 == hashlib.sha256(data).hexdigest()
+    assert transcript.fingerprint.size == len(data)
+    assert [p.kind for p in transcript.problems] == ["truncated_line"]
