@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riff.app.errors import AppError
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
 from riff.events.export import ExportFormat, write_export
+from riff.transcript import TranscriptError
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,10 @@ def _session_ids(ws: Workspace, ref: str | None) -> list[str]:
     matches = [s for s in sessions if s.startswith(ref)]
     if matches:
         return matches
-    # A transcript path or an id the store has no events for.
+    # A transcript path or an id the store has no events for (an empty log).
     try:
         return [ws.resolve(ref).session_id]
-    except Exception:
+    except (AppError, TranscriptError):
         return [ref]
 
 
