@@ -73,16 +73,17 @@ class Connection:
                 "check RIFF_DB_USERNAME / RIFF_DB_PASSWORD"
             ) from None
 
+    def _record_credentials(self, access: str, name: str, password: str) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "database": self.database,
+            "access": access,
+            "variables": {"name": name, "pass": password},
+        }
+
     def signin_record(self, access: str, name: str, password: str) -> None:
         try:
-            self._db.signin(
-                {
-                    "namespace": self.namespace,
-                    "database": self.database,
-                    "access": access,
-                    "variables": {"name": name, "pass": password},
-                }
-            )
+            self._db.signin(self._record_credentials(access, name, password))
         except Exception as exc:
             raise AuthError(
                 f"sign-in of user {name!r} with access {access!r} failed ({_one_line(exc)}); "
@@ -91,14 +92,7 @@ class Connection:
 
     def signup_record(self, access: str, name: str, password: str) -> None:
         try:
-            self._db.signup(
-                {
-                    "namespace": self.namespace,
-                    "database": self.database,
-                    "access": access,
-                    "variables": {"name": name, "pass": password},
-                }
-            )
+            self._db.signup(self._record_credentials(access, name, password))
         except Exception as exc:
             raise AuthError(
                 f"sign-up of user {name!r} failed ({_one_line(exc)}); the name may be taken"

@@ -28,33 +28,12 @@ from typing import Any
 import orjson
 
 from riff.transcript import synthetic_text as text
-from riff.transcript.findings import (
-    CYCLE,
-    DUPLICATE_UUID,
-    LOST_BRANCH,
-    MALFORMED_LINE,
-    ORPHAN,
-    TIMESTAMP_ANOMALY,
-    TOOL_RESULT_WITHOUT_USE,
-    TOOL_USE_WITHOUT_RESULT,
-    TRUNCATED_LINE,
-    UNEXPECTED_ROOT,
-)
+from riff.transcript.findings import FINDING_KINDS
 from riff.transcript.timestamps import format_timestamp
 
 DEFAULT_START = datetime(2025, 9, 1, 9, 30, tzinfo=UTC)
-BREAKAGE_KINDS = (
-    ORPHAN,
-    UNEXPECTED_ROOT,
-    CYCLE,
-    DUPLICATE_UUID,
-    TOOL_USE_WITHOUT_RESULT,
-    TOOL_RESULT_WITHOUT_USE,
-    LOST_BRANCH,
-    TIMESTAMP_ANOMALY,
-    MALFORMED_LINE,
-    TRUNCATED_LINE,
-)
+# The generator can inject every kind of finding the detectors know.
+BREAKAGE_KINDS = FINDING_KINDS
 
 Line = dict[str, Any] | bytes
 """A line as a JSON object, or raw bytes (no newline) written verbatim."""
