@@ -20,10 +20,12 @@ from typing import Any
 
 import platformdirs
 
+from riff.errors import RiffError
+
 APP_NAME = "riff"
 
 
-class SettingsError(ValueError):
+class SettingsError(RiffError, ValueError):
     """A bad configuration value; the message names where it came from."""
 
 

@@ -266,3 +266,30 @@ def test_session_opened_from_the_list_shows_its_cursor(
         assert tree.scroll_y <= tree.cursor_row < tree.scroll_y + height
 
     drive(app, script)
+
+
+def test_a_refused_revert_is_shown_not_raised(settings: Settings, projects: Projects) -> None:
+    """Undo of an event someone else reverted meanwhile: the store refuses (RevertError)."""
+    orphan = projects.orphan.message_id
+    assert orphan is not None
+    app = RiffApp(settings, session=ORPHANED)
+
+    async def script(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        await pilot.press("r")
+        await pilot.pause()
+        screen.query_one(CandidatePanel).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        [repair] = list(app.ws.store.events(ORPHANED))
+        # Reverted behind the screen's back, as another riff process would.
+        app.ws.store.revert(repair.event_id, operator="bob")
+        await pilot.press("u")  # the screen still thinks the repair is in effect
+        await pilot.pause()
+        assert _current(app) is screen
+        assert [e.kind for e in app.ws.store.events(ORPHANED)] == ["repair", "revert"]
+        shown = [n.message for n in app._notifications]
+        assert any("already reverted" in m for m in shown), shown
+
+    drive(app, script)

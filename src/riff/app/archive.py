@@ -33,6 +33,7 @@ from typing import IO, Any, cast
 import orjson
 from surrealdb import RecordID
 
+from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, RepairEvent
 from riff.events.errors import ExportFormatError
 from riff.events.export import FORMAT_VERSION, check_event_row, write_jsonl_export
@@ -47,7 +48,7 @@ CHECKPOINTS_TABLE = "archive_checkpoints"
 StopCheck = Callable[[], bool]
 
 
-class ArchiveInterrupted(Exception):
+class ArchiveInterrupted(Interrupted):
     """Stopped before the segment was committed; nothing was written."""
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from riff.errors import ProblemsFound, RiffError
 
-class AppError(Exception):
+
+class AppError(RiffError):
     """A one-line, actionable message; `exit_code` 2 (usage/input) unless said otherwise."""
 
-    exit_code = 2
 
-
-class ProblemsFound(AppError):
-    """The request was fine but what it checked is not (exit 1)."""
-
-    exit_code = 1
+__all__ = ["AppError", "ProblemsFound"]

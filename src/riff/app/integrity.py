@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, SessionFold
 from riff.events import calculate_session_digest as session_digest
 from riff.events.verify import SessionHead, ValidationResult, check_expected_heads
@@ -23,7 +24,7 @@ from riff.store import ImmutableEventStore, ViewRecord
 StopCheck = Callable[[], bool]
 
 
-class VerificationInterrupted(Exception):
+class VerificationInterrupted(Interrupted):
     """The caller asked to stop; the partial result is not a verdict."""
 
 

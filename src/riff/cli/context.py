@@ -9,10 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from rich.markup import escape
 
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import Output, stderr
+from riff.errors import RiffError
 from riff.settings import Settings
+
+# What the user's input or environment can cause; anything else is a bug and
+# keeps its traceback. The one place the CLI catches them is `guarded`.
+USER_ERRORS = (RiffError, OSError)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,28 +43,6 @@ def app_context(ctx: typer.Context) -> AppContext:
     return obj
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    """Every error type that is the user's input or environment, not a riff bug."""
-    from riff.app.errors import AppError
-    from riff.events.errors import EventError
-    from riff.settings import SettingsError
-
-    known: list[type[BaseException]] = [CliError, AppError, EventError, SettingsError, OSError]
-    try:
-        from riff.transcript.errors import TranscriptError
-
-        known.append(TranscriptError)
-    except ImportError:  # pragma: no cover - during bootstrap
-        pass
-    try:
-        from riff.store.errors import StoreError
-
-        known.append(StoreError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(known)
-
-
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename is not None:
@@ -75,13 +59,10 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except _known_errors() as exc:
-            debug = _debug_enabled(args, kwargs)
-            if debug:
+        except USER_ERRORS as exc:
+            if _debug_enabled(args, kwargs):
                 traceback.print_exc()
-            code = exc.code if isinstance(exc, CliError) else _exit_code_of(exc)
-            stderr.print(f"[red]error:[/] {one_line(exc)}", highlight=False, markup=True)
-            raise typer.Exit(int(code)) from None
+            raise typer.Exit(report_error(exc)) from None
         except KeyboardInterrupt:
             stderr.print("interrupted; nothing was half-written")
             raise typer.Exit(130) from None
@@ -89,9 +70,11 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _exit_code_of(exc: BaseException) -> ExitCode:
+def report_error(exc: BaseException) -> int:
+    """Print a user error as one line on stderr; its exit code (1 or 2)."""
+    stderr.print(f"[red]error:[/] {escape(one_line(exc))}", highlight=False, markup=True)
     code = getattr(exc, "exit_code", None)
-    return ExitCode(code) if isinstance(code, int) and code in (1, 2) else ExitCode.USAGE
+    return int(ExitCode(code) if isinstance(code, int) and code in (1, 2) else ExitCode.USAGE)
 
 
 def _debug_enabled(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from riff.errors import RiffError
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -11,9 +13,13 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad usage or unreadable input
 
 
-class CliError(Exception):
-    """A failure to report as one line on stderr with an exit code."""
+class CliError(RiffError):
+    """A usage error of the command line, reported as one line with its exit code."""
 
     def __init__(self, message: str, code: ExitCode = ExitCode.USAGE) -> None:
         super().__init__(message)
         self.code = code
+        self.exit_code = int(code)
+
+
+UsageError = CliError

@@ -11,10 +11,9 @@ import typer
 from riff import __version__
 from riff.cli import demo_cmd, log_cmd, repair_cmd, scan_cmd, tui_cmd
 from riff.cli.admin_cmd import db_app, views_app
-from riff.cli.context import AppContext, app_context, guarded
-from riff.cli.errors import CliError, ExitCode
+from riff.cli.context import USER_ERRORS, AppContext, app_context, guarded, report_error
+from riff.cli.errors import CliError
 from riff.cli.jobs_cmd import jobs_app
-from riff.cli.output import stderr
 from riff.cli.verify_cmd import ExpectHeadOption, verify_file
 from riff.settings import SettingsError, load_settings
 
@@ -80,8 +79,7 @@ def main(
             db_url=db, projects_dir=projects_dir, data_dir=data_dir, operator=operator
         )
     except SettingsError as exc:
-        stderr.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(ExitCode.USAGE) from None
+        raise typer.Exit(report_error(exc)) from None
     ctx.obj = AppContext(settings=settings, debug=debug, quiet=quiet, json=json)
 
 
@@ -117,9 +115,8 @@ def run() -> None:
     """Console entry point."""
     try:
         app()
-    except CliError as exc:  # raised outside a guarded command
-        stderr.print(f"[red]error:[/] {exc}")
-        sys.exit(int(exc.code))
+    except USER_ERRORS as exc:  # raised outside a guarded command
+        sys.exit(report_error(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

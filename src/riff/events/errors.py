@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from riff.errors import RiffError
 
-class EventError(Exception):
+
+class EventError(RiffError):
     """Base class for every error of the event core."""
 
 

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from riff.errors import RiffError
 from riff.events.model import format_timestamp
 from riff.jobs import tasks
 from riff.jobs.context import Clock, JobContext, JobResult, log, utc_now
@@ -67,7 +68,7 @@ INTERVALS: dict[str, Callable[[Settings], timedelta]] = {
 }
 
 
-class UnknownJobError(ValueError):
+class UnknownJobError(RiffError, ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no job named {name!r}; choose one of: {', '.join(JOBS)}")
 

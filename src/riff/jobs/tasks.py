@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from riff.app.archive import ArchiveInterrupted, archive_events, list_checkpoints, verify_archive
-from riff.app.integrity import VerificationInterrupted, verify_database
+from riff.app.integrity import verify_database
+from riff.errors import Interrupted
 from riff.jobs.context import JobContext, JobResult, log
 from riff.jobs.records import record_integrity_report
 from riff.store import NoViewError, ViewRecord
@@ -139,7 +140,7 @@ def integrity(ctx: JobContext) -> JobResult:
                 "checkpoints_checked": verified.checkpoints_checked,
                 "unreferenced_segments": verified.unreferenced,
             }
-    except (VerificationInterrupted, ArchiveInterrupted) as exc:
+    except Interrupted as exc:
         # No report: a partial verification is not a verdict.
         return JobResult("interrupted", f"stopped before the verdict ({exc})")
     record_integrity_report(ctx.store, result, checked_at, result.views_checked)

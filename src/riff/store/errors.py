@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from riff.errors import RiffError
 from riff.events.errors import ImmutableEventError, RevertError
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
+class StoreError(RiffError):
     """Base class for every error of the store."""
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from riff.errors import RiffError
 
-class TranscriptError(Exception):
+
+class TranscriptError(RiffError):
     """Base of every user-facing error of riff.transcript."""
 
     def __init__(self, message: str) -> None:
@@ -51,3 +53,7 @@ class TranscriptChangedError(TranscriptError):
 
 class RepairWriteError(TranscriptError):
     """A requested change cannot be applied to the file as it is."""
+
+
+class TranscriptLineError(TranscriptError, ValueError):
+    """A line read again by offset is not the JSON object it was (the file changed)."""

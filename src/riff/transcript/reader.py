@@ -27,6 +27,7 @@ import msgspec
 import orjson
 from msgspec.structs import astuple
 
+from riff.transcript.errors import TranscriptLineError
 from riff.transcript.records import (
     CONVERSATION,
     META,
@@ -581,7 +582,12 @@ def read_line_bytes(path: Path | str, record: MessageRecord | LineProblem) -> by
 
 def read_message(path: Path | str, record: MessageRecord) -> dict[str, Any]:
     """The full JSON object of a record's line, re-read from its byte offset."""
-    value = orjson.loads(read_line_bytes(path, record).strip(_STRIP))
+    try:
+        value = orjson.loads(read_line_bytes(path, record).strip(_STRIP))
+    except orjson.JSONDecodeError:  # the file changed under the record
+        value = None
     if not isinstance(value, dict):  # the reader only makes records of objects
-        raise ValueError(f"line {record.line} of {path} is not a JSON object")
+        raise TranscriptLineError(
+            f"line {record.line} of {path} is no longer a JSON object; scan the session again"
+        )
     return value

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from riff.errors import RiffError
 from riff.events import SessionFold, calculate_session_digest, replay_repair_events
 from riff.events.model import format_timestamp
 from riff.store.errors import NoViewError
@@ -28,7 +29,7 @@ def _now(clock: Clock | None) -> str:
     return format_timestamp((clock or (lambda: datetime.now(UTC)))())
 
 
-class ViewChainError(Exception):
+class ViewChainError(RiffError):
     """The log after a view's through_seq does not continue the view's head."""
 
 

@@ -12,7 +12,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent
 
-from riff.app.errors import AppError
 from riff.app.repairs import preview_write, write_session
 from riff.app.review import (
     apply_choice,
@@ -30,7 +29,6 @@ from riff.app.review import (
 )
 from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.events import RepairEvent
-from riff.store import StoreError
 from riff.transcript import (
     Candidate,
     Finding,
@@ -38,9 +36,9 @@ from riff.transcript import (
     MessageRecord,
     SessionFile,
     SessionScan,
-    TranscriptError,
 )
 from riff.transcript.resume import resume_chain_indices, resume_leaf_index
+from riff.tui.errors import ACTION_ERRORS
 from riff.tui.screens.modals import ConfirmScreen, ForceScreen, WriteScreen
 from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.detail import DetailPane, render_message
@@ -57,7 +55,6 @@ if TYPE_CHECKING:
     from riff.tui.app import RiffApp
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
-ACTION_ERRORS = (AppError, StoreError, TranscriptError, OSError, ValueError)
 
 
 def _count(n: int, noun: str) -> str:

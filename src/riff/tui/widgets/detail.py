@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from riff.transcript import MessageRecord, read_message
+from riff.tui.errors import ACTION_ERRORS
 
 MAX_BLOCK_CHARS = 20_000
 """A block longer than this is cut (tool outputs can be megabytes)."""
@@ -107,7 +108,7 @@ def render_message(path: Path, record: MessageRecord, parent: str | None) -> Ren
         head.append("\n" + ", ".join(flags), style="italic")
     try:
         obj = read_message(path, record)
-    except (OSError, ValueError) as exc:
+    except ACTION_ERRORS as exc:
         return Group(head, Text(""), Text(f"(body unavailable: {exc})", style="italic red"))
     message = obj.get("message")
     if isinstance(message, dict):
