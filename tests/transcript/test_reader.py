@@ -78,6 +78,33 @@ def test_reads_every_field_it_keeps(tmp_path: Path) -> None:
     assert transcript.problems == []
 
 
+def test_reads_message_id_and_compact_summary_on_both_paths(tmp_path: Path) -> None:
+    split = [
+        {
+            "type": "assistant",
+            "uuid": f"a{k}",
+            "parentUuid": None if k == 0 else f"a{k - 1}",
+            "message": {"id": "msg_1", "role": "assistant", "content": [{"type": "text"}]},
+        }
+        for k in range(2)
+    ]
+    summary = {
+        "type": "user",
+        "uuid": "s",
+        "parentUuid": None,
+        "isCompactSummary": True,
+        "message": {"role": "user", "content": "This session is being continued"},
+    }
+    # An odd-typed field sends a line down the tolerant path: it keeps both fields too.
+    odd = {**split[1], "uuid": "a2", "parentUuid": "a1", "isSidechain": "no"}
+    odd_summary = {**summary, "uuid": "s2", "timestamp": 5}
+    lines = [*split, summary, odd, odd_summary]
+    path = _write(tmp_path / "s.jsonl", b"\n".join(map(orjson.dumps, lines)) + b"\n")
+    records = read_transcript(path).records
+    assert [r.message_id for r in records] == ["msg_1", "msg_1", None, "msg_1", None]
+    assert [r.is_compact_summary for r in records] == [False, False, True, False, True]
+
+
 def test_bad_lines_become_problems_and_reading_goes_on(tmp_path: Path) -> None:
     good = orjson.dumps(
         {

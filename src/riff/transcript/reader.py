@@ -29,6 +29,7 @@ from msgspec.structs import astuple
 
 from riff.transcript.errors import TranscriptLineError
 from riff.transcript.records import (
+    COMPACT_SUMMARY,
     CONVERSATION,
     META,
     NO_TS,
@@ -60,6 +61,7 @@ class _Block(msgspec.Struct, gc=False):
 class _Message(msgspec.Struct, gc=False):
     role: str | None = None
     content: str | list[_Block] | None = None
+    id: str | None = None
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -81,6 +83,7 @@ class _Line(msgspec.Struct, gc=False):
     parentToolUseID: str | None = None
     toolUseID: str | None = None
     sessionId: str | None = None
+    isCompactSummary: bool | None = None
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -97,10 +100,12 @@ class _Extracted:
         "blocks",
         "content_text",
         "data_type",
+        "is_compact_summary",
         "is_meta",
         "is_sidechain",
         "leaf_uuid",
         "logical_parent",
+        "message_id",
         "parent",
         "role",
         "session_id",
@@ -121,6 +126,8 @@ class _Extracted:
         self.timestamp: str | None = None
         self.is_sidechain = False
         self.is_meta = False
+        self.is_compact_summary = False
+        self.message_id: str | None = None
         self.role: str | None = None
         self.content_text: str | None = None
         # (type, id, tool_use_id, name, text) per content block
@@ -147,6 +154,7 @@ def _from_dict(obj: dict[str, Any]) -> _Extracted:
     out.timestamp = _str_or_none(obj.get("timestamp"))
     out.is_sidechain = obj.get("isSidechain") is True
     out.is_meta = obj.get("isMeta") is True
+    out.is_compact_summary = obj.get("isCompactSummary") is True
     out.summary = _str_or_none(obj.get("summary"))
     out.leaf_uuid = _str_or_none(obj.get("leafUuid"))
     out.tool_ref = _str_or_none(obj.get("parentToolUseID")) or _str_or_none(obj.get("toolUseID"))
@@ -158,6 +166,7 @@ def _from_dict(obj: dict[str, Any]) -> _Extracted:
     message = obj.get("message")
     if isinstance(message, dict):
         out.role = _str_or_none(message.get("role"))
+        out.message_id = _str_or_none(message.get("id"))
         content = message.get("content")
         if isinstance(content, str):
             out.content_text = content
@@ -220,11 +229,16 @@ def _preview_from_file(cols: Columns, i: int) -> str:
 def _as_line(fields: _Extracted) -> _Line:
     """The tolerant path's fields in the fast path's shape (wrong types already dropped)."""
     message = None
-    if fields.role is not None or fields.content_text is not None or fields.blocks:
+    if (
+        fields.role is not None
+        or fields.content_text is not None
+        or fields.blocks
+        or fields.message_id is not None
+    ):
         content: str | list[_Block] | None = None
         if fields.blocks:
             content = [_Block(t, i, u, x) for t, i, u, _, x in fields.blocks]
-        message = _Message(fields.role, content)
+        message = _Message(fields.role, content, fields.message_id)
     return _Line(
         type=fields.type,
         uuid=fields.uuid,
@@ -239,6 +253,7 @@ def _as_line(fields: _Extracted) -> _Line:
         leafUuid=fields.leaf_uuid,
         parentToolUseID=fields.tool_ref,
         sessionId=fields.session_id,
+        isCompactSummary=fields.is_compact_summary,
     )
 
 
@@ -340,6 +355,7 @@ class _Reader:
         tool_ids_append = cols.tool_ids.append
         tool_kind_append = cols.tool_kind.append
         open_uses = self.open_uses
+        add_message_id = cols.add_message_id
         line_no = self.line_no
         offset = self.offset
         ts_max = self.ts_max
@@ -387,12 +403,15 @@ class _Reader:
             parent_tool_use,
             tool_use,
             line_session,
+            is_compact_summary,
         ) in enumerate(map(astuple, lines), count):
             role = None
+            message_id = None
             has_text = line_content is not None
             results = False
             if message is not None:
                 role = message.role
+                message_id = message.id
                 content = message.content
                 if isinstance(content, str):
                     has_text = True
@@ -419,7 +438,11 @@ class _Reader:
                                 has_text = True
                         elif block_type == "image":
                             has_text = True
-            flags = (SIDECHAIN if is_sidechain else 0) | (META if is_meta else 0)
+            flags = (
+                (SIDECHAIN if is_sidechain else 0)
+                | (META if is_meta else 0)
+                | (COMPACT_SUMMARY if is_compact_summary else 0)
+            )
             if uuid is not None and (
                 line_type == "assistant"
                 or (line_type == "user" and not is_meta and (has_text or not results))
@@ -472,6 +495,7 @@ class _Reader:
                 if stamp is not None:
                     ts_max = self._odd_timestamp(i, stamp, ts_max)
 
+            add_message_id(message_id)
             if logical_parent is not None:
                 cols.logical[i] = logical_parent
             tool_ref = parent_tool_use or tool_use

@@ -34,6 +34,8 @@ NO_TS = bytes(TS_WIDTH)
 SIDECHAIN = 1
 META = 2
 CONVERSATION = 4
+COMPACT_SUMMARY = 8
+"""A ``user`` row with ``isCompactSummary``: the summary that starts a compacted history."""
 
 _RECORD_FIELDS = (
     "line",
@@ -53,6 +55,8 @@ _RECORD_FIELDS = (
     "tool_result_ids",
     "tool_ref",
     "leaf_uuid",
+    "message_id",
+    "is_compact_summary",
     "preview",
 )
 
@@ -69,7 +73,10 @@ class MessageRecord:
     a person would call the conversation), ``tool_use_ids``,
     ``tool_result_ids``, ``tool_ref`` (for progress lines: the tool_use id
     they report on), ``leaf_uuid`` (for summary / last-prompt lines: the leaf
-    they name) and ``preview`` (computed from the line on first access).
+    they name), ``message_id`` (``message.id``: the API response an assistant
+    line belongs to; one response is written as several lines sharing it),
+    ``is_compact_summary`` and ``preview`` (computed from the line on first
+    access).
     """
 
     __struct_fields__ = _RECORD_FIELDS
@@ -92,6 +99,8 @@ class MessageRecord:
     tool_result_ids: tuple[str, ...]
     tool_ref: str | None
     leaf_uuid: str | None
+    message_id: str | None
+    is_compact_summary: bool
     _preview: str | None
     _source: Callable[[], str] | None
 
@@ -116,6 +125,8 @@ class MessageRecord:
         leaf_uuid: str | None = None,
         preview: str | None = "",
         *,
+        message_id: str | None = None,
+        is_compact_summary: bool = False,
         _source: Callable[[], str] | None = None,
     ) -> None:
         self.line = line
@@ -135,6 +146,8 @@ class MessageRecord:
         self.tool_result_ids = tool_result_ids
         self.tool_ref = tool_ref
         self.leaf_uuid = leaf_uuid
+        self.message_id = message_id
+        self.is_compact_summary = is_compact_summary
         self._preview = preview
         self._source = _source
 
@@ -216,6 +229,10 @@ class Columns:
         self.logical: dict[int, str] = {}
         self.tool_ref: dict[int, str] = {}
         self.leaf: dict[int, str] = {}
+        self.msg_ref = array("i")
+        """Per record: index into ``msg_ids`` of its ``message.id``, or -1."""
+        self.msg_ids: list[str] = []
+        self.msg_index: dict[str, int] = {}
         self.tool_rec = array("i")
         """Record of each tool id, in file order (a flat list, not a tuple per record)."""
         self.tool_ids: list[str] = []
@@ -317,6 +334,22 @@ class Columns:
             self.tool_ids.append(tool_id)
             self.tool_kind.append(1)
 
+    def message_id(self, i: int) -> str | None:
+        """The ``message.id`` of record ``i`` (None when it has none)."""
+        ref = self.msg_ref[i]
+        return self.msg_ids[ref] if ref >= 0 else None
+
+    def add_message_id(self, message_id: str | None) -> None:
+        """Append the next record's ``message.id`` (interned: a response spans lines)."""
+        if message_id is None:
+            self.msg_ref.append(-1)
+            return
+        ref = self.msg_index.get(message_id)
+        if ref is None:
+            ref = self.msg_index[message_id] = len(self.msg_ids)
+            self.msg_ids.append(message_id)
+        self.msg_ref.append(ref)
+
     def flags(self, i: int) -> int:
         return self.shapes[self.shape[i]][3]
 
@@ -350,6 +383,8 @@ class Columns:
             self.tool_ref.get(i),
             self.leaf.get(i),
             self.previews.get(i),
+            message_id=self.message_id(i),
+            is_compact_summary=bool(flags & COMPACT_SUMMARY),
             _source=lambda: self.preview(i),
         )
 
@@ -396,6 +431,7 @@ class Columns:
                 (SIDECHAIN if r.is_sidechain else 0)
                 | (META if r.is_meta else 0)
                 | (CONVERSATION if r.is_conversation else 0)
+                | (COMPACT_SUMMARY if r.is_compact_summary else 0)
             )
             code = cols.shape_code(codes, (r.type, r.subtype, r.role, flags))
             cols.shape.append(code)
@@ -429,6 +465,7 @@ class Columns:
             if r.leaf_uuid is not None:
                 cols.leaf[i] = r.leaf_uuid
             cols.add_tools(i, r.tool_use_ids, r.tool_result_ids)
+            cols.add_message_id(r.message_id)
             cols.previews[i] = r.preview
             parent = r.parent_uuid
             if parent is not None:
