@@ -16,7 +16,7 @@ def test_a_version_1_store_migrates_to_the_jobs_tables() -> None:
     )
     with pytest.raises(SchemaMissingError, match="riff db migrate"):
         check_schema(conn)
-    assert migrate(conn) == [2]
+    assert migrate(conn) == [2, 3]
     assert check_schema(conn).up_to_date
     conn.run(
         "CREATE job_runs CONTENT $r",
@@ -24,8 +24,8 @@ def test_a_version_1_store_migrates_to_the_jobs_tables() -> None:
             "r": {
                 "job": "archive",
                 "trigger": "manual",
-                "started_at": "t",
-                "finished_at": "t",
+                "started_at": "2026-01-01T00:00:00.000000Z",
+                "finished_at": "2026-01-01T00:00:01.000000Z",
                 "outcome": "ok",
                 "summary": "",
                 "details": {},

@@ -50,11 +50,9 @@ def test_set_password(store: ImmutableEventStore) -> None:
     assert store.identity == "alice"
 
 
-def test_signup_then_append_is_stamped_with_the_identity(store: ImmutableEventStore) -> None:
-    store.conn.invalidate()
-    store.conn.use("riff", "riff")
-    store.conn.signup_record("operator", "carol", "pw-carol")
-    store.identity = signed_in_name(store.conn)
+def test_a_record_users_append_is_stamped_with_the_identity(store: ImmutableEventStore) -> None:
+    create_user(store.conn, "carol", "pw-carol")
+    _signin(store, "carol", "pw-carol")
     assert store.identity == "carol"
     events = store.append("s1", chain_drafts(3, operator="someone-else"))
     assert {e.operator for e in events} == {"carol"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from riff.errors import Interrupted
-from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, SessionFold
+from riff.events import GENESIS_DIGEST, ChainBreak, ChainHead, ChainVerifier, SessionFold
 from riff.events import calculate_session_digest as session_digest
 from riff.events.verify import SessionHead, ValidationResult, check_expected_heads
 from riff.store import ImmutableEventStore, ViewRecord
@@ -73,28 +73,41 @@ def verify_database(
     view_sessions = (
         {str(row["session_id"]) for row in store.view_summaries()} if check_views else set()
     )
+    # Every row counts, not only the sessions riff's appends recorded: rows
+    # written by another client (no head row) are found by counting them.
+    row_count = store.event_row_count()
+    counts: dict[str, int] | None = None
+    if row_count != sum(head.seq for head in stored_heads.values()):
+        counts = store.event_counts()
+    log_sessions = set(stored_heads) | set(counts or {})
     seen_ids: dict[int, str] = {}
-    for session_id in sorted(set(stored_heads) | view_sessions):
+    for session_id in sorted(log_sessions | view_sessions):
         if should_stop is not None and should_stop():
             raise VerificationInterrupted(f"stopped before session {session_id}")
         view = store.get_view(session_id) if session_id in view_sessions else None
         replay = _ViewReplay(view, SessionFold(session_id, view.base_parents)) if view else None
         verifier = ChainVerifier()
+        events_by_seq: list[tuple[int, str]] = []
         for event in store.events(session_id):
             row = event.to_dict()
             verifier.feed(row)
             if replay is not None:
                 replay.feed(row)
             _check_unique_id(store, seen_ids, event.event_id, session_id, event.seq, result)
+            events_by_seq.append((event.seq, event.event_id))
         session = verifier.finish()
         result.events_checked += session.events_checked
         result.breaks.extend(session.breaks)
         result.reverted_ids |= session.reverted_ids
         log_head = session.heads.get(session_id, SessionHead(0, GENESIS_DIGEST))
-        if session_id in stored_heads:
+        if session_id in log_sessions:
             result.sessions_checked += 1
             result.heads[session_id] = log_head
-            result.breaks.extend(_head_row_breaks(session_id, stored_heads, log_head))
+            result.breaks.extend(
+                _head_row_breaks(session_id, stored_heads.get(session_id), log_head, events_by_seq)
+            )
+        if counts is not None and counts.get(session_id, 0) > session.events_checked:
+            result.breaks.extend(_misplaced_breaks(store, session_id))
         if replay is not None:
             result.views_checked += 1
             result.breaks.extend(_view_breaks(replay, log_head))
@@ -117,10 +130,10 @@ def _check_unique_id(
     if key not in seen:
         seen[key] = session_id
         return
-    count = store.conn.one(
-        "SELECT VALUE count() FROM repairs_events WHERE event_id = $id GROUP ALL", {"id": event_id}
+    rows = store.conn.one(
+        "SELECT count() AS n FROM repairs_events WHERE event_id = $id GROUP ALL", {"id": event_id}
     )
-    n = int(count[0]) if count else 0
+    n = int(rows[0]["n"]) if rows else 0
     if n > 1:
         result.breaks.append(
             ChainBreak(
@@ -133,12 +146,48 @@ def _check_unique_id(
         )
 
 
+def _misplaced_breaks(store: ImmutableEventStore, session_id: str) -> list[ChainBreak]:
+    """Rows of the session that a range read cannot see: stored under another record id."""
+    return [
+        ChainBreak(
+            session_id,
+            row.get("seq") if isinstance(row.get("seq"), int) else None,
+            str(row.get("event_id")),
+            "seq_gap",
+            f"event stored as {row.get('id')}, not at its place [session_id, seq]: "
+            "written past the schema's guards",
+        )
+        for row in store.misplaced_events(session_id)
+    ]
+
+
 def _head_row_breaks(
-    session_id: str, stored: Mapping[str, Any], log_head: SessionHead
+    session_id: str,
+    row: ChainHead | None,
+    log_head: SessionHead,
+    events_by_seq: list[tuple[int, str]],
 ) -> list[ChainBreak]:
-    row = stored[session_id]
-    if row.seq == log_head.seq and row.digest == log_head.digest:
+    """The head row riff's appends move against the log; events past it are named."""
+    row_seq = row.seq if row is not None else 0
+    if row is not None and row.seq == log_head.seq and row.digest == log_head.digest:
         return []
+    if row_seq < log_head.seq:
+        where = (
+            f"the session_head row is at seq {row_seq}" if row else "the session has no head row"
+        )
+        return [
+            ChainBreak(
+                session_id,
+                seq,
+                event_id,
+                "head_mismatch",
+                f"event {event_id} at seq {seq} was written past the head ({where}): "
+                "not appended by riff",
+            )
+            for seq, event_id in events_by_seq
+            if seq > row_seq
+        ]
+    assert row is not None
     return [
         ChainBreak(
             session_id,

@@ -193,7 +193,11 @@ def apply_plan(
     """Append the plan's repairs as events (validated by the store), then optionally write."""
     state = plan.state
     check_file_unchanged(state)
-    ensure_view(ws, state)
+    view = ensure_view(ws, state)
+    # A record user cannot store views (root/owner only): validate against the
+    # view just computed, carried forward event by event, on the same head.
+    local = None if ws.store.get_view(state.session_id) is not None else view
+    parents = dict(view.parents) if local else None
     result = ApplyResult()
     for item in plan.items:
         text = reason or item.reason
@@ -206,12 +210,19 @@ def apply_plan(
                 reason=text,
                 score=item.score,
                 force=force,
+                parents=parents,
+                timestamps=dict(view.timestamps) if local else None,
+                expected_head=(result.events[-1].seq if result.events else view.through_seq)
+                if local
+                else None,
             )
         except RepairRefusedError as exc:
             result.refused.append(Skipped(item.message_id, "; ".join(exc.problems)))
             continue
         result.events.append(event)
-    if result.events:
+        if parents is not None:
+            parents[event.message_id] = event.new_parent_uuid
+    if result.events and local is None:
         update_view(ws.store, state.session_id)
     if write:
         fresh = load_session(ws, state.file)

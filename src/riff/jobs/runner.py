@@ -147,14 +147,27 @@ def next_run_time(
     spec: JobSpec, settings: Settings, last: JobRun | None, now: datetime
 ) -> datetime:
     """When the scheduler runs `spec` next: now if it never ran or is overdue."""
-    if last is None:
+    anchor = _run_start(last)
+    # A run dated in the future (a skewed clock or a forged row) says nothing
+    # about when the job last ran: run it now rather than never.
+    if anchor is None or anchor > now:
         return now
-    anchor = datetime.fromisoformat(last.started_at.replace("Z", "+00:00"))
     due = anchor + spec.interval(settings)
     if due <= now:
         return now
     fire = trigger_for(spec, settings, anchor).get_next_fire_time(None, now)
     return fire if isinstance(fire, datetime) else due
+
+
+def _run_start(run: JobRun | None) -> datetime | None:
+    """When `run` started, None when there is no run or its time is not a UTC timestamp."""
+    if run is None:
+        return None
+    try:
+        started = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return started if started.tzinfo is not None else None
 
 
 def schedule_status(

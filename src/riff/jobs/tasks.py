@@ -11,6 +11,7 @@ from typing import Any
 from riff.app.archive import ArchiveInterrupted, archive_events, list_checkpoints, verify_archive
 from riff.app.integrity import verify_database
 from riff.errors import Interrupted
+from riff.events import ChainHead
 from riff.jobs.context import JobContext, JobResult, log
 from riff.jobs.records import record_integrity_report
 from riff.store import NoViewError, ViewRecord
@@ -44,9 +45,20 @@ def _full_rebuild(ctx: JobContext, view: ViewRecord) -> str:
     return "rebuilt from stored base"
 
 
+def _behind(view_row: dict[str, Any], head: ChainHead | None) -> bool:
+    return head is not None and int(view_row.get("through_seq") or 0) < head.seq
+
+
 def stale_views(ctx: JobContext) -> JobResult:
     """Bring up to `job_stale_batch` stale views up to date, oldest first."""
-    stale = [row for row in ctx.store.view_summaries() if row.get("is_stale")]
+    # A record user's append cannot mark a view stale (views are root-written),
+    # so a view behind its session's head counts as stale too.
+    heads = ctx.store.heads()
+    stale = [
+        row
+        for row in ctx.store.view_summaries()
+        if row.get("is_stale") or _behind(row, heads.get(str(row["session_id"])))
+    ]
     stale.sort(key=lambda r: (str(r.get("updated_at") or ""), str(r["session_id"])))
     batch = stale[: max(0, ctx.settings.job_stale_batch)]
     done: list[dict[str, Any]] = []

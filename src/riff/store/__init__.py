@@ -14,7 +14,7 @@ from riff.store.errors import (
     StoreInUseError,
 )
 from riff.store.lock import StoreLock
-from riff.store.open import connect, open_store, signup
+from riff.store.open import connect, open_store
 from riff.store.protocol import EventStore, SourceFingerprint, ViewRecord
 from riff.store.schema import (
     SchemaStatus,
@@ -56,5 +56,4 @@ __all__ = [
     "open_store",
     "schema_status",
     "set_password",
-    "signup",
 ]

@@ -8,7 +8,7 @@ from riff.store.errors import AuthError
 from riff.store.lock import StoreLock
 from riff.store.schema import check_schema, current_version, migrate
 from riff.store.surreal import ImmutableEventStore
-from riff.store.users import ACCESS_NAME, signed_in_name
+from riff.store.users import signed_in_name
 
 
 def connect(settings: Settings, *, lock: StoreLock | None = None) -> Connection:
@@ -72,11 +72,3 @@ def open_store(
             lock.release()
         raise
     return ImmutableEventStore(conn, identity=identity, lock=lock)
-
-
-def signup(settings: Settings, name: str, password: str) -> ImmutableEventStore:
-    """Sign up a new record user (if the database allows it) and open the store as them."""
-    conn = Connection(settings.resolved_db_url)
-    conn.use(settings.db_namespace, settings.db_database)
-    conn.signup_record(settings.db_access or ACCESS_NAME, name, password)
-    return ImmutableEventStore(conn, identity=signed_in_name(conn))

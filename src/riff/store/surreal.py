@@ -67,7 +67,8 @@ UPSERT $head_id SET session_id = $sid, seq = $seq, digest = $digest RETURN NONE;
 UPDATE $view_id SET is_stale = true RETURN NONE;
 COMMIT TRANSACTION;
 """
-_EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $hi]"
+_EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $end] LIMIT $n"
+_EVENTS_PAST = "SELECT seq, event_digest FROM repairs_events:[$sid, $lo]..[$sid, $end]"
 _CONFLICT_MARKS = ("already exists", "already contains", "prev_digest", "session_head")
 
 
@@ -186,6 +187,7 @@ class ImmutableEventStore:
         parents: Mapping[str, str | None] | None = None,
         timestamps: Mapping[str, str | None] | None = None,
         force: bool = False,
+        expected_head: int | None = None,
     ) -> RepairEvent:
         """Validate a re-parenting against the current state and append it.
 
@@ -194,7 +196,7 @@ class ImmutableEventStore:
         validation raises RepairRefusedError unless forced; forced, it is
         recorded with validation_passed=false and the problems in the reason.
         """
-        expected: int | None = None
+        expected = expected_head
         if parents is None or timestamps is None:
             view_parents, view_times, expected = self.current_state(session_id)
             parents = view_parents if parents is None else parents
@@ -259,17 +261,26 @@ class ImmutableEventStore:
     # -- reading -----------------------------------------------------------
 
     def events(self, session_id: str, from_seq: int = 1) -> Iterator[RepairEvent]:
-        """The session's events from `from_seq` on, in seq order, read in pages."""
+        """The session's events from `from_seq` on, in seq order, read in pages.
+
+        Each page continues after the last seq read, so a missing seq (a gap)
+        never ends the read early: every stored row of the range is returned.
+        """
         lo = max(1, from_seq)
-        while True:
-            hi = min(lo + self.page_size, MAX_SEQ + 1)
-            rows = self.conn.one(_EVENTS_PAGE, {"sid": session_id, "lo": lo, "hi": hi}) or []
+        while lo <= MAX_SEQ:
+            rows = (
+                self.conn.one(
+                    _EVENTS_PAGE,
+                    {"sid": session_id, "lo": lo, "end": MAX_SEQ + 1, "n": self.page_size},
+                )
+                or []
+            )
             rows.sort(key=lambda r: r["seq"])
             for row in rows:
                 yield row_to_event(row)
-            if len(rows) < hi - lo or hi > MAX_SEQ:
+            if len(rows) < self.page_size:
                 return
-            lo = hi
+            lo = int(rows[-1]["seq"]) + 1
 
     def all_events(self) -> Iterator[RepairEvent]:
         """Every event, session by session, each session in seq order."""
@@ -283,28 +294,72 @@ class ImmutableEventStore:
         return row_to_event(rows[0]) if rows else None
 
     def head(self, session_id: str) -> ChainHead:
+        """Where the session's chain ends, read from the events themselves.
+
+        The `session_head` row is where riff's last append left the chain; an
+        event written past it by another client (a raw INSERT) still counts,
+        so such an event never locks the session out of appends.
+        """
+        row = self.head_row(session_id)
+        start = row.seq if row is not None else 0
+        past = self.conn.one(_EVENTS_PAST, {"sid": session_id, "lo": start + 1, "end": MAX_SEQ + 1})
+        if past:
+            last = max(past, key=lambda r: int(r["seq"]))
+            return ChainHead(session_id, int(last["seq"]), last["event_digest"])
+        return row if row is not None else ChainHead(session_id)
+
+    def head_row(self, session_id: str) -> ChainHead | None:
+        """The session's `session_head` row (riff's own appends move it), if any."""
         row = self.conn.one(
             "SELECT seq, digest FROM ONLY $head_id",
             {"head_id": RecordID("session_head", session_id)},
         )
         if not row:
-            return ChainHead(session_id)
+            return None
         return ChainHead(session_id, int(row["seq"]), row["digest"])
 
     def heads(self) -> dict[str, ChainHead]:
+        """Every `session_head` row: where riff's own appends left each chain."""
         rows = self.conn.one("SELECT session_id, seq, digest FROM session_head") or []
         return {
             r["session_id"]: ChainHead(r["session_id"], int(r["seq"]), r["digest"])
             for r in sorted(rows, key=lambda r: r["session_id"])
         }
 
+    def event_row_count(self) -> int:
+        """Every row of the log table, wherever it is stored (one counting scan)."""
+        rows = self.conn.one("SELECT count() AS n FROM repairs_events GROUP ALL") or []
+        return int(rows[0]["n"]) if rows else 0
+
+    def event_counts(self) -> dict[str, int]:
+        """Rows of the log table per session_id (a full scan: the slow, sure way)."""
+        rows = self.conn.one(
+            "SELECT session_id, count() AS n FROM repairs_events GROUP BY session_id"
+        )
+        return {str(r["session_id"]): int(r["n"]) for r in rows or []}
+
+    def misplaced_events(self, session_id: str) -> list[dict[str, Any]]:
+        """Rows of the session stored under another record id than [session_id, seq]."""
+        rows = self.conn.one(
+            "SELECT id, session_id, seq, event_id FROM repairs_events "
+            "WHERE session_id = $sid AND record::id(id) != [session_id, seq]",
+            {"sid": session_id},
+        )
+        return [dict(r) for r in rows or []]
+
     def sessions(self) -> list[str]:
-        return list(self.heads())
+        """Every session with events: the head rows, plus any session whose rows
+        were written without one (found when the row count disagrees)."""
+        heads = self.heads()
+        ids = set(heads)
+        if self.event_row_count() != sum(h.seq for h in heads.values()):
+            ids.update(self.event_counts())
+        return sorted(ids)
 
     def count(self, session_id: str | None = None) -> int:
         if session_id is not None:
             return self.head(session_id).seq
-        return sum(h.seq for h in self.heads().values())
+        return self.event_row_count()
 
     def reverted_ids(self, session_id: str | None = None) -> set[str]:
         """Ids of reverted events, derived from the revert rows alone."""

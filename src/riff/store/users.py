@@ -15,8 +15,9 @@ def create_user(conn: Connection, name: str, password: str) -> None:
     if not password:
         raise AuthError(f"user {name!r} needs a non-empty password")
     try:
-        conn.run(
-            "CREATE riff_user SET name = $name, pass = crypto::argon2::generate($pass) RETURN NONE",
+        created = conn.one(
+            "CREATE riff_user SET name = $name, pass = crypto::argon2::generate($pass) "
+            "RETURN VALUE name",
             {"name": name, "pass": password},
         )
     except QueryFailed as exc:
@@ -27,6 +28,11 @@ def create_user(conn: Connection, name: str, password: str) -> None:
                 f"user name {name!r} is not allowed; use 1-64 letters, digits, _ . @ -"
             ) from None
         raise StoreError(f"cannot create user {name!r}: {exc.message}") from None
+    if not created:  # the table's permissions refused it silently: not root/owner
+        raise AuthError(
+            f"user {name!r} was not created: only a root or owner connection may create "
+            "users; run `riff db create-user` without RIFF_DB_ACCESS"
+        )
 
 
 def set_password(conn: Connection, name: str, password: str) -> None:

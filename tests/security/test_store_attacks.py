@@ -1,0 +1,88 @@
+"""High: who may create users, and events slipped in past the head (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+from surrealdb import RecordID
+
+from riff.app.integrity import verify_database
+from riff.events import ChainHead, EventDraft
+from riff.store import AuthError, ImmutableEventStore
+from tests.security.helpers import event_head, sign_in_as_record_user, slip_in_event
+from tests.store.helpers import M, chain_drafts
+
+
+def test_a_record_level_sign_up_is_refused(store: ImmutableEventStore) -> None:
+    store.conn.invalidate()
+    store.conn.use("riff", "riff")
+    with pytest.raises(AuthError, match="sign-up"):
+        store.conn.signup_record("operator", "mallory", "pw")
+    store.conn.run("DEFINE USER IF NOT EXISTS admin ON ROOT PASSWORD 'pw' ROLES OWNER")
+    store.conn.signin_root("admin", "pw")
+    store.conn.use("riff", "riff")
+    assert store.conn.one("SELECT VALUE name FROM riff_user") == []
+
+
+def test_only_root_creates_users_and_a_name_cannot_be_claimed(store: ImmutableEventStore) -> None:
+    sign_in_as_record_user(store, "alice", "pw-alice")
+    store.conn.run("CREATE riff_user SET name = 'bob', pass = 'x'")  # no permission: no row
+    store.conn.invalidate()
+    store.conn.use("riff", "riff")
+    with pytest.raises(AuthError):
+        store.conn.signin_record("operator", "bob", "x")
+
+
+@pytest.mark.parametrize("who", ["root", "record user"])
+def test_an_event_slipped_in_past_the_head_is_named(store: ImmutableEventStore, who: str) -> None:
+    [first] = store.append("s1", chain_drafts(1))
+    if who == "record user":
+        sign_in_as_record_user(store, "alice", "pw-alice")
+    slipped = slip_in_event(store, "s1", EventDraft(M[5], M[4], M[0], "alice"), event_head(first))
+    result = verify_database(store, check_views=False)
+    assert not result.ok
+    named = [b for b in result.breaks if b.event_id == slipped.event_id]
+    assert named and named[0].seq == 2 and named[0].problem == "head_mismatch"
+    assert result.events_checked == 2
+
+
+@pytest.mark.parametrize("who", ["root", "record user"])
+def test_an_event_slipped_into_a_new_session_is_seen(store: ImmutableEventStore, who: str) -> None:
+    store.append("s1", chain_drafts(1))
+    if who == "record user":
+        sign_in_as_record_user(store, "alice", "pw-alice")
+    slipped = slip_in_event(store, "s2", EventDraft(M[5], M[4], M[0], "alice"), ChainHead("s2"))
+    assert "s2" in store.sessions()
+    assert [e.event_id for e in store.events("s2")] == [slipped.event_id]
+    result = verify_database(store, check_views=False)
+    assert [(b.session_id, b.seq, b.event_id) for b in result.breaks] == [
+        ("s2", 1, slipped.event_id)
+    ]
+    assert result.events_checked == 2
+
+
+def test_an_append_after_a_slipped_event_is_not_locked_out(store: ImmutableEventStore) -> None:
+    [first] = store.append("s1", chain_drafts(1))
+    slipped = slip_in_event(store, "s1", EventDraft(M[5], M[4], M[0], "alice"), event_head(first))
+    assert store.head("s1") == event_head(slipped)
+    [third] = store.append("s1", [EventDraft(M[6], M[5], M[0], "alice")], expected_head=2)
+    assert third.seq == 3 and third.prev_digest == slipped.event_digest
+
+
+def test_a_duplicated_event_id_is_a_break_not_a_crash(store: ImmutableEventStore) -> None:
+    [first] = store.append("s1", chain_drafts(1))
+    store.conn.run("REMOVE INDEX repairs_event_id ON repairs_events")
+    from riff.events import seal_event
+    from riff.store.rows import event_to_row
+
+    twin = seal_event(
+        ChainHead("s2"), EventDraft(M[5], M[4], M[0], "alice"), event_id=first.event_id
+    )
+    store.conn.run(
+        "INSERT RELATION INTO repairs_events [$row] RETURN NONE", {"row": event_to_row(twin)}
+    )
+    store.conn.run(
+        "UPSERT $h SET session_id = 's2', seq = 1, digest = $d",
+        {"h": RecordID("session_head", "s2"), "d": twin.event_digest},
+    )
+    result = verify_database(store, check_views=False)
+    assert "duplicate_event_id" in {b.problem for b in result.breaks}
