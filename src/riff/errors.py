@@ -18,6 +18,7 @@ traceback.
     ├── UnknownJobError            (riff.jobs.runner)
     ├── TranscriptError            (riff.transcript.errors) files, lines, sessions
     ├── EventError                 (riff.events.errors) the event format and rules
+    ├── TlogError                  (riff.tlog.errors) signed notes, checkpoints, proofs
     ├── ViewChainError             (riff.views) a view that the log does not continue
     └── StoreError                 (riff.store.errors) the database
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from riff.errors import RiffError
 
-class TlogError(ValueError):
+
+class TlogError(RiffError, ValueError):
     """Base class of every transparency-log error (malformed input, failed proof)."""
 
 
