@@ -101,7 +101,7 @@ def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[
     wanted = set(paths)
     return [
         (str(scan.file.path), scan.to_json())
-        for scan in scan_sessions(files)
+        for scan in scan_sessions(files, content_hash=False)
         if str(scan.file.path) in wanted
     ]
 
@@ -175,7 +175,7 @@ def scan_files(
             wanted = {str(f.path) for f in group}
             record(
                 (str(scan.file.path), scan.to_json())
-                for scan in scan_sessions(group)
+                for scan in scan_sessions(group, content_hash=False)
                 if str(scan.file.path) in wanted
             )
 

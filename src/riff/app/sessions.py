@@ -9,6 +9,8 @@ the repairs into the file, and new lines Claude Code appended are picked up.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,7 +29,8 @@ from riff.transcript import (
     detect_findings,
     scan_session,
 )
-from riff.transcript.resume import resume_leaf_index
+from riff.transcript.records import RecordsByUuid
+from riff.transcript.resume import resume_chain_array, resume_leaf_index
 from riff.views import rebuild, update
 from riff.views.source import SourceState
 
@@ -47,8 +50,9 @@ class SessionState:
         return self.scan.transcript
 
     @cached_property
-    def records_by_uuid(self) -> dict[str, MessageRecord]:
-        return {r.uuid: r for r in self.transcript.records if r.uuid is not None}
+    def records_by_uuid(self) -> Mapping[str, MessageRecord]:
+        """First record of each uuid, built on access (a million records are never all made)."""
+        return RecordsByUuid(self.transcript.columns)
 
     @cached_property
     def file_parents(self) -> dict[str, str | None]:
@@ -107,11 +111,16 @@ class SessionState:
 
     def resume_chain(self) -> list[str]:
         """What `claude --resume` would load, oldest first, after riff's repairs."""
+        uuids = self.graph.uuids
+        return [uuids[i] for i in reversed(self.resume_chain_nodes())]
+
+    def resume_chain_nodes(self) -> array[int]:
+        """The resume chain as graph node indices, newest (the leaf) first."""
         graph = self.graph
         leaf = resume_leaf_index(graph, self.transcript.last_prompt_leaf)
         if leaf is None:
-            return []
-        return list(reversed(graph.chain(graph.uuid_at(leaf))))
+            return array("i")
+        return resume_chain_array(graph, leaf)
 
     @property
     def reverted_ids(self) -> frozenset[str]:
@@ -119,6 +128,7 @@ class SessionState:
 
     def source_state(self) -> SourceState:
         fp = self.transcript.fingerprint
+        assert fp.sha256 is not None  # load_session reads the file with its hash
         return SourceState(
             session_id=self.session_id,
             parents=self.base_parents,

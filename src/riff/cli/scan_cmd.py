@@ -266,12 +266,14 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
     if tree:
         _render_tree(state, marks, limit)
         return
-    chain = state.resume_chain()
+    chain = state.resume_chain_nodes()  # newest first; only the newest `limit` are printed
+    uuids = state.graph.uuids
     stdout.print(f"resume loads {len(chain)} messages (oldest first):")
-    for uuid in chain[-limit:]:
-        _print_line(records.get(uuid), uuid, marks)
     if len(chain) > limit:
         stdout.print(f"[dim]… {len(chain) - limit} older messages not shown (--limit)[/]")
+    for node in reversed(chain[:limit]):
+        uuid = uuids[node]
+        _print_line(records.get(uuid), uuid, marks)
 
 
 def _print_line(record: Any, uuid: str, marks: dict[str, str]) -> None:

@@ -16,12 +16,12 @@ import hashlib
 import os
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import accumulate, repeat
-from operator import add
+from itertools import accumulate, chain, compress, count, filterfalse, repeat
+from operator import add, and_, attrgetter, eq, ge, is_, is_not, lt, mul, not_, or_, truth
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import msgspec
 import orjson
@@ -49,6 +49,9 @@ _READ_BUFFER = 1 << 19
 _HASH_LAG = 2
 """Chunks handed to the hashing thread and not yet waited for."""
 _STRIP = b" \t\r\n\x00"
+_NO_TS_TEXT = NO_TS.decode("ascii")
+_TOOL_BLOCKS = frozenset({"tool_use", "tool_result"})
+_get_type = attrgetter("type")
 
 
 class _Block(msgspec.Struct, gc=False):
@@ -336,29 +339,8 @@ class _Reader:
         """Read complete physical lines (without their newline)."""
         cols = self.cols
         decode = _decoder.decode
-        codes = self.codes
-        index = cols.index
-        extras = cols.extras
-        skips_append = cols.line.skips.append
-        setdefault = index.setdefault
-        offset_append = cols.offset.append
-        length_append = cols.length.append
-        shape_append = cols.shape.append
-        uid_append = cols.uid.append
-        par_append = cols.par.append
-        node_rec_append = cols.node_rec.append
-        unresolved_append = cols.unresolved.append
-        suspects_append = cols.ts_suspects.append
-        session_id = self.session_id
-        ts = cols.ts
-        tool_rec_append = cols.tool_rec.append
-        tool_ids_append = cols.tool_ids.append
-        tool_kind_append = cols.tool_kind.append
-        open_uses = self.open_uses
-        add_message_id = cols.add_message_id
         line_no = self.line_no
         offset = self.offset
-        ts_max = self.ts_max
         count = len(cols.offset)
         try:
             # The common case: every line of the chunk is a well-typed object,
@@ -366,6 +348,9 @@ class _Reader:
             lines: list[_Line] = list(map(decode, pieces))
         except (msgspec.DecodeError, RecursionError):
             lines = []
+            skips_append = cols.line.skips.append
+            offset_append = cols.offset.append
+            length_append = cols.length.append
             for body in pieces:
                 line_no += 1
                 try:
@@ -388,95 +373,275 @@ class _Reader:
             offset = starts.pop()
             cols.offset.extend(starts)
             line_no += len(pieces)
-        for i, (
-            line_type,
-            uuid,
-            parent,
-            logical_parent,
-            subtype,
-            stamp,
-            is_sidechain,
-            is_meta,
-            message,
-            line_content,
-            leaf,
-            parent_tool_use,
-            tool_use,
-            line_session,
-            is_compact_summary,
-        ) in enumerate(map(astuple, lines), count):
-            role = None
-            message_id = None
-            has_text = line_content is not None
-            results = False
-            if message is not None:
-                role = message.role
-                message_id = message.id
-                content = message.content
-                if isinstance(content, str):
-                    has_text = True
-                elif content:
-                    for block in content:
-                        block_type = block.type
-                        if block_type == "tool_use":
-                            tool_id = block.id
-                            if tool_id:
-                                # One string per call: its result shares it.
-                                open_uses[tool_id] = tool_id
-                                tool_rec_append(i)
-                                tool_ids_append(tool_id)
-                                tool_kind_append(0)
-                        elif block_type == "tool_result":
-                            tool_id = block.tool_use_id
-                            if tool_id:
-                                results = True
-                                tool_rec_append(i)
-                                tool_ids_append(open_uses.pop(tool_id, tool_id))
-                                tool_kind_append(1)
-                        elif block_type == "text":
-                            if block.text is not None:
-                                has_text = True
-                        elif block_type == "image":
-                            has_text = True
-            flags = (
-                (SIDECHAIN if is_sidechain else 0)
-                | (META if is_meta else 0)
-                | (COMPACT_SUMMARY if is_compact_summary else 0)
-            )
-            if uuid is not None and (
-                line_type == "assistant"
-                or (line_type == "user" and not is_meta and (has_text or not results))
-            ):
-                flags |= CONVERSATION
-            key = (line_type, subtype, role, flags)
-            code = codes.get(key)
-            if code is None:
-                code = cols.shape_code(codes, key)
-                shape_append = cols.shape.append  # the column may have been widened
-            shape_append(code)
+        self.line_no = line_no
+        self.offset = offset
+        if lines:
+            self._columns(lines, count)
 
-            # The parent first: a line naming itself is then resolved (and
-            # marked as a possible cycle) by Columns.finish, like a later parent.
-            if parent is None:
-                j = -1
-            else:
-                j = index.get(parent, -2)
-                if j == -2:
-                    j = -2 - len(extras)
-                    extras.append(parent)
-                    unresolved_append(i)
-            par_append(j)
+    def _columns(self, lines: list[_Line], first: int) -> None:
+        """Append the columns of decoded lines (records ``first``, ``first + 1``, ...).
+
+        Column at a time: the lines are transposed into one tuple per field
+        and each column is built by C loops (map, compress, accumulate, dict
+        updates); Python runs per line only for lines with content blocks and
+        for the rare cases (duplicate uuids, odd timestamps, unknown parents).
+        """
+        cols = self.cols
+        n = len(lines)
+        rows = range(first, first + n)
+        (
+            types,
+            uuids,
+            parents,
+            logicals,
+            subtypes,
+            stamps,
+            sidechains,
+            metas,
+            messages,
+            line_contents,
+            leaves,
+            parent_tool_uses,
+            tool_uses,
+            sessions,
+            compacts,
+        ) = cast(Any, zip(*map(astuple, lines), strict=True))
+        roles: list[Any] = list(map(getattr, messages, repeat("role"), repeat(None)))
+        contents = list(map(getattr, messages, repeat("content"), repeat(None)))
+        has_uuid = list(map(is_not, uuids, repeat(None)))
+
+        # Flags: sidechain, meta, compact summary, and "conversation" (a user
+        # prompt or an assistant line); a user line made only of tool results
+        # is not conversation, which the block loop below corrects.
+        meta = list(map(is_, metas, repeat(True)))
+        conversation = map(
+            and_,
+            has_uuid,
+            map(
+                or_,
+                map(eq, types, repeat("assistant")),
+                map(and_, map(eq, types, repeat("user")), map(not_, meta)),
+            ),
+        )
+        flags = list(
+            map(
+                add,
+                map(
+                    add,
+                    map(mul, map(is_, sidechains, repeat(True)), repeat(SIDECHAIN)),
+                    map(mul, meta, repeat(META)),
+                ),
+                map(
+                    add,
+                    map(mul, map(is_, compacts, repeat(True)), repeat(COMPACT_SUMMARY)),
+                    map(mul, conversation, repeat(CONVERSATION)),
+                ),
+            )
+        )
+        self._blocks(contents, types, line_contents, flags, first)
+        self._shapes(types, subtypes, roles, flags)
+        self._nodes(uuids, has_uuid, rows)
+        self._parents(parents, first)
+        self._timestamps(stamps, first)
+        self._message_ids(messages, first)
+
+        # The rare fields, kept in sparse maps.
+        if logicals.count(None) != n:
+            cols.logical.update(
+                compress(zip(rows, logicals, strict=True), map(is_not, logicals, repeat(None)))
+            )
+        if leaves.count(None) != n:
+            cols.leaf.update(
+                compress(zip(rows, leaves, strict=True), map(is_not, leaves, repeat(None)))
+            )
+            for i in compress(range(n), map(eq, types, repeat("last-prompt"))):
+                if leaves[i] is not None:
+                    self.last_prompt_leaf = leaves[i]
+        if parent_tool_uses.count(None) != n or tool_uses.count(None) != n:
+            refs: list[Any] = [p or t for p, t in zip(parent_tool_uses, tool_uses, strict=True)]
+            # Progress comes while the call runs: share the call's string.
+            open_uses: dict[Any, Any] = self.open_uses
+            shared: Any = map(open_uses.get, refs, refs)
+            cols.tool_ref.update(
+                compress(zip(rows, shared, strict=True), map(is_not, refs, repeat(None)))
+            )
+        if self.session_id is None:
+            self.session_id = next((s for s in sessions if s is not None), None)
+
+    def _blocks(
+        self,
+        contents: list[Any],
+        types: Sequence[Any],
+        line_contents: Sequence[Any],
+        flags: list[int],
+        first: int,
+    ) -> None:
+        """Tool ids of every content block; user lines of tool results only are not conversation.
+
+        The blocks of all lines are flattened into one list (with the record
+        of each) so that picking the tool blocks is C loops; Python runs only
+        per tool block.
+        """
+        is_list = list(map(isinstance, contents, repeat(list)))
+        if True not in is_list:
+            return
+        lists: list[list[_Block]] = list(compress(contents, is_list))
+        blocks = list(chain.from_iterable(lists))
+        if not blocks:
+            return
+        block_rows = list(
+            chain.from_iterable(
+                map(repeat, compress(range(first, first + len(contents)), is_list), map(len, lists))
+            )
+        )
+        block_types = list(map(_get_type, blocks))
+        is_tool = list(map(_TOOL_BLOCKS.__contains__, block_types))
+        if True not in is_tool:
+            return
+        tool_blocks = list(compress(blocks, is_tool))
+        tool_rows = list(compress(block_rows, is_tool))
+        kinds = list(map(eq, compress(block_types, is_tool), repeat("tool_result")))
+        ids: list[Any] = [
+            b.tool_use_id if k else b.id for b, k in zip(tool_blocks, kinds, strict=True)
+        ]
+        keep = list(map(truth, ids))
+        if False in keep:  # a tool block without its id
+            ids = list(compress(ids, keep))
+            tool_rows = list(compress(tool_rows, keep))
+            kinds = list(compress(kinds, keep))
+        if not ids:
+            return
+        # One string per call: its result shares it (the call may be in an
+        # earlier chunk); an answered call is forgotten.
+        open_uses = self.open_uses
+        shared = list(map(open_uses.setdefault, ids, ids))
+        if True in kinds:
+            deque(map(open_uses.pop, compress(shared, kinds), repeat(None)), maxlen=0)
+        cols = self.cols
+        cols.tool_rec.extend(tool_rows)
+        cols.tool_ids.extend(shared)
+        cols.tool_kind.extend(cast("list[int]", kinds))
+        if True in kinds:
+            # A user line with results and no text or image is not conversation.
+            answered = set(compress(tool_rows, kinds))
+            with_text = {
+                row
+                for row, block, block_type in zip(block_rows, blocks, block_types, strict=True)
+                if block_type == "image" or (block_type == "text" and block.text is not None)
+            }
+            for row in answered - with_text:
+                k = row - first
+                if flags[k] & CONVERSATION and types[k] == "user" and line_contents[k] is None:
+                    flags[k] -= CONVERSATION
+
+    def _shapes(
+        self,
+        types: Sequence[Any],
+        subtypes: Sequence[Any],
+        roles: list[str | None],
+        flags: list[int],
+    ) -> None:
+        cols = self.cols
+        codes = self.codes
+        keys: list[Any] = list(zip(types, subtypes, roles, flags, strict=True))
+        found = list(map(codes.get, keys))
+        if None in found:
+            found = [cols.shape_code(codes, key) for key in keys]
+        cols.shape.extend(cast("list[int]", found))
+
+    def _nodes(self, uuids: Sequence[Any], has_uuid: list[bool], rows: range) -> None:
+        """Number the new uuids; a uuid seen before is a duplicate, not a node."""
+        cols = self.cols
+        index: dict[Any, int] = cols.index
+        named = list(compress(uuids, has_uuid))
+        before = len(index)
+        if index.keys().isdisjoint(named):
+            index.update(zip(named, count(before)))
+            if len(index) == before + len(named):
+                cols.uid.extend(map(index.get, uuids, repeat(-1)))
+                cols.node_rec.extend(compress(rows, has_uuid))
+                return
+            for uuid in named:  # a uuid twice within the lines: number them one by one
+                index.pop(uuid, None)
+        setdefault = index.setdefault
+        uid_append = cols.uid.append
+        for i, uuid in zip(rows, uuids, strict=True):
             if uuid is None:
                 uid_append(-1)
+                continue
+            new = len(index)
+            node = setdefault(uuid, new)
+            if node == new:
+                cols.node_rec.append(i)
             else:
-                new = len(index)
-                node = setdefault(uuid, new)
-                if node == new:
-                    node_rec_append(i)
-                else:
-                    cols.duplicates.append(i)
-                uid_append(node)
+                cols.duplicates.append(i)
+            uid_append(node)
 
+    def _parents(self, parents: Sequence[Any], first: int) -> None:
+        """Parent references; a parent not (yet) known is kept as an extra to resolve later.
+
+        The lines' own uuids are numbered first, so a parent further down the
+        same lines resolves at once: it is then marked forward (a possible
+        cycle), as :meth:`Columns.finish` does for a parent in a later chunk.
+        """
+        cols = self.cols
+        index: dict[Any, int] = cols.index
+        found: list[int] = list(map(index.get, parents, repeat(-2)))
+        k = -1
+        try:
+            while True:
+                k = found.index(-2, k + 1)
+                parent = parents[k]
+                if parent is None:
+                    found[k] = -1
+                else:
+                    found[k] = -2 - len(cols.extras)
+                    cols.extras.append(parent)
+                    cols.unresolved.append(first + k)
+        except ValueError:
+            pass
+        uid = cols.uid
+        mine = uid[first:]
+        if any(map(ge, found, mine)):
+            node_rec = cols.node_rec
+            for k, (j, node) in enumerate(zip(found, mine, strict=True)):
+                if j >= node >= 0 and node_rec[node] == first + k:
+                    cols.forward.append(node)
+        cols.par.extend(found)
+
+    def _timestamps(self, stamps: Sequence[Any], first: int) -> None:
+        """Fixed-width timestamps; records older than an earlier line are suspects."""
+        cols = self.cols
+        n = len(stamps)
+        missing = stamps.count(None)
+        present: list[bool] | None = None
+        text: Sequence[Any] = stamps
+        keyed: Sequence[Any] = stamps
+        if missing:  # lines without a timestamp (snapshots, summaries) hold NUL bytes
+            present = list(map(is_not, stamps, repeat(None)))
+            text = [_NO_TS_TEXT if s is None else s for s in stamps]
+            keyed = ["" if s is None else s for s in stamps]
+        if set(map(len, text)) == {TS_WIDTH}:
+            joined = "".join(cast("Sequence[str]", text))
+            raw = joined.encode("ascii") if joined.isascii() else b""
+            if (
+                raw
+                and raw[23::TS_WIDTH].count(90) == n - missing  # "Z"
+                and raw[10::TS_WIDTH].count(84) == n - missing  # "T"
+                and raw[0::TS_WIDTH].count(0) == missing
+            ):  # every timestamp canonical (see timestamps.normalize_timestamp)
+                running = list(accumulate(keyed, max, initial=self.ts_max))
+                self.ts_max = running.pop()
+                older = list(map(lt, keyed, running))
+                if present is not None:
+                    older = list(map(and_, older, present))
+                if True in older:
+                    cols.ts_suspects.extend(compress(range(first, first + n), older))
+                cols.ts += raw
+                return
+        ts = cols.ts
+        ts_max = self.ts_max
+        for i, stamp in enumerate(stamps, first):
             if (
                 stamp is not None
                 and len(stamp) == TS_WIDTH
@@ -487,31 +652,27 @@ class _Reader:
             ):  # canonical (see timestamps.normalize_timestamp) and ASCII
                 ts += raw
                 if stamp < ts_max:
-                    suspects_append(i)
+                    cols.ts_suspects.append(i)
                 else:
                     ts_max = stamp
             else:
                 ts += NO_TS
                 if stamp is not None:
                     ts_max = self._odd_timestamp(i, stamp, ts_max)
-
-            add_message_id(message_id)
-            if logical_parent is not None:
-                cols.logical[i] = logical_parent
-            tool_ref = parent_tool_use or tool_use
-            if tool_ref is not None:
-                # Progress comes while the call runs: share the call's string.
-                cols.tool_ref[i] = open_uses.get(tool_ref, tool_ref)
-            if leaf is not None:
-                cols.leaf[i] = leaf
-                if line_type == "last-prompt":
-                    self.last_prompt_leaf = leaf
-            if session_id is None:
-                session_id = line_session
-        self.line_no = line_no
-        self.offset = offset
         self.ts_max = ts_max
-        self.session_id = session_id
+
+    def _message_ids(self, messages: Sequence[Any], first: int) -> None:
+        """``message.id`` of each record, interned (one response spans several lines)."""
+        cols = self.cols
+        ids: list[Any] = list(map(getattr, messages, repeat("id"), repeat(None)))
+        known: dict[Any, int] = cols.msg_index
+        if ids.count(None) != len(ids):
+            fresh = dict.fromkeys(ids)
+            fresh.pop(None, None)
+            new = list(filterfalse(known.__contains__, fresh))
+            known.update(zip(new, count(len(cols.msg_ids))))
+            cols.msg_ids.extend(cast("list[str]", new))
+        cols.msg_ref.extend(map(known.get, ids, repeat(-1)))
 
     def _odd_timestamp(self, i: int, stamp: str, ts_max: str) -> str:
         """A timestamp not in canonical ASCII form: normalised, kept aside; the new maximum."""
@@ -552,15 +713,26 @@ def _chunks(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
             update.result()
 
 
-def read_transcript(path: Path | str) -> Transcript:
-    """Read a transcript in one streaming pass; never raises on bad content."""
+def _plain_chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(_READ_BUFFER):
+        yield chunk
+
+
+def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcript:
+    """Read a transcript in one streaming pass; never raises on bad content.
+
+    ``content_hash``: also take the SHA-256 of the bytes read, which the safe
+    writer checks before it changes the file. A scan that only reports (no
+    write can follow it) leaves it out: it costs about a third of the read.
+    """
     path = Path(path)
     reader = _Reader(path)
-    hasher = hashlib.sha256()
+    hasher = hashlib.sha256() if content_hash else None
     carry: list[bytes] = []
     with path.open("rb", buffering=0) as handle:
         stat = os.fstat(handle.fileno())
-        for chunk in _chunks(handle, hasher):
+        chunks = _plain_chunks(handle) if hasher is None else _chunks(handle, hasher)
+        for chunk in chunks:
             pieces = chunk.split(b"\n")
             last = pieces.pop()
             if pieces:
@@ -583,7 +755,7 @@ def read_transcript(path: Path | str) -> Transcript:
     fingerprint = Fingerprint(
         size=reader.offset if not carry else reader.offset - 1,
         mtime_ns=stat.st_mtime_ns,
-        sha256=hasher.hexdigest(),
+        sha256=None if hasher is None else hasher.hexdigest(),
     )
     return Transcript(
         path=path,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -481,6 +481,28 @@ class Columns:
         return cols
 
 
+class RecordsByUuid(Mapping[str, MessageRecord]):
+    """First record of every uuid, as a read-only mapping built on access (no dict of records)."""
+
+    __slots__ = ("_cols",)
+
+    def __init__(self, cols: Columns) -> None:
+        self._cols = cols
+
+    def __getitem__(self, uuid: str) -> MessageRecord:
+        cols = self._cols
+        return cols.record(cols.node_rec[cols.index[uuid]])
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self._cols.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols.index)
+
+    def __len__(self) -> int:
+        return len(self._cols.index)
+
+
 class RecordList(Sequence[MessageRecord]):
     """The records of a transcript (or of a graph's nodes), built on access."""
 
@@ -539,7 +561,8 @@ class Fingerprint:
 
     size: int
     mtime_ns: int
-    sha256: str
+    sha256: str | None
+    """None when the scan did not hash the file (a report-only scan): no write may use it."""
 
 
 LINE_PROBLEM_KINDS = ("malformed_line", "truncated_line")

@@ -15,6 +15,8 @@ ASSUMED_BEHAVIOUR names the Claude Code version whose behaviour is modelled
 
 from __future__ import annotations
 
+from array import array
+
 from riff.transcript.graph import MessageGraph
 from riff.transcript.records import SIDECHAIN, Columns
 
@@ -55,6 +57,23 @@ def resume_leaf_index(graph: MessageGraph, last_prompt_leaf: str | None = None) 
 def resume_chain_indices(graph: MessageGraph, leaf: int) -> list[int]:
     """Leaf first, then its parents up to a null/unknown parent or a cycle."""
     return [leaf, *graph.ancestor_indices(leaf)]
+
+
+def resume_chain_array(graph: MessageGraph, leaf: int) -> array[int]:
+    """Leaf first, then its parents up to a null/unknown parent or a cycle, as a compact array.
+
+    For chains of millions: 4 bytes a message and one bit-sized mark per node
+    (no set of visited ints).
+    """
+    parents = graph.parent_array
+    seen = bytearray(len(parents))
+    chain = array("i")
+    j = leaf
+    while j >= 0 and not seen[j]:
+        seen[j] = 1
+        chain.append(j)
+        j = parents[j]
+    return chain
 
 
 def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:

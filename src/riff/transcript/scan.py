@@ -61,17 +61,21 @@ def _scan(file: SessionFile, transcript: Transcript, others: Iterable[Transcript
     )
 
 
-def scan_sessions(files: list[SessionFile]) -> Iterator[SessionScan]:
+def scan_sessions(files: list[SessionFile], *, content_hash: bool = True) -> Iterator[SessionScan]:
     """Scan every file; files of one session are read together so cross-file links resolve.
 
     Yields in the order of ``files`` within each group (one group in memory at a time).
+    ``content_hash=False`` is for scans that only report: their fingerprints
+    carry no hash, so no write can be based on them.
     """
     done: set[str] = set()
     for file in files:
         if str(file.path) in done:
             continue
         group = [file, *session_group(file, files)]
-        transcripts = {str(f.path): read_transcript(f.path) for f in group}
+        transcripts = {
+            str(f.path): read_transcript(f.path, content_hash=content_hash) for f in group
+        }
         for member in group:
             key = str(member.path)
             if key in done:
@@ -85,4 +89,6 @@ def scan_session(file: SessionFile, all_files: list[SessionFile] | None = None) 
     """Scan one file, knowing the other files of its session when ``all_files`` is given."""
     group = session_group(file, all_files or [])
     transcript = read_transcript(file.path)
-    return _scan(file, transcript, [read_transcript(f.path) for f in group])
+    # Only the session's own file can be written: the others need no hash.
+    others = [read_transcript(f.path, content_hash=False) for f in group]
+    return _scan(file, transcript, others)

@@ -191,6 +191,10 @@ def apply_parent_changes(
     _check_stat(path, expected)
     if not changes:
         return WriteResult(path, None, 0)
+    if expected.sha256 is None:
+        raise RepairWriteError(
+            f"{path} was scanned without its content hash; load the session again to write it"
+        )
     hasher = hashlib.sha256()
     found: set[str] = set()
     lines_changed = 0

@@ -27,6 +27,7 @@ def read_source(path: Path | str) -> SourceState:
     parents = transcript.parent_map()
     timestamps = transcript.timestamp_map()
     fp = transcript.fingerprint
+    assert fp.sha256 is not None  # read with its content hash (the default)
     return SourceState(
         session_id=transcript.session_id,
         parents=parents,

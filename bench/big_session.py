@@ -1,0 +1,207 @@
+"""Huge sessions, as a user would meet them: time and peak memory of whole `riff` processes.
+
+Generates (riff's synthetic generator, so no real data is needed):
+
+- a session whose resume chain is ``--messages`` long (default 1,000,000; no
+  compaction, so the chain runs from the last message back to the first);
+- a transcript of about ``--repair-mb`` MB (default 115) with one cut link in
+  the middle, for ``riff repair --write``;
+- a transcript holding one line of ``--line-mb`` MB (default 100).
+
+Then runs, each as its own process, measuring wall time and peak RSS (of that
+child, from ``wait4``): ``riff scan --json --no-cache`` and ``riff show
+--no-pager`` of the big chain, ``riff repair --write --yes`` of the cut
+transcript, and ``riff scan`` / ``riff verify``-free reads of the huge line.
+Baselines in the same run: Python start-up plus ``import orjson`` with an
+orjson pass over the same file (``orjson loop``), so ratios show what riff adds
+over parsing. Prints figures; asserts nothing.
+
+    python bench/big_session.py [--messages 1000000] [--repair-mb 115] [--line-mb 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from riff.transcript.synthetic import iter_session_lines
+
+_ORJSON_LOOP = """
+import sys, orjson
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+"""
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """(seconds, peak RSS in bytes, exit code) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        print(f"   ! {' '.join(argv[:3])} exited {proc.returncode}: {err.strip()[-300:]}")
+    return elapsed, usage.ru_maxrss * 1024, proc.returncode
+
+
+_HEAD = (
+    '{{"parentUuid":{parent},"isSidechain":false,"userType":"external","cwd":"/home/dev/big",'
+    '"sessionId":"{session}","version":"2.0.76","gitBranch":"main","type":"{type}",'
+)
+_USER = '"message":{{"role":"user","content":"step {n}: please continue with the next part"}},'
+_ASSISTANT = (
+    '"message":{{"id":"msg_{n:012x}","type":"message","role":"assistant",'
+    '"model":"claude-sonnet-4-5","content":[{{"type":"text","text":"Done with step {n}."}}]}},'
+    '"requestId":"req_{n:012x}",'
+)
+_TAIL = '"uuid":"{uuid}","timestamp":"{ts}"}}\n'
+
+
+def write_chain(path: Path, messages: int, seed: int) -> int:
+    """One linear conversation of ``messages`` short user/assistant lines (fast to make)."""
+    session = f"{seed:08x}-0000-4000-8000-000000000000"
+    parent = "null"
+    with path.open("w", buffering=1 << 20) as handle:
+        for n in range(messages):
+            uuid = f"{seed:08x}-{n >> 16 & 0xFFFF:04x}-4{n >> 4 & 0xFFF:03x}-8{n & 0xF:03x}-{n:012x}"
+            seconds = n * 3
+            days = seconds // 86_400
+            ts = (
+                f"2025-{1 + days // 28:02d}-{1 + days % 28:02d}T"
+                f"{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.000Z"
+            )
+            kind = "user" if n % 2 == 0 else "assistant"
+            body = _USER if kind == "user" else _ASSISTANT
+            handle.write(
+                _HEAD.format(parent=parent, session=session, type=kind)
+                + body.format(n=n)
+                + _TAIL.format(uuid=uuid, ts=ts)
+            )
+            parent = f'"{uuid}"'
+    return path.stat().st_size
+
+
+def write_cut(path: Path, megabytes: float, seed: int) -> tuple[int, str]:
+    """A healthy session of about ``megabytes`` MB with one parent link cut halfway."""
+    limit = int(megabytes * 1_000_000)
+    written = 0
+    cut = ""
+    with path.open("wb", buffering=1 << 20) as handle:
+        for line in iter_session_lines(10**9, seed=seed, compactions=False):
+            if not cut and written >= limit // 2 and line.get("type") == "user":
+                if isinstance(line.get("parentUuid"), str):
+                    cut = line["uuid"]
+                    line = {**line, "parentUuid": "00000000-0000-4000-8000-00000000c0de"}
+            data = orjson.dumps(line) + b"\n"
+            handle.write(data)
+            written += len(data)
+            if written >= limit and cut:
+                break
+    return written, cut
+
+
+def write_huge_line(path: Path, megabytes: float, seed: int) -> int:
+    lines = list(iter_session_lines(20, seed=seed, compactions=False))
+    big = dict(lines[3])
+    big["toolUseResult"] = {"stdout": "x" * int(megabytes * 1_000_000)}
+    lines[3] = big
+    with path.open("wb") as handle:
+        for line in lines:
+            handle.write(orjson.dumps(line) + b"\n")
+    return path.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--repair-mb", type=float, default=115.0)
+    parser.add_argument("--line-mb", type=float, default=100.0)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    riff = str(Path(sys.executable).with_name("riff"))
+    print(f"load: {os.getloadavg()[0]:.1f} (1 min average, {os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env = dict(os.environ)
+        env.update(
+            HOME=str(root / "home"),
+            XDG_DATA_HOME=str(root / "data"),
+            XDG_CONFIG_HOME=str(root / "config"),
+            XDG_CACHE_HOME=str(root / "cache"),
+            CLAUDE_CONFIG_DIR=str(root / "claude"),
+            RIFF_OPERATOR="bench",
+        )
+        project = root / "claude" / "projects" / "-home-dev-big"
+        project.mkdir(parents=True)
+
+        chain = project / "00000000-0000-4000-8000-000000000001.jsonl"
+        started = time.perf_counter()
+        size = write_chain(chain, args.messages, args.seed)
+        print(
+            f"chain session: {args.messages:,} messages, {size / 1e6:.0f} MB "
+            f"(generated in {time.perf_counter() - started:.0f} s)"
+        )
+        base = run([sys.executable, "-c", _ORJSON_LOOP, str(chain)], env)
+        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
+        for name, argv in (
+            ("riff scan --json", [riff, "scan", "--json", "--no-cache", str(chain)]),
+            ("riff show", [riff, "show", "--no-pager", str(chain)]),
+            ("riff show --json", [riff, "show", "--json", str(chain)]),
+        ):
+            took, rss, _ = run(argv, env)
+            print(
+                f"  {name + ':':23s} {took:6.2f} s {rss / 1e6:6.0f} MB "
+                f"({took / base[0]:.1f}x the orjson loop)"
+            )
+        chain.unlink()
+
+        cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
+        size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
+        print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
+        base = run([sys.executable, "-c", _ORJSON_LOOP, str(cut_path)], env)
+        scan = run([riff, "scan", "--json", "--no-cache", str(cut_path)], env)
+        show = run([riff, "show", "--json", str(cut_path)], env)
+        repair = run([riff, "repair", str(cut_path), "--write", "--yes"], env)
+        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
+        print(f"  riff scan --json:       {scan[0]:6.2f} s {scan[1] / 1e6:6.0f} MB")
+        print(f"  riff show --json:       {show[0]:6.2f} s {show[1] / 1e6:6.0f} MB")
+        print(
+            f"  riff repair --write:    {repair[0]:6.2f} s {repair[1] / 1e6:6.0f} MB "
+            f"(exit {repair[2]}; {(repair[1] - show[1]) / 1e6:+.0f} MB over show)"
+        )
+        backups = list(project.glob("*.riff-backup"))
+        print(f"  backup kept: {bool(backups)}")
+        cut_path.unlink()
+        for backup in backups:
+            backup.unlink()
+
+        line_path = project / "00000000-0000-4000-8000-000000000003.jsonl"
+        size = write_huge_line(line_path, args.line_mb, args.seed + 2)
+        base = run([sys.executable, "-c", _ORJSON_LOOP, str(line_path)], env)
+        scan = run([riff, "scan", "--json", "--no-cache", str(line_path)], env)
+        (root / "empty").mkdir()
+        empty = run([riff, "scan", "--json", "--no-cache", str(root / "empty")], env)
+        print(f"one {args.line_mb:.0f} MB line ({size / 1e6:.0f} MB file):")
+        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
+        print(
+            f"  riff scan --json:       {scan[0]:6.2f} s {scan[1] / 1e6:6.0f} MB "
+            f"({(scan[1] - empty[1]) / (args.line_mb * 1e6):.2f}x the line above an empty scan's "
+            f"{empty[1] / 1e6:.0f} MB)"
+        )
+
+
+if __name__ == "__main__":
+    main()
