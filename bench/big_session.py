@@ -76,7 +76,7 @@ def write_chain(path: Path, messages: int, seed: int) -> int:
     parent = "null"
     with path.open("w", buffering=1 << 20) as handle:
         for n in range(messages):
-            uuid = f"{seed:08x}-{n >> 16 & 0xFFFF:04x}-4{n >> 4 & 0xFFF:03x}-8{n & 0xF:03x}-{n:012x}"
+            uuid = f"{seed:08x}-{n >> 16 & 0xFFFF:04x}-4{n >> 4 & 0xFFF:03x}-8000-{n:012x}"
             seconds = n * 3
             days = seconds // 86_400
             ts = (
@@ -101,10 +101,14 @@ def write_cut(path: Path, megabytes: float, seed: int) -> tuple[int, str]:
     cut = ""
     with path.open("wb", buffering=1 << 20) as handle:
         for line in iter_session_lines(10**9, seed=seed, compactions=False):
-            if not cut and written >= limit // 2 and line.get("type") == "user":
-                if isinstance(line.get("parentUuid"), str):
-                    cut = line["uuid"]
-                    line = {**line, "parentUuid": "00000000-0000-4000-8000-00000000c0de"}
+            if (
+                not cut
+                and written >= limit // 2
+                and line.get("type") == "user"
+                and isinstance(line.get("parentUuid"), str)
+            ):
+                cut = line["uuid"]
+                line = {**line, "parentUuid": "00000000-0000-4000-8000-00000000c0de"}
             data = orjson.dumps(line) + b"\n"
             handle.write(data)
             written += len(data)

@@ -156,9 +156,7 @@ def write_projects_dir(
     return made, total
 
 
-def _synthetic_projects_dir(
-    root: Path, files: int, megabytes: float, seed: int
-) -> tuple[int, int]:
+def _synthetic_projects_dir(root: Path, files: int, megabytes: float, seed: int) -> tuple[int, int]:
     per_file = megabytes * 1_000_000 / files
     total = made = 0
     last_session: Path | None = None
