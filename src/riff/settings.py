@@ -67,6 +67,12 @@ class Settings:
     job_spot_check_sessions: int = 5
     job_integrity_interval_days: int = 7
     job_archive_interval_days: int = 7
+    job_checkpoint_interval_minutes: int = 60
+    # The transparency log: the checkpoint signing key (a PRIVATE+KEY+… string or
+    # a file holding one; default <data dir>/signing.key, created on first use)
+    # and whether every repair and revert is followed by a signed checkpoint.
+    signing_key: str | None = None
+    checkpoint_on_change: bool = False
 
     @property
     def resolved_db_url(self) -> str:
@@ -107,11 +113,24 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            return _to_bool(value)
         if kind.startswith("str"):
             return None if value in (None, "") and "None" in kind else str(value)
     except (TypeError, ValueError):
         raise SettingsError(f"{source}: {name} = {value!r} is not a valid {kind}") from None
     return value
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
 
 
 def _coerce_all(values: Mapping[str, Any], source: str) -> dict[str, Any]:

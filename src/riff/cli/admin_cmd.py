@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from riff.app.checkpoints import finish_migration
 from riff.app.repairs import session_file_for
 from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.app.workspace import Workspace
@@ -156,10 +157,13 @@ def db_migrate(ctx: typer.Context, json: JsonOption = False) -> None:
         with _raw_store(ws) as store:
             applied = migrate(store.conn)
             status = schema_status(store.conn)
+            indexed = finish_migration(store)
         if out.json:
-            out.emit_json({"applied": applied} | status.to_dict())
+            out.emit_json({"applied": applied, "log_indexed": indexed} | status.to_dict())
         else:
             out.say(f"applied {applied or 'nothing'}; schema version {status.current}")
+            if indexed:
+                out.say(f"gave {indexed} earlier event(s) their transparency-log index")
 
 
 @db_app.command("create-user")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from riff import __version__
-from riff.cli import demo_cmd, log_cmd, repair_cmd, scan_cmd, tui_cmd
+from riff.cli import checkpoint_cmd, demo_cmd, log_cmd, repair_cmd, scan_cmd, tui_cmd
 from riff.cli.admin_cmd import db_app, views_app
 from riff.cli.context import USER_ERRORS, AppContext, app_context, guarded, report_error
 from riff.cli.errors import CliError
@@ -36,6 +36,7 @@ log_cmd.register(app)
 log_cmd.register_report(app)
 tui_cmd.register(app)
 demo_cmd.register(app)
+checkpoint_cmd.register(app)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -95,19 +96,43 @@ def verify(
         typer.Option("--db", "--all", help="Verify every chain, head and view in the database."),
     ] = False,
     expect_head: ExpectHeadOption = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="NOTE",
+            help="A signed checkpoint kept elsewhere (an auditor's copy) to hold the log "
+            "against. Repeatable.",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="VKEY",
+            help="The verifier key (or a file holding it) that signed the checkpoints "
+            "(default: the data dir's signing key).",
+        ),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Verify an export file offline (or the whole database): digests, chains, reverts, heads."""
+    """Verify an export or a proof file offline, or the whole database (--db): digests,
+    chains, reverts, heads, and the transparency log against its signed checkpoints."""
     app_ctx = app_context(ctx)
     out = app_ctx.output(json)
     if file is None and not use_db:
-        raise CliError("give an export FILE to verify, or --db to verify the database")
+        raise CliError("give an export or proof FILE to verify, or --db to verify the database")
     if file is not None:
-        code = verify_file(file, expect_head or [], out)
+        from riff.app.checkpoints import proof_kind
+
+        if proof_kind(file) is not None:
+            code = checkpoint_cmd.verify_proof(file, key, out, app_ctx.settings)
+        else:
+            code = verify_file(file, expect_head or [], out)
     else:
         from riff.cli.db_verify import verify_database
 
-        code = verify_database(app_ctx, expect_head or [], out)
+        code = verify_database(app_ctx, expect_head or [], out, checkpoint or [], key)
     raise typer.Exit(int(code))
 
 

@@ -1,8 +1,11 @@
 """The versioned schema: `schema/NNN_name.surql` files applied in order.
 
-`riff_meta:schema.version` records the highest file applied. `riff db init`,
-`riff db status` and `riff db migrate` call `init_schema`, `schema_status` and
-`migrate`.
+`riff_meta:schema.version` records the highest file applied and
+`riff_meta:schema.applied` every file applied (a store written before that
+list existed applied 1..version). Numbers are reserved per feature and may
+land out of order, so `migrate` applies every known file not yet applied, in
+number order, whatever the version says. `riff db init`, `riff db status` and
+`riff db migrate` call `init_schema`, `schema_status` and `migrate`.
 """
 
 from __future__ import annotations
@@ -31,14 +34,16 @@ class SchemaStatus:
     url: str
     current: int
     known: int
+    applied: tuple[int, ...] = ()
 
     @property
     def pending(self) -> list[int]:
-        return list(range(self.current + 1, self.known + 1))
+        done = set(self.applied) if self.applied else set(range(1, self.current + 1))
+        return [m.version for m in migrations() if m.version not in done]
 
     @property
     def up_to_date(self) -> bool:
-        return self.current == self.known
+        return self.current == self.known and not self.pending
 
     @property
     def too_new(self) -> bool:
@@ -62,9 +67,9 @@ def migrations() -> tuple[Migration, ...]:
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"schema files are not numbered 1..N: {migration.name}")
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
+        raise RuntimeError(f"schema files must start at 001 and have unique numbers: {versions}")
     return tuple(found)
 
 
@@ -84,8 +89,19 @@ def current_version(conn: Connection) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
+def applied_versions(conn: Connection) -> tuple[int, ...]:
+    """The schema files applied to this database (1..version for older stores)."""
+    current = current_version(conn)
+    if current == 0:
+        return ()
+    value = conn.one("SELECT VALUE applied FROM ONLY riff_meta:schema")
+    if isinstance(value, list) and value and max(int(v) for v in value) == current:
+        return tuple(sorted(int(v) for v in value))
+    return tuple(range(1, current + 1))
+
+
 def schema_status(conn: Connection) -> SchemaStatus:
-    return SchemaStatus(conn.url, current_version(conn), known_version())
+    return SchemaStatus(conn.url, current_version(conn), known_version(), applied_versions(conn))
 
 
 def migrate(conn: Connection) -> list[int]:
@@ -93,16 +109,25 @@ def migrate(conn: Connection) -> list[int]:
     status = schema_status(conn)
     if status.too_new:
         raise SchemaTooNewError(conn.url, status.current, status.known)
+    done = set(status.applied)
     applied: list[int] = []
     for migration in migrations():
-        if migration.version <= status.current:
+        if migration.version in done:
             continue
+        done.add(migration.version)
         conn.run(
             "BEGIN TRANSACTION;\n"
             + migration.sql
-            + "\nUPSERT riff_meta:schema SET version = $version, updated_at = $now;"
+            # The runner's own bookkeeping field, defined where riff_meta exists.
+            + "\nDEFINE FIELD IF NOT EXISTS applied ON riff_meta TYPE option<array<int>>;"
+            + "\nUPSERT riff_meta:schema SET version = $version, applied = $applied,"
+            + " updated_at = $now;"
             + "\nCOMMIT TRANSACTION;",
-            {"version": migration.version, "now": datetime.now(UTC).isoformat()},
+            {
+                "version": max(done),
+                "applied": sorted(done),
+                "now": datetime.now(UTC).isoformat(),
+            },
         )
         applied.append(migration.version)
     return applied
@@ -116,6 +141,6 @@ def check_schema(conn: Connection) -> SchemaStatus:
     status = schema_status(conn)
     if status.too_new:
         raise SchemaTooNewError(conn.url, status.current, status.known)
-    if status.current < status.known:
+    if status.pending:
         raise SchemaMissingError(conn.url, status.current, status.known)
     return status

@@ -49,8 +49,10 @@ from riff.store.rows import (
     row_to_view,
     view_to_row,
 )
+from riff.store.tlog import APPEND_LEAVES, CONFLICT_MARKS, LeafRow, TlogRecorder, TlogStateError
 
-_APPEND = """
+_APPEND = (
+    """
 BEGIN TRANSACTION;
 INSERT IGNORE INTO session { id: type::thing("session", $sid), session_id: $sid } RETURN NONE;
 INSERT IGNORE INTO message $messages.map(|$m| {
@@ -65,8 +67,14 @@ INSERT RELATION INTO repairs_events (
 ) RETURN NONE;
 UPSERT $head_id SET session_id = $sid, seq = $seq, digest = $digest RETURN NONE;
 UPDATE $view_id SET is_stale = true RETURN NONE;
+"""
+    + APPEND_LEAVES
+    + """
 COMMIT TRANSACTION;
 """
+)
+# A writer on another session took the same log indexes first: plan again.
+_TLOG_RETRIES = 8
 _EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $end] LIMIT $n"
 _EVENTS_PAST = "SELECT seq, event_digest FROM repairs_events:[$sid, $lo]..[$sid, $end]"
 _CONFLICT_MARKS = ("already exists", "already contains", "prev_digest", "session_head")
@@ -89,6 +97,7 @@ class ImmutableEventStore:
         self.page_size = page_size
         self.clock = clock
         self._lock = lock
+        self.tlog = TlogRecorder(conn)
 
     @property
     def url(self) -> str:
@@ -159,10 +168,45 @@ class ImmutableEventStore:
             "digest": last.event_digest,
             "view_id": RecordID(VIEWS_TABLE, session_id),
         }
-        try:
-            self.conn.run(_APPEND, params)
-        except QueryFailed as exc:
-            self._raise_append_error(session_id, events[0].seq, exc)
+        for attempt in range(_TLOG_RETRIES):
+            leaves = self._plan_leaves(events)
+            params["leaves"] = [leaf.to_row() for leaf in leaves]
+            params["tree_size"] = leaves[-1].log_index + 1
+            try:
+                self.conn.run(_APPEND, params)
+                return
+            except QueryFailed as exc:
+                tlog_conflict = any(mark in exc.message for mark in CONFLICT_MARKS)
+                if not tlog_conflict or attempt == _TLOG_RETRIES - 1:
+                    self._raise_append_error(session_id, events[0].seq, exc)
+
+    def _plan_leaves(self, events: Sequence[RepairEvent]) -> list[LeafRow]:
+        """The events' leaves at the end of the tree, with the subtree hashes each completes."""
+        from riff.tlog import CompactRange, decompose, event_leaf_hash  # domain hashing
+
+        state = self.tlog.state()
+        if state.backfill_pending:
+            raise TlogStateError(
+                f"store {self.url}: events stored before the transparency log still need "
+                "their log indexes; run `riff db migrate`"
+            )
+        wanted = decompose(0, state.size)
+        found = self.tlog.nodes(wanted)
+        frontier = CompactRange(state.size, [found[node] for node in wanted])
+        leaves: list[LeafRow] = []
+        for event in events:
+            index = frontier.size
+            nodes = frontier.append(event_leaf_hash(event.digest_payload()))
+            leaves.append(
+                LeafRow(
+                    index,
+                    event.session_id,
+                    event.seq,
+                    event.event_id,
+                    tuple(h.hex() for h in nodes),
+                )
+            )
+        return leaves
 
     def _raise_append_error(self, session_id: str, seq: int, exc: QueryFailed) -> NoReturn:
         message = exc.message
