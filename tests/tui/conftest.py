@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,19 @@ from textual.pilot import Pilot
 from riff.settings import Settings
 from riff.transcript.synthetic import GroundTruth, generate_session, inject, write_session
 from riff.tui.app import RiffApp
+from riff.tui.screens.session import SessionScreen
+from riff.tui.screens.session_list import SessionListScreen
+from riff.tui.widgets.conversation import ConversationTree
+from riff.tui.widgets.table import FittedTable
 
 FIXED_MTIME = 1_757_000_000  # 2025-09-04: dates on screen never depend on "now"
 ORPHANED = "11111111-1111-4111-8111-111111111111"
 HEALTHY = "22222222-2222-4222-8222-222222222222"
 WRECKED = "33333333-3333-4333-8333-333333333333"
 SIZE = (140, 40)
+WAIT_LIMIT = 120.0
+"""Seconds before a wait for a condition gives up: far above any run, even on a loaded machine.
+Only a hang reaches it; no test depends on how long the wait took."""
 
 
 @dataclass
@@ -63,11 +71,42 @@ def settings(tmp_path: Path, projects: Projects) -> Settings:
     )
 
 
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until `condition` holds (an error naming `what` if it never does)."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {WAIT_LIMIT:.0f} s")
+        await pilot.pause()
+
+
+def cursor_in_view(tree: ConversationTree) -> bool:
+    height = tree.scrollable_content_region.height
+    return height > 0 and tree.scroll_y <= tree.cursor_row < tree.scroll_y + height
+
+
+def shows_its_data(app: RiffApp) -> bool:
+    """The screen on top shows what it loads: the scanned sessions, or the session,
+    its tabs and the selected message in view."""
+    screen = app.screen
+    if isinstance(screen, SessionListScreen):
+        table = screen.query_one("#sessions", FittedTable)
+        return screen.scans > 0 and table.row_count == len(screen.visible_rows())
+    if isinstance(screen, SessionScreen):
+        return (
+            screen.state is not None
+            and screen.panels_ready
+            and cursor_in_view(screen.query_one(ConversationTree))
+        )
+    return True
+
+
 async def settle(pilot: Pilot[None]) -> None:
-    """Let the loading workers finish and the screen catch up."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the loading workers are done and the screen shows their data."""
+    app = pilot.app
+    assert isinstance(app, RiffApp)
+    await app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: shows_its_data(app), f"{type(app.screen).__name__} data")
     await pilot.pause()
 
 

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from riff.app.review import SessionSummary, list_sessions
 from riff.transcript.discover import describe_file
+from riff.tui.widgets.table import FittedTable, Row
 
 if TYPE_CHECKING:
     from riff.tui.app import RiffApp
@@ -26,6 +27,10 @@ SORTS: list[tuple[str, Callable[[SessionSummary], Any]]] = [
     ("messages", lambda s: (-s.messages, s.session_id)),
     ("project", lambda s: (s.project, s.session_id)),
 ]
+COLUMNS = (
+    "session", "project", "modified", "size", "msgs", "errors", "warn", "info", "resume loses",
+    "kinds",
+)  # fmt: skip
 
 
 def human_size(n: int) -> str:
@@ -35,6 +40,24 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def _row(s: SessionSummary) -> Row:
+    modified = datetime.fromtimestamp(s.mtime_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.kinds.items()))
+    cells = (
+        s.session_id[:8],
+        s.project,
+        modified,
+        human_size(s.size),
+        str(s.messages),
+        Text(str(s.errors), style="bold red" if s.errors else "dim"),
+        Text(str(s.warnings), style="yellow" if s.warnings else "dim"),
+        Text(str(s.infos), style="dim"),
+        str(s.resume_loss),
+        kinds or Text("healthy", style="green"),
+    )
+    return str(s.path), cells
 
 
 class SessionListScreen(Screen[None]):
@@ -56,6 +79,8 @@ class SessionListScreen(Screen[None]):
         self.sort_index = 0
         self.broken_only = False
         self.filter_text = ""
+        self.scans = 0
+        """Scans shown so far: the table holds data once this is above zero."""
 
     @property
     def riff(self) -> RiffApp:
@@ -67,17 +92,12 @@ class SessionListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("riff · sessions · scanning…", id="title")
         yield Input(placeholder="filter: session id, project or finding kind", id="filter")
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(COLUMNS, id="sessions")
         yield Footer()
 
     def on_mount(self) -> None:
-        table: DataTable[str | Text] = self.query_one("#sessions", DataTable)
-        table.add_columns(
-            "session", "project", "modified", "size", "msgs", "errors", "warn", "info",
-            "resume loses", "kinds",
-        )  # fmt: skip
         self.query_one("#filter", Input).display = False
-        table.focus()
+        self.query_one("#sessions", FittedTable).focus()
         self.scan()
 
     @work(thread=True, exclusive=True, group="scan")
@@ -100,6 +120,7 @@ class SessionListScreen(Screen[None]):
 
     def _scanned(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
+        self.scans += 1
         self.refill()
 
     def visible_rows(self) -> list[SessionSummary]:
@@ -118,34 +139,15 @@ class SessionListScreen(Screen[None]):
         return sorted(rows, key=SORTS[self.sort_index][1])
 
     def refill(self) -> None:
-        table: DataTable[str | Text] = self.query_one("#sessions", DataTable)
+        table = self.query_one("#sessions", FittedTable)
         current = None
         if table.row_count:
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        table.clear()
         rows = self.visible_rows()
-        for s in rows:
-            modified = datetime.fromtimestamp(s.mtime_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
-            kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.kinds.items()))
-            table.add_row(
-                s.session_id[:8],
-                s.project,
-                modified,
-                human_size(s.size),
-                str(s.messages),
-                Text(str(s.errors), style="bold red" if s.errors else "dim"),
-                Text(str(s.warnings), style="yellow" if s.warnings else "dim"),
-                Text(str(s.infos), style="dim"),
-                str(s.resume_loss),
-                kinds or Text("healthy", style="green"),
-                key=str(s.path),
-            )
+        table.fill(_row(s) for s in rows)  # the column widths come with the rows
         keys = [str(s.path) for s in rows]
         if current in keys:  # the cursor stays on its session across sorts, filters, rescans
             table.move_cursor(row=keys.index(current), animate=False)
-        # Column widths grow with the rows; lines painted before (the header, the
-        # rows drawn at the old widths) must be painted again once they are known.
-        self.call_after_refresh(table.refresh)
         broken = sum(1 for s in self.summaries if s.errors or s.warnings)
         flags = [f"sorted by {SORTS[self.sort_index][0]}"]
         if self.broken_only:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageRecord
+from riff.tui.widgets.table import FittedTable, Row
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
@@ -22,9 +23,11 @@ def short(uuid: str | None, width: int = 8) -> str:
     return "—" if uuid is None else uuid[:width]
 
 
-class _Panel(DataTable[str | Text]):
+class _Panel(FittedTable):
+    LABELS: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(self.LABELS, id=id)
 
     def current_key(self) -> str | None:
         if not self.row_count:
@@ -41,22 +44,27 @@ class FindingsPanel(_Panel):
             super().__init__()
             self.finding = finding
 
-    def on_mount(self) -> None:
-        self.add_columns("severity", "kind", "line", "message", "explanation")
+    LABELS = ("severity", "kind", "line", "message", "explanation")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.findings: list[Finding] = []
 
     def show(self, findings: Sequence[Finding]) -> None:
         self.findings = list(findings)
-        self.clear()
-        for i, f in enumerate(self.findings):
-            self.add_row(
-                Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
-                f.kind,
-                str(f.lines[0]) if f.lines else "—",
-                short(f.message_ids[0] if f.message_ids else None),
-                f.explanation,
-                key=str(i),
+        self.fill(
+            (
+                str(i),
+                (
+                    Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+                    f.kind,
+                    str(f.lines[0]) if f.lines else "—",
+                    short(f.message_ids[0] if f.message_ids else None),
+                    f.explanation,
+                ),
             )
+            for i, f in enumerate(self.findings)
+        )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -82,29 +90,32 @@ class CandidatePanel(_Panel):
             super().__init__()
             self.candidate = candidate
 
-    def on_mount(self) -> None:
-        self.add_columns("#", "score", "line", "parent", "signals", "preview")
+    LABELS = ("#", "score", "line", "parent", "signals", "preview")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.candidates: list[Candidate] = []
         self.message_id: str | None = None
 
     def show(self, message_id: str, candidates: Sequence[Candidate]) -> None:
         self.message_id = message_id
         self.candidates = list(candidates)
-        self.clear()
+        rows: list[Row] = []
         for i, c in enumerate(self.candidates):
             signals = " ".join(
                 f"{name.replace('_', ' ')} {value:.2f}"
                 for name, value in sorted(c.signals.items(), key=lambda kv: -kv[1])
             )
-            self.add_row(
+            cells = (
                 str(i + 1),
                 f"{c.score:.2f}",
                 str(c.line or "?"),
                 short(c.parent_uuid),
                 signals,
                 c.preview.replace("\n", " ")[:80],
-                key=str(i),
             )
+            rows.append((str(i), cells))
+        self.fill(rows)
 
     def selected(self) -> Candidate | None:
         key = self.current_key()
@@ -130,16 +141,18 @@ class LogPanel(_Panel):
             super().__init__()
             self.event = event
 
-    def on_mount(self) -> None:
-        self.add_columns(
-            "seq", "kind", "status", "message", "old → new", "operator", "score", "time",
-            "digest", "reason",
-        )  # fmt: skip
+    LABELS = (
+        "seq", "kind", "status", "message", "old → new", "operator", "score", "time",
+        "digest", "reason",
+    )  # fmt: skip
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.events: list[RepairEvent] = []
 
     def show(self, events: Sequence[RepairEvent], reverted: frozenset[str]) -> None:
         self.events = list(events)
-        self.clear()
+        rows: list[Row] = []
         for i, e in enumerate(self.events):
             status = (
                 Text("reverted", style="dim strike")
@@ -148,7 +161,7 @@ class LogPanel(_Panel):
             )
             if not e.validation_passed:
                 status.append(" forced", style="bold red")
-            self.add_row(
+            cells = (
                 str(e.seq),
                 e.kind,
                 status,
@@ -159,8 +172,9 @@ class LogPanel(_Panel):
                 e.timestamp[:19].replace("T", " "),
                 e.event_digest[:12],
                 e.reason,
-                key=str(i),
             )
+            rows.append((str(i), cells))
+        self.fill(rows)
         if self.row_count:
             self.move_cursor(row=self.row_count - 1)
 
@@ -178,17 +192,15 @@ class SearchPanel(_Panel):
             super().__init__()
             self.uuid = uuid
 
-    def on_mount(self) -> None:
-        self.add_columns("line", "type", "message", "preview")
+    LABELS = ("line", "type", "message", "preview")
 
     def show(self, hits: Sequence[MessageRecord]) -> None:
-        self.clear()
+        rows: list[Row] = []
         for r in hits:
             assert r.uuid is not None
-            self.add_row(
-                str(r.line), r.type or "?", short(r.uuid), r.preview.replace("\n", " ")[:80],
-                key=r.uuid,
-            )  # fmt: skip
+            cells = (str(r.line), r.type or "?", short(r.uuid), r.preview.replace("\n", " ")[:80])
+            rows.append((r.uuid, cells))
+        self.fill(rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
