@@ -80,6 +80,13 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: st
         await pilot.pause()
 
 
+async def press_until(pilot: Pilot[None], *keys: str, until: Callable[[], bool], what: str) -> None:
+    """Press `keys`, then wait for their effect: Textual's pilot only guesses when a key
+    is handled (from the process's CPU time), a guess a loaded machine makes wrong."""
+    await pilot.press(*keys)
+    await wait_until(pilot, until, what)
+
+
 def cursor_in_view(tree: ConversationTree) -> bool:
     height = tree.scrollable_content_region.height
     return height > 0 and tree.scroll_y <= tree.cursor_row < tree.scroll_y + height
