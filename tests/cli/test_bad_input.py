@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from riff.app.workspace import Workspace
 from riff.cli.main import app
 from riff.settings import load_settings
 from riff.transcript import TranscriptChangedError
+from tests.waiting import HANG_LIMIT
 
 runner = CliRunner()
 
@@ -61,21 +61,33 @@ def test_bad_config_value(riff_env: dict[str, str], monkeypatch: pytest.MonkeyPa
 def test_store_in_use_by_another_process(demo_sessions: list[DemoSession]) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time\n"
+         "import sys\n"
          "from riff.settings import load_settings\n"
          "from riff.store import open_store\n"
          "store = open_store(load_settings())\n"
          "print('ready', flush=True)\n"
-         "time.sleep(60)\n"],
+         "sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=os.environ.copy(),
     )  # fmt: skip
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"ready"
-        started = time.monotonic()
-        _fails_cleanly("log", fragment=f"in use by process {holder.pid}")
-        assert time.monotonic() - started < 10  # no hang
+        # In a process of its own: a riff that waited for the lock instead of failing
+        # would run into the hang bound here rather than block the suite.
+        result = subprocess.run(
+            [sys.executable, "-m", "riff.cli.main", "log"],
+            capture_output=True,
+            text=True,
+            timeout=HANG_LIMIT,
+            env=os.environ.copy(),
+        )
+        assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+        assert f"in use by process {holder.pid}" in lines[0]
     finally:
         holder.kill()
         holder.wait()

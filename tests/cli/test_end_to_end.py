@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from riff.app.demo import DemoSession
 from riff.cli.main import app
 from riff.events.audit import verify_export
+from tests.waiting import HANG_LIMIT
 
 runner = CliRunner()
 
@@ -171,16 +172,18 @@ def test_demo_runs_and_leaves_user_data_alone(riff_env: dict[str, str], tmp_path
 def test_real_process_scan_and_repair(demo_sessions: list[DemoSession]) -> None:
     target = next(s for s in demo_sessions if "orphan" in s.breakages)
     cmd = [sys.executable, "-m", "riff.cli.main"]
-    scan = subprocess.run([*cmd, "scan", "--json"], capture_output=True, timeout=120)
+    scan = subprocess.run([*cmd, "scan", "--json"], capture_output=True, timeout=HANG_LIMIT)
     assert scan.returncode == 1, scan.stderr
     assert orjson.loads(scan.stdout)["totals"]["sessions"] == len(demo_sessions)
     repair = subprocess.run(
-        [*cmd, "repair", target.session_id, "--yes", "--json"], capture_output=True, timeout=120
+        [*cmd, "repair", target.session_id, "--yes", "--json"],
+        capture_output=True,
+        timeout=HANG_LIMIT,
     )
     assert repair.returncode == 0, repair.stderr
     assert len(orjson.loads(repair.stdout)["events"]) == len(target.truths)
     again = subprocess.run([*cmd, "repair", target.session_id, "--yes", "--json"],
-                           capture_output=True, timeout=120)  # fmt: skip
+                           capture_output=True, timeout=HANG_LIMIT)  # fmt: skip
     assert again.returncode == 0 and orjson.loads(again.stdout)["events"] == []
 
 

@@ -15,6 +15,7 @@ from riff.events import ExportFormatError, RepairEvent
 from riff.events.audit import verify_export
 from riff.events.export import ExportReader, export_event_log, load_export, write_export
 from tests.event_factories import LogBuilder, iter_sessions, message_uuid
+from tests.waiting import HANG_LIMIT
 
 runner = CliRunner()
 
@@ -131,12 +132,14 @@ def test_verify_in_a_real_process(tmp_path: Path) -> None:
     path = tmp_path / "good.jsonl"
     path.write_bytes(_good_jsonl(tmp_path))
     riff = [sys.executable, "-m", "riff.cli.main"]
-    ok = subprocess.run([*riff, "verify", "--json", str(path)], capture_output=True, timeout=60)
+    ok = subprocess.run(
+        [*riff, "verify", "--json", str(path)], capture_output=True, timeout=HANG_LIMIT
+    )
     assert ok.returncode == 0, ok.stderr
     report = orjson.loads(ok.stdout)
     assert report == {"ok": True, "events_checked": 6, "sessions_checked": 2, "breaks": []}
     path.write_bytes(path.read_bytes().replace(b'"operator":"bob"', b'"operator":"eve"'))
-    bad = subprocess.run([*riff, "verify", str(path)], capture_output=True, timeout=60)
+    bad = subprocess.run([*riff, "verify", str(path)], capture_output=True, timeout=HANG_LIMIT)
     assert bad.returncode == 1
     assert b"digest_mismatch" in bad.stdout
     assert b"Traceback" not in bad.stderr

@@ -23,6 +23,7 @@ from riff.jobs import (
 )
 from riff.store import ImmutableEventStore
 from tests.jobs.helpers import mem_settings
+from tests.waiting import wait_for
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -90,12 +91,11 @@ def test_run_scheduler_runs_due_jobs_then_stops_cleanly(
 
     def watch(sched: object) -> None:
         def wait_then_stop() -> None:
-            for _ in range(200):
-                if all(job_runs(store, name) for name in JOBS):
-                    break
-                stop.wait(0.05)
-            seen.extend(name for name in JOBS if job_runs(store, name))
-            stop.set()
+            try:
+                wait_for(lambda: all(job_runs(store, name) for name in JOBS), "every job's run")
+            finally:  # a job that never ran shows in `seen`; the scheduler stops either way
+                seen.extend(name for name in JOBS if job_runs(store, name))
+                stop.set()
 
         threading.Thread(target=wait_then_stop, daemon=True).start()
 

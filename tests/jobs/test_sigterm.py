@@ -14,6 +14,7 @@ from riff.jobs import job_runs
 from riff.store import open_store
 from riff.views import read_source, rebuild
 from tests.jobs.helpers import kv_settings, seed_sessions
+from tests.waiting import HANG_LIMIT
 
 CHILD = textwrap.dedent(
     """
@@ -25,7 +26,10 @@ CHILD = textwrap.dedent(
 
     def progress(message):
         print("step", message, flush=True)
-        time.sleep(0.1)  # slow each unit down so the signal lands mid-job
+        # The test signals on reading this line: hold the job after its first unit
+        # until the signal has landed, so the stop comes mid-job on any machine.
+        while not runner.stop.is_set():
+            time.sleep(0.01)
 
     runner = JobRunner(settings, default_store_factory(settings), progress=progress)
     print("ready", flush=True)
@@ -48,21 +52,26 @@ def test_sigterm_mid_job_stops_cleanly_and_leaves_the_store_consistent(tmp_path:
         text=True,
         env=env,
     )
-    assert child.stdout is not None
-    lines = [child.stdout.readline().strip(), child.stdout.readline().strip()]
-    if not lines[1].startswith("step"):
-        child.kill()
-        _, err = child.communicate(timeout=30)
-        raise AssertionError(f"child did not start: {lines!r}; stderr: {err[-2000:]}")
-    child.send_signal(signal.SIGTERM)
-    out, err = child.communicate(timeout=60)
+    try:
+        assert child.stdout is not None
+        lines = [child.stdout.readline().strip(), child.stdout.readline().strip()]
+        if not lines[1].startswith("step"):
+            child.kill()
+            _, err = child.communicate(timeout=HANG_LIMIT)
+            raise AssertionError(f"child did not start: {lines!r}; stderr: {err[-2000:]}")
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=HANG_LIMIT)
+    finally:
+        if child.poll() is None:  # a hang: never leave the child behind
+            child.kill()
+            child.communicate()
     assert child.returncode == 0, err[-2000:]
     assert "outcome interrupted" in out, out
     with open_store(settings) as store:
         run = job_runs(store, "stale-views")[0]
         assert run.outcome == "interrupted"
         done = {v["session_id"] for v in run.details["views"]}
-        assert 1 <= len(done) < len(seeded)
+        assert len(done) == 1  # the unit in progress when the signal came, nothing after
         summaries = {v["session_id"]: v for v in store.view_summaries()}
         for s in seeded:
             view = store.get_view(s.session_id)

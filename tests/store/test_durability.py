@@ -16,6 +16,7 @@ import pytest
 from riff.events import validate_event_immutability
 from riff.store import open_store
 from tests.store.helpers import kv_settings
+from tests.waiting import HANG_LIMIT
 
 BATCH = 2000
 CHILD = textwrap.dedent(
@@ -46,20 +47,26 @@ def _run_child(settings_url: str, data_dir: Path, kill_after: float | None) -> s
         text=True,
         env={**os.environ, "PYTHONPATH": root},
     )
-    assert child.stdout is not None
-    line = child.stdout.readline().strip()
-    if line != "ready":
-        child.kill()
-        _, err = child.communicate(timeout=30)
-        raise AssertionError(f"child did not start: {line!r}; stderr: {err[-2000:]}")
-    if kill_after is None:
-        _, err = child.communicate(timeout=120)
-        assert child.returncode == 0, err[-2000:]
-        return "finished"
-    time.sleep(kill_after)
-    child.send_signal(signal.SIGKILL)
-    child.communicate(timeout=30)
-    return "killed"
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        if line != "ready":
+            child.kill()
+            _, err = child.communicate(timeout=HANG_LIMIT)
+            raise AssertionError(f"child did not start: {line!r}; stderr: {err[-2000:]}")
+        if kill_after is None:
+            _, err = child.communicate(timeout=HANG_LIMIT)
+            assert child.returncode == 0, err[-2000:]
+            return "finished"
+        # Where in the append the kill lands is left to chance: both outcomes are checked.
+        time.sleep(kill_after)
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=HANG_LIMIT)
+        return "killed"
+    finally:
+        if child.poll() is None:  # a hang: never leave the child behind
+            child.kill()
+            child.communicate()
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from riff.store.connection import Connection
 from riff.store.lock import lock_path_for
 from riff.store.schema import migrations
 from tests.store.helpers import chain_drafts, kv_settings
+from tests.waiting import HANG_LIMIT
 
 HOLD = textwrap.dedent(
     """
@@ -77,7 +78,7 @@ def test_second_process_gets_a_one_line_in_use_error(tmp_path: Path) -> None:
         assert holder.stdin is not None
         holder.stdin.write("\n")
         holder.stdin.flush()
-        holder.wait(timeout=30)
+        holder.wait(timeout=HANG_LIMIT)
     with open_store(settings) as store:  # released on exit
         assert store.sessions() == []
 

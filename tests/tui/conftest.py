@@ -20,15 +20,13 @@ from riff.tui.screens.session import SessionScreen
 from riff.tui.screens.session_list import SessionListScreen
 from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.table import FittedTable
+from tests.waiting import HANG_LIMIT
 
 FIXED_MTIME = 1_757_000_000  # 2025-09-04: dates on screen never depend on "now"
 ORPHANED = "11111111-1111-4111-8111-111111111111"
 HEALTHY = "22222222-2222-4222-8222-222222222222"
 WRECKED = "33333333-3333-4333-8333-333333333333"
 SIZE = (140, 40)
-WAIT_LIMIT = 120.0
-"""Seconds before a wait for a condition gives up: far above any run, even on a loaded machine.
-Only a hang reaches it; no test depends on how long the wait took."""
 
 
 @dataclass
@@ -73,10 +71,10 @@ def settings(tmp_path: Path, projects: Projects) -> Settings:
 
 async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
     """Let the app run until `condition` holds (an error naming `what` if it never does)."""
-    deadline = time.monotonic() + WAIT_LIMIT
+    deadline = time.monotonic() + HANG_LIMIT
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {WAIT_LIMIT:.0f} s")
+            raise AssertionError(f"still waiting for {what} after {HANG_LIMIT:.0f} s")
         await pilot.pause()
 
 
@@ -98,7 +96,8 @@ def shows_its_data(app: RiffApp) -> bool:
     screen = app.screen
     if isinstance(screen, SessionListScreen):
         table = screen.query_one("#sessions", FittedTable)
-        return screen.scans > 0 and table.row_count == len(screen.visible_rows())
+        shown = table.row_count == len(screen.visible_rows()) and table.size.width > 0
+        return screen.scans > 0 and shown
     if isinstance(screen, SessionScreen):
         return (
             screen.state is not None

@@ -15,7 +15,7 @@ from riff.tui.app import RiffApp
 from riff.tui.screens.session_list import SessionListScreen
 from riff.tui.widgets.table import FittedTable
 
-from .conftest import drive
+from .conftest import drive, wait_until
 
 
 class _Host(App[None]):
@@ -27,8 +27,8 @@ def test_a_fill_is_drawn_at_its_widths_before_the_table_is_idle() -> None:
     async def main() -> None:
         app = _Host()
         async with app.run_test(size=(80, 10)) as pilot:
-            await pilot.pause()
             table = app.query_one(FittedTable)
+            await wait_until(pilot, lambda: table.size.width > 0, "the table laid out")
             table.fill(
                 [
                     ("a", ["first-row-id", Text("a rather long name", style="bold")]),
