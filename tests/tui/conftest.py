@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from riff.settings import Settings
 from riff.transcript.synthetic import GroundTruth, generate_session, inject, write_session
@@ -83,6 +84,11 @@ async def press_until(pilot: Pilot[None], *keys: str, until: Callable[[], bool],
     is handled (from the process's CPU time), a guess a loaded machine makes wrong."""
     await pilot.press(*keys)
     await wait_until(pilot, until, what)
+
+
+def laid_out(widget: Widget) -> bool:
+    """`widget` has its place on screen: a click can find it."""
+    return widget.region.area > 0
 
 
 def cursor_in_view(tree: ConversationTree) -> bool:

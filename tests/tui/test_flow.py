@@ -19,7 +19,17 @@ from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.detail import DetailPane
 from riff.tui.widgets.panels import CandidatePanel, FindingsPanel, LogPanel, SearchPanel
 
-from .conftest import HEALTHY, ORPHANED, WRECKED, Projects, drive, press_until, settle, wait_until
+from .conftest import (
+    HEALTHY,
+    ORPHANED,
+    WRECKED,
+    Projects,
+    drive,
+    laid_out,
+    press_until,
+    settle,
+    wait_until,
+)
 
 
 def _current(app: RiffApp) -> object:
@@ -164,6 +174,7 @@ def test_invalid_choice_needs_a_reason_and_a_second_yes(
         await wait_until(pilot, asking, "the force dialog again")
         dialog = app.screen
         reason = dialog.query_one("#reason", Input)
+        await wait_until(pilot, lambda: laid_out(reason), "the dialog laid out")
         await pilot.click("#reason")
         await wait_until(pilot, lambda: reason.has_focus, "the reason box focused")
 
@@ -172,7 +183,9 @@ def test_invalid_choice_needs_a_reason_and_a_second_yes(
 
         await press_until(pilot, *"checked by hand", until=typed, what="the reason typed")
         force = dialog.query_one("#force")
-        await wait_until(pilot, lambda: not force.disabled, "the force button enabled")
+        await wait_until(
+            pilot, lambda: not force.disabled and laid_out(force), "the force button enabled"
+        )
         await pilot.click("#force")
 
         def one_event() -> bool:
