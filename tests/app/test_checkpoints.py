@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from riff.app import checkpoints as cp
+from riff.app import checkpoints, log_audit, proofs, tlog_migration
 from riff.app.errors import ProblemsFound
 from riff.app.workspace import Workspace
 from riff.errors import RiffError
@@ -64,7 +64,7 @@ def test_stored_subtrees_give_every_tree_head(tmp_path: Path) -> None:
             event_leaf_hash(events[by_index[i]].digest_payload()) for i in range(len(by_index))
         )
         for size in range(19):
-            assert cp.tree_root(ws.store, size) == tree.root(size)
+            assert checkpoints.tree_root(ws.store, size) == tree.root(size)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_stored_subtrees_give_every_tree_head(tmp_path: Path) -> None:
 def test_the_schema_refuses_edits_gaps_and_rollbacks(tmp_path: Path, statement: str) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         with pytest.raises(QueryFailed):
             ws.store.conn.run(statement)
         for edit in ("UPDATE checkpoints:18 SET root = $r", "DELETE checkpoints:18"):
@@ -93,16 +93,16 @@ def test_the_schema_refuses_edits_gaps_and_rollbacks(tmp_path: Path, statement: 
 def test_checkpoint_is_recorded_written_and_idempotent(tmp_path: Path) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        first = cp.create_checkpoint(ws)
+        first = checkpoints.create_checkpoint(ws)
         assert first.created and first.checkpoint.size == 18
         assert first.path == tmp_path / "checkpoints" / "18.note"
         assert first.path.read_text() == first.note
         assert ws.store.tlog.checkpoint(18) is not None
-        again = cp.create_checkpoint(ws)
+        again = checkpoints.create_checkpoint(ws)
         assert not again.created and again.note == first.note
         key = tmp_path / "signing.key"
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
-        status = cp.newest_checkpoint(ws)
+        status = checkpoints.newest_checkpoint(ws)
         assert status is not None and status.ok and status.signature_ok
         assert status.to_dict()["size"] == 18
 
@@ -110,10 +110,10 @@ def test_checkpoint_is_recorded_written_and_idempotent(tmp_path: Path) -> None:
 def test_a_readable_key_file_is_refused(tmp_path: Path) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws, 1, 1)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         (tmp_path / "signing.key").chmod(0o644)
         with pytest.raises(RiffError, match="chmod 600"):
-            cp.create_checkpoint(ws)
+            checkpoints.create_checkpoint(ws)
 
 
 def test_the_key_may_come_from_the_environment(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_the_key_may_come_from_the_environment(tmp_path: Path) -> None:
     settings = Settings(db_url="mem://", data_dir=tmp_path, signing_key=signer.skey)
     with Workspace(settings) as ws:
         fill(ws, 1, 2)
-        made = cp.create_checkpoint(ws)
+        made = checkpoints.create_checkpoint(ws)
         assert "— auditors-key " in made.note
         assert not (tmp_path / "signing.key").exists()
 
@@ -131,17 +131,17 @@ def test_the_key_may_come_from_the_environment(tmp_path: Path) -> None:
 def test_inclusion_proof_verifies_offline_and_names_the_event(tmp_path: Path) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         event = list(ws.store.events("sess-2"))[1]
-        proof = cp.inclusion_proof(ws, event.event_id)
-        verifier = cp.local_verifiers(ws.settings)
+        proof = proofs.inclusion_proof(ws, event.event_id)
+        verifier = checkpoints.local_verifiers(ws.settings)
         verified = verify_inclusion_proof(proof.render(), verifier)
         assert verified.event == event.to_dict()
         assert verified.checkpoint.size == 18
         # An event newer than every checkpoint gets a new checkpoint first.
         ws.store.append("sess-9", chain_drafts(1))
         newest = next(ws.store.events("sess-9"))
-        proof = cp.inclusion_proof(ws, newest.event_id)
+        proof = proofs.inclusion_proof(ws, newest.event_id)
         assert proof.index == 18
         assert verify_inclusion_proof(proof.render(), verifier).checkpoint.size == 19
 
@@ -151,21 +151,21 @@ def test_consistency_proof_between_checkpoints(tmp_path: Path) -> None:
 
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         ws.store.append("sess-9", chain_drafts(5))
-        cp.create_checkpoint(ws)
-        proof = cp.consistency_proof(ws, "18", None)
-        checked = verify_consistency_proof(proof.render(), cp.local_verifiers(ws.settings))
+        checkpoints.create_checkpoint(ws)
+        proof = proofs.consistency_proof(ws, "18", None)
+        checked = verify_consistency_proof(proof.render(), checkpoints.local_verifiers(ws.settings))
         assert (checked.old.size, checked.new.size) == (18, 23)
 
 
 def test_verify_log_of_an_intact_store(tmp_path: Path) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         ws.store.append("sess-9", chain_drafts(3))
-        cp.create_checkpoint(ws)
-        result = cp.verify_log(ws)
+        checkpoints.create_checkpoint(ws)
+        result = log_audit.verify_log(ws)
         assert result.ok, result.to_dict()
         assert result.leaves_checked == result.events_in_store == 21
         assert {(c.size, c.source) for c in result.checkpoints} == {
@@ -192,10 +192,10 @@ def _open_guards(ws: Workspace) -> None:
 def test_deleting_an_event_as_root_is_found(tmp_path: Path) -> None:
     with kv_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         _open_guards(ws)
         ws.store.conn.run("DELETE repairs_events:['sess-1', 2]")
-        result = cp.verify_log(ws)
+        result = log_audit.verify_log(ws)
         assert not result.ok
         assert any(
             "missing from the database" in p and "sess-1 seq 2" in p for p in result.problems
@@ -207,7 +207,7 @@ def test_a_consistent_rewrite_of_the_tail_is_found(tmp_path: Path) -> None:
     database agrees again; only the checkpoint outside it remembers."""
     with kv_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         _open_guards(ws)
         ws.store.conn.run(
             "DEFINE FIELD OVERWRITE size ON tlog_state TYPE int; "
@@ -217,13 +217,13 @@ def test_a_consistent_rewrite_of_the_tail_is_found(tmp_path: Path) -> None:
             "DELETE checkpoints; "
             "UPDATE tlog_state:current SET size = 15;"
         )
-        result = cp.verify_log(ws)
+        result = log_audit.verify_log(ws)
         assert not result.ok
         failed = [c for c in result.checkpoints if not c.ok]
         assert failed and "events 15..17 are missing" in (failed[0].problem or "")
         assert any("on disk but not in the database" in p for p in result.problems)
         with pytest.raises(ProblemsFound, match="events were lost"):
-            cp.create_checkpoint(ws)
+            checkpoints.create_checkpoint(ws)
 
 
 def test_a_restored_old_copy_of_the_store_is_found(tmp_path: Path) -> None:
@@ -233,11 +233,11 @@ def test_a_restored_old_copy_of_the_store_is_found(tmp_path: Path) -> None:
     shutil.copytree(tmp_path / "store", tmp_path / "backup")
     with Workspace(settings) as ws:
         ws.store.append("sess-9", chain_drafts(4))
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
     shutil.rmtree(tmp_path / "store")
     shutil.copytree(tmp_path / "backup", tmp_path / "store")
     with Workspace(settings) as ws:
-        result = cp.verify_log(ws)
+        result = log_audit.verify_log(ws)
         assert not result.ok
         problems = [c.problem for c in result.checkpoints if not c.ok] + result.problems
         assert any("covers 22 events" in (p or "") and "18..21" in (p or "") for p in problems)
@@ -246,9 +246,9 @@ def test_a_restored_old_copy_of_the_store_is_found(tmp_path: Path) -> None:
 def test_a_dropped_table_is_found(tmp_path: Path) -> None:
     with kv_ws(tmp_path) as ws:
         fill(ws)
-        cp.create_checkpoint(ws)
+        checkpoints.create_checkpoint(ws)
         ws.store.conn.run("REMOVE TABLE repairs_events")
-        result = cp.verify_log(ws)
+        result = log_audit.verify_log(ws)
         assert not result.ok
         assert any("missing from the database" in p for p in result.problems)
 
@@ -256,11 +256,11 @@ def test_a_dropped_table_is_found(tmp_path: Path) -> None:
 def test_an_auditors_note_from_another_log_or_key_is_refused(tmp_path: Path) -> None:
     with mem_ws(tmp_path / "a") as other:
         fill(other, 1, 2)
-        foreign = cp.create_checkpoint(other).note
+        foreign = checkpoints.create_checkpoint(other).note
     with mem_ws(tmp_path / "b") as ws:
         fill(ws, 1, 2)
-        cp.create_checkpoint(ws)
-        result = cp.verify_log(ws, extra_notes=[("auditor.note", foreign)])
+        checkpoints.create_checkpoint(ws)
+        result = log_audit.verify_log(ws, extra_notes=[("auditor.note", foreign)])
         assert not result.ok
         bad = [c for c in result.checkpoints if c.source == "given"]
         assert bad and not bad[0].ok
@@ -321,15 +321,15 @@ def test_migrating_an_older_store_indexes_its_events_deterministically(tmp_path:
         assert ws.store.tlog.state().backfill_pending
         with pytest.raises(RiffError, match="riff db migrate"):
             ws.store.append("sess-5", chain_drafts(1))
-        expected = [e.event_id for e in cp.backfill_order(ws.store)]
-        assert cp.finish_migration(ws.store) == 11
-        assert cp.finish_migration(ws.store) == 0
+        expected = [e.event_id for e in tlog_migration.backfill_order(ws.store)]
+        assert tlog_migration.finish_migration(ws.store) == 11
+        assert tlog_migration.finish_migration(ws.store) == 0
         assert [eid for _, eid in leaf_rows(ws)] == expected
         # Each session keeps its order; sessions are merged by timestamp.
-        events = {e.event_id: e for e in cp.backfill_order(ws.store)}
+        events = {e.event_id: e for e in tlog_migration.backfill_order(ws.store)}
         stamps = [events[eid].timestamp for eid in expected]
         assert stamps == sorted(stamps)
         ws.store.append("sess-5", chain_drafts(1))
         assert ws.store.tlog.state().size == 12
-        cp.create_checkpoint(ws)
-        assert cp.verify_log(ws).ok
+        checkpoints.create_checkpoint(ws)
+        assert log_audit.verify_log(ws).ok

@@ -140,3 +140,15 @@ def test_verify_db_after_root_deletes_an_event(
     assert result.exit_code == 1
     assert victim["event_id"] in result.stdout
     assert "missing from the database" in result.stdout
+
+
+def test_repair_and_revert_checkpoint_when_the_setting_asks(
+    riff_env: dict[str, str], demo_sessions: list[DemoSession], monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("RIFF_CHECKPOINT_ON_CHANGE", "true")
+    events = repaired(demo_sessions)
+    listed = riff_json("checkpoint", "--list")["checkpoints"]
+    assert listed[-1]["size"] == len(events)
+    assert riff("revert", events[0]["event_id"], "--yes").exit_code == 0
+    listed = riff_json("checkpoint", "--list")["checkpoints"]
+    assert listed[-1]["size"] == len(events) + 1 and listed[-1]["on_disk"]

@@ -224,10 +224,19 @@ def apply_plan(
             parents[event.message_id] = event.new_parent_uuid
     if result.events and local is None:
         update_view(ws.store, state.session_id)
+    if result.events:
+        _checkpoint_if_asked(ws)
     if write:
         fresh = load_session(ws, state.file)
         result.written = write_session(fresh, expected=state, backup=backup)
     return result
+
+
+def _checkpoint_if_asked(ws: Workspace) -> None:
+    if ws.settings.checkpoint_on_change:
+        from riff.app.checkpoints import checkpoint_after_change  # signing: only when asked
+
+        checkpoint_after_change(ws)
 
 
 def write_session(
@@ -263,6 +272,7 @@ def revert_event(
     event = ws.store.revert(target.event_id, operator=operator, reason=reason)
     if ws.store.get_view(target.session_id) is not None:
         update_view(ws.store, target.session_id)
+    _checkpoint_if_asked(ws)
     written = None
     if state is not None:
         fresh = load_session(ws, state.file)

@@ -96,7 +96,7 @@ def prove(
     json: JsonOption = False,
 ) -> None:
     """Write a self-contained proof that anyone can check offline with `riff verify FILE --key`."""
-    from riff.app.checkpoints import consistency_proof, inclusion_proof
+    from riff.app.proofs import consistency_proof, inclusion_proof
 
     if (event is None) == (consistency is None):
         raise CliError("give an EVENT_ID to prove, or --consistency OLD NEW")
@@ -144,7 +144,7 @@ def _deliver(out: Output, text: str, output: Path | None, summary: dict[str, obj
 
 def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> ExitCode:
     """`riff verify FILE` for a proof file: exit 0 when it holds, 1 when it does not."""
-    from riff.app.checkpoints import verify_proof_file
+    from riff.app.proofs import verify_proof_file
     from riff.settings import Settings
     from riff.tlog import TlogError
     from riff.tlog.proof_file import VerifiedInclusion

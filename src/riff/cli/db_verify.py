@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from riff.app.checkpoints import LogVerification, verify_log
 from riff.app.integrity import verify_database as verify_store
+from riff.app.log_audit import LogVerification, verify_log
 from riff.app.workspace import Workspace
 from riff.cli.context import AppContext
 from riff.cli.errors import CliError, ExitCode

@@ -123,7 +123,7 @@ def verify(
     if file is None and not use_db:
         raise CliError("give an export or proof FILE to verify, or --db to verify the database")
     if file is not None:
-        from riff.app.checkpoints import proof_kind
+        from riff.app.proofs import proof_kind
 
         if proof_kind(file) is not None:
             code = checkpoint_cmd.verify_proof(file, key, out, app_ctx.settings)

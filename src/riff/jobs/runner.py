@@ -58,6 +58,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("spot-check", tasks.spot_check, "recompute random views; mark drift"),
         JobSpec("integrity", tasks.integrity, "verify every chain, view and archive segment"),
         JobSpec("archive", tasks.archive, "seal old events into archive segments"),
+        JobSpec("checkpoint", tasks.checkpoint, "sign the transparency log's tree head"),
     )
 }
 INTERVALS: dict[str, Callable[[Settings], timedelta]] = {
@@ -65,6 +66,7 @@ INTERVALS: dict[str, Callable[[Settings], timedelta]] = {
     "spot-check": lambda s: timedelta(minutes=s.job_spot_check_interval_minutes),
     "integrity": lambda s: timedelta(days=s.job_integrity_interval_days),
     "archive": lambda s: timedelta(days=s.job_archive_interval_days),
+    "checkpoint": lambda s: timedelta(minutes=s.job_checkpoint_interval_minutes),
 }
 
 

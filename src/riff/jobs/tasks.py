@@ -179,6 +179,22 @@ def integrity(ctx: JobContext) -> JobResult:
     )
 
 
+def checkpoint(ctx: JobContext) -> JobResult:
+    """Sign the transparency log's tree head (docs/transparency-log.md), unless unchanged."""
+    from riff.app.checkpoints import make_checkpoint
+    from riff.errors import ProblemsFound
+
+    try:
+        made = make_checkpoint(ctx.store, ctx.settings, now=ctx.clock())
+    except ProblemsFound as exc:
+        log.error("CHECKPOINT REFUSED: %s", exc)
+        return JobResult("problems", str(exc))
+    size = made.checkpoint.size
+    if not made.created:
+        return JobResult("ok", f"unchanged since the checkpoint of {size} events", made.to_dict())
+    return JobResult("ok", f"signed checkpoint of {size} events: {made.path}", made.to_dict())
+
+
 def archive(ctx: JobContext) -> JobResult:
     """Seal events older than `archive_after_days` into a segment and checkpoint it."""
     try:
