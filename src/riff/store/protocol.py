@@ -1,5 +1,5 @@
-"""The storage protocol the rest of riff depends on (DESIGN.md: append, read a
-session from a seq, heads, sessions, materialized view get/put)."""
+"""The storage protocol the rest of riff depends on (append, read a session
+from a seq, heads, sessions, materialized view get/put; docs/architecture.md)."""
 
 from __future__ import annotations
 
