@@ -12,7 +12,7 @@ from surrealdb import RecordID
 from typer.testing import CliRunner
 
 from riff.app.integrity import verify_database
-from riff.cli.main import app
+from riff.cli.app import app
 from riff.jobs import JobRunner, integrity_reports, shared_store
 from riff.store import ImmutableEventStore, QueryFailed, open_store
 from tests.jobs.helpers import kv_settings, mem_settings, seed_sessions

@@ -14,7 +14,7 @@ from riff.app.demo import DemoSession
 from riff.app.repairs import apply_plan, plan_repairs
 from riff.app.sessions import load_session
 from riff.app.workspace import Workspace
-from riff.cli.main import app
+from riff.cli.app import app
 from riff.settings import load_settings
 from riff.transcript import TranscriptChangedError
 from tests.waiting import HANG_LIMIT

@@ -12,7 +12,7 @@ import orjson
 from typer.testing import CliRunner
 
 from riff.app.demo import DemoSession
-from riff.cli.main import app
+from riff.cli.app import app
 from riff.events.audit import verify_export
 from tests.waiting import HANG_LIMIT
 

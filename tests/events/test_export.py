@@ -10,7 +10,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from riff.cli.main import app
+from riff.cli.app import app
 from riff.events import ExportFormatError, RepairEvent
 from riff.events.audit import verify_export
 from riff.events.export import ExportReader, export_event_log, load_export, write_export

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from riff.cli.main import app
+from riff.cli.app import app
 from riff.events import ChainHead, EventDraft, RepairEvent, generate_event_id, seal_event
 from riff.events.audit import verify_export
 from riff.events.canonical import compute_event_digest

@@ -28,10 +28,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
-from surrealdb import RecordID
 
 from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, RepairEvent
@@ -40,12 +39,20 @@ from riff.events.export import FORMAT_VERSION, check_event_row, write_jsonl_expo
 from riff.events.model import format_timestamp
 from riff.events.status import reverted_ids_from_reverts
 from riff.events.verify import SessionHead, ValidationResult
-from riff.store import ImmutableEventStore
+
+if TYPE_CHECKING:
+    from riff.store import ImmutableEventStore
 
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".jsonl.gz"
 CHECKPOINTS_TABLE = "archive_checkpoints"
 StopCheck = Callable[[], bool]
+
+
+def _record_id(table: str, key: object) -> object:
+    from surrealdb import RecordID  # only when an archive is committed
+
+    return RecordID(table, key)
 
 
 class ArchiveInterrupted(Interrupted):
@@ -230,7 +237,7 @@ def archive_events(
         for r in ranges
     ]
     rows = [
-        {"id": RecordID(CHECKPOINTS_TABLE, [c.session_id, c.last_seq]), **c.to_dict()}
+        {"id": _record_id(CHECKPOINTS_TABLE, [c.session_id, c.last_seq]), **c.to_dict()}
         for c in checkpoints
     ]
     try:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainHead, ChainVerifier, SessionFold
 from riff.events import calculate_session_digest as session_digest
 from riff.events.verify import SessionHead, ValidationResult, check_expected_heads
-from riff.store import ImmutableEventStore, ViewRecord
+from riff.store import ViewRecord
+
+if TYPE_CHECKING:
+    from riff.store import ImmutableEventStore
 
 StopCheck = Callable[[], bool]
 

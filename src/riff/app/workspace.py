@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from riff.app.errors import AppError
 from riff.settings import Settings
-from riff.store import ImmutableEventStore, open_store
 from riff.transcript import SessionFile, discover_sessions, resolve_session
+
+if TYPE_CHECKING:  # the backend (and its SDK) loads when the store is first used
+    from riff.store import ImmutableEventStore
 
 
 class Workspace:
@@ -25,6 +28,8 @@ class Workspace:
     def store(self) -> ImmutableEventStore:
         """The event store, opened (and created) on first use."""
         if self._store is None:
+            from riff.store import open_store
+
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._store = open_store(self.settings)
         return self._store

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,8 +16,10 @@ from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import ExitCode
 from riff.cli.output import stdout
-from riff.store import ImmutableEventStore, create_user, migrate, open_store, schema_status
 from riff.views import check_drift, rebuild
+
+if TYPE_CHECKING:
+    from riff.store import ImmutableEventStore
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 views_app = typer.Typer(help="Materialized session views: status, rebuild, validate.")
@@ -102,6 +104,8 @@ def views_validate(
 
 def _raw_store(ws: Workspace) -> ImmutableEventStore:
     """The store without creating or checking its schema: for status and migrate."""
+    from riff.store import open_store
+
     ws.settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_store(ws.settings, create=False, check=False)
 
@@ -121,6 +125,8 @@ def _target_states(ws: Workspace, session: str | None) -> Iterator[SessionState]
 @guarded
 def db_init(ctx: typer.Context, json: JsonOption = False) -> None:
     """Create the store and apply the schema."""
+    from riff.store import schema_status
+
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         status = schema_status(ws.store.conn)
@@ -134,6 +140,8 @@ def db_init(ctx: typer.Context, json: JsonOption = False) -> None:
 @guarded
 def db_status(ctx: typer.Context, json: JsonOption = False) -> None:
     """Schema version, sessions and events in the store."""
+    from riff.store import schema_status
+
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         with _raw_store(ws) as store:
@@ -152,6 +160,8 @@ def db_status(ctx: typer.Context, json: JsonOption = False) -> None:
 @guarded
 def db_migrate(ctx: typer.Context, json: JsonOption = False) -> None:
     """Apply pending schema versions."""
+    from riff.store import migrate, schema_status
+
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         with _raw_store(ws) as store:
@@ -176,6 +186,8 @@ def db_create_user(
     ],
 ) -> None:
     """Create a team member who may only append and read events (team mode)."""
+    from riff.store import create_user
+
     with workspace(ctx) as (app_ctx, ws):
         create_user(ws.store.conn, name, password)
         app_ctx.output().say(

@@ -12,7 +12,6 @@ import typer
 from rich.panel import Panel
 from rich.rule import Rule
 
-from riff.app.demo import build_demo_projects
 from riff.app.logs import LogFilter, export_log, log_events
 from riff.app.repairs import apply_plan, plan_repairs, revert_event
 from riff.app.scanning import scan_files
@@ -70,6 +69,8 @@ def register(app: typer.Typer) -> None:
 
 
 def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
+    from riff.app.demo import build_demo_projects  # the generator: only for the demo
+
     projects = root / "projects"
     settings = Settings(
         data_dir=root / "riff-data", projects_dir=projects, db_url="", operator=operator

@@ -12,15 +12,7 @@ from rich.table import Table
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import stderr, stdout
-from riff.jobs import (
-    JOBS,
-    JobRunner,
-    default_store_factory,
-    run_once,
-    run_scheduler,
-    schedule_status,
-)
-from riff.store import open_store
+from riff.jobs import JOB_NAMES
 
 jobs_app = typer.Typer(
     help="Background jobs: keep views fresh, verify integrity, archive.", no_args_is_help=True
@@ -45,6 +37,8 @@ def _log_to_stderr(quiet: bool) -> None:
 @guarded
 def run_cmd(ctx: typer.Context) -> None:
     """Run the scheduler in the foreground until Ctrl-C or SIGTERM."""
+    from riff.jobs.runner import JobRunner, default_store_factory, run_scheduler
+
     app_ctx = app_context(ctx)
     _log_to_stderr(app_ctx.quiet)
     settings = app_ctx.settings
@@ -60,14 +54,16 @@ def run_cmd(ctx: typer.Context) -> None:
 @guarded
 def once_cmd(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOBS)}.")],
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOB_NAMES)}.")],
     json: JsonOption = False,
 ) -> None:
     """Run one job now; exit 1 if it found problems (integrity breaks, drift) or was stopped."""
+    from riff.jobs.runner import JobRunner, default_store_factory, run_once
+
     app_ctx = app_context(ctx)
     out = app_ctx.output(json)
-    if name not in JOBS:
-        raise CliError(f"no job named {name!r}; choose one of: {', '.join(JOBS)}")
+    if name not in JOB_NAMES:
+        raise CliError(f"no job named {name!r}; choose one of: {', '.join(JOB_NAMES)}")
     _log_to_stderr(app_ctx.quiet)
     settings = app_ctx.settings
     runner = JobRunner(settings, default_store_factory(settings))
@@ -88,6 +84,9 @@ def once_cmd(
 @guarded
 def status_cmd(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show each job's last run (outcome, summary) and its next run."""
+    from riff.jobs.runner import schedule_status
+    from riff.store import open_store
+
     app_ctx = app_context(ctx)
     out = app_ctx.output(json)
     with open_store(app_ctx.settings) as store:

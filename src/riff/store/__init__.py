@@ -1,6 +1,15 @@
-"""Storage: the EventStore protocol and its SurrealDB implementation."""
+"""Storage: the EventStore protocol and its SurrealDB implementation.
 
-from riff.store.connection import Connection, QueryFailed
+The errors and the protocol are imported eagerly; the SurrealDB backend (and
+with it the SDK and its HTTP stacks) only when one of its names is first
+used, so that commands which never open a store start light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from riff.store.errors import (
     AuthError,
     ConcurrencyError,
@@ -13,19 +22,50 @@ from riff.store.errors import (
     StoreError,
     StoreInUseError,
 )
-from riff.store.lock import StoreLock
-from riff.store.open import connect, open_store
 from riff.store.protocol import EventStore, SourceFingerprint, ViewRecord
-from riff.store.schema import (
-    SchemaStatus,
-    check_schema,
-    init_schema,
-    known_version,
-    migrate,
-    schema_status,
-)
-from riff.store.surreal import ImmutableEventStore
-from riff.store.users import create_user, list_users, set_password
+
+if TYPE_CHECKING:
+    from riff.store.connection import Connection, QueryFailed
+    from riff.store.lock import StoreLock
+    from riff.store.open import connect, open_store
+    from riff.store.schema import (
+        SchemaStatus,
+        check_schema,
+        init_schema,
+        known_version,
+        migrate,
+        schema_status,
+    )
+    from riff.store.surreal import ImmutableEventStore
+    from riff.store.users import create_user, list_users, set_password
+
+_LAZY = {
+    "Connection": "riff.store.connection",
+    "QueryFailed": "riff.store.connection",
+    "StoreLock": "riff.store.lock",
+    "connect": "riff.store.open",
+    "open_store": "riff.store.open",
+    "SchemaStatus": "riff.store.schema",
+    "check_schema": "riff.store.schema",
+    "init_schema": "riff.store.schema",
+    "known_version": "riff.store.schema",
+    "migrate": "riff.store.schema",
+    "schema_status": "riff.store.schema",
+    "ImmutableEventStore": "riff.store.surreal",
+    "create_user": "riff.store.users",
+    "list_users": "riff.store.users",
+    "set_password": "riff.store.users",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuthError",

@@ -1,0 +1,86 @@
+"""`riff --version`, `riff --help` and `riff verify FILE` start without the heavy stacks.
+
+Each runs in a fresh interpreter through the console entry point; the test
+then lists the modules that process imported. Timings live in
+bench/startup.py, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from riff.events.export import write_export
+from tests.event_factories import iter_sessions
+
+# Top-level packages that only the commands needing them may import.
+HEAVY = ("surrealdb", "textual", "apscheduler", "aiohttp", "requests", "websockets", "urllib3")
+
+_PROBE = """
+import os, sys
+sys.argv = ["riff", *sys.argv[1:]]
+from riff.cli.main import run
+try:
+    run()
+except SystemExit:
+    pass
+with open(os.environ["RIFF_PROBE_OUT"], "w") as out:
+    out.write("\\n".join(sorted(sys.modules)))
+"""
+
+
+def _modules_after(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+    listing = tmp_path / "modules.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RIFF_PROBE_OUT": str(listing)},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return set(listing.read_text().split("\n")), done.stdout
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+@pytest.fixture
+def small_export(tmp_path: Path) -> Path:
+    path = tmp_path / "small.jsonl"
+    events = [e for log in iter_sessions(2, 3) for e in log.events]
+    write_export(path, events, fmt="jsonl")
+    return path
+
+
+def test_version_imports_nothing_but_riff(tmp_path: Path) -> None:
+    modules, stdout = _modules_after(tmp_path, "--version")
+    assert stdout.startswith("riff ")
+    assert _heavy(modules) == []
+    assert not any(m.split(".")[0] in ("typer", "rich", "click") for m in modules)
+
+
+def test_help_imports_no_heavy_stack(tmp_path: Path) -> None:
+    modules, stdout = _modules_after(tmp_path, "--help")
+    assert "repair" in stdout and "verify" in stdout
+    assert "riff.cli.app" in modules  # the probe ran the real application
+    assert _heavy(modules) == []
+
+
+def test_verify_file_imports_no_heavy_stack(tmp_path: Path, small_export: Path) -> None:
+    modules, stdout = _modules_after(tmp_path, "verify", "--json", str(small_export))
+    assert '"ok": true' in stdout
+    assert _heavy(modules) == []
+
+
+def test_a_store_command_does_load_the_sdk(tmp_path: Path) -> None:
+    """The probe can see a heavy import at all (so the tests above can fail)."""
+    modules, _ = _modules_after(
+        tmp_path, "--db", "mem://", "--data-dir", str(tmp_path / "d"), "db", "status"
+    )
+    assert "surrealdb" in _heavy(modules)
