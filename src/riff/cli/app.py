@@ -1,4 +1,11 @@
-"""The `riff` command: the Typer application and its global options.
+"""The `riff` command: the Typer application, its global options, and where each command lives.
+
+Every command is a module-level function in the file named after its group:
+`riff scan|show|suggest` in scan_cmd, `riff repair|revert|write` in repair_cmd,
+`riff log|export` in log_cmd, `riff report` in report_cmd, `riff verify` in
+verify_cmd, `riff tui` in tui_cmd, `riff demo` in demo_cmd, `riff
+checkpoint|prove` and `riff key …` in checkpoint_cmd, and the groups `riff
+jobs …`, `riff views …`, `riff db …` in jobs_cmd, views_cmd, db_cmd.
 
 The console entry point is riff.cli.main.run, which answers `riff --version`
 before this module (Typer, Rich, every command) is imported.
@@ -13,12 +20,20 @@ from typing import Annotated
 import typer
 
 from riff import __version__
-from riff.cli import checkpoint_cmd, demo_cmd, log_cmd, repair_cmd, scan_cmd, tui_cmd
-from riff.cli.admin_cmd import db_app, views_app
-from riff.cli.context import USER_ERRORS, AppContext, app_context, guarded, report_error
-from riff.cli.errors import CliError
-from riff.cli.jobs_cmd import jobs_app
-from riff.cli.verify_cmd import ExpectHeadOption, verify_file
+from riff.cli import (
+    checkpoint_cmd,
+    db_cmd,
+    demo_cmd,
+    jobs_cmd,
+    log_cmd,
+    repair_cmd,
+    report_cmd,
+    scan_cmd,
+    tui_cmd,
+    verify_cmd,
+    views_cmd,
+)
+from riff.cli.context import USER_ERRORS, AppContext, report_error
 from riff.settings import SettingsError, load_settings
 
 app = typer.Typer(
@@ -31,18 +46,28 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(views_app, name="views")
-app.add_typer(db_app, name="db")
-scan_cmd.register(app)
-repair_cmd.register(app)
-log_cmd.register(app)
-log_cmd.register_report(app)
-tui_cmd.register(app)
-demo_cmd.register(app)
-checkpoint_cmd.register(app)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+app.add_typer(jobs_cmd.jobs_app, name="jobs")
+app.add_typer(views_cmd.views_app, name="views")
+app.add_typer(db_cmd.db_app, name="db")
+app.add_typer(checkpoint_cmd.key_app, name="key")
+# In the order `riff --help` lists them.
+for command in (
+    scan_cmd.scan,
+    scan_cmd.show,
+    scan_cmd.suggest,
+    repair_cmd.repair,
+    repair_cmd.revert,
+    repair_cmd.write,
+    log_cmd.log,
+    log_cmd.export,
+    report_cmd.report,
+    tui_cmd.tui,
+    demo_cmd.demo,
+    checkpoint_cmd.checkpoint,
+    checkpoint_cmd.prove,
+    verify_cmd.verify,
+):
+    app.command()(command)
 
 
 def _version(value: bool) -> None:
@@ -86,58 +111,6 @@ def main(
     except SettingsError as exc:
         raise typer.Exit(report_error(exc)) from None
     ctx.obj = AppContext(settings=settings, debug=debug, quiet=quiet, json=json)
-
-
-@app.command()
-@guarded
-def verify(
-    ctx: typer.Context,
-    file: Annotated[
-        Path | None, typer.Argument(help="An export (.json or .jsonl) to verify offline.")
-    ] = None,
-    use_db: Annotated[
-        bool,
-        typer.Option("--db", "--all", help="Verify every chain, head and view in the database."),
-    ] = False,
-    expect_head: ExpectHeadOption = None,
-    checkpoint: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--checkpoint",
-            metavar="NOTE",
-            help="A signed checkpoint kept elsewhere (an auditor's copy) to hold the log "
-            "against. Repeatable.",
-        ),
-    ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(
-            "--key",
-            metavar="VKEY",
-            help="The verifier key (or a file holding it) that signed the checkpoints "
-            "(default: the data dir's signing key).",
-        ),
-    ] = None,
-    json: JsonOption = False,
-) -> None:
-    """Verify an export or a proof file offline, or the whole database (--db): digests,
-    chains, reverts, heads, and the transparency log against its signed checkpoints."""
-    app_ctx = app_context(ctx)
-    out = app_ctx.output(json)
-    if file is None and not use_db:
-        raise CliError("give an export or proof FILE to verify, or --db to verify the database")
-    if file is not None:
-        from riff.app.proofs import proof_kind
-
-        if proof_kind(file) is not None:
-            code = checkpoint_cmd.verify_proof(file, key, out, app_ctx.settings)
-        else:
-            code = verify_file(file, expect_head or [], out)
-    else:
-        from riff.cli.db_verify import verify_database
-
-        code = verify_database(app_ctx, expect_head or [], out, checkpoint or [], key)
-    raise typer.Exit(int(code))
 
 
 def run() -> None:

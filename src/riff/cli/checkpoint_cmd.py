@@ -197,9 +197,3 @@ def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> 
     elif not out.quiet:
         stdout.print(line, highlight=False)
     return ExitCode.OK
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(checkpoint)
-    app.command()(prove)
-    app.add_typer(key_app, name="key")

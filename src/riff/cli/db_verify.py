@@ -1,4 +1,4 @@
-"""`riff verify --all`: every chain and view in the database."""
+"""`riff verify --db`: every chain, view and signed checkpoint in the database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from riff.cli.output import Output, stdout
 from riff.cli.verify_cmd import parse_expected_heads, report_verification
 
 
-def verify_database(
+def verify_whole_database(
     app_ctx: AppContext,
     expect_head: list[str],
     out: Output,

@@ -36,36 +36,34 @@ def _step(number: int, title: str, what: str) -> None:
     stdout.print(f"[dim]{what}[/]")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def demo(
-        ctx: typer.Context,
-        directory: Annotated[
-            Path | None,
-            typer.Option("--dir", help="Where to build the demo (default: a new temp dir)."),
-        ] = None,
-        keep: Annotated[bool, typer.Option("--keep", help="Keep the demo dir afterwards.")] = False,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the generated sessions.")] = 7,
-    ) -> None:
-        """Walk through scan → suggest → repair → log → verify → revert → export on demo data.
+@guarded
+def demo(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to build the demo (default: a new temp dir)."),
+    ] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo dir afterwards.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated sessions.")] = 7,
+) -> None:
+    """Walk through scan → suggest → repair → log → verify → revert → export on demo data.
 
-        Uses the real embedded SurrealDB store in the demo dir; your own Claude Code
-        data and riff store are not touched.
-        """
-        operator = app_context(ctx).settings.operator
-        root = directory or Path(tempfile.mkdtemp(prefix="riff-demo-"))
-        root.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        try:
-            run_demo(root, operator=operator, seed=seed)
-        finally:
-            if directory is None and not keep:
-                shutil.rmtree(root, ignore_errors=True)
-        stdout.print(
-            f"\n[bold green]demo finished[/] in {time.perf_counter() - started:.1f} s"
-            + (f"; files kept in {root}" if directory is not None or keep else "")
-        )
+    Uses the real embedded SurrealDB store in the demo dir; your own Claude Code
+    data and riff store are not touched.
+    """
+    operator = app_context(ctx).settings.operator
+    root = directory or Path(tempfile.mkdtemp(prefix="riff-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        run_demo(root, operator=operator, seed=seed)
+    finally:
+        if directory is None and not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    stdout.print(
+        f"\n[bold green]demo finished[/] in {time.perf_counter() - started:.1f} s"
+        + (f"; files kept in {root}" if directory is not None or keep else "")
+    )
 
 
 def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from riff.app.logs import LogFilter, export_log, log_events, report_sections
+from riff.app.logs import LogFilter, export_log, log_events
 from riff.cli.common import short, workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError
@@ -17,112 +17,66 @@ from riff.cli.output import stdout
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def log(
-        ctx: typer.Context,
-        session: Annotated[str | None, typer.Argument(help="One session (default: all).")] = None,
-        operator: Annotated[
-            str | None, typer.Option("--operator", help="Only this operator.")
-        ] = None,
-        message: Annotated[str | None, typer.Option("--message", help="Only this message.")] = None,
-        since: Annotated[str | None, typer.Option("--since", help="From this UTC time.")] = None,
-        until: Annotated[str | None, typer.Option("--until", help="Up to this UTC time.")] = None,
-        json: JsonOption = False,
-    ) -> None:
-        """Repair events with their derived status (reverted or active)."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            flt = LogFilter(session, operator, message, since, until)
-            rows = list(log_events(ws, flt))
-            if out.json:
-                out.emit_json({"events": [e.to_dict() | {"is_reverted": rev} for e, rev in rows]})
-                return
-            if not rows:
-                out.say("no events")
-                return
-            table = Table(title="Repair events", title_justify="left")
-            for name in ("session", "seq", "event", "kind", "message", "old → new", "operator",
-                         "score", "status", "when", "reason"):  # fmt: skip
-                table.add_column(name, overflow="fold")
-            for event, reverted in rows:
-                status = "[dim]reverted[/]" if reverted else "[green]active[/]"
-                if not event.validation_passed:
-                    status += " [red]forced[/]"
-                table.add_row(
-                    event.session_id[:8],
-                    str(event.seq),
-                    event.event_id[:13],
-                    event.kind,
-                    short(event.message_id),
-                    f"{short(event.old_parent_uuid)} → {short(event.new_parent_uuid)}",
-                    event.operator,
-                    "—" if event.similarity_score is None else f"{event.similarity_score:.2f}",
-                    status,
-                    event.timestamp[:19].replace("T", " "),
-                    event.reason[:50],
-                )
-            stdout.print(table)
-
-    @app.command()
-    @guarded
-    def export(
-        ctx: typer.Context,
-        output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-        session: Annotated[str | None, typer.Option("--session", help="One session only.")] = None,
-        fmt: Annotated[str, typer.Option("--format", help="json or jsonl (streaming).")] = "json",
-        json: JsonOption = False,
-    ) -> None:
-        """Export the event log for audit; check it anywhere with `riff verify FILE`."""
-        if fmt not in ("json", "jsonl"):
-            raise CliError(f"--format {fmt!r}: use json or jsonl")
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            count = export_log(ws, output, session=session, fmt=fmt)  # type: ignore[arg-type]
-            if out.json:
-                out.emit_json({"path": str(output), "events": count, "format": fmt})
-            else:
-                out.say(f"exported {count} events to {output} ({fmt})")
-
-
-def register_report(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def report(
-        ctx: typer.Context,
-        output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
-        session: Annotated[str | None, typer.Option("--session", help="One session only.")] = None,
-        operator: Annotated[
-            str | None, typer.Option("--operator", help="Only this operator.")
-        ] = None,
-        since: Annotated[str | None, typer.Option("--since", help="From this UTC time.")] = None,
-        until: Annotated[str | None, typer.Option("--until", help="Up to this UTC time.")] = None,
-    ) -> None:
-        """An HTML report: what was repaired, by whom and why, with the log's verification."""
-        from riff.app.integrity import verify_database
-        from riff.events.chain import utc_now
-        from riff.events.model import format_timestamp
-        from riff.report.html import render_report
-
-        with workspace(ctx) as (app_ctx, ws):
-            flt = LogFilter(session, operator, None, since, until)
-            sections = report_sections(ws, flt)
-            verification = verify_database(ws.store)
-            filters = {k: v for k, v in (("session", session), ("operator", operator),
-                                         ("since", since), ("until", until)) if v}  # fmt: skip
-            page = render_report(
-                sections,
-                verification,
-                title="riff repair report",
-                generated_at=format_timestamp(utc_now()),
-                store_url=ws.store.url,
-                filters=filters,
+@guarded
+def log(
+    ctx: typer.Context,
+    session: Annotated[str | None, typer.Argument(help="One session (default: all).")] = None,
+    operator: Annotated[str | None, typer.Option("--operator", help="Only this operator.")] = None,
+    message: Annotated[str | None, typer.Option("--message", help="Only this message.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From this UTC time.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to this UTC time.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Repair events with their derived status (reverted or active)."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        flt = LogFilter(session, operator, message, since, until)
+        rows = list(log_events(ws, flt))
+        if out.json:
+            out.emit_json({"events": [e.to_dict() | {"is_reverted": rev} for e, rev in rows]})
+            return
+        if not rows:
+            out.say("no events")
+            return
+        table = Table(title="Repair events", title_justify="left")
+        for name in ("session", "seq", "event", "kind", "message", "old → new", "operator",
+                     "score", "status", "when", "reason"):  # fmt: skip
+            table.add_column(name, overflow="fold")
+        for event, reverted in rows:
+            status = "[dim]reverted[/]" if reverted else "[green]active[/]"
+            if not event.validation_passed:
+                status += " [red]forced[/]"
+            table.add_row(
+                event.session_id[:8],
+                str(event.seq),
+                event.event_id[:13],
+                event.kind,
+                short(event.message_id),
+                f"{short(event.old_parent_uuid)} → {short(event.new_parent_uuid)}",
+                event.operator,
+                "—" if event.similarity_score is None else f"{event.similarity_score:.2f}",
+                status,
+                event.timestamp[:19].replace("T", " "),
+                event.reason[:50],
             )
-            tmp = output.with_name(f".{output.name}.tmp")
-            tmp.write_text(page, encoding="utf-8")
-            tmp.replace(output)
-            app_ctx.output().say(
-                f"wrote {output}: {sum(len(s.events) for s in sections)} events in "
-                f"{len(sections)} sessions; log {'intact' if verification.ok else 'BROKEN'}"
-            )
+        stdout.print(table)
+
+
+@guarded
+def export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    session: Annotated[str | None, typer.Option("--session", help="One session only.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or jsonl (streaming).")] = "json",
+    json: JsonOption = False,
+) -> None:
+    """Export the event log for audit; check it anywhere with `riff verify FILE`."""
+    if fmt not in ("json", "jsonl"):
+        raise CliError(f"--format {fmt!r}: use json or jsonl")
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        count = export_log(ws, output, session=session, fmt=fmt)  # type: ignore[arg-type]
+        if out.json:
+            out.emit_json({"path": str(output), "events": count, "format": fmt})
+        else:
+            out.say(f"exported {count} events to {output} ({fmt})")

@@ -106,171 +106,163 @@ def _result_json(
     }
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def repair(
-        ctx: typer.Context,
-        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
-        message: Annotated[
-            str | None, typer.Option("--message", "-m", help="Repair this message only.")
-        ] = None,
-        parent: Annotated[
-            str | None, typer.Option("--parent", "-p", help="With --message: this parent.")
-        ] = None,
-        root: Annotated[
-            bool, typer.Option("--root", help="With --message: make it a root (null parent).")
-        ] = False,
-        min_score: Annotated[
-            float | None, typer.Option("--min-score", help="Lowest candidate score to apply.")
-        ] = None,
-        reason: ReasonOption = "",
-        force: Annotated[
-            bool,
-            typer.Option("--force", help="Record repairs that fail validation (needs --reason)."),
-        ] = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
-        write: WriteOption = False,
-        no_backup: NoBackupOption = False,
-        yes: YesOption = False,
-        json: JsonOption = False,
-    ) -> None:
-        """Plan repairs for orphaned messages and append them as events (then --write)."""
-        if (parent or root) and message is None:
-            raise CliError("--parent and --root need --message MESSAGE")
-        if force and not reason:
-            raise CliError("--force records a repair that failed validation: say why with --reason")
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            state = load_session(ws, session)
-            threshold = ws.settings.min_score if min_score is None else min_score
-            plan = plan_repairs(
-                state, min_score=threshold, message=message, parent=parent, root=root
-            )
-            if not out.json and not app_ctx.quiet:
-                render_plan(plan)
-            if dry_run or not plan.items:
-                if dry_run and not out.json and not app_ctx.quiet and state.pending_changes:
-                    stdout.print(preview_write(state))
-                if out.json:
-                    out.emit_json(_result_json(state.session_id, dry_run, [], None))
-                raise typer.Exit(int(ExitCode.OK))
-            blocked = [i for i in plan.items if i.problems]
-            if blocked and not force:
-                if out.json:
-                    out.emit_json(
-                        _result_json(state.session_id, False, [], None)
-                        | {
-                            "refused": [
-                                {"message_id": i.message_id, "reason": "; ".join(i.problems)}
-                                for i in blocked
-                            ]
-                        }
-                    )
-                else:
-                    stdout.print(
-                        "[red]refused[/]: the plan fails validation; fix it or use --force "
-                        "with --reason"
-                    )
-                raise typer.Exit(int(ExitCode.PROBLEMS))
-            if not confirm(f"Append {len(plan.items)} repair event(s)?", yes=yes or out.json):
-                raise typer.Exit(int(ExitCode.OK))
-            result = apply_plan(
-                ws,
-                plan,
-                operator=ws.settings.operator,
-                reason=reason,
-                force=force,
-                write=write,
-                backup=not no_backup,
-            )
+@guarded
+def repair(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Repair this message only.")
+    ] = None,
+    parent: Annotated[
+        str | None, typer.Option("--parent", "-p", help="With --message: this parent.")
+    ] = None,
+    root: Annotated[
+        bool, typer.Option("--root", help="With --message: make it a root (null parent).")
+    ] = False,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Lowest candidate score to apply.")
+    ] = None,
+    reason: ReasonOption = "",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Record repairs that fail validation (needs --reason)."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
+    write: WriteOption = False,
+    no_backup: NoBackupOption = False,
+    yes: YesOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Plan repairs for orphaned messages and append them as events (then --write)."""
+    if (parent or root) and message is None:
+        raise CliError("--parent and --root need --message MESSAGE")
+    if force and not reason:
+        raise CliError("--force records a repair that failed validation: say why with --reason")
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        state = load_session(ws, session)
+        threshold = ws.settings.min_score if min_score is None else min_score
+        plan = plan_repairs(state, min_score=threshold, message=message, parent=parent, root=root)
+        if not out.json and not app_ctx.quiet:
+            render_plan(plan)
+        if dry_run or not plan.items:
+            if dry_run and not out.json and not app_ctx.quiet and state.pending_changes:
+                stdout.print(preview_write(state))
             if out.json:
-                out.emit_json(_result_json(state.session_id, False, result.events, result))
-            elif not app_ctx.quiet:
-                render_applied(result)
-            raise typer.Exit(int(ExitCode.PROBLEMS if result.refused else ExitCode.OK))
-
-    @app.command()
-    @guarded
-    def revert(
-        ctx: typer.Context,
-        event_id: Annotated[str, typer.Argument(help="The event to undo (id or unique prefix).")],
-        reason: ReasonOption = "",
-        write: WriteOption = False,
-        no_backup: NoBackupOption = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
-        yes: YesOption = False,
-        json: JsonOption = False,
-    ) -> None:
-        """Undo a repair by appending a revert event (a revert of a revert re-applies)."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            target = find_event(ws, event_id)
-            if not out.json and not app_ctx.quiet:
-                stdout.print(
-                    f"revert {target.kind} {target.event_id} (seq {target.seq} of "
-                    f"{target.session_id[:8]}): {short(target.message_id)} goes back from "
-                    f"{short(target.new_parent_uuid)} to {short(target.old_parent_uuid)}"
-                )
-            if dry_run:
-                if out.json:
-                    out.emit_json(_result_json(target.session_id, True, [], None))
-                raise typer.Exit(int(ExitCode.OK))
-            if not confirm("Append the revert event?", yes=yes or out.json):
-                raise typer.Exit(int(ExitCode.OK))
-            event, written = revert_event(
-                ws,
-                target.event_id,
-                operator=ws.settings.operator,
-                reason=reason,
-                write=write,
-                backup=not no_backup,
-            )
-            result = ApplyResult(events=[event], written=written)
-            if out.json:
-                out.emit_json(_result_json(target.session_id, False, [event], result))
-            elif not app_ctx.quiet:
-                render_applied(result)
-
-    @app.command()
-    @guarded
-    def write(
-        ctx: typer.Context,
-        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
-        no_backup: NoBackupOption = False,
-        yes: YesOption = False,
-        json: JsonOption = False,
-    ) -> None:
-        """Write the repaired parents (from the event log) into the transcript file."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            state = load_session(ws, session)
-            diff = preview_write(state)
-            if not diff:
-                if out.json:
-                    out.emit_json(
-                        {"session_id": state.session_id, "written": False, "backup": None}
-                    )
-                else:
-                    out.say(f"[green]{state.file.path} already matches the event log[/]")
-                return
-            if not out.json:
-                out.say(diff)
-            if dry_run or not confirm(
-                f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
-            ):
-                return
-            written = write_session(state, backup=not no_backup)
+                out.emit_json(_result_json(state.session_id, dry_run, [], None))
+            raise typer.Exit(int(ExitCode.OK))
+        blocked = [i for i in plan.items if i.problems]
+        if blocked and not force:
             if out.json:
                 out.emit_json(
-                    {
-                        "session_id": state.session_id,
-                        "written": written is not None,
-                        "backup": str(written.backup_path)
-                        if written and written.backup_path
-                        else None,
+                    _result_json(state.session_id, False, [], None)
+                    | {
+                        "refused": [
+                            {"message_id": i.message_id, "reason": "; ".join(i.problems)}
+                            for i in blocked
+                        ]
                     }
                 )
-            elif written is not None:
-                render_applied(ApplyResult(written=written))
+            else:
+                stdout.print(
+                    "[red]refused[/]: the plan fails validation; fix it or use --force "
+                    "with --reason"
+                )
+            raise typer.Exit(int(ExitCode.PROBLEMS))
+        if not confirm(f"Append {len(plan.items)} repair event(s)?", yes=yes or out.json):
+            raise typer.Exit(int(ExitCode.OK))
+        result = apply_plan(
+            ws,
+            plan,
+            operator=ws.settings.operator,
+            reason=reason,
+            force=force,
+            write=write,
+            backup=not no_backup,
+        )
+        if out.json:
+            out.emit_json(_result_json(state.session_id, False, result.events, result))
+        elif not app_ctx.quiet:
+            render_applied(result)
+        raise typer.Exit(int(ExitCode.PROBLEMS if result.refused else ExitCode.OK))
+
+
+@guarded
+def revert(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="The event to undo (id or unique prefix).")],
+    reason: ReasonOption = "",
+    write: WriteOption = False,
+    no_backup: NoBackupOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
+    yes: YesOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Undo a repair by appending a revert event (a revert of a revert re-applies)."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        target = find_event(ws, event_id)
+        if not out.json and not app_ctx.quiet:
+            stdout.print(
+                f"revert {target.kind} {target.event_id} (seq {target.seq} of "
+                f"{target.session_id[:8]}): {short(target.message_id)} goes back from "
+                f"{short(target.new_parent_uuid)} to {short(target.old_parent_uuid)}"
+            )
+        if dry_run:
+            if out.json:
+                out.emit_json(_result_json(target.session_id, True, [], None))
+            raise typer.Exit(int(ExitCode.OK))
+        if not confirm("Append the revert event?", yes=yes or out.json):
+            raise typer.Exit(int(ExitCode.OK))
+        event, written = revert_event(
+            ws,
+            target.event_id,
+            operator=ws.settings.operator,
+            reason=reason,
+            write=write,
+            backup=not no_backup,
+        )
+        result = ApplyResult(events=[event], written=written)
+        if out.json:
+            out.emit_json(_result_json(target.session_id, False, [event], result))
+        elif not app_ctx.quiet:
+            render_applied(result)
+
+
+@guarded
+def write(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
+    no_backup: NoBackupOption = False,
+    yes: YesOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Write the repaired parents (from the event log) into the transcript file."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        state = load_session(ws, session)
+        diff = preview_write(state)
+        if not diff:
+            if out.json:
+                out.emit_json({"session_id": state.session_id, "written": False, "backup": None})
+            else:
+                out.say(f"[green]{state.file.path} already matches the event log[/]")
+            return
+        if not out.json:
+            out.say(diff)
+        if dry_run or not confirm(
+            f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
+        ):
+            return
+        written = write_session(state, backup=not no_backup)
+        if out.json:
+            out.emit_json(
+                {
+                    "session_id": state.session_id,
+                    "written": written is not None,
+                    "backup": str(written.backup_path) if written and written.backup_path else None,
+                }
+            )
+        elif written is not None:
+            render_applied(ApplyResult(written=written))

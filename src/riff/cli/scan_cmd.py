@@ -103,108 +103,104 @@ def render_scan(report: ScanReport) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def scan(
-        ctx: typer.Context,
-        paths: Annotated[
-            list[str] | None,
-            typer.Argument(help="Files, dirs or session ids (default: every session)."),
-        ] = None,
-        no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file.")] = False,
-        json: JsonOption = False,
-    ) -> None:
-        """Find broken sessions: orphans, cycles, tool calls without results, lost branches."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            files = _files_for(ws, paths or [])
-            cache = None if no_cache else ScanCache(ws.settings.cache_dir / "scan.json")
-            report = run_scan(out, files, cache, app_ctx.quiet)
-            if cache is not None:
-                cache.save()
-            if out.json:
-                out.emit_json(report.to_json())
-            elif not app_ctx.quiet:
-                render_scan(report)
-            raise typer.Exit(int(ExitCode.PROBLEMS if report.has_problems else ExitCode.OK))
+@guarded
+def scan(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, dirs or session ids (default: every session)."),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Find broken sessions: orphans, cycles, tool calls without results, lost branches."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        files = _files_for(ws, paths or [])
+        cache = None if no_cache else ScanCache(ws.settings.cache_dir / "scan.json")
+        report = run_scan(out, files, cache, app_ctx.quiet)
+        if cache is not None:
+            cache.save()
+        if out.json:
+            out.emit_json(report.to_json())
+        elif not app_ctx.quiet:
+            render_scan(report)
+        raise typer.Exit(int(ExitCode.PROBLEMS if report.has_problems else ExitCode.OK))
 
-    @app.command()
-    @guarded
-    def show(
-        ctx: typer.Context,
-        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
-        tree: Annotated[
-            bool, typer.Option("--tree", help="The whole tree, not the chain.")
-        ] = False,
-        limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 2000,
-        no_pager: Annotated[
-            bool, typer.Option("--no-pager", help="Print straight to the terminal.")
-        ] = False,
-        json: JsonOption = False,
-    ) -> None:
-        """The conversation resume would load (or the whole tree) with findings marked, paged."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            state = load_session(ws, session)
-            if out.json:
-                out.emit_json(_show_json(state))
-                return
-            if stdout.is_terminal and not no_pager:
-                # less shows colours only with -R; -F quits at once when it fits.
-                os.environ.setdefault("LESS", "-FRX")
-                with stdout.pager(styles=True):
-                    _render_show(state, tree=tree, limit=limit)
-            else:
+
+@guarded
+def show(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+    tree: Annotated[bool, typer.Option("--tree", help="The whole tree, not the chain.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 2000,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print straight to the terminal.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """The conversation resume would load (or the whole tree) with findings marked, paged."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        state = load_session(ws, session)
+        if out.json:
+            out.emit_json(_show_json(state))
+            return
+        if stdout.is_terminal and not no_pager:
+            # less shows colours only with -R; -F quits at once when it fits.
+            os.environ.setdefault("LESS", "-FRX")
+            with stdout.pager(styles=True):
                 _render_show(state, tree=tree, limit=limit)
+        else:
+            _render_show(state, tree=tree, limit=limit)
 
-    @app.command()
-    @guarded
-    def suggest(
-        ctx: typer.Context,
-        session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
-        message: Annotated[str | None, typer.Argument(help="One orphan (default: all).")] = None,
-        k: Annotated[int, typer.Option("-k", help="Candidates per orphan.")] = 3,
-        json: JsonOption = False,
-    ) -> None:
-        """Ranked parent candidates for orphaned messages, with the evidence behind each score."""
-        with workspace(ctx) as (app_ctx, ws):
-            out = app_ctx.output(json)
-            state = load_session(ws, session)
-            engine = repair_engine()
-            if message is not None:
-                from riff.app.repairs import resolve_message
 
-                message_id = resolve_message(state, message, "message")
-                record = state.records_by_uuid[message_id]
-                candidates = engine.suggest_parent_candidates(
-                    state.transcript, message_id, k, parent_overrides=state.pending_changes
+@guarded
+def suggest(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+    message: Annotated[str | None, typer.Argument(help="One orphan (default: all).")] = None,
+    k: Annotated[int, typer.Option("-k", help="Candidates per orphan.")] = 3,
+    json: JsonOption = False,
+) -> None:
+    """Ranked parent candidates for orphaned messages, with the evidence behind each score."""
+    with workspace(ctx) as (app_ctx, ws):
+        out = app_ctx.output(json)
+        state = load_session(ws, session)
+        engine = repair_engine()
+        if message is not None:
+            from riff.app.repairs import resolve_message
+
+            message_id = resolve_message(state, message, "message")
+            record = state.records_by_uuid[message_id]
+            candidates = engine.suggest_parent_candidates(
+                state.transcript, message_id, k, parent_overrides=state.pending_changes
+            )
+            orphans = [(message_id, record.line, candidates)]
+        else:
+            orphans = [
+                (o.message_id, o.line, o.candidates)
+                for o in engine.suggest_all(
+                    state.transcript, k=k, parent_overrides=state.pending_changes
                 )
-                orphans = [(message_id, record.line, candidates)]
-            else:
-                orphans = [
-                    (o.message_id, o.line, o.candidates)
-                    for o in engine.suggest_all(
-                        state.transcript, k=k, parent_overrides=state.pending_changes
-                    )
-                ]
-            if out.json:
-                out.emit_json(
-                    {
-                        "session_id": state.session_id,
-                        "path": str(state.file.path),
-                        "orphans": [
-                            {
-                                "message_id": mid,
-                                "line": line,
-                                "candidates": [c.to_json() for c in cands],
-                            }
-                            for mid, line, cands in orphans
-                        ],
-                    }
-                )
-                return
-            render_suggestions(state, orphans)
+            ]
+        if out.json:
+            out.emit_json(
+                {
+                    "session_id": state.session_id,
+                    "path": str(state.file.path),
+                    "orphans": [
+                        {
+                            "message_id": mid,
+                            "line": line,
+                            "candidates": [c.to_json() for c in cands],
+                        }
+                        for mid, line, cands in orphans
+                    ],
+                }
+            )
+            return
+        render_suggestions(state, orphans)
 
 
 def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[Any]]]) -> None:

@@ -9,23 +9,21 @@ import typer
 from riff.cli.context import app_context, guarded
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @guarded
-    def tui(
-        ctx: typer.Context,
-        session: Annotated[
-            str | None, typer.Argument(help="Open this session (id, id prefix or path).")
-        ] = None,
-        project: Annotated[
-            str | None, typer.Option("--project", help="List only this project's sessions.")
-        ] = None,
-    ) -> None:
-        """Review broken sessions and repair them by hand; every action is an event."""
-        from riff.app.workspace import Workspace
-        from riff.tui.app import RiffApp
+@guarded
+def tui(
+    ctx: typer.Context,
+    session: Annotated[
+        str | None, typer.Argument(help="Open this session (id, id prefix or path).")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="List only this project's sessions.")
+    ] = None,
+) -> None:
+    """Review broken sessions and repair them by hand; every action is an event."""
+    from riff.app.workspace import Workspace
+    from riff.tui.app import RiffApp
 
-        settings = app_context(ctx).settings
-        with Workspace(settings) as ws:
-            file = ws.resolve(session) if session is not None else None  # bad ids fail here
-            RiffApp(settings, session=file, project=project, workspace=ws).run()
+    settings = app_context(ctx).settings
+    with Workspace(settings) as ws:
+        file = ws.resolve(session) if session is not None else None  # bad ids fail here
+        RiffApp(settings, session=file, project=project, workspace=ws).run()

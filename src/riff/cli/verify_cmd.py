@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import Output, stdout
 from riff.events.audit import verify_export
@@ -58,3 +59,58 @@ ExpectHeadOption = Annotated[
         help="A head recorded elsewhere (anchor); catches truncation. Repeatable.",
     ),
 ]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+@guarded
+def verify(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Argument(help="An export (.json or .jsonl) to verify offline.")
+    ] = None,
+    use_db: Annotated[
+        bool,
+        typer.Option("--db", "--all", help="Verify every chain, head and view in the database."),
+    ] = False,
+    expect_head: ExpectHeadOption = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="NOTE",
+            help="A signed checkpoint kept elsewhere (an auditor's copy) to hold the log "
+            "against. Repeatable.",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="VKEY",
+            help="The verifier key (or a file holding it) that signed the checkpoints "
+            "(default: the data dir's signing key).",
+        ),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Verify an export or a proof file offline, or the whole database (--db): digests,
+    chains, reverts, heads, and the transparency log against its signed checkpoints."""
+    app_ctx = app_context(ctx)
+    out = app_ctx.output(json)
+    if file is None and not use_db:
+        raise CliError("give an export or proof FILE to verify, or --db to verify the database")
+    if file is not None:
+        from riff.app.proofs import proof_kind
+
+        if proof_kind(file) is not None:
+            from riff.cli.checkpoint_cmd import verify_proof
+
+            code = verify_proof(file, key, out, app_ctx.settings)
+        else:
+            code = verify_file(file, expect_head or [], out)
+    else:
+        from riff.cli.db_verify import verify_whole_database
+
+        code = verify_whole_database(app_ctx, expect_head or [], out, checkpoint or [], key)
+    raise typer.Exit(int(code))
