@@ -16,9 +16,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from riff.testing.synthetic import DEFAULT_START, generate_session, inject, write_generated_session
 from riff.transcript.reader import read_transcript
 from riff.transcript.suggest import ConversationRepairEngine
-from riff.transcript.synthetic import DEFAULT_START, generate_session, inject, write_session
 
 
 def measure(
@@ -39,7 +39,7 @@ def measure(
         for _ in range(cuts):
             kind = "orphan" if rng.random() < 0.7 else "unexpected_root"
             truths += inject(session, kind, 1, rng)
-        path = write_session(workdir / f"s{s}.jsonl", session)
+        path = write_generated_session(workdir / f"s{s}.jsonl", session)
         transcript = read_transcript(path)
         engine = ConversationRepairEngine()
         engine.index(transcript)  # built once per session, like the CLI does

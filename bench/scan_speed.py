@@ -23,10 +23,10 @@ from pathlib import Path
 
 import orjson
 
+from riff.testing.synthetic import iter_session_lines
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.reader import read_transcript
 from riff.transcript.resume import resume_loss_count
-from riff.transcript.synthetic import iter_session_lines
 
 
 def generate(path: Path, megabytes: float, seed: int) -> int:

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from riff.settings import Settings
+from riff.testing.synthetic import write_session_stream
 from riff.transcript.discover import describe_file
 from riff.transcript.scan import scan_session
-from riff.transcript.synthetic import write_session_stream
 from riff.tui.app import RiffApp
 from riff.tui.screens.session import SessionScreen
 from riff.tui.widgets.conversation import ConversationTree

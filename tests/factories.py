@@ -1,6 +1,6 @@
-"""Test fixtures are generated, never real user data: see riff.transcript.synthetic."""
+"""Test fixtures are generated, never real user data: see riff.testing.synthetic."""
 
-from riff.transcript.synthetic import (
+from riff.testing.synthetic import (
     BREAKAGE_KINDS,
     Breakage,
     BuiltSession,
@@ -10,7 +10,7 @@ from riff.transcript.synthetic import (
     generate_session,
     inject,
     iter_session_lines,
-    write_session,
+    write_generated_session,
     write_session_stream,
 )
 
@@ -24,6 +24,6 @@ __all__ = [
     "generate_session",
     "inject",
     "iter_session_lines",
-    "write_session",
+    "write_generated_session",
     "write_session_stream",
 ]

@@ -18,7 +18,7 @@ from riff.events import ChainHead, EventDraft, RepairEvent, generate_event_id, s
 from riff.events.audit import verify_export
 from riff.events.canonical import compute_event_digest
 from riff.events.export import export_event_log
-from riff.events.model import format_timestamp, parse_timestamp
+from riff.events.model import format_event_timestamp, parse_timestamp
 from tests.event_factories import LogBuilder, message_uuid, valid_logs
 
 runner = CliRunner()
@@ -63,7 +63,7 @@ def _changed_value(field: str, row: dict[str, Any], rng: random.Random) -> Any:
         return value + rng.choice([1, 2, 5])
     if field == "timestamp":
         moment = parse_timestamp(value)
-        return format_timestamp(moment.replace(microsecond=(moment.microsecond + 1) % 10**6))
+        return format_event_timestamp(moment.replace(microsecond=(moment.microsecond + 1) % 10**6))
     if field in ("message_id",):
         return _other_uuid(rng)
     if field in ("old_parent_uuid", "new_parent_uuid"):

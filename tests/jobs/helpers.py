@@ -9,7 +9,7 @@ from pathlib import Path
 
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
-from riff.transcript.synthetic import generate_session, write_session
+from riff.testing.synthetic import generate_session, write_generated_session
 from riff.views import rebuild_from_file
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -46,7 +46,9 @@ def seed_sessions(
     seeded: list[Seeded] = []
     for n in range(sessions):
         generated = generate_session(messages, seed=1000 + n)
-        path = write_session(root / "projects" / f"{generated.session_id}.jsonl", generated)
+        path = write_generated_session(
+            root / "projects" / f"{generated.session_id}.jsonl", generated
+        )
         view = rebuild_from_file(store, path)
         sid = view.session_id
         append_repairs(store, sid, repairs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from riff.store import Connection, QueryFailed, SchemaMissingError, check_schema, migrate
-from riff.store.schema import migrations
+from riff.store.migrations import migrations
 
 
 def test_a_version_1_store_migrates_to_the_jobs_tables() -> None:

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riff.app.demo import DemoSession
-from riff.cli.main import app
+from riff.cli.app import app
 from tests.cli.conftest import demo_sessions, riff_env  # noqa: F401 (fixtures)
 
 runner = CliRunner()

@@ -93,6 +93,6 @@ def test_a_failing_row_aborts_the_whole_batch(store: ImmutableEventStore) -> Non
 
 
 def test_genesis_constant_matches_the_schema() -> None:
-    from riff.store.schema import migrations
+    from riff.store.migrations import migrations
 
     assert GENESIS_DIGEST in migrations()[0].sql

@@ -11,7 +11,7 @@ from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
 from riff.transcript.resume import resume_loss_count
-from tests.factories import generate_session, inject, write_session
+from tests.factories import generate_session, inject, write_generated_session
 
 
 def _write(path: Path, lines: list[object]) -> Path:
@@ -92,7 +92,7 @@ def test_columns_and_plain_records_agree(tmp_path: Path) -> None:
     rng = random.Random(3)
     inject(session, "orphan", 2, rng)
     inject(session, "unexpected_root", 1, rng)
-    path = write_session(tmp_path / "s.jsonl", session)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
     transcript = read_transcript(path)
     plain = list(transcript.records)
     from_columns = build_graph(transcript)
@@ -114,7 +114,7 @@ def test_parent_and_timestamp_maps_match_the_records(tmp_path: Path) -> None:
     session = generate_session(400, seed=5)
     for kind in ("orphan", "unexpected_root", "duplicate_uuid", "cycle"):
         inject(session, kind, 1)
-    path = write_session(tmp_path / "s.jsonl", session)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
     transcript = read_transcript(path)
     by_uuid = transcript.by_uuid()
     assert transcript.parent_map() == {u: r.parent_uuid for u, r in by_uuid.items()}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from riff.transcript.detect import detect_findings, resume_loss
 from riff.transcript.findings import ERROR, FINDING_KINDS, INFO, WARNING
 from riff.transcript.reader import read_transcript
-from tests.factories import BREAKAGE_KINDS, generate_session, inject, write_session
+from tests.factories import BREAKAGE_KINDS, generate_session, inject, write_generated_session
 
 
 @settings(
@@ -22,7 +22,7 @@ def test_healthy_sessions_have_no_findings(
     tmp_path: Path, seed: int, size: int, inline: bool
 ) -> None:
     session = generate_session(size, seed=seed, inline_sidechains=inline)
-    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     findings = detect_findings(transcript)
     assert [f for f in findings if f.severity in (ERROR, WARNING)] == []
     assert resume_loss(transcript) == 0
@@ -33,7 +33,7 @@ def test_healthy_sessions_have_no_findings(
 def test_each_breakage_is_found_where_it_is(tmp_path: Path, kind: str, seed: int) -> None:
     session = generate_session(300, seed=seed, inline_sidechains=seed % 2 == 1)
     (truth,) = inject(session, kind, 1, random.Random(seed))
-    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     findings = detect_findings(transcript)
     hits = [f for f in findings if f.kind == kind and truth.line in f.lines]
     assert hits, (truth, [(f.kind, f.lines) for f in findings])
@@ -52,7 +52,7 @@ def test_several_breakages_at_once(tmp_path: Path) -> None:
     session = generate_session(1500, seed=11)
     rng = random.Random(11)
     truths = [t for kind in BREAKAGE_KINDS for t in inject(session, kind, 2, rng)]
-    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     findings = detect_findings(transcript)
     for truth in truths:
         if truth.kind == "lost_branch":
@@ -83,7 +83,9 @@ def test_parent_in_another_file_of_the_session_is_not_an_orphan(tmp_path: Path) 
     session = generate_session(
         30, seed=1, sidechain=True, first_parent="in-parent-file", compactions=False
     )
-    transcript = read_transcript(write_session(tmp_path / "agent-acompact-1.jsonl", session))
+    transcript = read_transcript(
+        write_generated_session(tmp_path / "agent-acompact-1.jsonl", session)
+    )
     assert [f.kind for f in detect_findings(transcript)] == ["orphan"]
     assert detect_findings(transcript, known_uuids={"in-parent-file"}) == []
 
@@ -91,7 +93,7 @@ def test_parent_in_another_file_of_the_session_is_not_an_orphan(tmp_path: Path) 
 def test_resume_loss_counts_what_a_cut_drops(tmp_path: Path) -> None:
     session = generate_session(400, seed=5)
     (truth,) = inject(session, "unexpected_root", 1, random.Random(5))
-    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     lost = resume_loss(transcript)
     before = [r for r in transcript.messages if r.line < truth.line and r.is_conversation]
     assert 0 < lost <= len(before)

@@ -12,7 +12,7 @@ from riff.transcript.discover import (
 )
 from riff.transcript.errors import AmbiguousSessionError, SessionNotFoundError, TranscriptError
 from riff.transcript.scan import scan_session, scan_sessions
-from tests.factories import build_projects_dir, generate_session, write_session
+from tests.factories import build_projects_dir, generate_session, write_generated_session
 
 
 def test_default_dir_honours_claude_config_dir(
@@ -30,7 +30,9 @@ def test_discovers_sessions_and_subagents(tmp_path: Path) -> None:
     # a 1.x/2.0 style agent file beside the sessions names its parent inside
     main = built[0]
     beside = main.path.parent / "agent-1a2b3c.jsonl"
-    write_session(beside, generate_session(10, seed=5, session_id=main.session_id, sidechain=True))
+    write_generated_session(
+        beside, generate_session(10, seed=5, session_id=main.session_id, sidechain=True)
+    )
     (main.path.parent / "notes.txt").write_text("not a session")
     found = discover_sessions(tmp_path)
     assert {f.path for f in found} == {b.path for b in built} | {beside}
@@ -58,7 +60,7 @@ def test_resolve_by_id_prefix_and_path(tmp_path: Path) -> None:
     with pytest.raises(SessionNotFoundError, match="zzzz") as info:
         resolve_session(tmp_path, "zzzz")
     assert isinstance(info.value, TranscriptError) and "\n" not in str(info.value)
-    write_session(
+    write_generated_session(
         target.path.parent / f"{target.session_id[:6]}ffff.jsonl", generate_session(5, seed=1)
     )
     with pytest.raises(AmbiguousSessionError, match="type more"):

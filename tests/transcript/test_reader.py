@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from riff.transcript import reader
 from riff.transcript.reader import read_message, read_transcript
-from tests.factories import generate_session, write_session
+from tests.factories import generate_session, write_generated_session
 
 FIELDS = (
     "uuid",
@@ -160,7 +160,7 @@ def test_wrong_types_fall_back_to_tolerant_path(tmp_path: Path) -> None:
 
 def test_generated_session_reads_clean(tmp_path: Path) -> None:
     session = generate_session(300, seed=3)
-    transcript = read_transcript(write_session(tmp_path / "s.jsonl", session))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     assert transcript.problems == []
     assert len(transcript.records) == len(session.lines)
     assert transcript.last_prompt_leaf is not None
@@ -283,7 +283,7 @@ def test_fingerprint_hashes_every_chunk_in_order(
     # The hashing thread runs behind the reader: every chunk must still be
     # hashed once, in file order, including a last line without a newline.
     monkeypatch.setattr(reader, "_READ_BUFFER", buffer)
-    path = write_session(tmp_path / "s.jsonl", generate_session(60, seed=5))
+    path = write_generated_session(tmp_path / "s.jsonl", generate_session(60, seed=5))
     data = path.read_bytes() + b'{"type":"summary","summary":"cut'
     path.write_bytes(data)
     transcript = read_transcript(path)

@@ -8,7 +8,7 @@ import orjson
 from riff.transcript.reader import read_transcript
 from riff.transcript.suggest import ConversationRepairEngine
 from riff.transcript.validation import validate_repair
-from tests.factories import generate_session, inject, write_session
+from tests.factories import generate_session, inject, write_generated_session
 
 
 def _broken(tmp_path: Path, seed: int, cuts: int = 12, inline: bool = False):  # type: ignore[no-untyped-def]
@@ -19,7 +19,7 @@ def _broken(tmp_path: Path, seed: int, cuts: int = 12, inline: bool = False):  #
         for _ in range(cuts)
         for t in inject(session, rng.choice(["orphan", "unexpected_root"]), 1, rng)
     ]
-    return read_transcript(write_session(tmp_path / f"s{seed}.jsonl", session)), truths
+    return read_transcript(write_generated_session(tmp_path / f"s{seed}.jsonl", session)), truths
 
 
 def test_best_candidate_is_the_true_parent(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from riff.transcript.write import (
     preview_parent_changes,
     replace_parent,
 )
-from tests.factories import generate_session, inject, write_session
+from tests.factories import generate_session, inject, write_generated_session
 
 FIXED_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -34,7 +34,7 @@ def test_repair_changes_only_the_parent_values(tmp_path: Path) -> None:
     session = generate_session(400, seed=4)
     rng = random.Random(4)
     truths = inject(session, "orphan", 2, rng) + inject(session, "unexpected_root", 1, rng)
-    path = write_session(tmp_path / "s.jsonl", session)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
     before = path.read_bytes()
     transcript = read_transcript(path)
     changes = {t.message_id or "": t.true_parent for t in truths}
@@ -80,7 +80,7 @@ def test_null_and_uuid_round_trip(tmp_path: Path) -> None:
 def test_refuses_when_the_file_changed(tmp_path: Path) -> None:
     session = generate_session(100, seed=2)
     (truth,) = inject(session, "orphan", 1, random.Random(2))
-    path = write_session(tmp_path / "s.jsonl", session)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
     fp = read_transcript(path).fingerprint
     changes = {truth.message_id or "": truth.true_parent}
     original = path.read_bytes()
@@ -102,7 +102,7 @@ def test_refuses_when_the_file_changed(tmp_path: Path) -> None:
 
 
 def test_unknown_message_is_refused_and_nothing_written(tmp_path: Path) -> None:
-    path = write_session(tmp_path / "s.jsonl", generate_session(50, seed=1))
+    path = write_generated_session(tmp_path / "s.jsonl", generate_session(50, seed=1))
     before = path.read_bytes()
     with pytest.raises(RepairWriteError, match="not in"):
         apply_parent_changes(path, {"nope": None}, read_transcript(path).fingerprint)
@@ -113,7 +113,7 @@ def test_unknown_message_is_refused_and_nothing_written(tmp_path: Path) -> None:
 def test_preview_is_a_unified_diff_and_writes_nothing(tmp_path: Path) -> None:
     session = generate_session(80, seed=8)
     (truth,) = inject(session, "orphan", 1, random.Random(8))
-    path = write_session(tmp_path / "s.jsonl", session)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
     before = path.read_bytes()
     diff = preview_parent_changes(path, {truth.message_id or "": truth.true_parent})
     assert diff.startswith("--- a/s.jsonl\n+++ b/s.jsonl\n")

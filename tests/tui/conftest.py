@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from riff.settings import Settings
-from riff.transcript.synthetic import GroundTruth, generate_session, inject, write_session
+from riff.testing.synthetic import GroundTruth, generate_session, inject, write_generated_session
 from riff.tui.app import RiffApp
 from riff.tui.screens.session import SessionScreen
 from riff.tui.screens.session_list import SessionListScreen
@@ -43,7 +43,7 @@ def _write(
     session = generate_session(n, seed=seed, session_id=sid, cwd="/home/dev/projects/shop")
     rng = random.Random(seed)
     truths = [t for kind in kinds for t in inject(session, kind, 1, rng)]
-    path = write_session(root / session.project_slug / f"{sid}.jsonl", session)
+    path = write_generated_session(root / session.project_slug / f"{sid}.jsonl", session)
     os.utime(path, (FIXED_MTIME, FIXED_MTIME))
     return path, truths
 

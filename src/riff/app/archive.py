@@ -36,7 +36,7 @@ from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, RepairEvent
 from riff.events.errors import ExportFormatError
 from riff.events.export import FORMAT_VERSION, check_event_row, write_jsonl_export
-from riff.events.model import format_timestamp
+from riff.events.model import format_event_timestamp
 from riff.events.status import reverted_ids_from_reverts
 from riff.events.verify import SessionHead, ValidationResult
 
@@ -193,7 +193,7 @@ def archive_events(
     the next run ignores.
     """
     moment = now or datetime.now(UTC)
-    cutoff = format_timestamp(moment - timedelta(days=older_than_days))
+    cutoff = format_event_timestamp(moment - timedelta(days=older_than_days))
     result = ArchiveResult(cutoff=cutoff)
     ranges, reverted = _plan(store, cutoff, should_stop)
     if not ranges:
@@ -221,7 +221,7 @@ def archive_events(
         _fsync_dir(archive_dir)
     finally:
         tmp.unlink(missing_ok=True)
-    created = format_timestamp(datetime.now(UTC))
+    created = format_event_timestamp(datetime.now(UTC))
     checkpoints = [
         Checkpoint(
             session_id=r.session_id,

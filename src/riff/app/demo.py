@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from riff.transcript.synthetic import (
+from riff.testing.synthetic import (
     DEFAULT_START,
     GroundTruth,
     generate_session,
     inject,
-    write_session,
+    write_generated_session,
 )
 
 
@@ -52,6 +52,6 @@ def build_demo_projects(projects_dir: Path, *, seed: int = 7) -> list[DemoSessio
         for kind in breakages:
             truths += inject(session, kind, 1, rng)
         path = projects_dir / session.project_slug / f"{session.session_id}.jsonl"
-        write_session(path, session)
+        write_generated_session(path, session)
         built.append(DemoSession(path, session.session_id, breakages, tuple(truths)))
     return built

@@ -228,7 +228,7 @@ def apply_plan(
         _checkpoint_if_asked(ws)
     if write:
         fresh = load_session(ws, state.file)
-        result.written = write_session(fresh, expected=state, backup=backup)
+        result.written = write_repaired_session(fresh, expected=state, backup=backup)
     return result
 
 
@@ -239,7 +239,7 @@ def _checkpoint_if_asked(ws: Workspace) -> None:
         checkpoint_after_change(ws)
 
 
-def write_session(
+def write_repaired_session(
     state: SessionState, *, expected: SessionState | None = None, backup: bool = True
 ) -> WriteResult | None:
     """Write the effective parents into the transcript file (only parentUuid values change)."""
@@ -276,7 +276,7 @@ def revert_event(
     written = None
     if state is not None:
         fresh = load_session(ws, state.file)
-        written = write_session(fresh, expected=state, backup=backup)
+        written = write_repaired_session(fresh, expected=state, backup=backup)
     return event, written
 
 

@@ -27,7 +27,3 @@ def confirm(question: str, *, yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise CliError(f"{question} — no terminal to ask on; add --yes to go ahead")
     return typer.confirm(question, default=False)
-
-
-def short(uuid: str | None, width: int = 8) -> str:
-    return "—" if uuid is None else uuid[:width]

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from riff.app.display import short_id
 from riff.app.logs import LogFilter, export_log, log_events
-from riff.cli.common import short, workspace
+from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError
 from riff.cli.output import stdout
@@ -51,8 +52,8 @@ def log(
                 str(event.seq),
                 event.event_id[:13],
                 event.kind,
-                short(event.message_id),
-                f"{short(event.old_parent_uuid)} → {short(event.new_parent_uuid)}",
+                short_id(event.message_id),
+                f"{short_id(event.old_parent_uuid)} → {short_id(event.new_parent_uuid)}",
                 event.operator,
                 "—" if event.similarity_score is None else f"{event.similarity_score:.2f}",
                 status,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from riff.app.display import short_id
 from riff.app.repairs import (
     ApplyResult,
     RepairPlan,
@@ -15,10 +16,10 @@ from riff.app.repairs import (
     plan_repairs,
     preview_write,
     revert_event,
-    write_session,
+    write_repaired_session,
 )
 from riff.app.sessions import load_session
-from riff.cli.common import confirm, short, workspace
+from riff.cli.common import confirm, workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import stdout
@@ -64,26 +65,26 @@ def render_plan(plan: RepairPlan) -> None:
         why = "[red]" + "; ".join(item.problems) + "[/]" if item.problems else item.reason
         table.add_row(
             str(item.line or "?"),
-            short(item.message_id),
-            short(item.old_parent),
-            short(item.new_parent),
+            short_id(item.message_id),
+            short_id(item.old_parent),
+            short_id(item.new_parent),
             "—" if item.score is None else f"{item.score:.2f}",
             why,
         )
     stdout.print(table)
     for skipped in plan.skipped:
-        stdout.print(f"  [yellow]skipped[/] {short(skipped.message_id)}: {skipped.reason}")
+        stdout.print(f"  [yellow]skipped[/] {short_id(skipped.message_id)}: {skipped.reason}")
 
 
 def render_applied(result: ApplyResult) -> None:
     for event in result.events:
         flag = "" if event.validation_passed else " [red](forced: validation failed)[/]"
         stdout.print(
-            f"[green]✓[/] event {event.event_id} seq {event.seq}: {short(event.message_id)} → "
-            f"{short(event.new_parent_uuid)}{flag}"
+            f"[green]✓[/] event {event.event_id} seq {event.seq}: {short_id(event.message_id)} → "
+            f"{short_id(event.new_parent_uuid)}{flag}"
         )
     for refused in result.refused:
-        stdout.print(f"[red]✗ refused[/] {short(refused.message_id)}: {refused.reason}")
+        stdout.print(f"[red]✗ refused[/] {short_id(refused.message_id)}: {refused.reason}")
     if result.written is not None:
         backup = f" (backup {result.written.backup_path})" if result.written.backup_path else ""
         stdout.print(
@@ -205,8 +206,8 @@ def revert(
         if not out.json and not app_ctx.quiet:
             stdout.print(
                 f"revert {target.kind} {target.event_id} (seq {target.seq} of "
-                f"{target.session_id[:8]}): {short(target.message_id)} goes back from "
-                f"{short(target.new_parent_uuid)} to {short(target.old_parent_uuid)}"
+                f"{target.session_id[:8]}): {short_id(target.message_id)} goes back from "
+                f"{short_id(target.new_parent_uuid)} to {short_id(target.old_parent_uuid)}"
             )
         if dry_run:
             if out.json:
@@ -255,7 +256,7 @@ def write(
             f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
         ):
             return
-        written = write_session(state, backup=not no_backup)
+        written = write_repaired_session(state, backup=not no_backup)
         if out.json:
             out.emit_json(
                 {

@@ -24,7 +24,7 @@ def report(
     """An HTML report: what was repaired, by whom and why, with the log's verification."""
     from riff.app.integrity import verify_database
     from riff.events.chain import utc_now
-    from riff.events.model import format_timestamp
+    from riff.events.model import format_event_timestamp
     from riff.report.html import render_report
 
     with workspace(ctx) as (app_ctx, ws):
@@ -37,7 +37,7 @@ def report(
             sections,
             verification,
             title="riff repair report",
-            generated_at=format_timestamp(utc_now()),
+            generated_at=format_event_timestamp(utc_now()),
             store_url=ws.store.url,
             filters=filters,
         )

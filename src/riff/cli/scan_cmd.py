@@ -11,11 +11,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.tree import Tree
 
+from riff.app.display import short_id
 from riff.app.errors import AppError
 from riff.app.scanning import ScanCache, ScanReport, scan_files
 from riff.app.sessions import SessionState, load_session, repair_engine
 from riff.app.workspace import Workspace
-from riff.cli.common import short, workspace
+from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import ExitCode
 from riff.cli.output import Output, stderr, stdout
@@ -230,7 +231,7 @@ def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[A
             parent = state.records_by_uuid.get(cand.parent_uuid)
             table.add_row(
                 str(rank),
-                short(cand.parent_uuid),
+                short_id(cand.parent_uuid),
                 f"{cand.score:.2f}",
                 why,
                 (parent.preview if parent else "")[:40],
@@ -275,11 +276,12 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
 def _print_line(record: Any, uuid: str, marks: dict[str, str]) -> None:
     mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
     if record is None:
-        stdout.print(f"  {short(uuid)} [dim](in another file)[/]{mark}")
+        stdout.print(f"  {short_id(uuid)} [dim](in another file)[/]{mark}")
         return
     role = record.role or record.type or "?"
     stdout.print(
-        f"  [dim]{record.line:>6}[/] {short(uuid)} [cyan]{role:<9}[/] {record.preview[:70]}{mark}",
+        f"  [dim]{record.line:>6}[/] {short_id(uuid)} [cyan]{role:<9}[/] "
+        f"{record.preview[:70]}{mark}",
         highlight=False,
     )
 
@@ -309,6 +311,8 @@ def _render_tree(state: SessionState, marks: dict[str, str], limit: int) -> None
 def _label(record: Any, uuid: str, marks: dict[str, str]) -> str:
     mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
     if record is None:
-        return f"{short(uuid)}{mark}"
+        return f"{short_id(uuid)}{mark}"
     side = " [magenta](sidechain)[/]" if record.is_sidechain else ""
-    return f"{short(uuid)} [cyan]{record.role or record.type}[/]{side} {record.preview[:60]}{mark}"
+    return (
+        f"{short_id(uuid)} [cyan]{record.role or record.type}[/]{side} {record.preview[:60]}{mark}"
+    )

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from riff.app.repairs import session_file_for
 from riff.app.sessions import SessionState, ensure_view, load_session
-from riff.app.tlog_migration import finish_migration
 from riff.app.workspace import Workspace
 from riff.cli.common import workspace
 from riff.cli.context import guarded

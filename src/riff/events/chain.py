@@ -10,7 +10,13 @@ from typing import Any
 import uuid_utils
 
 from riff.events.canonical import compute_event_digest
-from riff.events.model import EVENT_FORMAT, GENESIS_DIGEST, EventKind, RepairEvent, format_timestamp
+from riff.events.model import (
+    EVENT_FORMAT,
+    GENESIS_DIGEST,
+    EventKind,
+    RepairEvent,
+    format_event_timestamp,
+)
 
 Clock = Callable[[], datetime]
 
@@ -65,7 +71,7 @@ def seal_event(
         "kind": str(draft.kind),
         "session_id": head.session_id,
         "seq": head.seq + 1,
-        "timestamp": format_timestamp(clock()),
+        "timestamp": format_event_timestamp(clock()),
         "message_id": draft.message_id,
         "old_parent_uuid": draft.old_parent_uuid,
         "new_parent_uuid": draft.new_parent_uuid,

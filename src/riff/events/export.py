@@ -24,7 +24,7 @@ from riff.events.model import (
     EventKind,
     RepairEvent,
     check_event_values,
-    format_timestamp,
+    format_event_timestamp,
 )
 from riff.events.status import reverted_event_ids
 
@@ -77,7 +77,7 @@ class ExportSummary:
 
 
 def _exported_at(moment: datetime | None) -> str:
-    return format_timestamp(moment or utc_now())
+    return format_event_timestamp(moment or utc_now())
 
 
 def export_event_log(

@@ -54,7 +54,7 @@ EVENT_FIELDS: tuple[str, ...] = (
 DIGESTED_FIELDS: tuple[str, ...] = EVENT_FIELDS[:-1]
 
 
-def format_timestamp(moment: datetime) -> str:
+def format_event_timestamp(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds, the only timestamp form events carry."""
     if moment.tzinfo is None:
         raise EventValidationError("timestamp", moment, "needs a timezone")

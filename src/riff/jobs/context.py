@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from riff.events.model import format_timestamp
+from riff.events.chain import Clock
+from riff.events.model import format_event_timestamp
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
 
-Clock = Callable[[], datetime]
 log = logging.getLogger("riff.jobs")
 
 
@@ -35,7 +35,7 @@ class JobContext:
         return self.stop.is_set()
 
     def now(self) -> str:
-        return format_timestamp(self.clock())
+        return format_event_timestamp(self.clock())
 
     def step(self, message: str) -> None:
         """A unit of work is done (a view, a session): tell whoever watches."""

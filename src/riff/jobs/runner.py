@@ -30,9 +30,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from riff.errors import RiffError
-from riff.events.model import format_timestamp
+from riff.events.chain import Clock
+from riff.events.model import format_event_timestamp
 from riff.jobs import tasks
-from riff.jobs.context import Clock, JobContext, JobResult, log, utc_now
+from riff.jobs.context import JobContext, JobResult, log, utc_now
 from riff.jobs.records import JobRun, last_run, record_job_run
 from riff.settings import Settings
 from riff.store import ImmutableEventStore, open_store
@@ -113,7 +114,7 @@ class JobRunner:
         spec = job_spec(name)
         assert self.rng is not None and self.stop is not None
         with self._lock, self.store_factory() as store:
-            started = format_timestamp(self.clock())
+            started = format_event_timestamp(self.clock())
             ctx = JobContext(store, self.settings, self.clock, self.rng, self.stop, self.progress)
             try:
                 result = spec.func(ctx)
@@ -124,7 +125,7 @@ class JobRunner:
                 job=name,
                 trigger=trigger,
                 started_at=started,
-                finished_at=format_timestamp(self.clock()),
+                finished_at=format_event_timestamp(self.clock()),
                 outcome=result.outcome,
                 summary=result.summary,
                 details=result.details,
@@ -185,7 +186,7 @@ def schedule_status(
                 "description": spec.description,
                 "interval_seconds": int(spec.interval(settings).total_seconds()),
                 "last_run": last.to_dict() if last else None,
-                "next_run": format_timestamp(next_run_time(spec, settings, last, now)),
+                "next_run": format_event_timestamp(next_run_time(spec, settings, last, now)),
             }
         )
     return rows

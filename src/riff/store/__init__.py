@@ -27,8 +27,7 @@ from riff.store.protocol import EventStore, SourceFingerprint, ViewRecord
 if TYPE_CHECKING:
     from riff.store.connection import Connection, QueryFailed
     from riff.store.lock import StoreLock
-    from riff.store.open import connect, open_store
-    from riff.store.schema import (
+    from riff.store.migrations import (
         SchemaStatus,
         check_schema,
         init_schema,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
         migrate,
         schema_status,
     )
+    from riff.store.open import connect, open_store
     from riff.store.surreal import ImmutableEventStore
     from riff.store.users import create_user, list_users, set_password
 
@@ -45,12 +45,12 @@ _LAZY = {
     "StoreLock": "riff.store.lock",
     "connect": "riff.store.open",
     "open_store": "riff.store.open",
-    "SchemaStatus": "riff.store.schema",
-    "check_schema": "riff.store.schema",
-    "init_schema": "riff.store.schema",
-    "known_version": "riff.store.schema",
-    "migrate": "riff.store.schema",
-    "schema_status": "riff.store.schema",
+    "SchemaStatus": "riff.store.migrations",
+    "check_schema": "riff.store.migrations",
+    "init_schema": "riff.store.migrations",
+    "known_version": "riff.store.migrations",
+    "migrate": "riff.store.migrations",
+    "schema_status": "riff.store.migrations",
     "ImmutableEventStore": "riff.store.surreal",
     "create_user": "riff.store.users",
     "list_users": "riff.store.users",

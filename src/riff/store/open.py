@@ -6,7 +6,7 @@ from riff.settings import Settings
 from riff.store.connection import Connection, is_remote, surrealkv_path
 from riff.store.errors import AuthError
 from riff.store.lock import StoreLock
-from riff.store.schema import check_schema, current_version, migrate
+from riff.store.migrations import check_schema, current_version, migrate
 from riff.store.surreal import ImmutableEventStore
 from riff.store.users import signed_in_name
 

@@ -24,10 +24,10 @@ def normalize_timestamp(value: object) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return format_timestamp(parsed)
+    return format_transcript_timestamp(parsed)
 
 
-def format_timestamp(moment: datetime) -> str:
+def format_transcript_timestamp(moment: datetime) -> str:
     """Claude Code's own timestamp format: UTC, milliseconds, trailing Z."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -9,7 +9,7 @@ matches the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,16 +17,15 @@ from typing import Any
 
 from riff.errors import RiffError
 from riff.events import SessionFold, calculate_session_digest, replay_repair_events
-from riff.events.model import format_timestamp
+from riff.events.chain import Clock
+from riff.events.model import format_event_timestamp
 from riff.store.errors import NoViewError
 from riff.store.protocol import EventStore, ViewRecord
 from riff.views.source import SourceState, read_source
 
-Clock = Callable[[], datetime]
-
 
 def _now(clock: Clock | None) -> str:
-    return format_timestamp((clock or (lambda: datetime.now(UTC)))())
+    return format_event_timestamp((clock or (lambda: datetime.now(UTC)))())
 
 
 class ViewChainError(RiffError):

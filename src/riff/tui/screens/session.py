@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent
 
-from riff.app.repairs import preview_write, write_session
+from riff.app.display import short_id
+from riff.app.repairs import preview_write, write_repaired_session
 from riff.app.review import (
     apply_choice,
     candidates_for,
@@ -48,7 +49,6 @@ from riff.tui.widgets.panels import (
     LogPanel,
     SearchPanel,
     SessionPanels,
-    short,
 )
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ class SessionScreen(Screen[None]):
             return False
         node = tree.graph.get_index(uuid)
         if node is None:
-            self.notify(f"{short(uuid)} is not a message of this file", severity="warning")
+            self.notify(f"{short_id(uuid)} is not a message of this file", severity="warning")
             return False
         tree.move_to_node(node)
         self._show_detail()
@@ -368,7 +368,7 @@ class SessionScreen(Screen[None]):
 
         self._when_panels(show)
         if not candidates:
-            self.notify(f"no parent candidate for {short(uuid)}", severity="warning")
+            self.notify(f"no parent candidate for {short_id(uuid)}", severity="warning")
 
     def on_candidate_panel_jump(self, event: CandidatePanel.Jump) -> None:
         self.jump_to(event.candidate.parent_uuid)
@@ -382,7 +382,7 @@ class SessionScreen(Screen[None]):
             return
         if candidate.parent_uuid == parent_in_effect(state, target):
             self.notify(
-                f"{short(target)} is already under {short(candidate.parent_uuid)}",
+                f"{short_id(target)} is already under {short_id(candidate.parent_uuid)}",
                 severity="warning",
             )
             return
@@ -390,7 +390,10 @@ class SessionScreen(Screen[None]):
         if not problems:
             self._apply(target, candidate, force=False, reason="")
             return
-        what = f"{short(target)} under {short(candidate.parent_uuid)} (score {candidate.score:.2f})"
+        what = (
+            f"{short_id(target)} under {short_id(candidate.parent_uuid)} "
+            f"(score {candidate.score:.2f})"
+        )
 
         def forced(reason: str | None) -> None:
             if reason:
@@ -422,7 +425,8 @@ class SessionScreen(Screen[None]):
             self._when_panels(lambda: self.query_one(CandidatePanel).show(target, []))
             event = result.events[0]
             self.notify(
-                f"repair #{event.seq}: {short(target)} now under {short(candidate.parent_uuid)}"
+                f"repair #{event.seq}: {short_id(target)} "
+                f"now under {short_id(candidate.parent_uuid)}"
                 + ("" if event.validation_passed else " (forced)")
             )
             self.query_one(ConversationTree).focus()
@@ -454,7 +458,7 @@ class SessionScreen(Screen[None]):
                 self._revert(target)
 
         self.app.push_screen(
-            ConfirmScreen(f"{verb} event #{target.seq} ({short(target.message_id)})?"), answer
+            ConfirmScreen(f"{verb} event #{target.seq} ({short_id(target.message_id)})?"), answer
         )
 
     def _revert(self, target: RepairEvent) -> None:
@@ -496,7 +500,7 @@ class SessionScreen(Screen[None]):
         assert state is not None
         ws = self.riff.ws
         try:
-            result = write_session(state, backup=True)
+            result = write_repaired_session(state, backup=True)
             ws.forget_sessions()
             fresh = load_session(ws, state.file.path.as_posix())
             ensure_view(ws, fresh)

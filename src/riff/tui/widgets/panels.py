@@ -12,15 +12,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, TabbedContent, TabPane
 
+from riff.app.display import short_id
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageRecord
 from riff.tui.widgets.table import FittedTable, Row
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-
-
-def short(uuid: str | None, width: int = 8) -> str:
-    return "—" if uuid is None else uuid[:width]
 
 
 class _Panel(FittedTable):
@@ -59,7 +56,7 @@ class FindingsPanel(_Panel):
                     Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
                     f.kind,
                     str(f.lines[0]) if f.lines else "—",
-                    short(f.message_ids[0] if f.message_ids else None),
+                    short_id(f.message_ids[0] if f.message_ids else None),
                     f.explanation,
                 ),
             )
@@ -110,7 +107,7 @@ class CandidatePanel(_Panel):
                 str(i + 1),
                 f"{c.score:.2f}",
                 str(c.line or "?"),
-                short(c.parent_uuid),
+                short_id(c.parent_uuid),
                 signals,
                 c.preview.replace("\n", " ")[:80],
             )
@@ -165,8 +162,8 @@ class LogPanel(_Panel):
                 str(e.seq),
                 e.kind,
                 status,
-                short(e.message_id),
-                f"{short(e.old_parent_uuid)} → {short(e.new_parent_uuid)}",
+                short_id(e.message_id),
+                f"{short_id(e.old_parent_uuid)} → {short_id(e.new_parent_uuid)}",
                 e.operator,
                 "—" if e.similarity_score is None else f"{e.similarity_score:.2f}",
                 e.timestamp[:19].replace("T", " "),
@@ -198,7 +195,12 @@ class SearchPanel(_Panel):
         rows: list[Row] = []
         for r in hits:
             assert r.uuid is not None
-            cells = (str(r.line), r.type or "?", short(r.uuid), r.preview.replace("\n", " ")[:80])
+            cells = (
+                str(r.line),
+                r.type or "?",
+                short_id(r.uuid),
+                r.preview.replace("\n", " ")[:80],
+            )
             rows.append((r.uuid, cells))
         self.fill(rows)
 

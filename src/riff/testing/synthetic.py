@@ -27,9 +27,9 @@ from typing import Any
 
 import orjson
 
-from riff.transcript import synthetic_text as text
+from riff.testing import synthetic_text as text
 from riff.transcript.findings import FINDING_KINDS
-from riff.transcript.timestamps import format_timestamp
+from riff.transcript.timestamps import format_transcript_timestamp
 
 DEFAULT_START = datetime(2025, 9, 1, 9, 30, tzinfo=UTC)
 # The generator can inject every kind of finding the detectors know.
@@ -122,7 +122,7 @@ class _Builder:
         # Bursts: a fifth of the lines share the previous line's timestamp.
         if self.rng.random() >= 0.2:
             self.clock += timedelta(milliseconds=self.rng.randint(low_ms, high_ms))
-        return format_timestamp(self.clock)
+        return format_transcript_timestamp(self.clock)
 
     def base(self, line_type: str, parent: str | None, ts: str) -> dict[str, Any]:
         self.messages += 1
@@ -187,7 +187,7 @@ class _Builder:
             "snapshot": {
                 "messageId": message_id,
                 "trackedFileBackups": {},
-                "timestamp": format_timestamp(self.clock),
+                "timestamp": format_transcript_timestamp(self.clock),
             },
             "isSnapshotUpdate": False,
         }
@@ -416,7 +416,7 @@ def generate_session(
     return GeneratedSession(session_id=sid, lines=lines, cwd=cwd)
 
 
-def write_session(path: Path, session: GeneratedSession) -> Path:
+def write_generated_session(path: Path, session: GeneratedSession) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         for line in session.lines:
@@ -436,8 +436,8 @@ def write_session_stream(path: Path, n_messages: int, *, seed: int, **options: A
 
 
 # Re-exported for callers that think in terms of "inject a breakage".
-from riff.transcript.synthetic_inject import inject  # noqa: E402
-from riff.transcript.synthetic_tree import BuiltSession, build_projects_dir  # noqa: E402
+from riff.testing.synthetic_inject import inject  # noqa: E402
+from riff.testing.synthetic_tree import BuiltSession, build_projects_dir  # noqa: E402
 
 __all__ = [
     "BREAKAGE_KINDS",
@@ -450,6 +450,6 @@ __all__ = [
     "generate_session",
     "inject",
     "iter_session_lines",
-    "write_session",
+    "write_generated_session",
     "write_session_stream",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from riff.testing.synthetic import GeneratedSession, GroundTruth
 from riff.transcript.findings import (
     CYCLE,
     DUPLICATE_UUID,
@@ -28,8 +29,7 @@ from riff.transcript.findings import (
     TRUNCATED_LINE,
     UNEXPECTED_ROOT,
 )
-from riff.transcript.synthetic import GeneratedSession, GroundTruth
-from riff.transcript.timestamps import format_timestamp, normalize_timestamp
+from riff.transcript.timestamps import format_transcript_timestamp, normalize_timestamp
 
 _Pos = int
 _DECORRELATE = 0xDEECE66D_2545F491_4F6CDD1D_9E3779B9
@@ -145,7 +145,7 @@ def _inject_duplicate(session: GeneratedSession, view: _View, rng: random.Random
     identical = rng.random() < 0.5
     copy_line = copy.deepcopy(line)
     if not identical:
-        copy_line["timestamp"] = format_timestamp(
+        copy_line["timestamp"] = format_transcript_timestamp(
             _parse(line["timestamp"]) + timedelta(seconds=rng.randint(1, 30))
         )
         copy_line["message"] = {"role": line["message"]["role"], "content": "(edited) retry"}
@@ -251,7 +251,7 @@ def _inject_timestamp_anomaly(
 ) -> GroundTruth:
     line = rng.choice([x for x in view.conversation() if x["parentUuid"] in view.pos])
     parent = view.line(line["parentUuid"])
-    line["timestamp"] = format_timestamp(
+    line["timestamp"] = format_transcript_timestamp(
         _parse(parent["timestamp"]) - timedelta(seconds=rng.randint(1, 600))
     )
     _touch(session, line["uuid"])

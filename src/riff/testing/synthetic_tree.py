@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from riff.transcript.synthetic import (
+from riff.testing.synthetic import (
     BREAKAGE_KINDS,
     DEFAULT_START,
     GeneratedSession,
     GroundTruth,
     generate_session,
-    write_session,
+    write_generated_session,
 )
-from riff.transcript.synthetic_inject import inject
+from riff.testing.synthetic_inject import inject
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def build_projects_dir(
             for kind in rng.sample(BREAKAGE_KINDS, rng.randint(1, 2)):
                 truths += inject(session, kind, 1, rng)
         path = projects_dir / session.project_slug / f"{session.session_id}.jsonl"
-        write_session(path, session)
+        write_generated_session(path, session)
         built.append(
             BuiltSession(path, session.session_id, session.project_slug, False, None, truths)
         )
@@ -82,7 +82,7 @@ def _subagents(
         agent_id=agent_id,
         compactions=False,
     )
-    path = write_session(folder / f"agent-{agent_id}.jsonl", agent)
+    path = write_generated_session(folder / f"agent-{agent_id}.jsonl", agent)
     out.append(
         BuiltSession(path, f"agent-{agent_id}", parent.project_slug, True, parent.session_id)
     )
@@ -99,7 +99,7 @@ def _subagents(
         compactions=False,
         first_parent=anchor,
     )
-    path = write_session(folder / f"agent-{compact_id}.jsonl", compact)
+    path = write_generated_session(folder / f"agent-{compact_id}.jsonl", compact)
     out.append(
         BuiltSession(path, f"agent-{compact_id}", parent.project_slug, True, parent.session_id)
     )
