@@ -43,28 +43,26 @@ RANK = {
 
 KNOWN: set[tuple[str, str]] = {
     # interfaces that still open the store or the views themselves
-    ("riff.cli.db_cmd", "riff.store"),
     ("riff.cli.jobs_cmd", "riff.store"),
     ("riff.cli.verify_cmd", "riff.store"),
     ("riff.cli.views_cmd", "riff.views"),
-    ("riff.jobs.context", "riff.store"),
-    ("riff.jobs.records", "riff.store"),
-    ("riff.jobs.runner", "riff.store"),
-    ("riff.jobs.tasks", "riff.store"),
     ("riff.jobs.tasks", "riff.views"),
     # the views read and write through the store's protocol types
     ("riff.views.__init__", "riff.store.protocol"),
     ("riff.views.materialize", "riff.store.errors"),
     ("riff.views.materialize", "riff.store.protocol"),
     ("riff.views.source", "riff.store.protocol"),
-    # the store still speaks in events (seals, folds, validates)
+    # the store still speaks in events: it seals drafts onto the chain and
+    # reads rows back as RepairEvent (both backends)
+    ("riff.store.memory", "riff.events"),
+    ("riff.store.memory", "riff.events.chain"),
+    ("riff.store.memory", "riff.events.status"),
     ("riff.store.errors", "riff.events.errors"),
     ("riff.store.protocol", "riff.events"),
     ("riff.store.rows", "riff.events"),
     ("riff.store.surreal", "riff.events"),
     ("riff.store.surreal", "riff.events.chain"),
     ("riff.store.surreal", "riff.events.status"),
-    ("riff.store.surreal", "riff.transcript.validation"),
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from riff.app.recording import append_repair, current_state
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
 from riff.testing.synthetic import generate_session, write_generated_session
@@ -58,17 +59,17 @@ def seed_sessions(
 
 def append_repairs(store: ImmutableEventStore, session_id: str, count: int) -> None:
     """`count` valid repairs: move later messages under the session's first message and back."""
-    parents, _times, _seq = store.current_state(session_id)
+    parents, _times, _seq = current_state(store, session_id)
     roots = sorted(m for m, p in parents.items() if p is None)
     movable = sorted(m for m, p in parents.items() if p is not None and p not in roots)
     for k in range(count):
-        parents, _times, _seq = store.current_state(session_id)
+        parents, _times, _seq = current_state(store, session_id)
         message = movable[k % len(movable)]
         root = _root_of(parents, message)
         original = store.get_view(session_id)
         assert original is not None
         target = root if parents[message] != root else original.base_parents[message]
-        store.append_repair(session_id, message, target, operator="alice", reason=f"job test {k}")
+        append_repair(store, session_id, message, target, operator="alice", reason=f"job test {k}")
 
 
 def _root_of(parents: dict[str, str | None], message: str) -> str:

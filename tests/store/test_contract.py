@@ -1,24 +1,34 @@
 """Contract tests every EventStore implementation must pass (as eventsourcing's
-recorder tests do). Run here for mem:// and surrealkv://."""
+recorder tests do). Run here for the in-memory backend and for SurrealDB on
+mem:// and surrealkv://."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from riff.app.archive import Checkpoint
 from riff.events import GENESIS_DIGEST, ChainHead, validate_event_immutability
-from riff.store import ConcurrencyError, EventStore, ViewRecord, open_store
+from riff.jobs.records import JobRun
+from riff.store import ConcurrencyError, EventStore, StoreError, ViewRecord, open_store
+from riff.store.memory import InMemoryEventStore
 from riff.store.protocol import SourceFingerprint
 from tests.store.helpers import M, chain_drafts, kv_settings, mem_store
 
 
-@pytest.fixture(params=["mem", "surrealkv"])
+def _open(kind: str, tmp_path: Path) -> EventStore:
+    if kind == "memory":
+        return InMemoryEventStore()
+    return mem_store() if kind == "mem" else open_store(kv_settings(tmp_path))
+
+
+@pytest.fixture(params=["memory", "mem", "surrealkv"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    store = mem_store() if request.param == "mem" else open_store(kv_settings(tmp_path))
-    with store:
+    with _open(request.param, tmp_path) as store:
         yield store
 
 
@@ -105,3 +115,69 @@ def test_view_round_trip(any_store: EventStore) -> None:
     changed = view.evolve(through_seq=3, is_stale=True, drift_report={"k": [1]})
     any_store.put_view(changed)
     assert any_store.get_view("s1") == changed
+
+
+def test_reads_what_verification_needs(any_store: EventStore) -> None:
+    a = any_store.append("a", chain_drafts(3))
+    any_store.append("b", chain_drafts(1))
+    assert any_store.event_row_count() == 4
+    assert any_store.event_counts() == {"a": 3, "b": 1}
+    assert any_store.count() == 4 and any_store.count("a") == 3
+    assert any_store.event_id_count(a[1].event_id) == 1
+    assert any_store.event_id_count("0190aaaa-0000-7000-8000-000000000000") == 0
+    assert any_store.misplaced_events("a") == []
+    assert any_store.event(a[2].event_id) == a[2]
+    assert list(any_store.all_events())[:3] == a
+    assert any_store.events_for_message(a[0].message_id)[0] == a[0]
+    assert any_store.sessions_by_operator("alice") == ["a", "b"]
+    assert any_store.reverted_ids() == set()
+
+
+def test_append_marks_the_view_stale(any_store: EventStore) -> None:
+    view = _view("s1")
+    any_store.put_view(view)
+    assert any_store.put_view_if_current(view.evolve(through_seq=0))
+    any_store.append("s1", chain_drafts(1))
+    stored = any_store.get_view("s1")
+    assert stored is not None and stored.is_stale
+    assert not any_store.put_view_if_current(view.evolve(through_seq=0))
+    [summary] = any_store.view_summaries()
+    assert summary["session_id"] == "s1" and summary["is_stale"] is True
+    assert summary["source_path"] == "/x.jsonl"
+
+
+def test_plain_records(any_store: EventStore) -> None:
+    def run(job: str, started: str) -> dict[str, Any]:
+        return JobRun(job, "manual", started, started, "ok", "fine").to_dict()
+
+    any_store.add_rows("job_runs", [run("a", T[1])])
+    any_store.add_rows("job_runs", [run("a", T[3]), run("b", T[2])])
+    newest = any_store.rows("job_runs", where={"job": "a"}, newest_first_by="started_at", limit=1)
+    assert newest == [run("a", T[3])]
+    assert len(any_store.rows("job_runs")) == 3
+    assert any_store.rows("integrity_reports") == []
+    events = any_store.append("s1", chain_drafts(2))
+    head = events[-1].event_digest
+    row = Checkpoint("s1", 1, 2, GENESIS_DIGEST, head, 2, "x.jsonl.gz", "d" * 64, T[1])
+    key = ("session_id", "last_seq")
+    any_store.add_rows("archive_checkpoints", [row.to_dict()], key=key)
+    with pytest.raises(StoreError):  # a second row under the same key
+        any_store.add_rows("archive_checkpoints", [row.to_dict()], key=key)
+    assert any_store.rows("archive_checkpoints") == [row.to_dict()]
+
+
+T = [f"2026-01-0{d}T00:00:00.000000Z" for d in range(1, 5)]
+
+
+def _view(session_id: str) -> ViewRecord:
+    return ViewRecord(
+        session_id=session_id,
+        base_parents={M[1]: M[0], M[0]: None},
+        parents={M[1]: M[0], M[0]: None},
+        timestamps={M[0]: None, M[1]: None},
+        through_seq=0,
+        head_digest=GENESIS_DIGEST,
+        materialization_digest="a" * 64,
+        updated_at="2026-01-01T00:00:00.000000Z",
+        source=SourceFingerprint("/x.jsonl", 10, 20, "b" * 64),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from riff.app.recording import append_repair, append_revert
 from riff.events import (
     EventDraft,
     RevertError,
@@ -63,11 +64,11 @@ def test_sessions_by_operator(store: ImmutableEventStore) -> None:
 def test_revert_and_reverted_ids(store: ImmutableEventStore) -> None:
     events = store.append("s1", chain_drafts(3))
     store.append("s2", chain_drafts(1))
-    r1 = store.revert(events[2].event_id, operator="bob", reason="wrong parent")
+    r1 = append_revert(store, events[2].event_id, operator="bob", reason="wrong parent")
     assert r1.kind == "revert" and r1.reverts_event_id == events[2].event_id and r1.seq == 4
     assert store.reverted_ids() == {events[2].event_id}
     assert store.reverted_ids("s2") == set()
-    r2 = store.revert(r1.event_id, operator="bob")  # re-applies events[2]
+    r2 = append_revert(store, r1.event_id, operator="bob")  # re-applies events[2]
     log = list(store.events("s1"))
     assert store.reverted_ids("s1") == reverted_event_ids(log) == {r1.event_id}
     assert r2.seq == 5
@@ -76,21 +77,21 @@ def test_revert_and_reverted_ids(store: ImmutableEventStore) -> None:
 
 def test_revert_refusals(store: ImmutableEventStore) -> None:
     events = store.append("s1", chain_drafts(1))
-    store.revert(events[0].event_id, operator="bob")
+    append_revert(store, events[0].event_id, operator="bob")
     with pytest.raises(RevertError, match="already reverted"):
-        store.revert(events[0].event_id, operator="bob")
+        append_revert(store, events[0].event_id, operator="bob")
     with pytest.raises(RevertError, match="not in the store"):
-        store.revert("01a2155d-9bf0-7692-b65e-bc7000000000", operator="bob")
+        append_revert(store, "01a2155d-9bf0-7692-b65e-bc7000000000", operator="bob")
 
 
 def test_append_repair_needs_a_view_or_parents(store: ImmutableEventStore) -> None:
     with pytest.raises(NoViewError, match="s1"):
-        store.append_repair("s1", M[3], M[0], operator="alice")
+        append_repair(store, "s1", M[3], M[0], operator="alice")
 
 
 def test_append_repair_validates_against_the_current_view(store: ImmutableEventStore) -> None:
     _put_base_view(store)
-    event = store.append_repair("s1", M[3], M[1], operator="alice", reason="ok", score=0.9)
+    event = append_repair(store, "s1", M[3], M[1], operator="alice", reason="ok", score=0.9)
     assert (event.old_parent_uuid, event.new_parent_uuid, event.validation_passed) == (
         M[2],
         M[1],
@@ -98,17 +99,18 @@ def test_append_repair_validates_against_the_current_view(store: ImmutableEventS
     )
     # The view is behind now; the store folds the newer event in before validating.
     with pytest.raises(RepairRefusedError, match="cycle") as info:
-        store.append_repair("s1", M[1], M[3], operator="alice")
+        append_repair(store, "s1", M[1], M[3], operator="alice")
     assert info.value.problems
     with pytest.raises(RepairRefusedError, match="later"):
-        store.append_repair("s1", M[1], M[4], operator="alice")
+        append_repair(store, "s1", M[1], M[4], operator="alice")
     with pytest.raises(RepairRefusedError, match="not a message"):
-        store.append_repair("s1", M[1], M[40], operator="alice")
+        append_repair(store, "s1", M[1], M[40], operator="alice")
     assert store.head("s1").seq == 1
 
 
 def test_forced_repair_is_recorded_as_failed_validation(store: ImmutableEventStore) -> None:
-    event = store.append_repair(
+    event = append_repair(
+        store,
         "s1",
         M[1],
         M[4],

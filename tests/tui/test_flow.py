@@ -8,6 +8,7 @@ import orjson
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from riff.app.recording import append_revert
 from riff.settings import Settings
 from riff.transcript import Candidate
 from riff.transcript.discover import describe_file
@@ -388,7 +389,7 @@ def test_a_refused_revert_is_shown_not_raised(settings: Settings, projects: Proj
         await pilot.pause()
         [repair] = list(app.ws.store.events(ORPHANED))
         # Reverted behind the screen's back, as another riff process would.
-        app.ws.store.revert(repair.event_id, operator="bob")
+        append_revert(app.ws.store, repair.event_id, operator="bob")
         await pilot.press("u")  # the screen still thinks the repair is in effect
         await pilot.pause()
         assert _current(app) is screen

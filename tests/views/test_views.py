@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from riff.app.recording import append_repair
 from riff.events import EventDraft, calculate_session_digest, replay_repair_events
 from riff.store import ImmutableEventStore, NoViewError
 from riff.views import SourceState, ViewChainError, check_drift, rebuild, rebuild_from_file, update
@@ -120,7 +121,7 @@ def test_drift_against_the_file_on_disk(store: ImmutableEventStore, tmp_path: Pa
     view = rebuild_from_file(store, path)
     assert view.session_id == "s1" and view.source is not None
     assert view.source.size == path.stat().st_size and dict(view.base_parents) == BASE
-    store.append_repair("s1", M[5], M[1], operator="alice")
+    append_repair(store, "s1", M[5], M[1], operator="alice")
     update(store, "s1")
     assert not check_drift(store, "s1", transcript=path).drift_detected
     # Edited outside riff: a parent changed; Claude Code appended a message.
@@ -138,10 +139,10 @@ def test_drift_against_the_file_on_disk(store: ImmutableEventStore, tmp_path: Pa
 
 def test_append_repair_uses_the_view(store: ImmutableEventStore) -> None:
     rebuild(store, "s1", SOURCE)
-    event = store.append_repair("s1", M[3], M[0], operator="alice")
+    event = append_repair(store, "s1", M[3], M[0], operator="alice")
     assert event.old_parent_uuid == M[2]
     assert update(store, "s1").parents[M[3]] == M[0]
-    moved = store.append_repair("s1", M[3], M[1], operator="alice")
+    moved = append_repair(store, "s1", M[3], M[1], operator="alice")
     assert moved.old_parent_uuid == M[0]
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, Any, cast
 
 import orjson
 
@@ -39,20 +39,12 @@ from riff.events.export import FORMAT_VERSION, check_event_row, write_jsonl_expo
 from riff.events.model import format_event_timestamp
 from riff.events.status import reverted_ids_from_reverts
 from riff.events.verify import SessionHead, ValidationResult
-
-if TYPE_CHECKING:
-    from riff.store import ImmutableEventStore
+from riff.store.protocol import EventStore
 
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".jsonl.gz"
 CHECKPOINTS_TABLE = "archive_checkpoints"
 StopCheck = Callable[[], bool]
-
-
-def _record_id(table: str, key: object) -> object:
-    from surrealdb import RecordID  # only when an archive is committed
-
-    return RecordID(table, key)
 
 
 class ArchiveInterrupted(Interrupted):
@@ -107,14 +99,14 @@ class ArchiveResult:
 # ---------------------------------------------------------------- checkpoints
 
 
-def list_checkpoints(store: ImmutableEventStore) -> list[Checkpoint]:
+def list_checkpoints(store: EventStore) -> list[Checkpoint]:
     """Every checkpoint, by session then last_seq."""
-    rows = store.conn.one(f"SELECT * OMIT id FROM {CHECKPOINTS_TABLE}") or []
+    rows = store.rows(CHECKPOINTS_TABLE)
     found = [Checkpoint(**{k: row[k] for k in Checkpoint.__dataclass_fields__}) for row in rows]
     return sorted(found, key=lambda c: (c.session_id, c.last_seq))
 
 
-def last_checkpoints(store: ImmutableEventStore) -> dict[str, Checkpoint]:
+def last_checkpoints(store: EventStore) -> dict[str, Checkpoint]:
     last: dict[str, Checkpoint] = {}
     for cp in list_checkpoints(store):
         last[cp.session_id] = cp
@@ -134,7 +126,7 @@ class _Range:
 
 
 def _plan(
-    store: ImmutableEventStore, cutoff: str, should_stop: StopCheck | None
+    store: EventStore, cutoff: str, should_stop: StopCheck | None
 ) -> tuple[list[_Range], set[str]]:
     """Per session, the events after its last checkpoint older than `cutoff` (a prefix)."""
     last = last_checkpoints(store)
@@ -161,7 +153,7 @@ def _plan(
 
 
 def _events_of(
-    store: ImmutableEventStore, ranges: list[_Range], should_stop: StopCheck | None
+    store: EventStore, ranges: list[_Range], should_stop: StopCheck | None
 ) -> Iterator[RepairEvent]:
     for span in ranges:
         if should_stop is not None and should_stop():
@@ -177,7 +169,7 @@ def _open_gzip(raw: IO[bytes]) -> gzip.GzipFile:
 
 
 def archive_events(
-    store: ImmutableEventStore,
+    store: EventStore,
     archive_dir: Path,
     *,
     older_than_days: int = 90,
@@ -236,12 +228,9 @@ def archive_events(
         )
         for r in ranges
     ]
-    rows = [
-        {"id": _record_id(CHECKPOINTS_TABLE, [c.session_id, c.last_seq]), **c.to_dict()}
-        for c in checkpoints
-    ]
+    rows = [c.to_dict() for c in checkpoints]
     try:
-        store.conn.run(f"INSERT INTO {CHECKPOINTS_TABLE} $rows RETURN NONE", {"rows": rows})
+        store.add_rows(CHECKPOINTS_TABLE, rows, key=("session_id", "last_seq"))
     except BaseException:
         final.unlink(missing_ok=True)  # no checkpoint refers to it: not part of the archive
         raise
@@ -345,7 +334,7 @@ def _segment_breaks(path: Path, checkpoints: list[Checkpoint]) -> tuple[list[Cha
 
 
 def verify_archive(
-    store: ImmutableEventStore,
+    store: EventStore,
     archive_dir: Path,
     *,
     should_stop: StopCheck | None = None,

@@ -21,12 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from riff.app.admin import surreal_recorder, surreal_store
 from riff.app.errors import AppError, ProblemsFound
 from riff.app.signing import key_path, load_signer, local_verifiers
 from riff.app.workspace import Workspace
-from riff.events.model import format_timestamp
+from riff.events.model import format_event_timestamp
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
+from riff.store.protocol import EventStore
 from riff.store.tlog import CheckpointRow
 from riff.tlog import (
     Checkpoint,
@@ -146,12 +148,12 @@ class CheckpointResult:
 
 
 def signer_for(ws: Workspace) -> NoteSigner:
-    return load_signer(ws.settings, log_origin(ws.store))
+    return load_signer(ws.settings, log_origin(surreal_store(ws)))
 
 
 def create_checkpoint(ws: Workspace, *, now: datetime | None = None) -> CheckpointResult:
     """Sign the current tree head, record it in the database and write it to disk."""
-    return make_checkpoint(ws.store, ws.settings, now=now)
+    return make_checkpoint(surreal_store(ws), ws.settings, now=now)
 
 
 def checkpoint_after_change(ws: Workspace) -> CheckpointResult | None:
@@ -162,13 +164,14 @@ def checkpoint_after_change(ws: Workspace) -> CheckpointResult | None:
 
 
 def make_checkpoint(
-    store: ImmutableEventStore, settings: Settings, *, now: datetime | None = None
+    any_store: EventStore, settings: Settings, *, now: datetime | None = None
 ) -> CheckpointResult:
     """Sign the current tree head, record it in the database and write it to disk.
 
     Refuses (ProblemsFound) when the tree no longer extends the newest
     checkpoint on disk: riff never signs a rewritten history.
     """
+    store = surreal_recorder(any_store)
     size = _ready_state(store)
     origin = log_origin(store)
     signer = load_signer(settings, origin)
@@ -202,7 +205,7 @@ def make_checkpoint(
         _write_note(path, existing.note)
         return CheckpointResult(checkpoint, existing.note, path, False, existing.created_at)
     note = sign_checkpoint(checkpoint, signer)
-    created_at = format_timestamp(now or datetime.now(UTC))
+    created_at = format_event_timestamp(now or datetime.now(UTC))
     _write_note(path, note)
     store.tlog.add_checkpoint(CheckpointRow(size, root.hex(), origin, note, created_at))
     return CheckpointResult(checkpoint, note, path, True, created_at)
@@ -250,7 +253,7 @@ class CheckpointStatus:
 
 def newest_checkpoint(ws: Workspace) -> CheckpointStatus | None:
     """The newest checkpoint (disk or database) and whether it still holds; None if none yet."""
-    store = ws.store
+    store = surreal_store(ws)
     log_size = store.tlog.state().size
     row = store.tlog.newest_checkpoint()
     disk = notes_on_disk(ws.settings)
@@ -311,7 +314,7 @@ def newest_checkpoint(ws: Workspace) -> CheckpointStatus | None:
 
 def recorded_checkpoints(ws: Workspace) -> list[dict[str, Any]]:
     """Every checkpoint riff knows (database and disk), smallest size first."""
-    rows = {row.size: row for row in ws.store.tlog.checkpoints()}
+    rows = {row.size: row for row in surreal_store(ws).tlog.checkpoints()}
     disk: dict[int, str] = {}
     for item in notes_on_disk(ws.settings):
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from riff.app.workspace import Workspace
 from riff.testing.synthetic import (
     DEFAULT_START,
     GroundTruth,
@@ -55,3 +56,32 @@ def build_demo_projects(projects_dir: Path, *, seed: int = 7) -> list[DemoSessio
         write_generated_session(path, session)
         built.append(DemoSession(path, session.session_id, breakages, tuple(truths)))
     return built
+
+
+@dataclass(frozen=True)
+class Refusal:
+    statement: str
+    refused: bool
+    reason: str
+
+
+def database_refusals(ws: Workspace) -> list[Refusal]:
+    """Try to rewrite and to delete the log with raw statements, as root: the database refuses.
+
+    The statements go to SurrealDB itself, past riff's own checks, to show
+    that the append-only rule lives in the schema (READONLY fields, a table
+    event refusing UPDATE and DELETE), not only in riff's code.
+    """
+    from riff.app.admin import surreal_store
+    from riff.store import QueryFailed
+
+    conn = surreal_store(ws).conn
+    results: list[Refusal] = []
+    for statement in ("UPDATE repairs_events SET operator = 'mallory'", "DELETE repairs_events"):
+        try:
+            conn.run(statement)
+        except QueryFailed as exc:  # the engine's refusal; its first clause says why
+            results.append(Refusal(statement, True, str(exc).split(",")[0]))
+        else:
+            results.append(Refusal(statement, False, "went through"))
+    return results

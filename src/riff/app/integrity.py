@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainHead, ChainVerifier, SessionFold
 from riff.events import calculate_session_digest as session_digest
 from riff.events.verify import SessionHead, ValidationResult, check_expected_heads
-from riff.store import ViewRecord
-
-if TYPE_CHECKING:
-    from riff.store import ImmutableEventStore
+from riff.store.protocol import EventStore, ViewRecord
 
 StopCheck = Callable[[], bool]
 
@@ -58,7 +55,7 @@ class _ViewReplay:
 
 
 def verify_database(
-    store: ImmutableEventStore,
+    store: EventStore,
     *,
     expected_heads: Mapping[str, str] | None = None,
     check_views: bool = True,
@@ -120,7 +117,7 @@ def verify_database(
 
 
 def _check_unique_id(
-    store: ImmutableEventStore,
+    store: EventStore,
     seen: dict[int, str],
     event_id: str,
     session_id: str,
@@ -133,10 +130,7 @@ def _check_unique_id(
     if key not in seen:
         seen[key] = session_id
         return
-    rows = store.conn.one(
-        "SELECT count() AS n FROM repairs_events WHERE event_id = $id GROUP ALL", {"id": event_id}
-    )
-    n = int(rows[0]["n"]) if rows else 0
+    n = store.event_id_count(event_id)
     if n > 1:
         result.breaks.append(
             ChainBreak(
@@ -149,7 +143,7 @@ def _check_unique_id(
         )
 
 
-def _misplaced_breaks(store: ImmutableEventStore, session_id: str) -> list[ChainBreak]:
+def _misplaced_breaks(store: EventStore, session_id: str) -> list[ChainBreak]:
     """Rows of the session that a range read cannot see: stored under another record id."""
     return [
         ChainBreak(

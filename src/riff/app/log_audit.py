@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from riff.app.admin import surreal_store
 from riff.app.checkpoints import checkpoint_path, notes_on_disk
 from riff.app.signing import local_verifiers, parse_verifier_key
 from riff.app.workspace import Workspace
@@ -106,7 +107,7 @@ def _known_checkpoints(
     found: list[tuple[str, str, str]] = []
     for item in notes_on_disk(ws.settings):
         found.append(("disk", str(item.path), item.note))
-    for row in ws.store.tlog.checkpoints():
+    for row in surreal_store(ws).tlog.checkpoints():
         found.append(("database", f"checkpoints:{row.size}", row.note))
     for where, note in extra_notes:
         found.append(("given", where, note))
@@ -123,7 +124,7 @@ def verify_log(
     a changed, deleted or reordered event, a truncated tree, or a restored old
     copy of the store shows up against any checkpoint made before.
     """
-    store = ws.store
+    store = surreal_store(ws)
     result = LogVerification()
     state = store.tlog.state()
     result.origin = origin_for(state.store_id)

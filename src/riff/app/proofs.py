@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from riff.app.admin import surreal_store
 from riff.app.checkpoints import checkpoint_path, create_checkpoint
 from riff.app.errors import AppError, ProblemsFound
 from riff.app.signing import local_verifiers, parse_verifier_key
@@ -60,7 +61,7 @@ def _resolve_event(store: ImmutableEventStore, ref: str) -> tuple[RepairEvent, L
 def inclusion_proof(ws: Workspace, event_ref: str) -> InclusionProofFile:
     """A self-contained proof that the event is in the log, against the newest checkpoint
     that covers it (a new checkpoint is made when none does)."""
-    store = ws.store
+    store = surreal_store(ws)
     event, leaf = _resolve_event(store, event_ref)
     row = store.tlog.newest_checkpoint()
     if row is None or row.size <= leaf.log_index:
@@ -85,7 +86,7 @@ def inclusion_proof(ws: Workspace, event_ref: str) -> InclusionProofFile:
 def _note_for(ws: Workspace, ref: str) -> str:
     """A checkpoint by size (database or disk) or a note file's path."""
     if ref.isdigit():
-        row = ws.store.tlog.checkpoint(int(ref))
+        row = surreal_store(ws).tlog.checkpoint(int(ref))
         if row is not None:
             return row.note
         path = checkpoint_path(ws.settings, int(ref))
@@ -101,7 +102,7 @@ def _note_for(ws: Workspace, ref: str) -> str:
 
 def consistency_proof(ws: Workspace, old_ref: str, new_ref: str | None) -> ConsistencyProofFile:
     """A proof that the checkpoint NEW (default: the newest) extends OLD."""
-    store = ws.store
+    store = surreal_store(ws)
     old_note = _note_for(ws, old_ref)
     if new_ref is None:
         newest = store.tlog.newest_checkpoint()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from riff.app.errors import AppError
+from riff.app.recording import append_repair, append_revert
 from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
@@ -202,7 +203,8 @@ def apply_plan(
     for item in plan.items:
         text = reason or item.reason
         try:
-            event = ws.store.append_repair(
+            event = append_repair(
+                ws.store,
                 state.session_id,
                 item.message_id,
                 item.new_parent,
@@ -269,7 +271,7 @@ def revert_event(
     if state is not None:
         check_file_unchanged(state)
         ensure_view(ws, state)
-    event = ws.store.revert(target.event_id, operator=operator, reason=reason)
+    event = append_revert(ws.store, target.event_id, operator=operator, reason=reason)
     if ws.store.get_view(target.session_id) is not None:
         update_view(ws.store, target.session_id)
     _checkpoint_if_asked(ws)

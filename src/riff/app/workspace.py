@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from riff.app.errors import AppError
 from riff.settings import Settings
+from riff.store.protocol import EventStore
 from riff.transcript import SessionFile, discover_sessions, resolve_session
-
-if TYPE_CHECKING:  # the backend (and its SDK) loads when the store is first used
-    from riff.store import ImmutableEventStore
 
 
 class Workspace:
@@ -19,16 +16,16 @@ class Workspace:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._store: ImmutableEventStore | None = None
+        self._store: EventStore | None = None
         self._sessions: list[SessionFile] | None = None
 
     # -- store -------------------------------------------------------------
 
     @property
-    def store(self) -> ImmutableEventStore:
+    def store(self) -> EventStore:
         """The event store, opened (and created) on first use."""
         if self._store is None:
-            from riff.store import open_store
+            from riff.store import open_store  # the backend and its SDK load here
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._store = open_store(self.settings)

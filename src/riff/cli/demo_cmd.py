@@ -67,7 +67,7 @@ def demo(
 
 
 def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
-    from riff.app.demo import build_demo_projects  # the generator: only for the demo
+    from riff.app.demo import build_demo_projects, database_refusals  # the generator: demo only
 
     projects = root / "projects"
     settings = Settings(
@@ -132,19 +132,15 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
             else f"  [red]BROKEN[/]: {check.breaks}"
         )
         stdout.print("  The database itself refuses changes, even for root:")
-        try:
-            ws.store.conn.run("UPDATE repairs_events SET operator = 'mallory'")
-            stdout.print("  [red]UPDATE went through?![/]")
-        except Exception as exc:  # the engine's refusal; its first clause says why
-            stdout.print(
-                f"  UPDATE repairs_events … → [red]refused[/]: {str(exc).split(',')[0]} "
-                "(every field is READONLY)"
+        for refusal in database_refusals(ws):
+            what = refusal.statement.split(" SET ")[0] + (
+                " …" if " SET " in refusal.statement else ""
             )
-        try:
-            ws.store.conn.run("DELETE repairs_events")
-            stdout.print("  [red]DELETE went through?![/]")
-        except Exception as exc:
-            stdout.print(f"  DELETE repairs_events → [red]refused[/]: {str(exc).split(',')[0]}")
+            if not refusal.refused:
+                stdout.print(f"  [red]{what} went through?![/]")
+                continue
+            why = " (every field is READONLY)" if what.startswith("UPDATE") else ""
+            stdout.print(f"  {what} → [red]refused[/]: {refusal.reason}{why}")
 
         _step(6, "Revert", "Undo is a new event that mirrors the old one; the log only grows.")
         target = rows[0][0]

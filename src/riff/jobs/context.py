@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from riff.app.stores import EventStore
 from riff.events.chain import Clock
 from riff.events.model import format_event_timestamp
 from riff.settings import Settings
-from riff.store import ImmutableEventStore
 
 log = logging.getLogger("riff.jobs")
 
@@ -24,7 +24,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class JobContext:
-    store: ImmutableEventStore
+    store: EventStore
     settings: Settings
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from riff.app.stores import EventStore
 from riff.events.verify import ValidationResult
-from riff.store import ImmutableEventStore
 
 OUTCOMES = ("ok", "problems", "failed", "interrupted")
 
@@ -39,8 +39,8 @@ class JobRun:
         }
 
 
-def record_job_run(store: ImmutableEventStore, run: JobRun) -> None:
-    store.conn.run("CREATE job_runs CONTENT $row RETURN NONE", {"row": run.to_dict()})
+def record_job_run(store: EventStore, run: JobRun) -> None:
+    store.add_rows("job_runs", [run.to_dict()])
 
 
 def _row_to_run(row: dict[str, Any]) -> JobRun:
@@ -55,25 +55,19 @@ def _row_to_run(row: dict[str, Any]) -> JobRun:
     )
 
 
-def last_run(store: ImmutableEventStore, job: str) -> JobRun | None:
-    rows = store.conn.one(
-        "SELECT * OMIT id FROM job_runs WHERE job = $job ORDER BY started_at DESC LIMIT 1",
-        {"job": job},
-    )
+def last_run(store: EventStore, job: str) -> JobRun | None:
+    rows = store.rows("job_runs", where={"job": job}, newest_first_by="started_at", limit=1)
     return _row_to_run(rows[0]) if rows else None
 
 
-def job_runs(store: ImmutableEventStore, job: str, limit: int = 20) -> list[JobRun]:
+def job_runs(store: EventStore, job: str, limit: int = 20) -> list[JobRun]:
     """The latest runs of `job`, newest first."""
-    rows = store.conn.one(
-        "SELECT * OMIT id FROM job_runs WHERE job = $job ORDER BY started_at DESC LIMIT $limit",
-        {"job": job, "limit": limit},
-    )
-    return [_row_to_run(r) for r in rows or []]
+    rows = store.rows("job_runs", where={"job": job}, newest_first_by="started_at", limit=limit)
+    return [_row_to_run(r) for r in rows]
 
 
 def record_integrity_report(
-    store: ImmutableEventStore, result: ValidationResult, checked_at: str, views_checked: int
+    store: EventStore, result: ValidationResult, checked_at: str, views_checked: int
 ) -> dict[str, Any]:
     """Append the verdict of a database-wide verification; returns the row as stored."""
     row: dict[str, Any] = {
@@ -89,14 +83,10 @@ def record_integrity_report(
         "breaks": [b.to_dict() for b in result.breaks],
         "break_count": len(result.breaks),
     }
-    store.conn.run("CREATE integrity_reports CONTENT $row RETURN NONE", {"row": row})
+    store.add_rows("integrity_reports", [row])
     return row
 
 
-def integrity_reports(store: ImmutableEventStore, limit: int = 10) -> list[dict[str, Any]]:
+def integrity_reports(store: EventStore, limit: int = 10) -> list[dict[str, Any]]:
     """The latest integrity reports, newest first."""
-    rows = store.conn.one(
-        "SELECT * OMIT id FROM integrity_reports ORDER BY checked_at DESC LIMIT $limit",
-        {"limit": limit},
-    )
-    return list(rows or [])
+    return store.rows("integrity_reports", newest_first_by="checked_at", limit=limit)

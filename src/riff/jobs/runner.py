@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from riff.app.stores import EventStore, open_event_store
 from riff.errors import RiffError
 from riff.events.chain import Clock
 from riff.events.model import format_event_timestamp
@@ -36,9 +37,8 @@ from riff.jobs import tasks
 from riff.jobs.context import JobContext, JobResult, log, utc_now
 from riff.jobs.records import JobRun, last_run, record_job_run
 from riff.settings import Settings
-from riff.store import ImmutableEventStore, open_store
 
-StoreFactory = Callable[[], AbstractContextManager[ImmutableEventStore]]
+StoreFactory = Callable[[], AbstractContextManager[EventStore]]
 JobFunc = Callable[[JobContext], JobResult]
 
 
@@ -84,11 +84,11 @@ def job_spec(name: str) -> JobSpec:
 
 
 def default_store_factory(settings: Settings) -> StoreFactory:
-    return lambda: open_store(settings)
+    return lambda: open_event_store(settings)
 
 
 @contextlib.contextmanager
-def shared_store(store: ImmutableEventStore) -> Iterator[ImmutableEventStore]:
+def shared_store(store: EventStore) -> Iterator[EventStore]:
     """A factory item for an already open store (mem:// in tests): not closed after the run."""
     yield store
 
@@ -173,9 +173,7 @@ def _run_start(run: JobRun | None) -> datetime | None:
     return started if started.tzinfo is not None else None
 
 
-def schedule_status(
-    store: ImmutableEventStore, settings: Settings, now: datetime
-) -> list[dict[str, Any]]:
+def schedule_status(store: EventStore, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Per job: its interval, last run and next run (what `riff jobs status` shows)."""
     rows: list[dict[str, Any]] = []
     for spec in JOBS.values():

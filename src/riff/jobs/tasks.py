@@ -10,11 +10,11 @@ from typing import Any
 
 from riff.app.archive import ArchiveInterrupted, archive_events, list_checkpoints, verify_archive
 from riff.app.integrity import verify_database
+from riff.app.stores import NoViewError, ViewRecord
 from riff.errors import Interrupted
 from riff.events import ChainHead
 from riff.jobs.context import JobContext, JobResult, log
 from riff.jobs.records import record_integrity_report
-from riff.store import NoViewError, ViewRecord
 from riff.transcript.errors import TranscriptError
 from riff.views import SourceState, ViewChainError, check_drift, read_source, rebuild, update
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
 from riff.events import ChainHead, EventDraft, RepairEvent
@@ -44,7 +45,28 @@ class ViewRecord:
 
 @runtime_checkable
 class EventStore(Protocol):
-    """What every event store implementation offers (the contract tests hold it)."""
+    """What riff.app needs of a store, and every backend offers (tests/store/test_contract.py).
+
+    A recorder: it appends rows and reads them back, keeps each session's head,
+    the materialized views and the jobs' own records. What an event may be
+    (validation, revert rules, folding) is decided above it, in riff.app.
+    """
+
+    @property
+    def url(self) -> str: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> EventStore: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    # -- the log -------------------------------------------------------------
 
     def append(
         self,
@@ -55,12 +77,55 @@ class EventStore(Protocol):
 
     def events(self, session_id: str, from_seq: int = 1) -> Iterator[RepairEvent]: ...
 
+    def all_events(self) -> Iterator[RepairEvent]: ...
+
+    def event(self, event_id: str) -> RepairEvent | None: ...
+
     def head(self, session_id: str) -> ChainHead: ...
 
     def heads(self) -> dict[str, ChainHead]: ...
 
     def sessions(self) -> list[str]: ...
 
+    def count(self, session_id: str | None = None) -> int: ...
+
+    def reverted_ids(self, session_id: str | None = None) -> set[str]: ...
+
+    def events_for_message(self, message_id: str) -> list[RepairEvent]: ...
+
+    def sessions_by_operator(self, operator: str) -> list[str]: ...
+
+    # -- what a database-wide verification reads besides the chains --------
+
+    def event_row_count(self) -> int: ...
+
+    def event_counts(self) -> dict[str, int]: ...
+
+    def misplaced_events(self, session_id: str) -> list[dict[str, Any]]: ...
+
+    def event_id_count(self, event_id: str) -> int: ...
+
+    # -- materialized views ----------------------------------------------------
+
     def get_view(self, session_id: str) -> ViewRecord | None: ...
 
     def put_view(self, view: ViewRecord) -> None: ...
+
+    def put_view_if_current(self, view: ViewRecord) -> bool: ...
+
+    def view_summaries(self) -> list[dict[str, Any]]: ...
+
+    # -- plain records (job runs, integrity reports, archive checkpoints) ----
+
+    def add_rows(
+        self, table: str, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str] = ()
+    ) -> None: ...
+
+    def rows(
+        self,
+        table: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        newest_first_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]: ...

@@ -9,6 +9,7 @@ the session's head and the stale mark on its materialized view.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -17,27 +18,11 @@ from typing import Any, NoReturn
 
 from surrealdb import RecordID
 
-from riff.events import (
-    ChainHead,
-    EventDraft,
-    ImmutableEventError,
-    RepairEvent,
-    RevertError,
-    SessionFold,
-    check_revert_allowed,
-    revert_draft,
-    seal_events,
-)
+from riff.events import ChainHead, EventDraft, ImmutableEventError, RepairEvent, seal_events
 from riff.events.chain import Clock, utc_now
 from riff.events.status import reverted_ids_from_reverts
 from riff.store.connection import Connection, QueryFailed
-from riff.store.errors import (
-    AuthError,
-    ConcurrencyError,
-    NoViewError,
-    RepairRefusedError,
-    StoreError,
-)
+from riff.store.errors import AuthError, ConcurrencyError, StoreError
 from riff.store.lock import StoreLock
 from riff.store.protocol import ViewRecord
 from riff.store.rows import (
@@ -77,6 +62,16 @@ COMMIT TRANSACTION;
 _TLOG_RETRIES = 8
 _EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $end] LIMIT $n"
 _EVENTS_PAST = "SELECT seq, event_digest FROM repairs_events:[$sid, $lo]..[$sid, $end]"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _identifier(name: str) -> str:
+    """A table or field name riff itself chose; never user data (that is bound)."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise StoreError(f"{name!r} is not a table or field name")
+    return name
+
+
 _CONFLICT_MARKS = ("already exists", "already contains", "prev_digest", "session_head")
 
 
@@ -218,79 +213,6 @@ class ImmutableEventStore:
         if any(mark in message for mark in _CONFLICT_MARKS):
             raise ConcurrencyError(session_id, f"another writer appended seq {seq} first") from None
         raise StoreError(f"append to session {session_id} failed: {message}") from None
-
-    def append_repair(
-        self,
-        session_id: str,
-        message_id: str,
-        new_parent: str | None,
-        *,
-        operator: str,
-        reason: str = "",
-        score: float | None = None,
-        parents: Mapping[str, str | None] | None = None,
-        timestamps: Mapping[str, str | None] | None = None,
-        force: bool = False,
-        expected_head: int | None = None,
-    ) -> RepairEvent:
-        """Validate a re-parenting against the current state and append it.
-
-        Without `parents`/`timestamps` the session's materialized view (brought
-        up to date with later events) supplies them. A repair that fails
-        validation raises RepairRefusedError unless forced; forced, it is
-        recorded with validation_passed=false and the problems in the reason.
-        """
-        expected = expected_head
-        if parents is None or timestamps is None:
-            view_parents, view_times, expected = self.current_state(session_id)
-            parents = view_parents if parents is None else parents
-            timestamps = view_times if timestamps is None else timestamps
-        from riff.transcript.validation import validate_repair  # domain rules, one place
-
-        problems = validate_repair(parents, timestamps, message_id, new_parent)
-        if problems and not force:
-            raise RepairRefusedError(message_id, problems)
-        if problems:
-            note = "forced; validation failed: " + "; ".join(problems)
-            reason = f"{reason} [{note}]" if reason else note
-        draft = EventDraft(
-            message_id=message_id,
-            old_parent_uuid=parents.get(message_id),
-            new_parent_uuid=new_parent,
-            operator=operator,
-            reason=reason,
-            similarity_score=score,
-            validation_passed=not problems,
-        )
-        return self.append(session_id, [draft], expected_head=expected)[0]
-
-    def current_state(
-        self, session_id: str
-    ) -> tuple[dict[str, str | None], dict[str, str | None], int]:
-        """(parents, timestamps, through_seq) of the view plus any later events."""
-        view = self.get_view(session_id)
-        if view is None:
-            raise NoViewError(session_id)
-        fold = SessionFold(session_id, view.parents)
-        through = view.through_seq
-        for event in self.events(session_id, from_seq=view.through_seq + 1):
-            fold.apply(event.to_dict())
-            through = event.seq
-        parents = dict(view.parents)
-        parents.update(fold.parents)
-        return parents, dict(view.timestamps), through
-
-    def revert(self, event_id: str, *, operator: str, reason: str = "") -> RepairEvent:
-        """Append a revert of `event_id`; RevertError when the spec does not allow it."""
-        target = self.event(event_id)
-        if target is None:
-            raise RevertError(f"event {event_id} is not in the store; check the id")
-        log = list(self.events(target.session_id))
-        check_revert_allowed(target, log)
-        draft = revert_draft(target, operator=operator, reason=reason)
-        last = log[-1]
-        head = ChainHead(target.session_id, last.seq, last.event_digest)
-        return self.append(target.session_id, [draft], expected_head=head)[0]
 
     def update(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise ImmutableEventError(
@@ -446,6 +368,50 @@ class ImmutableEventStore:
             {"op": operator},
         )
         return list(rows or [])
+
+    def event_id_count(self, event_id: str) -> int:
+        """How many rows carry `event_id` (more than one is a forged duplicate)."""
+        rows = self.conn.one(
+            "SELECT count() AS n FROM repairs_events WHERE event_id = $id GROUP ALL",
+            {"id": event_id},
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    # -- plain records -----------------------------------------------------
+
+    def add_rows(
+        self, table: str, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str] = ()
+    ) -> None:
+        """Insert `rows` in one statement; `key` fields make the record id (unique)."""
+        name = _identifier(table)
+        if not rows:
+            return
+        body = [{"id": RecordID(name, [r[k] for k in key]), **r} if key else dict(r) for r in rows]
+        self.conn.run(f"INSERT INTO {name} $rows RETURN NONE", {"rows": body})
+
+    def rows(
+        self,
+        table: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        newest_first_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of `table` whose fields equal `where`, newest first by a field, at most `limit`."""
+        query = f"SELECT * OMIT id FROM {_identifier(table)}"
+        params: dict[str, Any] = {}
+        if where:
+            tests = []
+            for n, (field, value) in enumerate(where.items()):
+                tests.append(f"{_identifier(field)} = $w{n}")
+                params[f"w{n}"] = value
+            query += " WHERE " + " AND ".join(tests)
+        if newest_first_by is not None:
+            query += f" ORDER BY {_identifier(newest_first_by)} DESC"
+        if limit is not None:
+            query += " LIMIT $limit"
+            params["limit"] = limit
+        return [dict(r) for r in self.conn.one(query, params) or []]
 
     # -- materialized views ------------------------------------------------
 
