@@ -42,12 +42,8 @@ RANK = {
 }
 
 KNOWN: set[tuple[str, str]] = {
-    # interfaces that still open the store or the views themselves
-    ("riff.cli.jobs_cmd", "riff.store"),
-    ("riff.cli.verify_cmd", "riff.store"),
-    ("riff.cli.views_cmd", "riff.views"),
-    ("riff.jobs.tasks", "riff.views"),
-    # the views read and write through the store's protocol types
+    # the views read the log and write views through the store's protocol
+    # (riff.app should hand them events and store what they return)
     ("riff.views.__init__", "riff.store.protocol"),
     ("riff.views.materialize", "riff.store.errors"),
     ("riff.views.materialize", "riff.store.protocol"),

@@ -166,6 +166,8 @@ def test_demo_runs_and_leaves_user_data_alone(riff_env: dict[str, str], tmp_path
         assert step in result.stdout
     assert "demo finished" in result.stdout
     assert "0 orphans left" in result.stdout
+    assert "UPDATE repairs_events … → refused" in result.stdout  # the database's own refusals
+    assert "DELETE repairs_events → refused" in result.stdout
     assert not Path(riff_env["RIFF_DATA_DIR"]).exists()  # the configured store was not touched
 
 

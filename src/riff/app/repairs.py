@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from riff.app.display import signal_text
 from riff.app.errors import AppError
-from riff.app.recording import append_repair, append_revert
+from riff.app.recording import append_repair, append_revert, require_reason_for_force
 from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
@@ -65,9 +67,52 @@ class RepairPlan:
 
 def explain_candidate(candidate: Candidate) -> str:
     """A short, human reason from a candidate's strongest signals."""
-    strongest = sorted(candidate.signals.items(), key=lambda kv: -kv[1])[:3]
-    parts = ", ".join(f"{name.replace('_', ' ')} {value:.2f}" for name, value in strongest)
+    parts = signal_text(candidate.signals, limit=3)
     return f"riff suggestion (score {candidate.score:.2f}: {parts})"
+
+
+def candidates_for(state: SessionState, message_id: str, k: int = 5) -> list[Candidate]:
+    """Ranked parent candidates for a message in the session as repaired so far."""
+    return repair_engine().suggest_parent_candidates(
+        state.transcript, message_id, k, parent_overrides=state.pending_changes
+    )
+
+
+def orphan_candidates(state: SessionState, k: int = 3) -> list[tuple[str, int, list[Candidate]]]:
+    """(message_id, line, ranked candidates) for every orphan of the session as repaired."""
+    return [
+        (o.message_id, o.line, o.candidates)
+        for o in repair_engine().suggest_all(
+            state.transcript, k=k, parent_overrides=state.pending_changes
+        )
+    ]
+
+
+def plan_item(
+    state: SessionState,
+    message_id: str,
+    new_parent: str | None,
+    *,
+    candidate: Candidate | None = None,
+    parents: Mapping[str, str | None] | None = None,
+    line: int | None = None,
+    by_hand: str = "",
+) -> PlannedRepair:
+    """One planned re-parenting, with its evidence and the problems validation finds."""
+    parents = state.parents if parents is None else parents
+    if line is None:
+        line = _line(state, message_id)
+    item = PlannedRepair(
+        message_id,
+        line,
+        parents.get(message_id),
+        new_parent,
+        candidate.score if candidate else None,
+        dict(candidate.signals) if candidate else {},
+        explain_candidate(candidate) if candidate else by_hand,
+    )
+    item.problems = validate_repair(parents, state.timestamps, message_id, new_parent)
+    return item
 
 
 def resolve_message(state: SessionState, ref: str, what: str) -> str:
@@ -99,57 +144,31 @@ def plan_repairs(
     if message is not None:
         message_id = resolve_message(state, message, "message")
         if parent is None and not root:
-            candidates = repair_engine().suggest_parent_candidates(
-                state.transcript, message_id, 1, parent_overrides=state.pending_changes
-            )
+            candidates = candidates_for(state, message_id, 1)
             if not candidates:
                 raise AppError(f"no parent candidate for {message_id}; give --parent UUID")
-            best = candidates[0]
-            item = PlannedRepair(
-                message_id,
-                _line(state, message_id),
-                parents.get(message_id),
-                best.parent_uuid,
-                best.score,
-                dict(best.signals),
-                explain_candidate(best),
-            )
+            item = plan_item(state, message_id, candidates[0].parent_uuid, candidate=candidates[0])
         else:
             new_parent = None if root else resolve_message(state, parent or "", "parent")
-            item = PlannedRepair(
-                message_id, _line(state, message_id), parents.get(message_id), new_parent, None
-            )
-        item.problems = validate_repair(parents, state.timestamps, message_id, item.new_parent)
+            item = plan_item(state, message_id, new_parent)
         plan.items.append(item)
         return plan
 
-    suggestions = repair_engine().suggest_all(
-        state.transcript, k=3, parent_overrides=state.pending_changes
-    )
-    for orphan in suggestions:
-        if not orphan.candidates:
-            plan.skipped.append(Skipped(orphan.message_id, "no parent candidate at all"))
+    for message_id, line, candidates in orphan_candidates(state, k=3):
+        if not candidates:
+            plan.skipped.append(Skipped(message_id, "no parent candidate at all"))
             continue
-        best = orphan.candidates[0]
+        best = candidates[0]
         if best.score < min_score:
             plan.skipped.append(
                 Skipped(
-                    orphan.message_id,
+                    message_id,
                     f"best candidate scores {best.score:.2f}, below --min-score {min_score:.2f}",
                 )
             )
             continue
-        item = PlannedRepair(
-            orphan.message_id,
-            orphan.line,
-            parents.get(orphan.message_id),
-            best.parent_uuid,
-            best.score,
-            dict(best.signals),
-            explain_candidate(best),
-        )
-        item.problems = validate_repair(
-            parents, state.timestamps, item.message_id, best.parent_uuid
+        item = plan_item(
+            state, message_id, best.parent_uuid, candidate=best, parents=parents, line=line
         )
         if not item.problems:
             parents[item.message_id] = best.parent_uuid  # later items see earlier ones
@@ -191,7 +210,9 @@ def apply_plan(
     write: bool = False,
     backup: bool = True,
 ) -> ApplyResult:
-    """Append the plan's repairs as events (validated by the store), then optionally write."""
+    """Append the plan's repairs as events (each validated once, in riff.app.recording),
+    then optionally write the file."""
+    require_reason_for_force(force, reason)
     state = plan.state
     check_file_unchanged(state)
     view = ensure_view(ws, state)
@@ -250,6 +271,21 @@ def write_repaired_session(
         return None
     fingerprint = (expected or state).transcript.fingerprint
     return apply_parent_changes(state.file.path, changes, fingerprint, backup=backup)
+
+
+def write_and_reload(
+    ws: Workspace, state: SessionState, *, backup: bool = True
+) -> tuple[WriteResult | None, SessionState]:
+    """Write the repairs into the file, then read it again and bring its view up to date.
+
+    The one way an interface writes a transcript: what it shows next is the
+    file as written, and the view records the file's new fingerprint.
+    """
+    result = write_repaired_session(state, backup=backup)
+    ws.forget_sessions()
+    fresh = load_session(ws, state.file.path.as_posix())
+    ensure_view(ws, fresh)
+    return result, fresh
 
 
 def preview_write(state: SessionState) -> str:

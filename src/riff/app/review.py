@@ -16,14 +16,13 @@ from pathlib import Path
 
 from riff.app.repairs import (
     ApplyResult,
-    PlannedRepair,
     RepairPlan,
     apply_plan,
-    explain_candidate,
+    plan_item,
     revert_event,
 )
 from riff.app.scanning import ScanCache, scan_files
-from riff.app.sessions import SessionState, repair_engine
+from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageGraph, MessageRecord, validate_repair
@@ -127,13 +126,6 @@ def parent_in_effect(state: SessionState, uuid: str) -> str | None:
     return graph.parent_of(uuid) if uuid in graph else None
 
 
-def candidates_for(state: SessionState, message_id: str, k: int = 5) -> list[Candidate]:
-    """Ranked parent candidates for a message in the session as repaired so far."""
-    return repair_engine().suggest_parent_candidates(
-        state.transcript, message_id, k, parent_overrides=state.pending_changes
-    )
-
-
 def problems_for(state: SessionState, message_id: str, new_parent: str | None) -> list[str]:
     """Why re-parenting `message_id` under `new_parent` would be refused (empty: fine)."""
     return validate_repair(state.parents, state.timestamps, message_id, new_parent)
@@ -151,17 +143,7 @@ def apply_choice(
     force: bool = False,
 ) -> tuple[ApplyResult, SessionState]:
     """Append one chosen repair through the store; return it and the advanced state."""
-    record = state.records_by_uuid.get(message_id)
-    item = PlannedRepair(
-        message_id,
-        record.line if record else None,
-        state.parents.get(message_id),
-        new_parent,
-        candidate.score if candidate else None,
-        dict(candidate.signals) if candidate else {},
-        explain_candidate(candidate) if candidate else "chosen by hand",
-    )
-    item.problems = problems_for(state, message_id, new_parent)
+    item = plan_item(state, message_id, new_parent, candidate=candidate, by_hand="chosen by hand")
     plan = RepairPlan(state, [item])
     result = apply_plan(ws, plan, operator=operator, reason=reason, force=force)
     return result, advance(state, result.events)

@@ -149,8 +149,13 @@ def load_session(
     except AppError:  # a single file given by path, with no projects dir around it
         others = [file]
     scan = scan_session(file, others)
-    events = list(ws.store.events(file.session_id)) if with_events else []
+    events = session_events(ws, file.session_id) if with_events else []
     return SessionState(file, scan, events)
+
+
+def session_events(ws: Workspace, session_id: str) -> list[RepairEvent]:
+    """The session's events, in seq order."""
+    return list(ws.store.events(session_id))
 
 
 def ensure_view(ws: Workspace, state: SessionState) -> ViewRecord:

@@ -84,12 +84,12 @@ def once_cmd(
 @guarded
 def status_cmd(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show each job's last run (outcome, summary) and its next run."""
+    from riff.app.stores import open_event_store
     from riff.jobs.runner import schedule_status
-    from riff.store import open_store
 
     app_ctx = app_context(ctx)
     out = app_ctx.output(json)
-    with open_store(app_ctx.settings) as store:
+    with open_event_store(app_ctx.settings) as store:
         rows = schedule_status(store, app_ctx.settings, datetime.now(UTC))
     if out.json:
         out.emit_json({"jobs": rows})

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from riff.app.display import short_id
+from riff.app.recording import require_reason_for_force
 from riff.app.repairs import (
     ApplyResult,
     RepairPlan,
@@ -16,7 +17,7 @@ from riff.app.repairs import (
     plan_repairs,
     preview_write,
     revert_event,
-    write_repaired_session,
+    write_and_reload,
 )
 from riff.app.sessions import load_session
 from riff.cli.common import confirm, workspace
@@ -137,8 +138,7 @@ def repair(
     """Plan repairs for orphaned messages and append them as events (then --write)."""
     if (parent or root) and message is None:
         raise CliError("--parent and --root need --message MESSAGE")
-    if force and not reason:
-        raise CliError("--force records a repair that failed validation: say why with --reason")
+    require_reason_for_force(force, reason)
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         state = load_session(ws, session)
@@ -256,7 +256,7 @@ def write(
             f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
         ):
             return
-        written = write_repaired_session(state, backup=not no_backup)
+        written, _ = write_and_reload(ws, state, backup=not no_backup)
         if out.json:
             out.emit_json(
                 {

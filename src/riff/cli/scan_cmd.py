@@ -11,10 +11,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.tree import Tree
 
-from riff.app.display import short_id
+from riff.app.display import short_id, signal_text
 from riff.app.errors import AppError
+from riff.app.repairs import candidates_for, orphan_candidates, resolve_message
 from riff.app.scanning import ScanCache, ScanReport, scan_files
-from riff.app.sessions import SessionState, load_session, repair_engine
+from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.cli.common import workspace
 from riff.cli.context import guarded
@@ -168,23 +169,12 @@ def suggest(
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         state = load_session(ws, session)
-        engine = repair_engine()
         if message is not None:
-            from riff.app.repairs import resolve_message
-
             message_id = resolve_message(state, message, "message")
             record = state.records_by_uuid[message_id]
-            candidates = engine.suggest_parent_candidates(
-                state.transcript, message_id, k, parent_overrides=state.pending_changes
-            )
-            orphans = [(message_id, record.line, candidates)]
+            orphans = [(message_id, record.line, candidates_for(state, message_id, k))]
         else:
-            orphans = [
-                (o.message_id, o.line, o.candidates)
-                for o in engine.suggest_all(
-                    state.transcript, k=k, parent_overrides=state.pending_changes
-                )
-            ]
+            orphans = orphan_candidates(state, k)
         if out.json:
             out.emit_json(
                 {
@@ -224,10 +214,7 @@ def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[A
         table.add_column("why")
         table.add_column("preview", overflow="ellipsis", max_width=40)
         for rank, cand in enumerate(candidates, start=1):
-            why = ", ".join(
-                f"{name} {value:.2f}"
-                for name, value in sorted(cand.signals.items(), key=lambda kv: -kv[1])[:4]
-            )
+            why = signal_text(cand.signals, limit=4, readable_names=False)
             parent = state.records_by_uuid.get(cand.parent_uuid)
             table.add_row(
                 str(rank),

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from riff.app.repairs import session_file_for
-from riff.app.sessions import SessionState, ensure_view, load_session
-from riff.app.workspace import Workspace
+from riff.app.views import rebuild_views, validate_views, view_summaries
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import ExitCode
 from riff.cli.output import stdout
-from riff.views import check_drift, rebuild
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 views_app = typer.Typer(help="Materialized session views: status, rebuild, validate.")
-
-
-def _view_rows(ws: Workspace) -> list[dict[str, Any]]:
-    return ws.store.view_summaries()
 
 
 @views_app.command("status")
@@ -31,7 +23,7 @@ def views_status(ctx: typer.Context, json: JsonOption = False) -> None:
     """Every view with its seq, head and stale/drift flags."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        rows = _view_rows(ws)
+        rows = view_summaries(ws)
         if out.json:
             out.emit_json({"views": rows})
             return
@@ -60,11 +52,14 @@ def views_rebuild(
     """Rebuild views from the transcripts and the full log."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        done = []
-        for state in _target_states(ws, session):
-            view = rebuild(ws.store, state.session_id, state.source_state())
-            done.append({"session_id": view.session_id, "through_seq": view.through_seq,
-                         "materialization_digest": view.materialization_digest})  # fmt: skip
+        done = [
+            {
+                "session_id": view.session_id,
+                "through_seq": view.through_seq,
+                "materialization_digest": view.materialization_digest,
+            }
+            for view in rebuild_views(ws, session)
+        ]
         if out.json:
             out.emit_json({"rebuilt": done})
         else:
@@ -81,12 +76,7 @@ def views_validate(
     """Recompute views from scratch and from the files on disk; report drift (exit 1)."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        reports = []
-        for state in _target_states(ws, session):
-            if ws.store.get_view(state.session_id) is None:
-                ensure_view(ws, state)
-            report = check_drift(ws.store, state.session_id, transcript=state.file.path)
-            reports.append(report)
+        reports = validate_views(ws, session)
         drifted = [r for r in reports if r.drift_detected]
         if out.json:
             out.emit_json({"views": [r.to_dict() for r in reports], "drifted": len(drifted)})
@@ -95,14 +85,3 @@ def views_validate(
                 mark = "[red]DRIFT[/]" if r.drift_detected else "[green]ok[/]"
                 stdout.print(f"{mark} {r.summary()}")
         raise typer.Exit(int(ExitCode.PROBLEMS if drifted else ExitCode.OK))
-
-
-def _target_states(ws: Workspace, session: str | None) -> Iterator[SessionState]:
-    """The named session, or every session the store has events or a view for."""
-    if session is not None:
-        yield load_session(ws, session)
-        return
-    ids = set(ws.store.sessions())
-    ids.update(str(row["session_id"]) for row in ws.store.view_summaries())
-    for session_id in sorted(ids):
-        yield load_session(ws, session_file_for(ws, session_id))

@@ -5,61 +5,20 @@ or is rolled back (the archive's temp segment is removed)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from riff.app.archive import ArchiveInterrupted, archive_events, list_checkpoints, verify_archive
 from riff.app.integrity import verify_database
-from riff.app.stores import NoViewError, ViewRecord
+from riff.app.views import refresh_view, spot_check_view
+from riff.app.views import stale_views as find_stale_views
 from riff.errors import Interrupted
-from riff.events import ChainHead
 from riff.jobs.context import JobContext, JobResult, log
 from riff.jobs.records import record_integrity_report
-from riff.transcript.errors import TranscriptError
-from riff.views import SourceState, ViewChainError, check_drift, read_source, rebuild, update
-
-
-def _source_file(view: ViewRecord) -> Path | None:
-    if view.source is None:
-        return None
-    path = Path(view.source.path)
-    return path if path.is_file() else None
-
-
-def _full_rebuild(ctx: JobContext, view: ViewRecord) -> str:
-    """Rebuild from the transcript on disk; from the stored base when the file is gone."""
-    path = _source_file(view)
-    if path is not None:
-        try:
-            rebuild(ctx.store, view.session_id, read_source(path), clock=ctx.clock)
-            return "rebuilt from file"
-        except (TranscriptError, OSError) as exc:
-            log.warning(
-                "session %s: cannot read %s (%s); rebuilding from the stored base",
-                view.session_id,
-                path,
-                exc,
-            )
-    base = SourceState(view.session_id, view.base_parents, view.timestamps, view.source)
-    rebuild(ctx.store, view.session_id, base, clock=ctx.clock)
-    return "rebuilt from stored base"
-
-
-def _behind(view_row: dict[str, Any], head: ChainHead | None) -> bool:
-    return head is not None and int(view_row.get("through_seq") or 0) < head.seq
 
 
 def stale_views(ctx: JobContext) -> JobResult:
     """Bring up to `job_stale_batch` stale views up to date, oldest first."""
-    # A record user's append cannot mark a view stale (views are root-written),
-    # so a view behind its session's head counts as stale too.
-    heads = ctx.store.heads()
-    stale = [
-        row
-        for row in ctx.store.view_summaries()
-        if row.get("is_stale") or _behind(row, heads.get(str(row["session_id"])))
-    ]
-    stale.sort(key=lambda r: (str(r.get("updated_at") or ""), str(r["session_id"])))
+    stale = find_stale_views(ctx.store)
     batch = stale[: max(0, ctx.settings.job_stale_batch)]
     done: list[dict[str, Any]] = []
     for row in batch:
@@ -70,17 +29,10 @@ def stale_views(ctx: JobContext) -> JobResult:
                 {"views": done, "remaining": len(stale) - len(done)},
             )
         sid = str(row["session_id"])
-        try:
-            updated = update(ctx.store, sid, clock=ctx.clock)
-            how = "incremental"
-        except ViewChainError:
-            view = ctx.store.get_view(sid)
-            if view is None:
-                continue
-            how = _full_rebuild(ctx, view)
-            updated = ctx.store.get_view(sid) or view
-        except NoViewError:
+        refreshed = refresh_view(ctx.store, sid, clock=ctx.clock)
+        if refreshed is None:
             continue
+        how, updated = refreshed
         done.append({"session_id": sid, "how": how, "through_seq": updated.through_seq})
         ctx.step(f"view {sid}: {how} through seq {updated.through_seq}")
     left = len(stale) - len(done)
@@ -105,16 +57,10 @@ def spot_check(ctx: JobContext) -> JobResult:
                 f"stopped after {len(checked)} sessions",
                 {"sessions": checked, "drifted": drifted},
             )
-        view = ctx.store.get_view(sid)
-        if view is None:
+        checked_view = spot_check_view(ctx.store, sid, clock=ctx.clock)
+        if checked_view is None:
             continue
-        path = _source_file(view)
-        source = read_source(path) if path is not None else None
-        report = check_drift(ctx.store, sid, transcript=source, clock=ctx.clock)
-        file_digest: str | None = None
-        if source is not None:
-            # The view recomputed from the transcript on disk (through the log's head).
-            file_digest = rebuild(ctx.store, sid, source, save=False).materialization_digest
+        report, file_digest, path = checked_view
         entry = {
             "session_id": sid,
             "drift": report.drift_detected,

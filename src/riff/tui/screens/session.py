@@ -13,10 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent
 
 from riff.app.display import short_id
-from riff.app.repairs import preview_write, write_repaired_session
+from riff.app.repairs import candidates_for, preview_write, write_and_reload
 from riff.app.review import (
     apply_choice,
-    candidates_for,
     parent_in_effect,
     pending_count,
     problems_for,
@@ -28,7 +27,7 @@ from riff.app.review import (
     shown_graph,
     undo_target,
 )
-from riff.app.sessions import SessionState, ensure_view, load_session
+from riff.app.sessions import SessionState, load_session, session_events
 from riff.events import RepairEvent
 from riff.transcript import (
     Candidate,
@@ -127,7 +126,7 @@ class SessionScreen(Screen[None]):
 
     def _read_events(self) -> None:
         try:
-            self._events = list(self.riff.ws.store.events(self.file.session_id))
+            self._events = session_events(self.riff.ws, self.file.session_id)
         except ACTION_ERRORS as exc:
             self._load_failed(exc)
             return
@@ -500,10 +499,7 @@ class SessionScreen(Screen[None]):
         assert state is not None
         ws = self.riff.ws
         try:
-            result = write_repaired_session(state, backup=True)
-            ws.forget_sessions()
-            fresh = load_session(ws, state.file.path.as_posix())
-            ensure_view(ws, fresh)
+            result, fresh = write_and_reload(ws, state, backup=True)
         except ACTION_ERRORS as exc:
             self.notify(f"not written: {exc}", severity="error", timeout=10)
             return

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, TabbedContent, TabPane
 
-from riff.app.display import short_id
+from riff.app.display import short_id, signal_text
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageRecord
 from riff.tui.widgets.table import FittedTable, Row
@@ -99,10 +99,7 @@ class CandidatePanel(_Panel):
         self.candidates = list(candidates)
         rows: list[Row] = []
         for i, c in enumerate(self.candidates):
-            signals = " ".join(
-                f"{name.replace('_', ' ')} {value:.2f}"
-                for name, value in sorted(c.signals.items(), key=lambda kv: -kv[1])
-            )
+            signals = signal_text(c.signals, separator=" ")
             cells = (
                 str(i + 1),
                 f"{c.score:.2f}",

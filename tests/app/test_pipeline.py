@@ -1,0 +1,80 @@
+"""The one repair pipeline of riff.app, as the CLI, the TUI and the jobs use it (real store)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from riff.app.demo import build_demo_projects, database_refusals
+from riff.app.errors import AppError
+from riff.app.repairs import apply_plan, plan_item, plan_repairs, write_and_reload
+from riff.app.sessions import SessionState, load_session
+from riff.app.workspace import Workspace
+from riff.settings import Settings
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    projects = tmp_path / "projects"
+    build_demo_projects(projects, seed=7)
+    settings = Settings(
+        db_url="mem://", data_dir=tmp_path / "data", projects_dir=projects, operator="alice"
+    )
+    with Workspace(settings) as workspace:
+        yield workspace
+
+
+def _orphaned_state(ws: Workspace) -> SessionState:
+    for file in ws.sessions():
+        state = load_session(ws, file)
+        if plan_repairs(state, min_score=0.0).items:
+            return state
+    raise AssertionError("the demo projects have an orphan")
+
+
+def test_forcing_needs_a_reason_in_the_service_itself(ws: Workspace) -> None:
+    state = _orphaned_state(ws)
+    plan = plan_repairs(state, min_score=0.0)
+    with pytest.raises(AppError, match="--reason"):
+        apply_plan(ws, plan, operator="alice", force=True, reason="  ")
+    assert list(ws.store.events(state.session_id)) == []
+
+
+def test_one_plan_item_for_planned_and_chosen_repairs(ws: Workspace) -> None:
+    state = _orphaned_state(ws)
+    [planned, *_] = plan_repairs(state, min_score=0.0).items
+    chosen = plan_item(state, planned.message_id, planned.new_parent)
+    assert (chosen.old_parent, chosen.new_parent, chosen.problems) == (
+        planned.old_parent,
+        planned.new_parent,
+        planned.problems,
+    )
+    assert planned.reason.startswith("riff suggestion (score ")
+    own_parent = plan_item(state, planned.message_id, planned.message_id)
+    assert own_parent.problems  # validation runs in the one builder
+
+
+def test_write_and_reload_leaves_nothing_pending_and_a_fresh_view(ws: Workspace) -> None:
+    state = _orphaned_state(ws)
+    result = apply_plan(ws, plan_repairs(state, min_score=0.0), operator="alice")
+    assert result.events
+    state = load_session(ws, state.file)
+    assert state.pending_changes
+    written, fresh = write_and_reload(ws, state, backup=False)
+    assert written is not None
+    assert fresh.pending_changes == {}
+    view = ws.store.get_view(fresh.session_id)
+    assert view is not None and view.source is not None
+    assert view.source.sha256 == fresh.transcript.fingerprint.sha256
+
+
+def test_the_database_refuses_raw_rewrites(ws: Workspace) -> None:
+    state = _orphaned_state(ws)
+    apply_plan(ws, plan_repairs(state, min_score=0.0), operator="alice")
+    before = list(ws.store.events(state.session_id))
+    refusals = database_refusals(ws)
+    assert [r.statement.split()[0] for r in refusals] == ["UPDATE", "DELETE"]
+    assert all(r.refused for r in refusals), refusals
+    assert list(ws.store.events(state.session_id)) == before
