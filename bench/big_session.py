@@ -31,7 +31,7 @@ from pathlib import Path
 
 import orjson
 
-from riff.transcript.synthetic import iter_session_lines
+from riff.testing.synthetic import iter_session_lines
 
 _ORJSON_LOOP = """
 import sys, orjson

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from riff.transcript.synthetic import iter_session_lines
+from riff.testing.synthetic import iter_session_lines
 
 _UUID = re.compile(rb"[0-9a-f]{8}(?=-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 _PREFIXED = re.compile(rb"\b(toolu_|msg_|req_|call_)")
