@@ -17,8 +17,8 @@ from riff.events import seal_events
 from riff.events.chain import ChainHead
 from riff.settings import Settings
 from riff.store import Connection, QueryFailed, migrate
+from riff.store.migrations import migrations
 from riff.store.rows import event_to_body
-from riff.store.schema import migrations
 from riff.tlog import MemoryTree, event_leaf_hash
 from riff.tlog.proof_file import verify_inclusion_proof
 from tests.store.helpers import chain_drafts

@@ -11,7 +11,7 @@ import orjson
 from typer.testing import CliRunner
 
 from riff.app.demo import DemoSession
-from riff.cli.main import app
+from riff.cli.app import app
 
 runner = CliRunner()
 

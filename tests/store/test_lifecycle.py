@@ -22,7 +22,7 @@ from riff.store import (
 )
 from riff.store.connection import Connection
 from riff.store.lock import lock_path_for
-from riff.store.schema import migrations
+from riff.store.migrations import migrations
 from tests.store.helpers import chain_drafts, kv_settings
 from tests.waiting import HANG_LIMIT
 

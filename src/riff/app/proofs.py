@@ -27,8 +27,7 @@ from riff.tlog.proof_file import (
     InclusionProofFile,
     VerifiedConsistency,
     VerifiedInclusion,
-    looks_like_consistency_proof,
-    looks_like_tlog_proof,
+    proof_kind,
     verify_consistency_proof,
     verify_inclusion_proof,
 )
@@ -123,20 +122,6 @@ def consistency_proof(ws: Workspace, old_ref: str, new_ref: str | None) -> Consi
 
 
 # ------------------------------------------------------ offline proof checking
-
-
-def proof_kind(path: Path) -> str | None:
-    """'inclusion' or 'consistency' when the file is one of riff's proofs, else None."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(256)
-    except OSError:
-        return None
-    if looks_like_tlog_proof(head):
-        return "inclusion"
-    if looks_like_consistency_proof(head):
-        return "consistency"
-    return None
 
 
 def verifiers_for(settings: Settings, key: str | None) -> list[NoteVerifier]:

@@ -101,7 +101,7 @@ def verify(
     if file is None and not use_db:
         raise CliError("give an export or proof FILE to verify, or --db to verify the database")
     if file is not None:
-        from riff.app.proofs import proof_kind
+        from riff.tlog.proof_file import proof_kind
 
         if proof_kind(file) is not None:
             from riff.cli.checkpoint_cmd import verify_proof

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -209,3 +210,17 @@ def verify_consistency_proof(
         raise ProofError(f"a checkpoint does not verify: {exc}") from None
     verify_consistency_checkpoints(old, new, proof.path)
     return VerifiedConsistency(old, new)
+
+
+def proof_kind(path: Path) -> str | None:
+    """'inclusion' or 'consistency' when the file is one of riff's proofs, else None."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return None
+    if looks_like_tlog_proof(head):
+        return "inclusion"
+    if looks_like_consistency_proof(head):
+        return "consistency"
+    return None
