@@ -152,3 +152,20 @@ def test_repair_and_revert_checkpoint_when_the_setting_asks(
     assert riff("revert", events[0]["event_id"], "--yes").exit_code == 0
     listed = riff_json("checkpoint", "--list")["checkpoints"]
     assert listed[-1]["size"] == len(events) + 1 and listed[-1]["on_disk"]
+
+
+def test_verify_export_against_its_checkpoint_and_an_auditors(
+    riff_env: dict[str, str], demo_sessions: list[DemoSession], tmp_path: Path
+) -> None:
+    repaired(demo_sessions)
+    made = riff_json("checkpoint")
+    export = tmp_path / "log.jsonl"
+    assert riff("export", "-o", str(export), "--format", "jsonl").exit_code == 0
+    auditor = tmp_path / "auditor.note"
+    auditor.write_text(made["note"])
+    doc = riff_json("verify", str(export), "--checkpoint", str(auditor))
+    assert doc["ok"] and len(doc["tlog"]["checkpoints"]) == 2
+    forged = tmp_path / "forged.note"
+    forged.write_text(made["note"].replace(f"\n{made['size']}\n", f"\n{made['size'] - 1}\n"))
+    result = riff("verify", str(export), "--checkpoint", str(forged))
+    assert result.exit_code == 1 and "invalid signature" in result.stdout

@@ -64,8 +64,29 @@ def export_log(ws: Workspace, path: Path, *, session: str | None, fmt: ExportFor
         events.extend(ws.store.events(session_id))
         view = ws.store.get_view(session_id)
         digests[session_id] = view.materialization_digest if view else None
-    write_export(path, events, fmt=fmt, materialization_digests=digests)
+    write_export(
+        path,
+        events,
+        fmt=fmt,
+        materialization_digests=digests,
+        transparency_log=_newest_checkpoint_and_indexes(ws, events),
+    )
     return len(events)
+
+
+def _newest_checkpoint_and_indexes(
+    ws: Workspace, events: list[RepairEvent]
+) -> dict[str, object] | None:
+    """What an export carries of the transparency log: the newest signed checkpoint and
+    the log index of each exported event (None before the first checkpoint)."""
+    newest = ws.store.tlog.newest_checkpoint()
+    if newest is None:
+        return None
+    wanted = {event.event_id for event in events}
+    indexes = {
+        leaf.event_id: leaf.log_index for leaf in ws.store.tlog.leaves() if leaf.event_id in wanted
+    }
+    return {"checkpoint": newest.note, "log_indexes": indexes}
 
 
 @dataclass

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import Output, stdout
 from riff.events.audit import verify_export
 from riff.events.verify import ValidationResult
+from riff.settings import Settings
+
+if TYPE_CHECKING:
+    from riff.app.export_tree import ExportTreeCheck
 
 
 def parse_expected_heads(values: list[str]) -> dict[str, str]:
@@ -26,9 +31,15 @@ def parse_expected_heads(values: list[str]) -> dict[str, str]:
     return heads
 
 
-def report_verification(out: Output, result: ValidationResult, subject: str) -> ExitCode:
+def report_verification(
+    out: Output, result: ValidationResult, subject: str, tree: ExportTreeCheck | None = None
+) -> ExitCode:
+    ok = result.ok and (tree is None or tree.ok)
     if out.json:
-        out.emit_json(result.to_dict())
+        doc = result.to_dict()
+        if tree is not None:
+            doc = doc | {"ok": ok, "tlog": tree.to_dict()}
+        out.emit_json(doc)
     elif not out.quiet:
         if result.ok:
             stdout.print(
@@ -42,13 +53,67 @@ def report_verification(out: Output, result: ValidationResult, subject: str) -> 
             )
             for brk in result.breaks:
                 stdout.print(f"  [red]✗[/] {brk}", markup=True, highlight=False)
-    return ExitCode.OK if result.ok else ExitCode.PROBLEMS
+        if tree is not None:
+            _report_tree(tree)
+    return ExitCode.OK if ok else ExitCode.PROBLEMS
 
 
-def verify_file(path: Path, expect_head: list[str], out: Output) -> ExitCode:
+def _report_tree(tree: ExportTreeCheck) -> None:
+    for check in tree.checked:
+        if check["ok"]:
+            stdout.print(
+                f"[green]intact[/]: the export's first {check['size']} events build the tree "
+                f"that the checkpoint from {escape(str(check['where']))} signed",
+                highlight=False,
+            )
+    for problem in tree.problems:
+        stdout.print(f"  [red]✗[/] {escape(problem)}", highlight=False)
+    for remark in tree.remarks:
+        stdout.print(f"  [dim]{escape(remark)}[/]", highlight=False)
+
+
+def verify_file(
+    path: Path,
+    expect_head: list[str],
+    out: Output,
+    *,
+    checkpoints: list[Path] | None = None,
+    key: str | None = None,
+    settings: Settings | None = None,
+) -> ExitCode:
     heads = parse_expected_heads(expect_head)
     result = verify_export(path, heads)
-    return report_verification(out, result, str(path))
+    tree = None
+    if checkpoints or _carries_checkpoint(path):
+        from riff.app.export_tree import verify_export_tree
+        from riff.app.signing import local_verifiers, parse_verifier_key
+
+        notes = [(str(p), _read_note(p)) for p in checkpoints or []]
+        if key:
+            verifiers = [parse_verifier_key(key)]
+        else:
+            verifiers = local_verifiers(settings) if settings is not None else []
+        tree = verify_export_tree(path, notes, verifiers)
+    return report_verification(out, result, str(path), tree)
+
+
+def _carries_checkpoint(path: Path) -> bool:
+    """Whether the export has a transparency_log (looked for in its last 64 KiB)."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        if size > 64 * 1024 * 1024:  # JSON Lines: the section sits in the trailer line
+            fh.seek(max(0, size - 16 * 1024 * 1024))
+        else:
+            fh.seek(0)
+        return b'"transparency_log"' in fh.read()
+
+
+def _read_note(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"--checkpoint {path}: cannot read it ({exc})") from None
 
 
 ExpectHeadOption = Annotated[
@@ -108,7 +173,14 @@ def verify(
 
             code = verify_proof(file, key, out, app_ctx.settings)
         else:
-            code = verify_file(file, expect_head or [], out)
+            code = verify_file(
+                file,
+                expect_head or [],
+                out,
+                checkpoints=checkpoint or [],
+                key=key,
+                settings=app_ctx.settings,
+            )
     else:
         from riff.cli.db_verify import verify_whole_database
 

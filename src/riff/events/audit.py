@@ -79,6 +79,7 @@ class _Header(msgspec.Struct, forbid_unknown_fields=True):
 class _Trailer(msgspec.Struct, forbid_unknown_fields=True):
     sessions: dict[str, dict[str, Any]]
     metadata: dict[str, Any]
+    transparency_log: dict[str, Any] | None = None  # checked by riff.app.export_tree
 
 
 def _fail(path: Path, where: str, problem: str) -> ExportFormatError:

@@ -80,11 +80,26 @@ def _exported_at(moment: datetime | None) -> str:
     return format_event_timestamp(moment or utc_now())
 
 
+def transparency_section(
+    ordered: Iterable[RepairEvent], log: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The optional `transparency_log` of an export: the newest signed checkpoint and each
+    event's log index, in the order the events appear in the file."""
+    if not log:
+        return None
+    indexes: Mapping[str, int] = log["log_indexes"]
+    return {
+        "checkpoint": log["checkpoint"],
+        "log_indexes": [indexes.get(event.event_id) for event in ordered],
+    }
+
+
 def export_event_log(
     events: Iterable[RepairEvent],
     *,
     materialization_digests: Mapping[str, str | None] | None = None,
     exported_at: datetime | None = None,
+    transparency_log: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole JSON export as a dict; events grouped by session, in seq order."""
     ordered = sorted(events, key=lambda e: (e.session_id, e.seq))
@@ -96,13 +111,17 @@ def export_event_log(
         row["is_reverted"] = event.event_id in reverted
         summary.add(row, row["is_reverted"])
         rows.append(row)
-    return {
+    doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "exported_at": _exported_at(exported_at),
         "sessions": summary.sessions(materialization_digests or {}),
         "metadata": summary.metadata(),
         "events": rows,
     }
+    section = transparency_section(ordered, transparency_log)
+    if section is not None:
+        doc["transparency_log"] = section
+    return doc
 
 
 def write_jsonl_export(
@@ -112,6 +131,7 @@ def write_jsonl_export(
     reverted_ids: set[str],
     materialization_digests: Mapping[str, str | None] | None = None,
     exported_at: datetime | None = None,
+    transparency_log: Mapping[str, Any] | None = None,
 ) -> ExportSummary:
     """Stream a JSON Lines export. `events`: each session's events in seq order.
 
@@ -123,15 +143,24 @@ def write_jsonl_export(
         + b"\n"
     )
     summary = ExportSummary()
+    indexes: Mapping[str, int] = transparency_log["log_indexes"] if transparency_log else {}
+    in_order: list[int | None] = []
     for event in events:
         row = event.to_dict()
         row["is_reverted"] = event.event_id in reverted_ids
         summary.add(row, row["is_reverted"])
         out.write(orjson.dumps(row) + b"\n")
-    trailer = {
+        if transparency_log:
+            in_order.append(indexes.get(event.event_id))
+    trailer: dict[str, Any] = {
         "sessions": summary.sessions(materialization_digests or {}),
         "metadata": summary.metadata(),
     }
+    if transparency_log:
+        trailer["transparency_log"] = {
+            "checkpoint": transparency_log["checkpoint"],
+            "log_indexes": in_order,
+        }
     out.write(orjson.dumps(trailer) + b"\n")
     return summary
 
@@ -143,8 +172,13 @@ def write_export(
     fmt: ExportFormat = "json",
     materialization_digests: Mapping[str, str | None] | None = None,
     exported_at: datetime | None = None,
+    transparency_log: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write an export atomically: a temp file beside `path`, fsync, rename."""
+    """Write an export atomically: a temp file beside `path`, fsync, rename.
+
+    `transparency_log` ({"checkpoint": NOTE, "log_indexes": {event_id: index}})
+    adds the newest signed checkpoint and each event's log index to the export.
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with tmp.open("wb") as out:
@@ -153,6 +187,7 @@ def write_export(
                     events,
                     materialization_digests=materialization_digests,
                     exported_at=exported_at,
+                    transparency_log=transparency_log,
                 )
                 out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
             else:
@@ -163,6 +198,7 @@ def write_export(
                     reverted_ids=reverted_event_ids(ordered),
                     materialization_digests=materialization_digests,
                     exported_at=exported_at,
+                    transparency_log=transparency_log,
                 )
             out.flush()
             os.fsync(out.fileno())
@@ -185,6 +221,7 @@ class ExportHeader:
 class ExportTrailer:
     sessions: dict[str, Any]
     metadata: dict[str, Any]
+    transparency_log: dict[str, Any] | None = None
 
 
 def _fail(path: Path, where: str, problem: str) -> ExportFormatError:
@@ -230,14 +267,19 @@ def _check_header(path: Path, doc: Any, where: str) -> str:
 
 
 def _check_trailer(path: Path, doc: Any, where: str) -> ExportTrailer:
-    if not isinstance(doc, dict) or set(doc) != {"sessions", "metadata"}:
+    if not isinstance(doc, dict) or not (
+        {"sessions", "metadata"} <= set(doc) <= {"sessions", "metadata", "transparency_log"}
+    ):
         raise _fail(path, where, 'expected the trailer {"sessions": …, "metadata": …}')
+    log = doc.get("transparency_log")
+    if log is not None and not isinstance(log, dict):
+        raise _fail(path, where, "transparency_log must be an object")
     sessions, metadata = doc["sessions"], doc["metadata"]
     if not isinstance(sessions, dict) or not all(isinstance(v, dict) for v in sessions.values()):
         raise _fail(path, where, "sessions must map session ids to objects")
     if not isinstance(metadata, dict):
         raise _fail(path, where, "metadata must be an object")
-    return ExportTrailer(sessions, metadata)
+    return ExportTrailer(sessions, metadata, log)
 
 
 def _parse(path: Path, line: bytes, where: str) -> Any:
@@ -287,11 +329,10 @@ class ExportReader:
             reader.exported_at = _check_header(path, doc, "document")
             if not isinstance(doc.get("events"), list):
                 raise _fail(path, "document", "'events' must be a list")
-            reader.trailer = _check_trailer(
-                path,
-                {"sessions": doc.get("sessions"), "metadata": doc.get("metadata")},
-                "document",
-            )
+            parts = {"sessions": doc.get("sessions"), "metadata": doc.get("metadata")}
+            if "transparency_log" in doc:
+                parts["transparency_log"] = doc["transparency_log"]
+            reader.trailer = _check_trailer(path, parts, "document")
             reader._document = doc
         return reader
 
