@@ -253,6 +253,15 @@ def test_a_dropped_table_is_found(tmp_path: Path) -> None:
         assert any("missing from the database" in p for p in result.problems)
 
 
+def test_a_dropped_leaf_table_is_found_even_without_a_checkpoint(tmp_path: Path) -> None:
+    with kv_ws(tmp_path) as ws:
+        fill(ws)
+        ws.store.conn.run("REMOVE TABLE tlog_leaves")
+        result = log_audit.verify_log(ws)
+        assert not result.ok
+        assert any("only 0 are stored" in p for p in result.problems)
+
+
 def test_an_auditors_note_from_another_log_or_key_is_refused(tmp_path: Path) -> None:
     with mem_ws(tmp_path / "a") as other:
         fill(other, 1, 2)

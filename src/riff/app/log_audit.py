@@ -204,6 +204,11 @@ def verify_log(
     result.root = tree.root().hex()
     if tree.size == state.size and result.events_in_store != state.size:
         result.problems.append(_unindexed(store, result.events_in_store, state.size, seen_ids))
+    elif tree.size < state.size and not result.problems:
+        result.problems.append(
+            f"the tree's state says {state.size} leaves but only {tree.size} are stored "
+            "(the leaf table was cut or dropped)"
+        )
 
     for check, known in checks:
         if known is None:
