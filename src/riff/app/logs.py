@@ -79,13 +79,14 @@ def _newest_checkpoint_and_indexes(
 ) -> dict[str, object] | None:
     """What an export carries of the transparency log: the newest signed checkpoint and
     the log index of each exported event (None before the first checkpoint)."""
-    newest = ws.store.tlog.newest_checkpoint()
+    tlog = getattr(ws.store, "tlog", None)  # only the SurrealDB recorder keeps the log
+    if tlog is None:
+        return None
+    newest = tlog.newest_checkpoint()
     if newest is None:
         return None
     wanted = {event.event_id for event in events}
-    indexes = {
-        leaf.event_id: leaf.log_index for leaf in ws.store.tlog.leaves() if leaf.event_id in wanted
-    }
+    indexes = {leaf.event_id: leaf.log_index for leaf in tlog.leaves() if leaf.event_id in wanted}
     return {"checkpoint": newest.note, "log_indexes": indexes}
 
 
