@@ -52,3 +52,10 @@ def test_bad_config_is_named(tmp_path: Path, content: str, fragment: str) -> Non
 def test_bad_environment_value_is_named() -> None:
     with pytest.raises(SettingsError, match="RIFF_ARCHIVE_AFTER_DAYS"):
         load_settings({"RIFF_ARCHIVE_AFTER_DAYS": "ninety", "RIFF_CONFIG": "/nonexistent"})
+
+
+def test_default_min_score_is_the_calibrated_auto_apply_threshold() -> None:
+    from riff.settings import Settings
+    from riff.transcript.suggest import AUTO_APPLY_SCORE
+
+    assert Settings().min_score == AUTO_APPLY_SCORE

@@ -58,7 +58,8 @@ class Settings:
     db_password: str | None = None
     db_access: str | None = None  # record access method for team users, e.g. "operator"
     operator: str = field(default_factory=lambda: _os_user())
-    min_score: float = 0.7
+    min_score: float = 0.95
+    """riff.transcript.suggest.AUTO_APPLY_SCORE: measured precision >= 99.5% on real files."""
     archive_dir: Path | None = None
     archive_after_days: int = 90
     job_stale_interval_minutes: int = 5

@@ -31,7 +31,11 @@ def test_healthy_sessions_have_no_findings(
 @pytest.mark.parametrize("kind", BREAKAGE_KINDS)
 @pytest.mark.parametrize("seed", range(6))
 def test_each_breakage_is_found_where_it_is(tmp_path: Path, kind: str, seed: int) -> None:
-    session = generate_session(300, seed=seed, inline_sidechains=seed % 2 == 1)
+    # A lost branch needs a turn after the last compaction (before it nothing is
+    # sent anyway): without compactions every turn qualifies.
+    session = generate_session(
+        300, seed=seed, inline_sidechains=seed % 2 == 1, compactions=kind != "lost_branch"
+    )
     (truth,) = inject(session, kind, 1, random.Random(seed))
     transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
     findings = detect_findings(transcript)
@@ -86,8 +90,18 @@ def test_parent_in_another_file_of_the_session_is_not_an_orphan(tmp_path: Path) 
     transcript = read_transcript(
         write_generated_session(tmp_path / "agent-acompact-1.jsonl", session)
     )
-    assert [f.kind for f in detect_findings(transcript)] == ["orphan"]
+    # The first row continues another file: nothing before it can be lost.
+    assert detect_findings(transcript) == []
     assert detect_findings(transcript, known_uuids={"in-parent-file"}) == []
+    # A later row pointing into the parent file is an orphan unless that file is known.
+    lines = [orjson.loads(x) for x in transcript.path.read_bytes().splitlines()]
+    later = next(k for k, x in enumerate(lines) if k > 3 and x.get("parentUuid"))
+    lines[later]["parentUuid"] = "also-in-parent-file"
+    transcript.path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    transcript = read_transcript(transcript.path)
+    assert [f.kind for f in detect_findings(transcript)] == ["orphan"]
+    known = {"in-parent-file", "also-in-parent-file"}
+    assert detect_findings(transcript, known_uuids=known) == []
 
 
 def test_resume_loss_counts_what_a_cut_drops(tmp_path: Path) -> None:

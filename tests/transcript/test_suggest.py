@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 
 from riff.transcript.reader import read_transcript
-from riff.transcript.suggest import ConversationRepairEngine
+from riff.transcript.suggest import RULES, ConversationRepairEngine
 from riff.transcript.validation import validate_repair
 from tests.factories import generate_session, inject, write_generated_session
 
@@ -35,11 +35,12 @@ def test_best_candidate_is_the_true_parent(tmp_path: Path) -> None:
             assert [c.score for c in candidates] == sorted(
                 (c.score for c in candidates), reverse=True
             )
-            assert set(candidates[0].signals) >= {
-                "tool_id_match",
-                "file_order",
-                "timestamp",
-                "text_similarity",
+            assert "probability" in candidates[0].signals
+            assert set(candidates[0].signals) - {"probability"} <= {
+                *RULES,
+                "nearby",
+                "later_than_child",
+                "unreadable_line_between",
             }
             total += 1
             hits += candidates[0].parent_uuid == truth.true_parent
@@ -87,7 +88,7 @@ def test_tool_result_goes_to_its_tool_use_across_parallel_calls(tmp_path: Path) 
     engine = ConversationRepairEngine()
     assert [r.uuid for r in engine.find_orphaned_messages(transcript)] == ["r1"]
     best = engine.suggest_parent_candidates(transcript, "r1", 3)[0]
-    assert best.parent_uuid == "a1" and best.signals["tool_id_match"] == 1.0
+    assert best.parent_uuid == "a1" and best.signals["tool_use_holder"] == 1.0
     suggestions = engine.suggest_all(transcript)
     assert suggestions[0].to_json()["candidates"][0]["parent_uuid"] == "a1"
 

@@ -17,8 +17,9 @@ TIMES: dict[str, str | None] = {
     "a": "2025-01-01T00:00:00.000Z",
     "b": "2025-01-01T00:00:01.000Z",
     "c": "2025-01-01T00:00:01.000Z",
-    "d": "2025-01-01T00:00:05.000Z",
+    "d": "2025-01-01T00:05:00.000Z",
     "x": None,
+    "y": "2024-12-31T23:59:40.000Z",
 }
 
 
@@ -27,6 +28,16 @@ def test_valid_changes() -> None:
     assert validate_repair(PARENTS, TIMES, "c", "a") == []
     assert validate_repair(PARENTS, TIMES, "c", "b") == []  # equal timestamps are fine
     assert validate_repair(PARENTS, TIMES, "b", None) == []
+    # A parent stamped up to a minute after its child is clock skew that real
+    # transcripts have (meta and progress rows, resumed sessions): allowed.
+    assert validate_repair({**PARENTS, "y": None}, TIMES, "y", "a") == []
+
+
+def test_a_parent_much_later_than_its_child_is_refused() -> None:
+    parents = {**PARENTS, "y": None}
+    assert [p.code for p in check_repair(parents, TIMES, "y", "b")] == []
+    late = {**TIMES, "y": "2024-12-31T23:58:59.000Z"}
+    assert [p.code for p in check_repair(parents, late, "y", "a")] == [TIMESTAMP_ORDER]
 
 
 def test_problems_have_codes_and_messages() -> None:

@@ -74,16 +74,27 @@ def explain_candidate(candidate: Candidate) -> str:
 def candidates_for(state: SessionState, message_id: str, k: int = 5) -> list[Candidate]:
     """Ranked parent candidates for a message in the session as repaired so far."""
     return repair_engine().suggest_parent_candidates(
-        state.transcript, message_id, k, parent_overrides=state.pending_changes
+        state.transcript,
+        message_id,
+        k,
+        parent_overrides=state.pending_changes,
+        known_uuids=state.scan.known_uuids,
     )
 
 
 def orphan_candidates(state: SessionState, k: int = 3) -> list[tuple[str, int, list[Candidate]]]:
-    """(message_id, line, ranked candidates) for every orphan of the session as repaired."""
+    """(message_id, line, ranked candidates) for every orphan of the session as repaired.
+
+    Only messages a finding names: parents in the session's other files
+    (subagent and compaction-agent files) are not missing.
+    """
     return [
         (o.message_id, o.line, o.candidates)
         for o in repair_engine().suggest_all(
-            state.transcript, k=k, parent_overrides=state.pending_changes
+            state.transcript,
+            k=k,
+            parent_overrides=state.pending_changes,
+            known_uuids=state.scan.known_uuids,
         )
     ]
 

@@ -98,7 +98,11 @@ class SessionState:
         """Findings of the conversation as repaired (the file's findings when no repairs)."""
         if not self.pending_changes:
             return self.scan.findings
-        return detect_findings(self.transcript, parent_overrides=self.pending_changes)
+        return detect_findings(
+            self.transcript,
+            parent_overrides=self.pending_changes,
+            known_uuids=self.scan.known_uuids,
+        )
 
     @cached_property
     def graph(self) -> MessageGraph:
@@ -106,7 +110,9 @@ class SessionState:
         if not self.pending_changes:
             return self.scan.graph
         return MessageGraph.from_records(
-            self.transcript.records, parent_overrides=self.pending_changes
+            self.transcript.records,
+            parent_overrides=self.pending_changes,
+            external_uuids=self.scan.known_uuids,
         )
 
     def resume_chain(self) -> list[str]:

@@ -71,6 +71,18 @@ class _View:
         return out
 
 
+def _last_compaction(session: GeneratedSession) -> int:
+    """Position of the last compact_boundary line (-1: none)."""
+    return max(
+        (
+            i
+            for i, x in enumerate(session.lines)
+            if isinstance(x, dict) and x.get("subtype") == "compact_boundary"
+        ),
+        default=-1,
+    )
+
+
 def _is_prompt(line: dict[str, Any]) -> bool:
     message = line.get("message") or {}
     return (
@@ -177,10 +189,12 @@ def _inject_tool_use_without_result(
         if line["type"] == "assistant"
         for tool_id in _tool_ids(line, "tool_use", "id")
     }
+    compacted = _last_compaction(session)  # an unanswered call before it is never sent
     results = [
         line
         for line in view.conversation()
-        if len(_tool_ids(line, "tool_result", "tool_use_id")) == 1
+        if view.pos[line["uuid"]] > compacted
+        and len(_tool_ids(line, "tool_result", "tool_use_id")) == 1
         and _tool_ids(line, "tool_result", "tool_use_id")[0] in holders
     ]
     result = rng.choice(results)
@@ -200,9 +214,11 @@ def _inject_tool_use_without_result(
 def _inject_tool_result_without_use(
     session: GeneratedSession, view: _View, rng: random.Random
 ) -> GroundTruth:
+    compacted = _last_compaction(session)  # a stray result before it is never sent
     results = {
         tool_id: line
         for line in view.conversation()
+        if view.pos[line["uuid"]] > compacted
         for tool_id in _tool_ids(line, "tool_result", "tool_use_id")
     }
     holders = [
@@ -223,7 +239,10 @@ def _inject_tool_result_without_use(
 
 
 def _inject_lost_branch(session: GeneratedSession, view: _View, rng: random.Random) -> GroundTruth:
-    prompts = [x for x in view.conversation() if _is_prompt(x)]
+    # Resume never sends what lies before the last compaction, so a branch
+    # there loses nothing: break a turn after it.
+    compacted = _last_compaction(session)
+    prompts = [x for x in view.conversation() if _is_prompt(x) and view.pos[x["uuid"]] > compacted]
     options = []
     for previous, current in itertools.pairwise(prompts):
         p, q = current["parentUuid"], previous["parentUuid"]
@@ -252,7 +271,8 @@ def _inject_timestamp_anomaly(
     line = rng.choice([x for x in view.conversation() if x["parentUuid"] in view.pos])
     parent = view.line(line["parentUuid"])
     line["timestamp"] = format_transcript_timestamp(
-        _parse(parent["timestamp"]) - timedelta(seconds=rng.randint(1, 600))
+        # Beyond clock skew (riff tolerates a parent up to a minute late).
+        _parse(parent["timestamp"]) - timedelta(seconds=rng.randint(120, 900))
     )
     _touch(session, line["uuid"])
     return GroundTruth(

@@ -1,6 +1,8 @@
 """Detectors: every kind of finding of cli-json.md, without false alarms on
-shapes the spec calls normal (progress leaves, parallel tool-call branches,
-inline sidechain roots, compaction roots, bursts of equal timestamps)."""
+shapes real Claude Code files have (progress leaves, parallel tool-call
+branches, inline sidechain roots, compaction roots and summaries, links into
+the session's other files or into a compacted-away row, clock skew, bursts of
+equal timestamps). docs/findings.md shows the real shape behind each kind."""
 
 from __future__ import annotations
 
@@ -24,8 +26,22 @@ from riff.transcript.findings import (
 )
 from riff.transcript.graph import DANGLING, ROOT, MessageGraph
 from riff.transcript.reader import read_line_bytes
-from riff.transcript.records import SIDECHAIN, Columns, MessageRecord, Transcript
-from riff.transcript.resume import kept_indices, resume_leaf_index, resume_loss_count
+from riff.transcript.records import (
+    COMPACT_SUMMARY,
+    CONVERSATION,
+    SIDECHAIN,
+    Columns,
+    MessageRecord,
+    Transcript,
+)
+from riff.transcript.resume import (
+    kept_indices,
+    last_compaction_record,
+    lost_if_not_kept,
+    resume_leaf_index,
+    resume_loss_count,
+)
+from riff.transcript.timestamps import CLOCK_SKEW_S, seconds_between
 
 _STRIP = b" \t\r\n\x00"
 _INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
@@ -160,12 +176,30 @@ def duplicate_findings(transcript: Transcript) -> list[Finding]:
     return out
 
 
+def _compacted_away(cols: Columns) -> dict[str, int]:
+    """Rows a compaction names as logical parent (they may be missing), with its record."""
+    return {uuid: r for r, uuid in cols.logical.items()}
+
+
 def orphan_findings(graph: MessageGraph) -> list[Finding]:
+    """Rows whose parent is missing, except where Claude Code leaves it missing.
+
+    Not orphans: the file's first row (a session continued from another file:
+    nothing before it can be lost), and rows written before a compaction whose
+    parent is the row the compaction names as its logical parent (Claude Code
+    does not always write that row).
+    """
     cols = _columns(graph)
     out = []
+    compacted = _compacted_away(cols)
     for i in graph.indices_with_parent(DANGLING):
+        if i == 0:
+            continue
         line = cols.line[cols.node_rec[i]]
         parent = graph.parent_of(graph.uuid_at(i))
+        boundary = compacted.get(parent) if parent is not None else None
+        if boundary is not None and boundary > cols.node_rec[i]:
+            continue
         out.append(
             Finding(
                 ORPHAN,
@@ -180,25 +214,41 @@ def orphan_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
+def _expected_root(cols: Columns, r: int, first_root: bool, first_sidechain_root: bool) -> bool:
+    """Is a null parent on record ``r`` one Claude Code writes on purpose?"""
+    line_type, subtype, _, flags = cols.shapes[cols.shape[r]]
+    if flags & SIDECHAIN:
+        # A sidechain starts at its own root: the first of the file (a subagent
+        # file) or, inline (1.x), the subagent's prompt. A sidechain's tool
+        # result or assistant row with a null parent was cut mid-sidechain.
+        prompt = line_type == "user" and flags & CONVERSATION and cols.tools_of(r) is None
+        return first_sidechain_root or bool(prompt)
+    return (
+        first_root
+        or r in cols.logical  # compaction names its logical parent
+        or subtype == "compact_boundary"
+        or bool(flags & COMPACT_SUMMARY)  # 1.x compaction summary: a root by design
+    )
+
+
 def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
+    """Null parents that are not the start of the file, of a sidechain or of a compaction."""
     cols = _columns(graph)
     out = []
-    first_main_root_seen = False
-    node_rec, shape, shapes, logical = cols.node_rec, cols.shape, cols.shapes, cols.logical
+    first_sidechain_root_seen = False
+    node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
+    # Only the file's first main row may start it: a later root cuts the chain
+    # even when the file has no root of its own (it continues another file).
+    first_main = next(
+        (i for i, r in enumerate(node_rec) if not shapes[shape[r]][3] & SIDECHAIN), -1
+    )
     for i in graph.indices_with_parent(ROOT):
         r = node_rec[i]
-        line_type, subtype, _, flags = shapes[shape[r]]
-        is_sidechain = bool(flags & SIDECHAIN)
-        expected = (
-            not first_main_root_seen
-            or is_sidechain  # 1.x inline subagent chains start at their own root
-            or r in logical  # compaction names its logical parent
-            or subtype == "compact_boundary"
-            or line_type not in ("user", "assistant")
-        )
+        is_sidechain = bool(shapes[shape[r]][3] & SIDECHAIN)
+        expected = _expected_root(cols, r, i == first_main, not first_sidechain_root_seen)
+        if is_sidechain:
+            first_sidechain_root_seen = True
         if expected:
-            if not is_sidechain:
-                first_main_root_seen = True
             continue
         line = cols.line[r]
         out.append(
@@ -268,6 +318,11 @@ def tool_findings(
     del uses
     if not missing and not orphans:
         return []
+    # Resume never sends what lies before the last compaction: an unanswered
+    # call there (the session was compacted during it) harms nothing.
+    compacted = last_compaction_record(cols)
+    missing = {r: t for r, t in missing.items() if r > compacted}
+    orphans = {r: t for r, t in orphans.items() if r > compacted}
     last_user_line = 0
     shape, shapes = cols.shape, cols.shapes
     for i in range(len(cols) - 1, -1, -1):
@@ -314,7 +369,14 @@ def tool_findings(
     return out
 
 
+def _timestamped_row(cols: Columns, r: int) -> bool:
+    """Progress rows are stamped out of order on purpose (written while a call
+    runs): they are not evidence of a wrong parent."""
+    return cols.shapes[cols.shape[r]][0] != "progress"
+
+
 def timestamp_findings(graph: MessageGraph) -> list[Finding]:
+    """A row older than its parent by more than clock skew explains (CLOCK_SKEW_S)."""
     cols = _columns(graph)
     node_rec, uid = cols.node_rec, cols.uid
     # Only a line older than an earlier line, or one whose parent comes later
@@ -330,7 +392,9 @@ def timestamp_findings(graph: MessageGraph) -> list[Finding]:
         parent_ts = cols.timestamp(node_rec[p])
         if child_ts is None or parent_ts is None:
             continue
-        if child_ts < parent_ts:
+        if not (_timestamped_row(cols, node_rec[i]) and _timestamped_row(cols, node_rec[p])):
+            continue
+        if child_ts < parent_ts and seconds_between(child_ts, parent_ts) > CLOCK_SKEW_S:
             line, parent_line = cols.line[node_rec[i]], cols.line[node_rec[p]]
             out.append(
                 Finding(
@@ -359,13 +423,16 @@ def _branch_starts(kept: bytearray, parents: Sequence[int]) -> Iterator[int]:
 def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = None) -> list[Finding]:
     """Branches off the resumed chain that hold conversation resume will not load.
 
-    Branches of only progress, tool-result or meta lines (parallel tool calls,
-    hook progress) are normal and not reported; neither are other trees of the
-    file (they are orphan/unexpected_root consequences, sidechains or
+    Branches of only progress, tool-result or meta lines (hook progress) are
+    normal and not reported; neither are rows resume loads although they are
+    off its chain (parallel tool calls: the rest of a loaded response and the
+    results of its calls), rows before the last compaction, or other trees of
+    the file (they are orphan/unexpected_root consequences, sidechains or
     compacted history).
     """
     cols = _columns(graph)
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
+    counted = lost_if_not_kept(graph, kept)
     parents = graph.parent_array
     # Every descendant of a node resume does not load is not loaded either, so
     # the branches live among the (few) nodes that are not kept: index only them.
@@ -378,7 +445,7 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
         if p >= 0 and not kept[p]:
             below.setdefault(p, []).append(i)
         i = kept.find(0, i + 1)
-    node_rec, node_lost, line = cols.node_rec, cols.node_lost, cols.line
+    node_rec, node_lost, line = cols.node_rec, counted, cols.line
     out = []
     for start in _branch_starts(kept, parents):
         subtree = [start]

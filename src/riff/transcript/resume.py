@@ -10,7 +10,13 @@ ASSUMED_BEHAVIOUR names the Claude Code version whose behaviour is modelled
 - the chain: from that leaf up through ``parentUuid`` to a null or unknown
   parent. Compaction is intentional: messages before a ``compact_boundary``
   are not sent, but they are not *lost*, so for loss accounting the walk
-  continues through the boundary's ``logicalParentUuid``.
+  continues through the boundary's ``logicalParentUuid``, and nothing written
+  before the file's last ``compact_boundary`` counts as lost (resume never
+  sends it, by design);
+- parallel tool calls: rows off the chain that belong to a loaded response
+  (an assistant row sharing ``message.id`` with a loaded row) or answer a
+  loaded ``tool_use`` (a tool_result row) are loaded too, so they are not
+  lost either.
 """
 
 from __future__ import annotations
@@ -105,15 +111,76 @@ def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
     return bytearray(kept)
 
 
+def last_compaction_record(cols: Columns) -> int:
+    """Record index of the file's last ``compact_boundary`` row (-1 when there is none)."""
+    cached = getattr(cols, "_last_compaction", None)
+    if isinstance(cached, tuple) and cached[0] == len(cols):
+        return int(cached[1])
+    boundary_codes = {
+        code for code, (_, subtype, _, _) in enumerate(cols.shapes) if subtype == "compact_boundary"
+    }
+    last = -1
+    if boundary_codes:
+        shape = cols.shape
+        for i in range(len(cols) - 1, -1, -1):
+            if shape[i] in boundary_codes:
+                last = i
+                break
+    cols._last_compaction = (len(cols), last)  # type: ignore[attr-defined]
+    return last
+
+
+def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
+    """Flags (1 = counts as lost when resume does not load it) of every node.
+
+    Conversation rows only; not rows before the last compaction (never sent by
+    design), nor rows resume loads although they are off its chain (the other
+    rows of a loaded response, results of a loaded tool call).
+    """
+    cols = _columns(graph)
+    counted = bytearray(cols.node_lost)
+    last = last_compaction_record(cols)
+    node_rec = cols.node_rec
+    if last >= 0:
+        for i, r in enumerate(node_rec):
+            if r >= last:
+                break
+            counted[i] = 0
+    candidates = [i for i in range(len(counted)) if counted[i] and not kept[i]]
+    if not candidates:
+        return counted
+    msg_ref = cols.msg_ref
+    kept_msgs = {msg_ref[node_rec[i]] for i in range(len(kept)) if kept[i]}
+    kept_msgs.discard(-1)
+    holders: dict[str, int] = {}
+    for r, uses, _ in cols.tool_records():
+        node = cols.uid[r]
+        if node >= 0:
+            for tool_id in uses:
+                holders.setdefault(tool_id, node)
+    for i in candidates:
+        r = node_rec[i]
+        if msg_ref[r] in kept_msgs:
+            counted[i] = 0
+            continue
+        tools = cols.tools_of(r)
+        if (
+            tools
+            and tools[1]
+            and all((h := holders.get(t)) is not None and kept[h] for t in tools[1])
+        ):
+            counted[i] = 0
+    return counted
+
+
 def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) -> int:
     """How many conversation messages (user prompts, assistant lines) resume would not load.
 
     Sidechain messages and bookkeeping lines (progress, tool-result-only user
     lines, meta lines) are not counted: leaving them out is normal.
     """
-    cols = _columns(graph)
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
-    counted = cols.node_lost
+    counted = lost_if_not_kept(graph, kept)
     # Both are 0/1 bytes: AND them as big integers and count the bits left.
     both = int.from_bytes(counted, "little") & int.from_bytes(kept, "little")
     return counted.count(1) - both.bit_count()

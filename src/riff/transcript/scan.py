@@ -21,6 +21,8 @@ class SessionScan:
     graph: MessageGraph
     findings: list[Finding]
     resume_loss: int
+    known_uuids: frozenset[str] = frozenset()
+    """uuids of the session's other files (parents there are not missing)."""
 
     @property
     def messages(self) -> int:
@@ -57,7 +59,12 @@ def _scan(file: SessionFile, transcript: Transcript, others: Iterable[Transcript
         graph=graph,
     )
     return SessionScan(
-        file, transcript, graph, findings, resume_loss_count(graph, transcript.last_prompt_leaf)
+        file,
+        transcript,
+        graph,
+        findings,
+        resume_loss_count(graph, transcript.last_prompt_leaf),
+        frozenset(known_uuids),
     )
 
 

@@ -1,16 +1,24 @@
-"""Ranked parent candidates for orphaned messages.
+"""Ranked parent candidates for orphaned messages, from the transcript's structure.
 
-Index once per session (graph, Euler tour for O(1) "is descendant", tool id
-maps, parsed timestamps), then each suggestion scores only a window of
-preceding lines plus the lines linked by tool ids: a suggestion on a
-50,000-message session costs about a millisecond.
+Claude Code gives each row its ``parentUuid`` by a few mechanical rules that
+depend on the row's kind and on the Claude Code version: a ``tool_result``
+hangs under the row holding its ``tool_use`` (2.1.x), or under the last
+``tool_use`` row of the response and then under the previous result (1.x,
+2.0.x parallel calls); a further line of one API response (same
+``message.id``) hangs under the previous line of that response; most other
+rows hang under the row written just before them in their own chain
+(sidechain rows under sidechain rows), which may be a progress row in 2.x.
 
-Evidence, strongest first (weights in WEIGHTS): the line holding the
-tool_use a tool_result answers (or a progress line of that call); the
-nearest preceding line in file order; a line that had no other child yet
-(Claude Code appends, so a true parent was a leaf when its child was
-written); role alternation; same sidechain; timestamp proximity; text
-similarity (weak: tool calls and stubs repeat).
+riff does not hard-code which rule a version follows. Each rule (``RULES``)
+predicts one parent for every row; the session's own healthy rows of the same
+kind show how often each rule, and each way the rules can agree or disagree,
+named the real parent. An orphan's candidates are the rows its rules name;
+a candidate's raw probability is the share of same-kind healthy rows whose
+parent fell in the same agreement group (smoothed towards a prior), and its
+score is that probability passed through the calibration table measured on
+real transcripts (``bench/real_accuracy.py``; see docs/findings.md). Text is
+not used: tool calls and stubs repeat across a session. A timestamp lowers a
+score (a parent much later than its child) but never removes a candidate.
 """
 
 from __future__ import annotations
@@ -18,51 +26,85 @@ from __future__ import annotations
 import math
 import weakref
 from array import array
-from collections.abc import Collection, Mapping
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rapidfuzz import fuzz
+from riff.transcript.detect import orphan_findings, unexpected_root_findings
+from riff.transcript.graph import MessageGraph
+from riff.transcript.records import (
+    CONVERSATION,
+    SIDECHAIN,
+    Columns,
+    MessageRecord,
+    Transcript,
+)
 
-from riff.transcript.graph import DANGLING, ROOT, MessageGraph
-from riff.transcript.records import MessageRecord, Transcript
+RULES: tuple[str, ...] = (
+    "same_response",
+    "tool_use_holder",
+    "result_chain",
+    "response_tail",
+    "previous_row",
+    "previous_non_progress",
+    "previous_message",
+    "same_tool_progress",
+)
+"""Each rule names at most one parent per row; the order breaks ties between groups."""
+_R = {name: k for k, name in enumerate(RULES)}
+_NONE = -1
 
-WEIGHTS: dict[str, float] = {
-    "tool_id_match": 6.0,
-    "file_order": 3.0,
-    "role_alternation": 3.0,
-    "free_parent": 2.0,
-    "sidechain": 2.0,
-    "timestamp": 1.0,
-    "text_similarity": 0.5,
-}
-_TOTAL_WEIGHT = sum(WEIGHTS.values())
-_TOOL_WEIGHT = WEIGHTS["tool_id_match"]
 DEFAULT_WINDOW = 128
-_TIMESTAMP_SCALE_S = 120.0
+"""Preceding rows offered (at a low score) besides the rows the rules name."""
+SMOOTHING = 2.0
+"""Weight of the prior against the session's own rows (in rows)."""
+LATE_PARENT_S = 60.0
+"""A candidate this much later than the child is suspicious (clock skew is smaller)."""
+LATE_PARENT_FACTOR = 0.5
+TORN_LINE_FACTOR = 0.5
+"""A line that cannot be read lies between candidate and child: it may have been the
+true parent (a torn row), so the candidate is offered for review, not applied."""
 
-# How plausible a parent of each kind is for a child of each kind.
-_ROLE_PRIOR: dict[str, dict[str, float]] = {
-    "assistant": {"prompt": 1.0, "tool_result": 1.0, "assistant": 1.0, "system": 0.5},
-    "tool_result": {"tool_use": 1.0, "progress": 1.0, "assistant": 0.3, "tool_result": 0.2},
-    "prompt": {"assistant": 1.0, "tool_use": 0.5, "system": 0.8, "prompt": 0.8},
-    "progress": {"tool_use": 1.0, "progress": 1.0, "assistant": 0.8, "tool_result": 0.8},
+# Prior probability that a rule names the parent, by kind of child, used when
+# the session has few rows of that kind (fit on real transcripts; see the bench).
+_PRIORS: dict[str, dict[str, float]] = {
+    "tool_result": {"tool_use_holder": 0.6, "result_chain": 0.3, "previous_row": 0.05},
+    "assistant_more": {"same_response": 0.9, "previous_row": 0.05},
+    "progress": {"previous_row": 0.5, "tool_use_holder": 0.3, "same_tool_progress": 0.1},
 }
-_DEFAULT_PRIOR = 0.3
+_DEFAULT_PRIOR = {"previous_row": 0.7, "previous_non_progress": 0.15, "previous_message": 0.05}
+
+# Raw probability -> measured probability of being right (isotonic fit on
+# injected breaks of the real development set; bench/real_accuracy.py --fit).
+CALIBRATION: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (0.5881, 0.821),
+    (0.7043, 0.9146),
+    (0.7652, 0.9444),
+    (0.8877, 0.9776),
+    (0.9929, 0.9964),
+    (1.0, 0.9964),
+)
+
+AUTO_APPLY_SCORE = 0.95
+"""``repair --yes`` applies a suggestion only at or above this score: the lowest
+score at which the measured precision on real transcripts stays >= 99.5%."""
 
 
-def _kind(record: MessageRecord) -> str:
-    if record.type == "assistant":
-        return "tool_use" if record.tool_use_ids else "assistant"
-    if record.type == "user":
-        return "tool_result" if record.tool_result_ids and not record.is_conversation else "prompt"
-    return record.type or "other"
-
-
-def _child_kind(record: MessageRecord) -> str:
-    kind = _kind(record)
-    return "assistant" if kind == "tool_use" else kind
+def calibrate(raw: float) -> float:
+    """The calibrated score of a raw probability (piecewise linear between the fit points)."""
+    points = CALIBRATION
+    xs = [x for x, _ in points]
+    k = bisect_right(xs, raw)
+    if k == 0:
+        return points[0][1]
+    if k == len(points):
+        return points[-1][1]
+    (x0, y0), (x1, y1) = points[k - 1], points[k]
+    return y0 + (y1 - y0) * (raw - x0) / (x1 - x0) if x1 > x0 else y1
 
 
 @dataclass(frozen=True)
@@ -71,7 +113,7 @@ class Candidate:
 
     parent_uuid: str
     score: float
-    """In [0, 1]; higher is better."""
+    """In [0, 1]: the calibrated probability that this is the true parent."""
     signals: dict[str, float] = field(default_factory=dict)
     line: int | None = None
     preview: str = ""
@@ -110,7 +152,7 @@ def _epoch(ts: str | None) -> float:
 
 
 class SessionIndex:
-    """Everything a suggestion needs, built once per session (and parent overrides)."""
+    """Every rule's prediction for every row, and how often each was right here."""
 
     def __init__(
         self,
@@ -124,23 +166,125 @@ class SessionIndex:
         records = self.graph.records
         assert records is not None
         self.records = records
-        self.tin, self.tout = self.graph.euler_tour()
         cols = self.graph.columns
         assert cols is not None
-        node_rec = cols.node_rec
-        self.epochs = array("d", (_epoch(cols.timestamp(r)) for r in node_rec))
-        self.tool_holders: dict[str, list[int]] = {}
-        self.tool_progress: dict[str, list[int]] = {}
-        shape, shapes, uid = cols.shape, cols.shapes, cols.uid
-        for r, uses, _ in cols.tool_records():
-            node = uid[r]
-            if node >= 0 and node_rec[node] == r:
-                for tool_id in uses:
-                    self.tool_holders.setdefault(tool_id, []).append(node)
-        for r, tool_ref in sorted(cols.tool_ref.items()):
-            node = uid[r]
-            if node >= 0 and node_rec[node] == r and shapes[shape[r]][0] == "progress":
-                self.tool_progress.setdefault(tool_ref, []).append(node)
+        self.cols = cols
+        self.tin, self.tout = self.graph.euler_tour()
+        self.bad_lines = sorted(p.line for p in transcript.problems)
+        self.kinds: list[str] = []
+        self.predictions: list[array[int]] = [array("i") for _ in RULES]
+        self._predict(cols)
+        self.stats, self.rule_hits = self._learn()
+
+    # -- building ---------------------------------------------------------
+
+    def _predict(self, cols: Columns) -> None:
+        """One forward pass: each rule's parent for each node (nodes are in file order)."""
+        node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
+        holder: dict[str, int] = {}
+        holder_msg: dict[int, int] = {}
+        last_by_msg: dict[int, int] = {}
+        last_result_by_msg: dict[int, int] = {}
+        last_progress_by_tool: dict[str, int] = {}
+        last_any = [_NONE, _NONE]
+        last_non_progress = [_NONE, _NONE]
+        last_message = [_NONE, _NONE]
+        tools: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        for r, uses, results in cols.tool_records():
+            tools[r] = (uses, results)
+        preds = self.predictions
+        kinds = self.kinds
+        msg_ref = cols.msg_ref
+        for i, r in enumerate(node_rec):
+            line_type, subtype, _, flags = shapes[shape[r]]
+            side = 1 if flags & SIDECHAIN else 0
+            uses, results = tools.get(r, ((), ()))
+            msg = msg_ref[r]
+            tool_ref = cols.tool_ref.get(r)
+            p = [_NONE] * len(RULES)
+            p[_R["previous_row"]] = last_any[side]
+            p[_R["previous_non_progress"]] = last_non_progress[side]
+            p[_R["previous_message"]] = last_message[side]
+            if line_type == "assistant" and msg >= 0 and msg in last_by_msg:
+                kind = "assistant_more"
+                p[_R["same_response"]] = last_by_msg[msg]
+            elif line_type == "user" and results and not flags & CONVERSATION:
+                kind = "tool_result"
+                h = holder.get(results[0], _NONE)
+                p[_R["tool_use_holder"]] = h
+                hm = holder_msg.get(h, -1) if h >= 0 else -1
+                if hm >= 0:
+                    tail = last_by_msg.get(hm, h)
+                    p[_R["response_tail"]] = tail
+                    p[_R["result_chain"]] = last_result_by_msg.get(hm, tail)
+                    last_result_by_msg[hm] = i
+                elif h >= 0:
+                    p[_R["response_tail"]] = h
+                    p[_R["result_chain"]] = h
+            elif line_type == "progress":
+                kind = "progress"
+                if tool_ref is not None:
+                    p[_R["tool_use_holder"]] = holder.get(tool_ref, _NONE)
+                    p[_R["same_tool_progress"]] = last_progress_by_tool.get(tool_ref, _NONE)
+            elif line_type == "user":
+                kind = "prompt" if flags & CONVERSATION else "user_other"
+            elif line_type == "system":
+                kind = f"system:{subtype}"
+            else:
+                kind = str(line_type)
+            kinds.append(f"{kind}/sidechain" if side else kind)
+            for k, value in enumerate(p):
+                preds[k].append(value)
+            # Update the running state after predicting (a row is not its own parent).
+            last_any[side] = i
+            if line_type != "progress":
+                last_non_progress[side] = i
+            if line_type in ("user", "assistant", "system"):
+                last_message[side] = i
+            if msg >= 0:
+                last_by_msg[msg] = i
+            for tool_id in uses:
+                holder.setdefault(tool_id, i)
+                if msg >= 0:
+                    holder_msg[i] = msg
+            if line_type == "progress" and tool_ref is not None:
+                last_progress_by_tool[tool_ref] = i
+
+    def pattern(self, i: int) -> tuple[int, ...]:
+        """How the rules agree for node ``i``: each rule's label is the first rule naming
+        the same parent (-1: the rule names none)."""
+        preds = self.predictions
+        values = [preds[k][i] for k in range(len(RULES))]
+        return tuple(-1 if v == _NONE else values.index(v) for v in values)
+
+    def _learn(
+        self,
+    ) -> tuple[dict[tuple[str, tuple[int, ...]], Counter[int]], dict[str, list[list[int]]]]:
+        """Per kind and agreement pattern, which group held the real parent (-2: none)."""
+        stats: dict[tuple[str, tuple[int, ...]], Counter[int]] = {}
+        rule_hits: dict[str, list[list[int]]] = {}
+        parents = self.graph.parent_array
+        preds = self.predictions
+        for i in range(len(self.kinds)):
+            p = parents[i]
+            if p < 0:
+                continue
+            kind = self.kinds[i]
+            pat = self.pattern(i)
+            label = -2
+            for k in range(len(RULES)):
+                if preds[k][i] == p:
+                    label = pat[k]
+                    break
+            stats.setdefault((kind, pat), Counter())[label] += 1
+            hits = rule_hits.setdefault(kind, [[0, 0] for _ in RULES])
+            for k in range(len(RULES)):
+                if preds[k][i] != _NONE:
+                    hits[k][1] += 1
+                    hits[k][0] += preds[k][i] == p
+        return stats, rule_hits
+
+    # -- asking -------------------------------------------------------------
 
     def is_descendant(self, node: int, ancestor: int) -> bool:
         tin = self.tin
@@ -149,15 +293,41 @@ class SessionIndex:
         # On or below a cycle there is no tour: walk up (bounded by a visited set).
         return node == ancestor or ancestor in self.graph.ancestor_indices(node)
 
-    def had_other_child(self, candidate: int, child: int) -> bool:
-        """Did ``candidate`` already have a non-progress child when ``child`` was written?"""
-        records = self.records
-        for c in self.graph.child_indices(candidate):
-            if c >= child:
-                break  # children are in file order
-            if records[c].type != "progress":
-                return True
-        return False
+    def _rule_prior(self, kind: str, rules: Sequence[int]) -> float:
+        """How often the best of ``rules`` named the parent of this kind's rows here."""
+        base = kind.split("/")[0]
+        priors = _PRIORS.get(base, _DEFAULT_PRIOR)
+        hits = self.rule_hits.get(kind)
+        best = 0.0
+        for k in rules:
+            prior = priors.get(RULES[k], 0.02)
+            if hits is not None and hits[k][1]:
+                h, n = hits[k]
+                prior = (h + SMOOTHING * prior) / (n + SMOOTHING)
+            best = max(best, prior)
+        return best
+
+    def group_probabilities(self, i: int) -> list[tuple[int, float, list[int]]]:
+        """(candidate node, raw probability, rules naming it) for node ``i``'s rule groups."""
+        kind = self.kinds[i]
+        pat = self.pattern(i)
+        preds = self.predictions
+        groups: dict[int, list[int]] = {}
+        for k, label in enumerate(pat):
+            if label >= 0:
+                groups.setdefault(label, []).append(k)
+        priors = {g: self._rule_prior(kind, rules) for g, rules in groups.items()}
+        total = sum(priors.values())
+        if total > 1.0:
+            priors = {g: v / total for g, v in priors.items()}
+        seen = self.stats.get((kind, pat))
+        n = sum(seen.values()) if seen else 0
+        out = []
+        for g, rules in groups.items():
+            hits = seen[g] if seen else 0
+            raw = (hits + SMOOTHING * priors[g]) / (n + SMOOTHING)
+            out.append((preds[g][i], raw, rules))
+        return out
 
 
 class ConversationRepairEngine:
@@ -166,7 +336,7 @@ class ConversationRepairEngine:
     def __init__(self, *, window: int = DEFAULT_WINDOW) -> None:
         self.window = window
         self._cache: weakref.WeakKeyDictionary[
-            Transcript, tuple[dict[str, str | None], int, SessionIndex]
+            Transcript, tuple[dict[str, str | None], frozenset[str], SessionIndex]
         ] = weakref.WeakKeyDictionary()
 
     def index(
@@ -176,11 +346,12 @@ class ConversationRepairEngine:
         known_uuids: Collection[str] = (),
     ) -> SessionIndex:
         overrides = dict(parent_overrides or {})
+        known = frozenset(known_uuids)
         cached = self._cache.get(session)
-        if cached is not None and cached[0] == overrides and cached[1] == id(known_uuids):
+        if cached is not None and cached[0] == overrides and cached[1] == known:
             return cached[2]
-        built = SessionIndex(session, overrides, known_uuids)
-        self._cache[session] = (overrides, id(known_uuids), built)
+        built = SessionIndex(session, overrides, known)
+        self._cache[session] = (overrides, known, built)
         return built
 
     def find_orphaned_messages(
@@ -189,27 +360,15 @@ class ConversationRepairEngine:
         parent_overrides: Mapping[str, str | None] | None = None,
         known_uuids: Collection[str] = (),
     ) -> list[MessageRecord]:
-        """Messages that need a parent: dangling parent links and unexpected roots."""
+        """Messages a finding says need a parent (orphans and unexpected roots), in file order."""
         idx = self.index(session, parent_overrides, known_uuids)
-        out: list[MessageRecord] = []
-        first_main_root_seen = False
-        for i, record in enumerate(idx.records):
-            parent = idx.graph.parent_index(i)
-            if parent == DANGLING:
-                out.append(record)
-            elif parent == ROOT:
-                expected = (
-                    not first_main_root_seen
-                    or record.is_sidechain
-                    or record.logical_parent_uuid is not None
-                    or record.is_compact_boundary
-                    or record.type not in ("user", "assistant")
-                )
-                if not record.is_sidechain:
-                    first_main_root_seen = True
-                if not expected:
-                    out.append(record)
-        return out
+        ids = {
+            f.message_ids[0]
+            for f in orphan_findings(idx.graph) + unexpected_root_findings(idx.graph)
+        }
+        graph = idx.graph
+        nodes = sorted(graph.index_of(u) for u in ids)
+        return [idx.records[i] for i in nodes]
 
     def suggest_parent_candidates(
         self,
@@ -221,14 +380,13 @@ class ConversationRepairEngine:
     ) -> list[Candidate]:
         """The ``k`` best parents for ``message_id``, best first.
 
-        Never proposes the message itself, one of its descendants (a cycle) or
-        a line later in time than the message.
+        Never proposes the message itself or one of its descendants (a cycle).
         """
         idx = self.index(session, parent_overrides, known_uuids)
         m = idx.graph.get_index(message_id)
         if m is None:
             return []
-        scored = [self._score(idx, m, c, rank) for c, rank in self._candidates(idx, m)]
+        scored = self._scored(idx, m)
         scored.sort(key=lambda cand: (-cand.score, -(cand.line or 0)))
         return scored[:k]
 
@@ -250,70 +408,43 @@ class ConversationRepairEngine:
 
     # -- internals ------------------------------------------------------------
 
-    def _candidates(self, idx: SessionIndex, m: int) -> list[tuple[int, int]]:
-        """(candidate, rank) pairs: rank counts same-sidechain lines in between."""
+    def _scored(self, idx: SessionIndex, m: int) -> list[Candidate]:
         records = idx.records
         target = records[m]
-        epochs = idx.epochs
-        out: dict[int, int] = {}
-        rank = 0
-        lowest = max(0, m - self.window)
-        for c in range(m - 1, lowest - 1, -1):
-            if records[c].is_sidechain == target.is_sidechain:
-                out[c] = rank
-                rank += 1
-            else:
-                out[c] = rank + self.window
-        far = 2 * self.window
-        for tool_id in target.tool_result_ids:
-            for c in idx.tool_holders.get(tool_id, ()):
-                out.setdefault(c, far)
-            for c in idx.tool_progress.get(tool_id, ()):
-                if c < m:
-                    out.setdefault(c, far)
-        m_epoch = epochs[m]
-        kept = []
-        for c, r in out.items():
-            if c == m or idx.is_descendant(c, m):
-                continue
-            c_epoch = epochs[c]
-            if c_epoch > m_epoch:  # NaN (missing) compares False: never a failure
-                continue
-            kept.append((c, r))
-        return kept
+        child_epoch = _epoch(target.timestamp)
+        out: dict[int, Candidate] = {}
 
-    def _score(self, idx: SessionIndex, m: int, c: int, rank: int) -> Candidate:
-        records = idx.records
-        target, cand = records[m], records[c]
-        signals: dict[str, float] = {}
-        tool_signal = 0.0
-        for tool_id in target.tool_result_ids:
-            holders = idx.tool_holders.get(tool_id, ())
-            if c in holders:
-                tool_signal = max(tool_signal, 1.0 if len(holders) == 1 else 0.5)
-            elif cand.type == "progress" and cand.tool_ref == tool_id:
-                tool_signal = max(tool_signal, 0.9)
-        signals["tool_id_match"] = tool_signal
-        signals["file_order"] = 1.0 / (1.0 + rank)
-        signals["free_parent"] = 0.0 if idx.had_other_child(c, m) else 1.0
-        prior = _ROLE_PRIOR.get(_child_kind(target), {})
-        signals["role_alternation"] = prior.get(_kind(cand), _DEFAULT_PRIOR)
-        signals["sidechain"] = 1.0 if cand.is_sidechain == target.is_sidechain else 0.0
-        dt = idx.epochs[m] - idx.epochs[c]
-        signals["timestamp"] = 0.5 if math.isnan(dt) else math.exp(-dt / _TIMESTAMP_SCALE_S)
-        signals["text_similarity"] = (
-            fuzz.token_set_ratio(cand.preview, target.preview) / 100.0
-            if cand.preview and target.preview
-            else 0.0
-        )
-        # A tool id can only vouch for a tool result: for any other message its
-        # weight would cap every candidate's score at ~0.66 whatever the evidence.
-        total = _TOTAL_WEIGHT if target.tool_result_ids else _TOTAL_WEIGHT - _TOOL_WEIGHT
-        score = sum(WEIGHTS[name] * value for name, value in signals.items()) / total
-        return Candidate(
-            parent_uuid=idx.graph.uuid_at(c),
-            score=min(1.0, max(0.0, score)),
-            signals=signals,
-            line=cand.line,
-            preview=cand.preview,
-        )
+        def add(c: int, raw: float, signals: dict[str, float]) -> None:
+            if c == m or c in out or idx.is_descendant(c, m):
+                return
+            cand = records[c]
+            dt = _epoch(cand.timestamp) - child_epoch
+            if dt > LATE_PARENT_S:  # NaN compares False: a missing time never lowers
+                raw *= LATE_PARENT_FACTOR
+                signals["later_than_child"] = 1.0
+            bad = idx.bad_lines
+            if bad and bisect_right(bad, target.line) > bisect_right(bad, cand.line):
+                raw *= TORN_LINE_FACTOR
+                signals["unreadable_line_between"] = 1.0
+            out[c] = Candidate(
+                parent_uuid=idx.graph.uuid_at(c),
+                score=min(1.0, max(0.0, calibrate(raw))),
+                signals=signals,
+                line=cand.line,
+                preview=cand.preview,
+            )
+
+        groups = sorted(idx.group_probabilities(m), key=lambda g: -g[1])
+        for c, raw, rules in groups:
+            add(c, raw, {"probability": raw, **{RULES[k]: 1.0 for k in rules}})
+        # Then nearby rows no rule names, at a small score decreasing with distance.
+        side = target.is_sidechain
+        rank = 0
+        for c in range(m - 1, max(-1, m - 1 - self.window), -1):
+            if c in out:
+                continue
+            same = records[c].is_sidechain == side
+            raw = 0.01 / (1 + rank) if same else 0.001 / (1 + rank)
+            rank += 1
+            add(c, raw, {"probability": raw, "nearby": 1.0})
+        return list(out.values())

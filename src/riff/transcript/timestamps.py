@@ -38,3 +38,11 @@ def seconds_between(earlier: str, later: str) -> float:
     start = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
     end = datetime.fromisoformat(later.replace("Z", "+00:00"))
     return (end - start).total_seconds()
+
+
+CLOCK_SKEW_S = 60.0
+"""How much later than its child a parent may be stamped before it is suspicious.
+
+Real transcripts have parents stamped up to ~18 s after their child (meta and
+progress rows, resumed sessions); a wrong parent is usually minutes off.
+"""

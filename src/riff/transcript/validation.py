@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from riff.transcript.timestamps import normalize_timestamp
+from riff.transcript.timestamps import CLOCK_SKEW_S, normalize_timestamp, seconds_between
 
 UNKNOWN_MESSAGE: Final = "unknown_message"
 UNKNOWN_PARENT: Final = "unknown_parent"
@@ -70,12 +70,20 @@ def check_repair(
         )
     child_ts = normalize_timestamp(timestamps.get(message_id))
     parent_ts = normalize_timestamp(timestamps.get(new_parent))
-    if child_ts is not None and parent_ts is not None and parent_ts > child_ts:
+    # Real parents can be stamped a little after their child (clock skew, meta
+    # and progress rows): only a parent later by more than that is refused.
+    if (
+        child_ts is not None
+        and parent_ts is not None
+        and parent_ts > child_ts
+        and seconds_between(child_ts, parent_ts) > CLOCK_SKEW_S
+    ):
         problems.append(
             RepairProblem(
                 TIMESTAMP_ORDER,
                 f"new parent {new_parent} ({parent_ts}) is later than message {message_id} "
-                f"({child_ts}); a parent cannot come after its child",
+                f"({child_ts}) by more than {CLOCK_SKEW_S:.0f} s of clock skew; a parent "
+                "cannot come after its child",
             )
         )
     return problems
