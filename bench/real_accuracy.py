@@ -23,6 +23,7 @@ point here; the figures are counts.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import tempfile
@@ -280,7 +281,7 @@ def reliability(scores: Iterable[tuple[float, bool]]) -> None:
     print("\nreliability of the top-1 score (detected breaks)")
     print(f"{'score':>14} {'n':>6} {'right':>6} {'precision':>9}")
     items = list(scores)
-    for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False):
+    for lo, hi in itertools.pairwise(BUCKETS):
         sel = [ok for s, ok in items if lo <= s < hi]
         if sel:
             print(

@@ -16,7 +16,9 @@ from riff.store import ImmutableEventStore, NoViewError, RepairRefusedError, Vie
 from tests.store.helpers import M, chain_drafts
 
 BASE = {M[0]: None, M[1]: M[0], M[2]: M[1], M[3]: M[2], M[4]: None}
-TIMES = {m: f"2026-01-01T00:00:0{i}.000Z" for i, m in enumerate(M[:5])}
+TIMES = {
+    m: f"2026-01-01T00:0{i}:00.000Z" for i, m in enumerate(M[:5])
+}  # minutes apart: beyond clock skew
 
 
 def _put_base_view(store: ImmutableEventStore, sid: str = "s1") -> None:

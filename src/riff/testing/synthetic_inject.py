@@ -112,8 +112,16 @@ def _touch(session: GeneratedSession, *uuids: str | None) -> None:
     session.touched.update(u for u in uuids if u is not None)
 
 
+def _after_compaction(session: GeneratedSession, lines: list[dict[str, Any]], view: _View) -> Any:
+    """The lines after the last compaction (a break there changes what resume loads),
+    or all of them when none is."""
+    compacted = _last_compaction(session)
+    later = [x for x in lines if view.pos[x["uuid"]] > compacted]
+    return later or lines
+
+
 def _inject_orphan(session: GeneratedSession, view: _View, rng: random.Random) -> GroundTruth:
-    line = rng.choice(view.conversation())
+    line = rng.choice(_after_compaction(session, view.conversation(), view))
     true_parent = line["parentUuid"]
     line["parentUuid"] = _fresh_uuid(rng, view)
     _touch(session, line["uuid"], true_parent)
@@ -123,7 +131,11 @@ def _inject_orphan(session: GeneratedSession, view: _View, rng: random.Random) -
 def _inject_unexpected_root(
     session: GeneratedSession, view: _View, rng: random.Random
 ) -> GroundTruth:
-    line = rng.choice([x for x in view.conversation() if "logicalParentUuid" not in x])
+    line = rng.choice(
+        _after_compaction(
+            session, [x for x in view.conversation() if "logicalParentUuid" not in x], view
+        )
+    )
     true_parent = line["parentUuid"]
     line["parentUuid"] = None
     _touch(session, line["uuid"], true_parent)

@@ -1,0 +1,140 @@
+"""The real Claude Code CLI resumes a repaired real transcript exactly as the
+untouched one (opt-in: ``pytest -m oracle``).
+
+For every real transcript (tests/fixtures/real_client, and the development
+corpus when present), links after the last compaction are cut or nulled one at
+a time; what ``repair --yes`` applies is written, and the resume oracle
+(tools/resume_oracle, the real CLI against a local stub API) must then load the
+same rows as from the untouched file, with no API problem. Breaks riff leaves
+for review (below the auto-apply score) are counted, not written.
+
+Claude Code is installed from npm into ``$RIFF_ORACLE_CACHE`` (default
+``~/.cache/riff-oracle/<version>``); the test is skipped only when npm cannot
+install it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from riff.transcript.reader import read_transcript
+from riff.transcript.real_breaks import breakable_rows, inject, read_rows, split_lines
+from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
+from riff.transcript.write import apply_parent_changes
+from tests.realdata.corpus import REPO, dev_files, real_client_files
+
+pytestmark = pytest.mark.oracle
+
+VERSIONS = ("2.1.332", "2.0.77")
+"""The Claude Code versions the oracle test covers (pinned)."""
+BREAKS_PER_KIND = 2
+ORACLE = REPO / "tools" / "resume_oracle" / "resume_oracle.py"
+FIGURES: Counter[str] = Counter()
+
+
+def _cache() -> Path:
+    named = os.environ.get("RIFF_ORACLE_CACHE")
+    return Path(named) if named else Path.home() / ".cache" / "riff-oracle"
+
+
+def _install(version: str) -> Path:
+    home = _cache() / version
+    claude = home / "node_modules" / ".bin" / "claude"
+    if claude.exists():
+        return claude
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed: cannot install Claude Code")
+    home.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [npm, "install", "--prefix", str(home), f"@anthropic-ai/claude-code@{version}"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode != 0 or not claude.exists():
+        pytest.skip(
+            f"npm could not install @anthropic-ai/claude-code@{version}: {done.stderr[-300:]}"
+        )
+    return claude
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def claude(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    return request.param, _install(request.param)
+
+
+def _resume(path: Path, claude: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(ORACLE), str(path), "--claude", str(claude)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert result.get("ok"), result.get("error")
+    return result
+
+
+def _loaded(result: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        result["messages_sent"],
+        sorted(result["missing_uuids"]),
+        result["transcript_entries_found"],
+    )
+
+
+def _after_last_compaction(path: Path) -> list[Any]:
+    rows = read_rows(split_lines(path.read_bytes())[0])
+    last = max((r.index for r in rows if r.subtype == "compact_boundary"), default=-1)
+    return [r for r in breakable_rows(rows) if r.index > last]
+
+
+def _files() -> list[Any]:
+    return [pytest.param(p, id=p.name[:50]) for p in real_client_files() + dev_files()]
+
+
+@pytest.mark.parametrize("path", _files())
+def test_repaired_file_resumes_like_the_untouched_one(
+    path: Path, claude: tuple[str, Path], tmp_path: Path
+) -> None:
+    version, binary = claude
+    untouched = _resume(path, binary)
+    data = path.read_bytes()
+    rows = read_rows(split_lines(data)[0])
+    pool = _after_last_compaction(path)
+    rng = random.Random(path.name)
+    for kind in ("cut", "null"):
+        for target in rng.sample(pool, min(BREAKS_PER_KIND, len(pool))):
+            broken = inject(data, kind, [target], rng, rows)
+            copy = tmp_path / f"{kind}-{target.index}" / path.name
+            copy.parent.mkdir()
+            copy.write_bytes(broken.to_bytes())
+            transcript = read_transcript(copy)
+            engine = ConversationRepairEngine()
+            plan = {
+                o.message_id: o.candidates[0].parent_uuid
+                for o in engine.suggest_all(transcript, k=1)
+                if o.candidates and o.candidates[0].score >= AUTO_APPLY_SCORE
+            }
+            FIGURES[f"{version} breaks"] += 1
+            if target.uuid not in plan:
+                FIGURES[f"{version} left for review"] += 1
+                continue
+            apply_parent_changes(copy, dict(plan), transcript.fingerprint, backup=False)
+            repaired = _resume(copy, binary)
+            where = f"{version} {kind} line {target.index + 1} ({target.category})"
+            assert _loaded(repaired) == _loaded(untouched), where
+            assert repaired["api_problems"] == untouched["api_problems"] == [], where
+            FIGURES[f"{version} resumed identically"] += 1
+    print(f"\noracle figures so far: {dict(sorted(FIGURES.items()))}")

@@ -1,0 +1,44 @@
+"""Where the real transcripts are: the recordings of tests/fixtures/real_client
+(always present) and the development corpus beside the repository
+(``../shared/corpus/dev``, or ``$RIFF_DEV_CORPUS``), skipped when absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_CLIENT = REPO / "tests" / "fixtures" / "real_client"
+
+
+def dev_corpus() -> Path | None:
+    named = os.environ.get("RIFF_DEV_CORPUS")
+    path = Path(named) if named else REPO.parent / "shared" / "corpus" / "dev"
+    return path if path.is_dir() else None
+
+
+def real_client_files() -> list[Path]:
+    return sorted(REAL_CLIENT.glob("*.jsonl"))
+
+
+def dev_files() -> list[Path]:
+    corpus = dev_corpus()
+    return sorted(corpus.glob("*.jsonl")) if corpus else []
+
+
+def real_files() -> list[object]:
+    """pytest params: every real-client recording, then every dev file (or one skipped
+    placeholder when the corpus is absent)."""
+    params: list[object] = [pytest.param(p, id=p.name) for p in real_client_files()]
+    dev = dev_files()
+    if dev:
+        params += [pytest.param(p, id=p.name[:60]) for p in dev]
+    else:
+        params.append(
+            pytest.param(
+                None, id="dev-corpus", marks=pytest.mark.skip(reason="no real dev corpus here")
+            )
+        )
+    return params
