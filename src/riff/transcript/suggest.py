@@ -23,6 +23,7 @@ score (a parent much later than its child) but never removes a candidate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from array import array
@@ -174,6 +175,8 @@ class SessionIndex:
         self.tin, self.tout = self.graph.euler_tour()
         self.bad_lines = sorted(p.line for p in transcript.problems)
         self.kinds: list[str] = []
+        self.patterns: list[tuple[int, ...]] = []
+        """How the rules agree for each node (see :meth:`pattern`), interned."""
         self.predictions: list[array[int]] = [array("i") for _ in RULES]
         self._predict(cols)
         self.stats, self.rule_hits = self._learn()
@@ -196,6 +199,8 @@ class SessionIndex:
             tools[r] = (uses, results)
         preds = self.predictions
         kinds = self.kinds
+        patterns = self.patterns
+        interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         msg_ref = cols.msg_ref
         for i, r in enumerate(node_rec):
             line_type, subtype, _, flags = shapes[shape[r]]
@@ -237,6 +242,9 @@ class SessionIndex:
             kinds.append(f"{kind}/sidechain" if side else kind)
             for k, value in enumerate(p):
                 preds[k].append(value)
+            key = tuple(p)  # the pattern only depends on which predictions coincide
+            pat = tuple([-1 if v == _NONE else key.index(v) for v in key])
+            patterns.append(interned.setdefault(pat, pat))
             # Update the running state after predicting (a row is not its own parent).
             last_any[side] = i
             if line_type != "progress":
@@ -255,9 +263,7 @@ class SessionIndex:
     def pattern(self, i: int) -> tuple[int, ...]:
         """How the rules agree for node ``i``: each rule's label is the first rule naming
         the same parent (-1: the rule names none)."""
-        preds = self.predictions
-        values = [preds[k][i] for k in range(len(RULES))]
-        return tuple(-1 if v == _NONE else values.index(v) for v in values)
+        return self.patterns[i]
 
     def _learn(
         self,
@@ -266,24 +272,26 @@ class SessionIndex:
         stats: dict[tuple[str, tuple[int, ...]], Counter[int]] = {}
         rule_hits: dict[str, list[list[int]]] = {}
         parents = self.graph.parent_array
-        preds = self.predictions
-        for i in range(len(self.kinds)):
+        rules = range(len(RULES))
+        columns = self.predictions
+        for i, (kind, pat) in enumerate(zip(self.kinds, self.patterns, strict=True)):
             p = parents[i]
             if p < 0:
                 continue
-            kind = self.kinds[i]
-            pat = self.pattern(i)
-            label = -2
-            for k in range(len(RULES)):
-                if preds[k][i] == p:
-                    label = pat[k]
-                    break
-            stats.setdefault((kind, pat), Counter())[label] += 1
-            hits = rule_hits.setdefault(kind, [[0, 0] for _ in RULES])
-            for k in range(len(RULES)):
-                if preds[k][i] != _NONE:
+            values = [column[i] for column in columns]
+            label = pat[values.index(p)] if p in values else -2
+            counts = stats.get((kind, pat))
+            if counts is None:
+                counts = stats[kind, pat] = Counter()
+            counts[label] += 1
+            hits = rule_hits.get(kind)
+            if hits is None:
+                hits = rule_hits[kind] = [[0, 0] for _ in rules]
+            for k in rules:
+                if pat[k] >= 0:
                     hits[k][1] += 1
-                    hits[k][0] += preds[k][i] == p
+                    if values[k] == p:
+                        hits[k][0] += 1
         return stats, rule_hits
 
     # -- asking -------------------------------------------------------------
@@ -390,7 +398,11 @@ class ConversationRepairEngine:
             return []
         scored = self._scored(idx, m)
         scored.sort(key=lambda cand: (-cand.score, -(cand.line or 0)))
-        return scored[:k]
+        # Previews re-read their line from the file: only for what is shown.
+        return [
+            dataclasses.replace(c, preview=idx.records[idx.graph.index_of(c.parent_uuid)].preview)
+            for c in scored[:k]
+        ]
 
     def suggest_all(
         self,
@@ -411,42 +423,41 @@ class ConversationRepairEngine:
     # -- internals ------------------------------------------------------------
 
     def _scored(self, idx: SessionIndex, m: int) -> list[Candidate]:
-        records = idx.records
-        target = records[m]
-        child_epoch = _epoch(target.timestamp)
+        cols, node_rec = idx.cols, idx.cols.node_rec
+        child_epoch = _epoch(cols.timestamp(node_rec[m]))
+        child_line = cols.line[node_rec[m]]
         out: dict[int, Candidate] = {}
 
         def add(c: int, raw: float, signals: dict[str, float]) -> None:
             if c == m or c in out or idx.is_descendant(c, m):
                 return
-            cand = records[c]
-            dt = _epoch(cand.timestamp) - child_epoch
+            line = cols.line[node_rec[c]]
+            dt = _epoch(cols.timestamp(node_rec[c])) - child_epoch
             if dt > LATE_PARENT_S:  # NaN compares False: a missing time never lowers
                 raw *= LATE_PARENT_FACTOR
                 signals["later_than_child"] = 1.0
             score = min(1.0, max(0.0, calibrate(raw)))
             bad = idx.bad_lines
-            if bad and bisect_right(bad, target.line) > bisect_right(bad, cand.line):
+            if bad and bisect_right(bad, child_line) > bisect_right(bad, line):
                 score = min(score, REVIEW_CAP)
                 signals["unreadable_line_between"] = 1.0
             out[c] = Candidate(
                 parent_uuid=idx.graph.uuid_at(c),
                 score=score,
                 signals=signals,
-                line=cand.line,
-                preview=cand.preview,
+                line=line,
             )
 
         groups = sorted(idx.group_probabilities(m), key=lambda g: -g[1])
         for c, raw, rules in groups:
             add(c, raw, {"probability": raw, **{RULES[k]: 1.0 for k in rules}})
         # Then nearby rows no rule names, at a small score decreasing with distance.
-        side = target.is_sidechain
+        side = cols.flags(node_rec[m]) & SIDECHAIN
         rank = 0
         for c in range(m - 1, max(-1, m - 1 - self.window), -1):
             if c in out:
                 continue
-            same = records[c].is_sidechain == side
+            same = cols.flags(node_rec[c]) & SIDECHAIN == side
             raw = 0.01 / (1 + rank) if same else 0.001 / (1 + rank)
             rank += 1
             add(c, raw, {"probability": raw, "nearby": 1.0})
