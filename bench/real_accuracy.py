@@ -15,8 +15,8 @@ version family and per line type of the broken row:
   a repair would change (must be 0);
 - a reliability table: top-1 score bucket -> observed precision.
 
-Inputs: the real development set (``--corpus``, default ``../shared/corpus/dev``
-beside the repository) and ``tests/fixtures/real_client``. Timing is not the
+Inputs: the real development set (``--corpus``, default ``$RIFF_DEV_CORPUS`` or
+the development corpus beside the checkout) and ``tests/fixtures/real_client``. Timing is not the
 point here; the figures are counts.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import sys
 import tempfile
@@ -58,7 +59,8 @@ BUCKETS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001)
 
 
 def default_corpus() -> Path:
-    return REPO.parent / "shared" / "corpus" / "dev"
+    named = os.environ.get("RIFF_DEV_CORPUS")
+    return Path(named) if named else REPO.parent / "shared" / "corpus" / "dev"
 
 
 def family(data: bytes) -> str:

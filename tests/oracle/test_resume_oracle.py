@@ -135,6 +135,10 @@ def test_repaired_file_resumes_like_the_untouched_one(
             repaired = _resume(copy, binary)
             where = f"{version} {kind} line {target.index + 1} ({target.category})"
             assert _loaded(repaired) == _loaded(untouched), where
-            assert repaired["api_problems"] == untouched["api_problems"] == [], where
+            # No API problem that the untouched file does not have already (some
+            # 1.0.x files give one in 2.1.x: an empty first message).
+            assert repaired["api_problems"] == untouched["api_problems"], where
             FIGURES[f"{version} resumed identically"] += 1
+            if untouched["api_problems"]:
+                FIGURES[f"{version} (untouched file has API problems too)"] += 1
     print(f"\noracle figures so far: {dict(sorted(FIGURES.items()))}")

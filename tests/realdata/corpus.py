@@ -1,6 +1,6 @@
 """Where the real transcripts are: the recordings of tests/fixtures/real_client
-(always present) and the development corpus beside the repository
-(``../shared/corpus/dev``, or ``$RIFF_DEV_CORPUS``), skipped when absent."""
+(always present) and the development corpus beside the checkout (or
+``$RIFF_DEV_CORPUS``), skipped when absent."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import orjson
 from riff.transcript import SessionFile, scan_sessions
 from riff.transcript.discover import session_group
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: detectors that know real shapes (older cached findings are stale)
 # Below this much work a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (files done, bytes done)
@@ -106,13 +106,16 @@ def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[
     ]
 
 
-def _groups(files: list[SessionFile]) -> list[list[SessionFile]]:
+def _groups(
+    files: list[SessionFile], context: list[SessionFile] | None = None
+) -> list[list[SessionFile]]:
+    """Each file with the other files of its session, found in ``context`` (else ``files``)."""
     seen: set[str] = set()
     groups = []
     for file in files:
         if str(file.path) in seen:
             continue
-        group = [file, *session_group(file, files)]
+        group = [file, *session_group(file, context if context is not None else files)]
         seen.update(str(f.path) for f in group)
         groups.append(group)
     return groups
@@ -124,13 +127,19 @@ def scan_files(
     cache: ScanCache | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    context: list[SessionFile] | None = None,
 ) -> ScanReport:
-    """Scan `files`; unchanged files come from the cache, the rest in parallel if worth it."""
+    """Scan `files`; unchanged files come from the cache, the rest in parallel if worth it.
+
+    `context` holds every known session file: a file's session siblings are read
+    from it, so a subagent file scanned alone still finds its parents in the
+    session's main file (only `files` are reported).
+    """
     report = ScanReport()
     results: dict[str, dict[str, Any]] = {}
     done_files = done_bytes = 0
     todo: list[list[SessionFile]] = []
-    for group in _groups(files):
+    for group in _groups(files, context):
         cached = [cache.get(f) if cache else None for f in group]
         if all(c is not None for c in cached):
             for f, c in zip(group, cached, strict=True):

@@ -47,11 +47,15 @@ def _files_for(ws: Workspace, refs: list[str]) -> list[SessionFile]:
 
 
 def run_scan(
-    out: Output, files: list[SessionFile], cache: ScanCache | None, quiet: bool
+    out: Output,
+    files: list[SessionFile],
+    cache: ScanCache | None,
+    quiet: bool,
+    context: list[SessionFile] | None = None,
 ) -> ScanReport:
     total_bytes = sum(f.size for f in files)
     if out.json or quiet or not stderr.is_terminal:
-        return scan_files(files, cache=cache)
+        return scan_files(files, cache=cache, context=context)
     with Progress(
         TextColumn("scanning [bold]{task.fields[files]}[/] files"),
         BarColumn(),
@@ -65,7 +69,7 @@ def run_scan(
         def advance(done_files: int, done_bytes: int) -> None:
             progress.update(task, completed=done_bytes, files=f"{done_files}/{len(files)}")
 
-        return scan_files(files, cache=cache, progress=advance)
+        return scan_files(files, cache=cache, progress=advance, context=context)
 
 
 def render_scan(report: ScanReport) -> None:
@@ -120,7 +124,13 @@ def scan(
         out = app_ctx.output(json)
         files = _files_for(ws, paths or [])
         cache = None if no_cache else ScanCache(ws.settings.cache_dir / "scan.json")
-        report = run_scan(out, files, cache, app_ctx.quiet)
+        context = None
+        if paths:
+            try:  # a subagent file named alone still needs its session's files
+                context = ws.sessions()
+            except AppError:
+                context = None  # no projects dir: files given by path stand alone
+        report = run_scan(out, files, cache, app_ctx.quiet, context)
         if cache is not None:
             cache.save()
         if out.json:
