@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import tempfile
 import time
 import tracemalloc
@@ -36,8 +37,12 @@ def _event_id(session: int, n: int) -> str:
     return f"{session:08x}-0000-7000-8000-{n:012x}"
 
 
-def _events(total: int, sessions: int) -> Iterator[RepairEvent]:
-    per_session = total // sessions
+def _events(total: int, sessions: int, revert_share: float = 0.01) -> Iterator[RepairEvent]:
+    """About ``total`` events; ``revert_share`` of them revert an earlier repair."""
+    per_session = round(total * (1 - revert_share)) // sessions
+    # Reverts per repair, so that reverts are ``revert_share`` of all events.
+    reverts_per_repair = revert_share / (1 - revert_share)
+    owed = 0.0
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for s in range(sessions):
         head = ChainHead(str(uuid.UUID(int=s)))
@@ -57,7 +62,9 @@ def _events(total: int, sessions: int) -> Iterator[RepairEvent]:
             event = seal_event(head, draft, event_id=_event_id(s, 2 * i), clock=lambda m=moment: m)
             head = head.advanced_by(event)
             yield event
-            if i % 100 == 99:  # about 1% of repairs get reverted, as in real use
+            owed += reverts_per_repair
+            if owed >= 1:  # the latest repair gets reverted
+                owed -= 1
                 revert = seal_event(
                     head,
                     revert_draft(event, operator="bob"),
@@ -68,11 +75,17 @@ def _events(total: int, sessions: int) -> Iterator[RepairEvent]:
                 yield revert
 
 
-def build(path: Path, total: int, sessions: int) -> int:
-    reverts = [(e.event_id, e.reverts_event_id) for e in _events(total, sessions) if e.is_revert]
+def build(path: Path, total: int, sessions: int, revert_share: float) -> int:
+    reverts = [
+        (e.event_id, e.reverts_event_id)
+        for e in _events(total, sessions, revert_share)
+        if e.is_revert
+    ]
     with path.open("wb") as out:
         summary = write_jsonl_export(
-            out, _events(total, sessions), reverted_ids=reverted_ids_from_reverts(reverts)
+            out,
+            _events(total, sessions, revert_share),
+            reverted_ids=reverted_ids_from_reverts(reverts),
         )
     return summary.total_events
 
@@ -104,31 +117,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--sessions", type=int, default=1_000)
+    parser.add_argument(
+        "--revert-share",
+        type=float,
+        nargs="+",
+        default=[0.01, 0.25],
+        help="share of events that are reverts; one export per value",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "export.jsonl"
-        total, build_s = timed(build, path, args.events, args.sessions)
-        size_mb = path.stat().st_size / 1e6
-        print(
-            f"export: {total:,} events (1% reverts), {args.sessions:,} sessions, {size_mb:.0f} MB "
-            f"(built in {build_s:.1f} s)"
-        )
-        lines, base_s = timed(baseline, path)
-        result, riff_s = timed(verify_export, path)
-        assert result.ok and result.events_checked == total, result.breaks[:3]
-        base_rate, riff_rate = lines / base_s, total / riff_s
-        print(f"baseline (orjson parse + sorted dump + sha256): {base_rate:,.0f} lines/s")
-        print(f"riff verify:                                    {riff_rate:,.0f} events/s")
-        print(f"ratio riff/baseline: {riff_rate / base_rate:.2f}  (goal >= 0.50)")
+    print(f"load: {os.getloadavg()[0]:.1f} (1 min average, {os.cpu_count()} cores)")
+    for share in args.revert_share:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "export.jsonl"
+            total, build_s = timed(build, path, args.events, args.sessions, share)
+            size_mb = path.stat().st_size / 1e6
+            print(
+                f"export: {total:,} events ({share:.0%} reverts), {args.sessions:,} sessions, "
+                f"{size_mb:.0f} MB (built in {build_s:.1f} s)"
+            )
+            lines, base_s = timed(baseline, path)
+            result, riff_s = timed(verify_export, path)
+            assert result.ok and result.events_checked == total, result.breaks[:3]
+            base_rate, riff_rate = lines / base_s, total / riff_s
+            print(f"  baseline (orjson parse + sorted dump + sha256): {base_rate:,.0f} lines/s")
+            print(f"  riff verify:                                    {riff_rate:,.0f} events/s")
+            print(f"  ratio riff/baseline: {riff_rate / base_rate:.2f}  (goal >= 0.50)")
 
-        small = Path(tmp) / "small.jsonl"
-        build(small, args.events // 5, args.sessions)
-        peak_small, peak_full = peak_memory(small), peak_memory(path)
-        print(
-            f"peak memory (tracemalloc): {peak_small / 1e6:.1f} MB at {args.events // 5:,} "
-            f"events, {peak_full / 1e6:.1f} MB at {args.events:,} events "
-            f"({peak_full / path.stat().st_size:.1%} of the file)"
-        )
+            small = Path(tmp) / "small.jsonl"
+            build(small, args.events // 5, args.sessions, share)
+            peak_small, peak_full = peak_memory(small), peak_memory(path)
+            print(
+                f"  peak memory (tracemalloc): {peak_small / 1e6:.1f} MB at "
+                f"{args.events // 5:,} events, {peak_full / 1e6:.1f} MB at {args.events:,} "
+                f"events ({(peak_full - peak_small) / (args.events * 0.8):.0f} B per added event)"
+            )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -54,6 +55,7 @@ _get_operator = operator.attrgetter("operator")
 _get_kind = operator.attrgetter("kind")
 _get_reverts = operator.attrgetter("reverts_event_id")
 _get_is_reverted = operator.attrgetter("is_reverted")
+_get_session = operator.attrgetter("session_id")
 
 
 def _where(first_number: int, index: int, lengths: list[int] | None) -> str:
@@ -223,17 +225,18 @@ class _Pass1:
         reverts = kinds.count("revert")
         self.revert_count += reverts
         if reverts or targets.count(None) != len(targets):
-            for index, (kind, target) in enumerate(zip(kinds, targets, strict=True)):
-                if (kind == "revert") != (target is not None) or target == ids[index]:
-                    self._refuse(path, events[index], where(index))
-                if target is not None:
-                    e = events[index]
-                    self.revert_targets.add(target)
-                    self.revert_messages.add(e.message_id)
-                    self.revert_sessions.add(e.session_id)
+            is_revert = list(map(operator.eq, kinds, itertools.repeat("revert")))
+            has_target = list(map(operator.is_not, targets, itertools.repeat(None)))
+            if is_revert != has_target or any(map(operator.eq, targets, ids)):
+                for index, (kind, target) in enumerate(zip(kinds, targets, strict=True)):
+                    if (kind == "revert") != (target is not None) or target == ids[index]:
+                        self._refuse(path, events[index], where(index))
+            self.revert_targets.update(compress(targets, has_target))
+            self.revert_messages.update(compress(message_ids, has_target))
+            self.revert_sessions.update(compress(map(_get_session, events), has_target))
         claims = list(map(_get_is_reverted, events))
         if claims.count(True):
-            self.claimed_reverted.update(i for i, c in zip(ids, claims, strict=True) if c)
+            self.claimed_reverted.update(compress(ids, claims))
 
     def close_runs(self) -> None:
         if self.run_session is not None:
@@ -258,9 +261,29 @@ class _Pass1:
         return {a for a, b in itertools.pairwise(ordered) if a == b}
 
 
+class _FoldRow(msgspec.Struct, gc=False):
+    """The fields pass 2 folds (pass 1 has already checked every line in full)."""
+
+    event_id: str
+    session_id: str
+    seq: int
+    message_id: str
+    old_parent_uuid: str | None = None
+    new_parent_uuid: str | None = None
+    reverts_event_id: str | None = None
+    event_digest: str = ""
+
+
+_fold_rows = msgspec.json.Decoder(list[_FoldRow])
+
+
 @dataclass(slots=True)
 class _Pass2:
-    """Folds only the messages that reverts touch; finds duplicated ids."""
+    """Folds only the messages that reverts touch, a session at a time; finds duplicated ids.
+
+    A session's fold is dropped once the session is done: what is kept is
+    its reverted ids and count, not its events.
+    """
 
     wanted_messages: set[str]
     revert_targets: set[str]
@@ -271,6 +294,8 @@ class _Pass2:
     breaks: list[ChainBreak] = field(default_factory=list)
     _message_hashes: set[int] = field(default_factory=set)
     _id_hashes: set[int] = field(default_factory=set)
+    _reverted: set[str] = field(default_factory=set)
+    _reverted_repairs: int = 0
 
     def __post_init__(self) -> None:
         self._message_hashes = {hash(m) for m in self.wanted_messages}
@@ -278,17 +303,11 @@ class _Pass2:
 
     def wanted(self, first: _Pass1, start: int, stop: int) -> list[int]:
         """Which events #start..#stop (file order) may matter, judged from pass 1's hashes."""
-        messages, ids = self._message_hashes, self._id_hashes
-        return [
-            index
-            for index, (m, i) in enumerate(
-                zip(first.message_hashes[start:stop], first.id_hashes[start:stop], strict=True),
-                start=start,
-            )
-            if m in messages or i in ids
-        ]
+        by_message = map(self._message_hashes.__contains__, first.message_hashes[start:stop])
+        by_id = map(self._id_hashes.__contains__, first.id_hashes[start:stop])
+        return list(compress(range(start, stop), map(operator.or_, by_message, by_id)))
 
-    def feed(self, e: WireEvent) -> None:
+    def feed(self, e: WireEvent | _FoldRow) -> None:
         if self.suspect_hashes and hash(e.event_id) in self.suspect_hashes:
             first = self.seen_suspects.get(e.event_id)
             if first is not None:
@@ -310,30 +329,49 @@ class _Pass2:
         fold = self.folds.get(e.session_id)
         if fold is None:
             fold = self.folds[e.session_id] = SessionFold(e.session_id)
-        row = msgspec.structs.asdict(e)
         if e.reverts_event_id is not None:
-            problem = self._revert_problem(fold, e, row)
+            problem = self._revert_problem(fold, e)
             if problem:
                 self.breaks.append(
                     ChainBreak(e.session_id, e.seq, e.event_id, "bad_revert", problem)
                 )
-        fold.apply(row)
+        fold.apply_fields(
+            e.message_id,
+            e.event_id,
+            e.seq,
+            e.old_parent_uuid,
+            e.new_parent_uuid,
+            e.reverts_event_id,
+            e.event_digest,
+        )
 
-    def _revert_problem(
-        self, fold: SessionFold, e: WireEvent, row: Mapping[str, Any]
-    ) -> str | None:
+    def _revert_problem(self, fold: SessionFold, e: WireEvent | _FoldRow) -> str | None:
         target = e.reverts_event_id
         assert target is not None
         home = self.target_home.get(target)
         if home is not None and home[0] == e.session_id and home[1] != e.message_id:
             return f"reverts {target}, which re-parented another message ({home[1]})"
-        return fold.revert_problem(row)
+        return fold.revert_problem_fields(
+            target, e.message_id, e.old_parent_uuid, e.new_parent_uuid
+        )
+
+    def close_session(self, session_id: str) -> None:
+        """Keep what the session's fold found, then drop the fold."""
+        fold = self.folds.pop(session_id, None)
+        if fold is not None:
+            self._reverted |= fold.reverted_ids()
+            self._reverted_repairs += fold.reverted_repair_count()
+        self.target_home.clear()  # a revert's target counts only in its own session
+
+    def close_all(self) -> None:
+        for session_id in list(self.folds):
+            self.close_session(session_id)
 
     def reverted_ids(self) -> set[str]:
-        return set().union(*(f.reverted_ids() for f in self.folds.values()))
+        return self._reverted
 
     def reverted_repairs(self) -> int:
-        return sum(f.reverted_repair_count() for f in self.folds.values())
+        return self._reverted_repairs
 
 
 def _read_header(path: Path, line: bytes) -> None:
@@ -411,20 +449,34 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
 def _rescan_jsonl(
     path: Path, first: _Pass1, second: _Pass2, runs: Runs, sessions: set[str] | None
 ) -> None:
-    """Pass 2: re-read the runs of `sessions` (all when None), decoding only wanted lines."""
-    spans = sorted(
-        span
-        for sid, session_runs in runs.items()
-        if sessions is None or sid in sessions
-        for span in session_runs
-    )
+    """Pass 2: re-read the runs of `sessions` (all when None) a session at a time.
+
+    Only the wanted lines are decoded, in one C call per run, into the few
+    fields the fold needs; each session's fold is dropped when it is done.
+    """
     with path.open("rb") as fh:
-        for start, end, index in spans:
-            fh.seek(start)
-            lines = fh.read(end - start).splitlines()
-            for wanted in second.wanted(first, index, index + len(lines)):
-                line = lines[wanted - index]
-                second.feed(_decode_event(path, f"event #{wanted + 1}", line))
+        for sid, session_runs in runs.items():
+            if sessions is not None and sid not in sessions:
+                continue
+            for start, end, index in session_runs:
+                fh.seek(start)
+                lines = fh.read(end - start).splitlines()
+                picked = second.wanted(first, index, index + len(lines))
+                if not picked:
+                    continue
+                chosen = [lines[i - index] for i in picked]
+                try:
+                    rows: list[WireEvent] | list[_FoldRow] = _fold_rows.decode(
+                        b"[" + b",".join(chosen) + b"]"
+                    )
+                except (msgspec.ValidationError, msgspec.DecodeError):  # changed since pass 1
+                    rows = [
+                        _decode_event(path, f"event #{i + 1}", line)
+                        for i, line in zip(picked, chosen, strict=True)
+                    ]
+                for row in rows:
+                    second.feed(row)
+            second.close_session(sid)
 
 
 class _TypedExport(msgspec.Struct):
@@ -479,6 +531,7 @@ def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -
         if fmt == "json":
             for index in second.wanted(first, 0, len(decoded)):
                 second.feed(decoded[index])
+            second.close_all()
         else:
             _rescan_jsonl(path, first, second, runs, None if suspects else first.revert_sessions)
 

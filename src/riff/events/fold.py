@@ -121,18 +121,25 @@ class SessionFold:
 
     def revert_problem(self, event: Mapping[str, Any]) -> str | None:
         """Why a revert may not be appended here, or None when it may."""
-        target_id = event["reverts_event_id"]
+        return self.revert_problem_fields(
+            event["reverts_event_id"],
+            event["message_id"],
+            event["old_parent_uuid"],
+            event["new_parent_uuid"],
+        )
+
+    def revert_problem_fields(
+        self, target_id: str, message_id: str, old_parent: str | None, new_parent: str | None
+    ) -> str | None:
+        """:meth:`revert_problem` of a revert given by its fields."""
         target = self._events.get(target_id)
         if target is None:
             return f"reverts {target_id}, which is not an earlier event of this session"
         if self.is_reverted(target_id):
             return f"reverts {target_id}, which is already reverted"
-        if target.message_id != event["message_id"]:
+        if target.message_id != message_id:
             return f"reverts {target_id}, which re-parented another message ({target.message_id})"
-        if (event["old_parent_uuid"], event["new_parent_uuid"]) != (
-            target.new_parent,
-            target.old_parent,
-        ):
+        if (old_parent, new_parent) != (target.new_parent, target.old_parent):
             return (
                 f"does not mirror {target_id}: expected old={target.new_parent} "
                 f"new={target.old_parent}"
@@ -174,37 +181,49 @@ class SessionFold:
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Apply one event (a dict of the spec's fields) in seq order."""
-        message_id = event["message_id"]
-        event_id = event["event_id"]
+        self.apply_fields(
+            event["message_id"],
+            event["event_id"],
+            event["seq"],
+            event["old_parent_uuid"],
+            event["new_parent_uuid"],
+            event["reverts_event_id"],
+            event["event_digest"],
+        )
+
+    def apply_fields(
+        self,
+        message_id: str,
+        event_id: str,
+        seq: int,
+        old_parent: str | None,
+        new_parent: str | None,
+        target_id: str | None,
+        digest: str,
+    ) -> None:
+        """:meth:`apply` of an event given by its fields (no mapping built per event)."""
         current = self.current_parent(message_id)
-        old_parent = event["old_parent_uuid"]
         if current is not _UNKNOWN and current != old_parent:
             self.divergences.append(
                 Divergence(
                     self.session_id,
-                    event["seq"],
+                    seq,
                     event_id,
                     message_id,
                     old_parent,
                     current,  # type: ignore[arg-type]
                 )
             )
-        self.parents[message_id] = event["new_parent_uuid"]
-        target_id = event["reverts_event_id"]
+        self.parents[message_id] = new_parent
         self._events[event_id] = _EventInfo(
-            message_id,
-            old_parent,
-            event["new_parent_uuid"],
-            target_id,
-            target_id is None,
-            event["seq"],
+            message_id, old_parent, new_parent, target_id, target_id is None, seq
         )
         self._by_message.setdefault(message_id, []).append(event_id)
         if target_id is not None and target_id in self._events:
             self._add_reverter(target_id)
         self.applied += 1
-        self.head_seq = event["seq"]
-        self.head_digest = event["event_digest"]
+        self.head_seq = seq
+        self.head_digest = digest
 
     def _add_reverter(self, target_id: str) -> None:
         # A counts flip (0 <-> 1) changes the target's status, which in turn
