@@ -261,7 +261,9 @@ def apply_plan(
     if result.events:
         _checkpoint_if_asked(ws)
     if write:
-        fresh = load_session(ws, state.file)
+        # The file was read once already (and is proven unchanged by its hash
+        # when written): only the events are new.
+        fresh = SessionState(state.file, state.scan, list(ws.store.events(state.session_id)))
         result.written = write_repaired_session(fresh, expected=state, backup=backup)
     return result
 
@@ -280,8 +282,14 @@ def write_repaired_session(
     changes = state.pending_changes
     if not changes:
         return None
-    fingerprint = (expected or state).transcript.fingerprint
-    return apply_parent_changes(state.file.path, changes, fingerprint, backup=backup)
+    scanned = expected or state
+    return apply_parent_changes(
+        state.file.path,
+        changes,
+        scanned.transcript.fingerprint,
+        backup=backup,
+        lines=scanned.transcript.lines_of(changes),
+    )
 
 
 def write_and_reload(

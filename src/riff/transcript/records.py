@@ -646,3 +646,11 @@ class Transcript:
     @property
     def uuids(self) -> set[str]:
         return set(self.columns.uuids)
+
+    def lines_of(self, uuids: Iterable[str]) -> list[tuple[int, int, str]]:
+        """(byte offset, length, uuid) of every line carrying one of ``uuids`` (duplicates too)."""
+        cols = self.columns
+        wanted = {cols.index[u]: u for u in uuids if u in cols.index}
+        rows = [cols.node_rec[node] for node in wanted]
+        rows += [i for i in cols.duplicates if cols.uid[i] in wanted]
+        return [(cols.offset[i], cols.length[i], wanted[cols.uid[i]]) for i in rows]

@@ -17,10 +17,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import msgspec
 import orjson
@@ -181,8 +182,15 @@ def apply_parent_changes(
     *,
     backup: bool = True,
     now: Callable[[], datetime] = _utc_now,
+    lines: Sequence[tuple[int, int, str]] | None = None,
 ) -> WriteResult:
     """Set the parentUuid of each message in ``changes`` (uuid -> new parent or None).
+
+    ``lines``: (byte offset, length, uuid) of every line to change, as the
+    scan that produced ``expected`` found them. With it the rewrite streams:
+    the bytes between those lines are copied in large blocks (and hashed on
+    the way, to prove the file is the one scanned); only the named lines are
+    read as lines. Without it every line is looked at.
 
     Raises TranscriptChangedError if the file is not the one ``expected``
     describes, RepairWriteError if a message is missing or has no parentUuid.
@@ -196,25 +204,16 @@ def apply_parent_changes(
             f"{path} was scanned without its content hash; load the session again to write it"
         )
     hasher = hashlib.sha256()
-    found: set[str] = set()
-    lines_changed = 0
-    size = 0
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
         dir=path.parent, prefix=f".{path.name}.", suffix=".riff-tmp", delete=False
     )
     tmp = Path(handle.name)
     try:
         with handle:
-            for _, raw, replacement in _changed_lines(path, changes, hasher):
-                size += len(raw)
-                if replacement is None:
-                    handle.write(raw)
-                    continue
-                handle.write(replacement)
-                lines_changed += 1
-                uuid = _line_uuid(_split_newline(raw)[0])
-                if uuid is not None:
-                    found.add(uuid)
+            if lines is None:
+                size, found, lines_changed = _rewrite_every_line(path, changes, handle, hasher)
+            else:
+                size, found, lines_changed = _rewrite_spans(path, changes, lines, handle, hasher)
             handle.flush()
             os.fsync(handle.fileno())
         if size != expected.size or hasher.hexdigest() != expected.sha256:
@@ -239,6 +238,73 @@ def apply_parent_changes(
         raise
     _fsync_dir(path.parent)
     return WriteResult(path, backup_path, lines_changed)
+
+
+def _rewrite_every_line(
+    path: Path, changes: Mapping[str, str | None], out: IO[bytes], hasher: hashlib._Hash
+) -> tuple[int, set[str], int]:
+    """(bytes read, uuids found, lines changed), looking at every line."""
+    found: set[str] = set()
+    lines_changed = size = 0
+    for _, raw, replacement in _changed_lines(path, changes, hasher):
+        size += len(raw)
+        if replacement is None:
+            out.write(raw)
+            continue
+        out.write(replacement)
+        lines_changed += 1
+        uuid = _line_uuid(_split_newline(raw)[0])
+        if uuid is not None:
+            found.add(uuid)
+    return size, found, lines_changed
+
+
+_COPY_BLOCK = 1 << 20
+
+
+def _copy(source: IO[bytes], out: IO[bytes], count: int, hasher: hashlib._Hash, buffer: Any) -> int:
+    """Copy (and hash) ``count`` bytes, or up to the end when ``count`` < 0; the bytes copied."""
+    view = memoryview(buffer)
+    done = 0
+    while count < 0 or done < count:
+        want = _COPY_BLOCK if count < 0 else min(_COPY_BLOCK, count - done)
+        n = source.readinto(view[:want])  # type: ignore[attr-defined]
+        if not n:
+            break
+        hasher.update(view[:n])
+        out.write(view[:n])
+        done += n
+    return done
+
+
+def _rewrite_spans(
+    path: Path,
+    changes: Mapping[str, str | None],
+    lines: Sequence[tuple[int, int, str]],
+    out: IO[bytes],
+    hasher: hashlib._Hash,
+) -> tuple[int, set[str], int]:
+    """(bytes read, uuids found, lines changed), copying all but the named lines as blocks."""
+    found: set[str] = set()
+    buffer = bytearray(_COPY_BLOCK)
+    position = changed = 0
+    with path.open("rb", buffering=0) as source:
+        for offset, length, uuid in sorted(lines):
+            if uuid not in changes or offset < position:
+                continue
+            position += _copy(source, out, offset - position, hasher, buffer)
+            body = source.read(length)
+            hasher.update(body)
+            position += len(body)
+            where = f"the line of message {uuid} (byte {offset}) of {path}"
+            if position != offset + length or _line_uuid(body) != uuid:
+                raise TranscriptChangedError(path, f"{where} is not where the scan saw it")
+            line, carriage = (body[:-1], b"\r") if body.endswith(b"\r") else (body, b"")
+            out.write(replace_parent(line, changes[uuid], where=where) + carriage)
+            found.add(uuid)
+            changed += 1
+        position += _copy(source, out, -1, hasher, buffer)
+    return position, found, changed
 
 
 def _fsync_dir(directory: Path) -> None:
