@@ -30,6 +30,7 @@ _UUID = re.compile(rb"[0-9a-f]{8}(?=-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 _PREFIXED = re.compile(rb"\b(toolu_|msg_|req_|call_)")
 _UUID_FIELD = re.compile(rb'"uuid":"([0-9a-f-]{36})"')
 _NULL_PARENT = b'"parentUuid":null'
+_STAMP_YEAR = re.compile(rb'"timestamp":"\d{4}-')
 
 
 def corpus_dir(given: str | None) -> Path | None:
@@ -54,9 +55,15 @@ def _real_files(corpus: Path) -> list[tuple[str, list[bytes]]]:
     return out
 
 
-def _salted(lines: list[bytes], salt: int, first_parent: bytes | None) -> Iterator[bytes]:
-    """The lines with every id rewritten for copy ``salt`` (same id -> same new id)."""
+def _salted(
+    lines: list[bytes], salt: int, first_parent: bytes | None, year: int = 2030
+) -> Iterator[bytes]:
+    """The lines with every id rewritten for copy ``salt`` (same id -> same new id).
+
+    Timestamps move to ``year``, so that consecutive copies stay in time order.
+    """
     tag = b"c%x" % salt
+    stamp = b'"timestamp":"%04d-' % year
 
     def new_uuid(match: re.Match[bytes]) -> bytes:
         return b"%08x" % ((int(match.group(0), 16) ^ (salt * 2654435761)) & 0xFFFFFFFF)
@@ -64,6 +71,7 @@ def _salted(lines: list[bytes], salt: int, first_parent: bytes | None) -> Iterat
     linked = first_parent is None
     for line in lines:
         line = _PREFIXED.sub(lambda m: m.group(1) + tag, _UUID.sub(new_uuid, line))
+        line = _STAMP_YEAR.sub(stamp, line)
         if not linked and _NULL_PARENT in line and b'"uuid"' in line:
             line = line.replace(_NULL_PARENT, b'"parentUuid":"%s"' % first_parent, 1)
             linked = True
@@ -95,10 +103,12 @@ def write_single_session(path: Path, megabytes: float, corpus: Path | None, seed
         files = [lines for _, lines in _real_files(corpus)]
         previous: bytes | None = None
         salt = seed
+        year = 2030
         while written < limit:
             for lines in files:
                 salt += 1
-                copy = list(_salted(lines, salt, previous))
+                year += 1
+                copy = list(_salted(lines, salt, previous, year))
                 previous = _last_uuid(copy) or previous
                 for line in copy:
                     handle.write(line + b"\n")
@@ -138,12 +148,14 @@ def write_projects_dir(
             last_session = path
         path.parent.mkdir(parents=True, exist_ok=True)
         # Real sessions vary a lot in size: between a fifth and twice the mean.
-        target = per_file * (0.2 + 1.8 * ((made * 0.618034) % 1.0))
+        target = per_file * (0.2 + 1.6 * ((made * 0.618034) % 1.0))
         data = bytearray()
         copy_salt = salt
         previous: bytes | None = None
+        year = 2030
         while len(data) < target:  # the real file's lines, repeated or cut to size
-            copy = list(_salted(lines, copy_salt, previous))
+            year += 1
+            copy = list(_salted(lines, copy_salt, previous, year))
             previous = _last_uuid(copy) or previous
             for line in copy:
                 data += line + b"\n"

@@ -394,6 +394,8 @@ def _read_trailer(path: Path, number: int, line: bytes, fh: Any) -> ExportTraile
 
 
 _BATCH_LINES = 1024
+_JOIN_LIMIT = 8 << 20
+"""Batches of more bytes are decoded line by line (joining them would copy a huge line)."""
 _batch_decoder = msgspec.json.Decoder(list[WireEvent])
 
 
@@ -405,6 +407,8 @@ def _decode_lines(
     Line by line finds the trailer (the file's last line) or names the bad line.
     """
     try:
+        if sum(map(len, lines)) > _JOIN_LIMIT:  # a huge line: not copied into a batch
+            raise msgspec.DecodeError
         events = _batch_decoder.decode(b"[" + b",".join(lines) + b"]")
     except (msgspec.ValidationError, msgspec.DecodeError):
         events = []

@@ -335,7 +335,7 @@ class _Reader:
             )
         return decoded if isinstance(decoded, _Line) else _as_line(decoded)
 
-    def feed(self, pieces: list[bytes], has_newline: bool = True) -> None:
+    def feed(self, pieces: list[Any], has_newline: bool = True) -> None:
         """Read complete physical lines (without their newline)."""
         cols = self.cols
         decode = _decoder.decode
@@ -728,28 +728,29 @@ def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcrip
     path = Path(path)
     reader = _Reader(path)
     hasher = hashlib.sha256() if content_hash else None
-    carry: list[bytes] = []
+    # A line longer than a chunk grows in one buffer (extended in place, not
+    # joined from parts), so a 100 MB line costs about its own size once.
+    carry = bytearray()
     with path.open("rb", buffering=0) as handle:
         stat = os.fstat(handle.fileno())
         chunks = _plain_chunks(handle) if hasher is None else _chunks(handle, hasher)
         for chunk in chunks:
-            pieces = chunk.split(b"\n")
+            pieces: list[Any] = chunk.split(b"\n")
             last = pieces.pop()
             if pieces:
                 if carry:
-                    carry.append(pieces[0])
-                    pieces[0] = b"".join(carry)
-                    carry = []
+                    carry += pieces[0]
+                    pieces[0] = carry
+                    carry = bytearray()
                     if len(pieces[0]) > 0xFFFFFFFF:  # beyond the 32-bit length column
                         reader.cols.length = array("q", reader.cols.length)
                 reader.feed(pieces)
             if last:
-                carry.append(last)
+                carry += last
         if carry:
-            last_line = b"".join(carry)
-            if len(last_line) > 0xFFFFFFFF:  # beyond the 32-bit length column
+            if len(carry) > 0xFFFFFFFF:  # beyond the 32-bit length column
                 reader.cols.length = array("q", reader.cols.length)
-            reader.feed([last_line], has_newline=False)
+            reader.feed([carry], has_newline=False)
     cols = reader.cols
     cols.finish()
     fingerprint = Fingerprint(
