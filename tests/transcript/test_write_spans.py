@@ -13,7 +13,7 @@ import pytest
 from riff.transcript.errors import TranscriptChangedError
 from riff.transcript.reader import read_transcript
 from riff.transcript.write import BACKUP_SUFFIX, apply_parent_changes
-from tests.factories import generate_session, inject, write_session
+from tests.factories import generate_session, inject, write_generated_session
 
 FIXED_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ FIXED_NOW = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 def _broken(tmp_path: Path, name: str) -> tuple[Path, dict[str, str | None]]:
     session = generate_session(300, seed=9)
     truths = inject(session, "orphan", 3, random.Random(9))
-    path = write_session(tmp_path / name, session)
+    path = write_generated_session(tmp_path / name, session)
     return path, {t.message_id or "": t.true_parent for t in truths}
 
 
