@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from riff.app.errors import AppError
@@ -88,33 +88,3 @@ def _newest_checkpoint_and_indexes(
     wanted = {event.event_id for event in events}
     indexes = {leaf.event_id: leaf.log_index for leaf in tlog.leaves() if leaf.event_id in wanted}
     return {"checkpoint": newest.note, "log_indexes": indexes}
-
-
-@dataclass
-class SessionSection:
-    """One session of a report: its events (with derived status) and digests."""
-
-    session_id: str
-    path: str | None
-    events: list[tuple[RepairEvent, bool]] = field(default_factory=list)
-    head_digest: str | None = None
-    materialization_digest: str | None = None
-
-
-def report_sections(ws: Workspace, flt: LogFilter) -> list[SessionSection]:
-    """The report's sessions: events with derived status, heads and view digests."""
-    sections: dict[str, SessionSection] = {}
-    heads = ws.store.heads()
-    for event, reverted in log_events(ws, flt):
-        section = sections.get(event.session_id)
-        if section is None:
-            view = ws.store.get_view(event.session_id)
-            head = heads.get(event.session_id)
-            section = sections[event.session_id] = SessionSection(
-                event.session_id,
-                view.source.path if view is not None and view.source is not None else None,
-                head_digest=head.digest if head is not None else None,
-                materialization_digest=view.materialization_digest if view else None,
-            )
-        section.events.append((event, reverted))
-    return list(sections.values())

@@ -132,7 +132,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 def verify(
     ctx: typer.Context,
     file: Annotated[
-        Path | None, typer.Argument(help="An export (.json or .jsonl) to verify offline.")
+        Path | None,
+        typer.Argument(
+            help="An export (.json or .jsonl), a proof file or a compliance package directory "
+            "to verify offline."
+        ),
     ] = None,
     use_db: Annotated[
         bool,
@@ -165,7 +169,9 @@ def verify(
     out = app_ctx.output(json)
     if file is None and not use_db:
         raise CliError("give an export or proof FILE to verify, or --db to verify the database")
-    if file is not None:
+    if file is not None and file.is_dir():
+        code = verify_package(file, out, key)
+    elif file is not None:
         from riff.tlog.proof_file import proof_kind
 
         if proof_kind(file) is not None:
@@ -186,3 +192,34 @@ def verify(
 
         code = verify_whole_database(app_ctx, expect_head or [], out, checkpoint or [], key)
     raise typer.Exit(int(code))
+
+
+def verify_package(directory: Path, out: Output, key: str | None = None) -> ExitCode:
+    """`riff verify DIR`: a compliance package, every file and the export inside."""
+    from riff.app.compliance import verify_compliance_package
+
+    check = verify_compliance_package(directory, key)
+    if out.json:
+        out.emit_json(check.to_json())
+    elif not out.quiet:
+        proofs = (
+            f"; checkpoint signature and {check.proofs_checked} inclusion proofs verified with "
+            + ("the given key" if check.key_source == "--key" else "the package's own key")
+            if check.checkpoint
+            else "; no checkpoint in the package"
+        )
+        if check.ok:
+            stdout.print(
+                f"[green]intact[/]: package {escape(str(directory))}: {check.files_checked} "
+                f"files unchanged, {check.events_checked} events in {check.sessions_checked} "
+                f"sessions verified, {check.events_in_period} in the period, csv matches"
+                f"{proofs}"
+            )
+        else:
+            stdout.print(
+                f"[red bold]PROBLEMS[/]: package {escape(str(directory))}: "
+                f"{len(check.problems)} problem(s)"
+            )
+            for problem in check.problems:
+                stdout.print(f"  [red]✗[/] {escape(problem)}")
+    return ExitCode.OK if check.ok else ExitCode.PROBLEMS

@@ -1,1 +1,1 @@
-"""Reports for people: what was repaired, by whom, and why."""
+"""Reports for people: the dashboard (health, repairs, verification) and the compliance package."""
