@@ -51,7 +51,7 @@ def test_event_is_immutable(event: RepairEvent) -> None:
         ("validation_passed", 1, "validation_passed"),
         ("prev_digest", "abc", "prev_digest"),
         ("prev_digest", "1" * 64, "prev_digest"),  # seq 1 must link to genesis
-        ("format", "riff.repair-event/2", "format"),
+        ("format", "riff.repair-event/3", "format"),
         ("reverts_event_id", "01a21559-0824-7650-8c0f-c46bc183f233", "reverts_event_id"),
     ],
 )

@@ -25,10 +25,17 @@ from typing import Any, NoReturn
 import msgspec
 
 from riff.events.errors import ExportFormatError
-from riff.events.export import FORMAT_VERSION, ExportTrailer, sniff_format
+from riff.events.export import (
+    FORMAT_VERSION,
+    ExportReader,
+    ExportSummary,
+    ExportTrailer,
+    sniff_format,
+)
 from riff.events.fold import ChainBreak, SessionFold
 from riff.events.model import GENESIS_DIGEST
 from riff.events.verify import (
+    ChainVerifier,
     SessionHead,
     ValidationResult,
     chain_step_problems,
@@ -519,6 +526,8 @@ def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -
     a result whose breaks locate every inconsistency otherwise.
     """
     fmt = sniff_format(path)
+    if _holds_format_2(path):
+        return _verify_any_format(path, expected_heads)
     first = _Pass1()
     decoded: list[WireEvent] = []
     runs: Runs = {}
@@ -613,3 +622,82 @@ def _metadata_breaks(trailer: ExportTrailer, first: _Pass1, second: _Pass2) -> l
                 )
             )
     return breaks
+
+
+_V2_MARK = b'"riff.repair-event/2"'
+
+
+def _holds_format_2(path: Path) -> bool:
+    """Whether any event of the export is of format 2 (read in blocks, overlapping)."""
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            if _V2_MARK in tail + block:
+                return True
+            tail = block[-len(_V2_MARK) :]
+    return False
+
+
+def _verify_any_format(
+    path: Path, expected_heads: Mapping[str, str] | None = None
+) -> ValidationResult:
+    """Exports holding format-2 events: every event checked by the model, one chain verifier.
+
+    Format-1-only exports keep the fast path above; this one reads both
+    formats with the same rules (digests, links, seqs, reverts, metadata).
+    """
+    reader = ExportReader.open(path)
+    verifier = ChainVerifier()
+    summary = ExportSummary()
+    claimed: dict[str, bool] = {}
+    rows: list[dict[str, Any]] = []
+    for row in reader.events():
+        verifier.feed(row)
+        rows.append(row)
+        if "is_reverted" in row:
+            claimed[row["event_id"]] = row["is_reverted"]
+    result = verifier.finish()
+    for row in rows:
+        summary.add(row, row["event_id"] in result.reverted_ids)
+    for event_id, says in sorted(claimed.items()):
+        if says != (event_id in result.reverted_ids):
+            result.breaks.append(
+                ChainBreak(
+                    "*",
+                    None,
+                    event_id,
+                    "metadata_mismatch",
+                    f"the export says event {event_id} is "
+                    f"{'reverted' if says else 'not reverted'}, the log says otherwise",
+                )
+            )
+    trailer = reader.trailer
+    assert trailer is not None  # ExportReader fails without one
+    for key, value in summary.metadata().items():
+        if trailer.metadata.get(key) != value:
+            result.breaks.append(
+                ChainBreak(
+                    "*",
+                    None,
+                    None,
+                    "metadata_mismatch",
+                    f"metadata.{key} is {trailer.metadata.get(key)!r}, the events give {value!r}",
+                )
+            )
+    for session_id in sorted(set(trailer.sessions) | set(result.heads)):
+        recorded = trailer.sessions.get(session_id, {}).get("head_digest")
+        head = result.heads.get(session_id)
+        if recorded != (head.digest if head else None):
+            result.breaks.append(
+                ChainBreak(
+                    session_id,
+                    head.seq if head else None,
+                    None,
+                    "head_mismatch",
+                    f"the export lists head {str(recorded)[:12]}…, its events end at "
+                    f"{str(head.digest if head else None)[:12]}…",
+                )
+            )
+    if expected_heads:
+        result.breaks.extend(check_expected_heads(result, expected_heads))
+    return result

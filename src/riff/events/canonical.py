@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import rfc8785
 
-from riff.events.model import DIGESTED_FIELDS, RepairEvent
+from riff.events.model import DIGESTED_FIELDS, DIGESTED_FIELDS_V2, EVENT_FORMAT_V2, RepairEvent
 
 # JCS sorts keys by UTF-16 code units; for these ASCII names that is plain sort.
 _SORTED_FIELDS: tuple[str, ...] = tuple(sorted(DIGESTED_FIELDS))
@@ -82,7 +82,12 @@ def canonical_payload_bytes(payload: Mapping[str, Any]) -> bytes:
     non-integral float, which only `similarity_score` can be: it is written as
     0 and then spliced with its ECMAScript form. The key cannot occur inside a
     string value because strings cannot hold an unescaped quote.
+
+    Format 2 (rare, with a nested `edit` object) takes the RFC 8785
+    reference implementation.
     """
+    if payload["format"] == EVENT_FORMAT_V2:
+        return reference_canonical_bytes({name: payload[name] for name in DIGESTED_FIELDS_V2})
     fields = {name: payload[name] for name in _SORTED_FIELDS}
     score = fields["similarity_score"]
     if score is None or isinstance(score, int):

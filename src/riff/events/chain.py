@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +12,7 @@ import uuid_utils
 from riff.events.canonical import compute_event_digest
 from riff.events.model import (
     EVENT_FORMAT,
+    EVENT_FORMAT_V2,
     GENESIS_DIGEST,
     EventKind,
     RepairEvent,
@@ -55,6 +56,8 @@ class EventDraft:
     validation_passed: bool = True
     kind: EventKind = EventKind.REPAIR
     reverts_event_id: str | None = None
+    edit: Mapping[str, Any] | None = None
+    """A line edit (format 2); re-parentings leave it None and stay format 1."""
 
 
 def seal_event(
@@ -66,7 +69,7 @@ def seal_event(
 ) -> RepairEvent:
     """The next event of `head`'s session: seq + 1, linked to the head's digest."""
     payload: dict[str, Any] = {
-        "format": EVENT_FORMAT,
+        "format": EVENT_FORMAT if draft.edit is None else EVENT_FORMAT_V2,
         "event_id": event_id or generate_event_id(),
         "kind": str(draft.kind),
         "session_id": head.session_id,
@@ -82,6 +85,8 @@ def seal_event(
         "reverts_event_id": draft.reverts_event_id,
         "prev_digest": head.digest,
     }
+    if draft.edit is not None:
+        payload["edit"] = dict(draft.edit)
     return RepairEvent(**payload, event_digest=compute_event_digest(payload))
 
 

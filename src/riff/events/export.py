@@ -20,10 +20,11 @@ import orjson
 from riff.events.chain import utc_now
 from riff.events.errors import EventValidationError, ExportFormatError
 from riff.events.model import (
-    EVENT_FIELDS,
+    EVENT_FORMAT,
     EventKind,
     RepairEvent,
     check_event_values,
+    fields_of,
     format_event_timestamp,
 )
 from riff.events.status import reverted_event_ids
@@ -46,7 +47,7 @@ class ExportSummary:
 
     def add(self, event: Mapping[str, Any], is_reverted: bool) -> None:
         self.total_events += 1
-        if event["kind"] == EventKind.REPAIR.value:
+        if event["kind"] != EventKind.REVERT.value:  # repairs and line edits
             if is_reverted:
                 self.reverted_events += 1
             else:
@@ -235,10 +236,11 @@ def check_event_row(path: Path, where: str, row: Any) -> dict[str, Any]:
     """An exported event row as a dict of spec fields, or ExportFormatError naming the field."""
     if not isinstance(row, dict):
         raise _fail(path, where, "an event must be a JSON object")
-    missing = [name for name in EVENT_FIELDS if name not in row]
+    names = fields_of(row.get("format", EVENT_FORMAT))
+    missing = [name for name in names if name not in row]
     if missing:
         raise _fail(path, where, f"event field {missing[0]!r} is missing")
-    extra = set(row) - set(EVENT_FIELDS) - {"is_reverted"}
+    extra = set(row) - set(names) - {"is_reverted"}
     if extra:
         raise _fail(path, where, f"unknown event field {sorted(extra)[0]!r}")
     if "is_reverted" in row and not isinstance(row["is_reverted"], bool):

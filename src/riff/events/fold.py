@@ -63,6 +63,7 @@ class _EventInfo:
     reverts: str | None
     is_repair: bool
     seq: int
+    edit: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +84,8 @@ class SessionFold:
     divergences: list[Divergence] = field(default_factory=list)
     _events: dict[str, _EventInfo] = field(default_factory=dict)
     _by_message: dict[str, list[str]] = field(default_factory=dict)
+    _line_edits: list[str] = field(default_factory=list)
+    """Format-2 line edits (and their reverts) in seq order: they form one stack per file."""
     _active_reverters: dict[str, int] = field(default_factory=dict)
 
     def current_parent(self, message_id: str) -> object:
@@ -121,6 +124,14 @@ class SessionFold:
 
     def revert_problem(self, event: Mapping[str, Any]) -> str | None:
         """Why a revert may not be appended here, or None when it may."""
+        target_id = event["reverts_event_id"]
+        target = self._events.get(target_id)
+        if (
+            target is not None
+            and not self.is_reverted(target_id)
+            and (target.edit is not None or event.get("edit") is not None)
+        ):
+            return self._line_revert_problem(target_id, target, event)
         return self.revert_problem_fields(
             event["reverts_event_id"],
             event["message_id"],
@@ -137,6 +148,8 @@ class SessionFold:
             return f"reverts {target_id}, which is not an earlier event of this session"
         if self.is_reverted(target_id):
             return f"reverts {target_id}, which is already reverted"
+        if target.edit is not None:
+            return f"reverts the line edit {target_id} without its mirrored edit"
         if target.message_id != message_id:
             return f"reverts {target_id}, which re-parented another message ({target.message_id})"
         if (old_parent, new_parent) != (target.new_parent, target.old_parent):
@@ -155,6 +168,31 @@ class SessionFold:
             return (
                 f"message {target.message_id} was moved again by seq {blocker.seq} after "
                 f"{target_id}; revert that one first"
+            )
+        return None
+
+    def _line_revert_problem(
+        self, target_id: str, target: _EventInfo, event: Mapping[str, Any]
+    ) -> str | None:
+        from riff.events.line_edit import mirror_edit
+
+        if target.edit is None or event.get("edit") != mirror_edit(target.edit):
+            return f"does not mirror the line edit of {target_id}"
+        # Edits name line numbers of the file as the previous edit left it, so
+        # they undo like a stack: a later effective edit must be reverted first.
+        for event_id in reversed(self._line_edits):
+            info = self._events[event_id]
+            if info.seq <= target.seq:
+                return None
+            if self.is_reverted(event_id):
+                continue
+            if info.reverts is not None:
+                undone = self._events.get(info.reverts)
+                if undone is not None and undone.seq > target.seq:
+                    continue
+            return (
+                f"the file was edited again by seq {info.seq} after {target_id}; "
+                "revert that one first"
             )
         return None
 
@@ -181,6 +219,9 @@ class SessionFold:
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Apply one event (a dict of the spec's fields) in seq order."""
+        if event.get("edit") is not None:
+            self._apply_line_edit(event)
+            return
         self.apply_fields(
             event["message_id"],
             event["event_id"],
@@ -224,6 +265,26 @@ class SessionFold:
         self.applied += 1
         self.head_seq = seq
         self.head_digest = digest
+
+    def _apply_line_edit(self, event: Mapping[str, Any]) -> None:
+        """A line edit moves no parent: it joins the file's stack of edits."""
+        event_id = event["event_id"]
+        target_id = event["reverts_event_id"]
+        self._events[event_id] = _EventInfo(
+            event["message_id"],
+            None,
+            None,
+            target_id,
+            target_id is None,
+            event["seq"],
+            event["edit"],
+        )
+        self._line_edits.append(event_id)
+        if target_id is not None and target_id in self._events:
+            self._add_reverter(target_id)
+        self.applied += 1
+        self.head_seq = event["seq"]
+        self.head_digest = event["event_digest"]
 
     def _add_reverter(self, target_id: str) -> None:
         # A counts flip (0 <-> 1) changes the target's status, which in turn

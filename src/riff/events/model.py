@@ -17,6 +17,8 @@ from typing import Any
 from riff.events.errors import EventValidationError
 
 EVENT_FORMAT = "riff.repair-event/1"
+EVENT_FORMAT_V2 = "riff.repair-event/2"
+EVENT_FORMATS: tuple[str, ...] = (EVENT_FORMAT, EVENT_FORMAT_V2)
 GENESIS_DIGEST = "0" * 64
 
 _UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -30,6 +32,15 @@ _MESSAGE_ID_RE = re.compile(
 class EventKind(StrEnum):
     REPAIR = "repair"
     REVERT = "revert"
+    # Line edits (format 2 only): bytes leave or enter the transcript file.
+    QUARANTINE_LINE = "quarantine_line"
+    DROP_DUPLICATE = "drop_duplicate"
+    INSERT_TOOL_RESULT = "insert_tool_result"
+
+
+LINE_EDIT_KINDS: frozenset[str] = frozenset(
+    {EventKind.QUARANTINE_LINE, EventKind.DROP_DUPLICATE, EventKind.INSERT_TOOL_RESULT}
+)
 
 
 # Field order of the spec's table; exports and the store keep it.
@@ -52,6 +63,14 @@ EVENT_FIELDS: tuple[str, ...] = (
     "event_digest",
 )
 DIGESTED_FIELDS: tuple[str, ...] = EVENT_FIELDS[:-1]
+# Format 2 adds one field, `edit` (the line edit, or null for a re-parenting).
+EVENT_FIELDS_V2: tuple[str, ...] = (*EVENT_FIELDS[:-1], "edit", "event_digest")
+DIGESTED_FIELDS_V2: tuple[str, ...] = EVENT_FIELDS_V2[:-1]
+
+
+def fields_of(format_name: str) -> tuple[str, ...]:
+    """The spec's field list for an event of `format_name`."""
+    return EVENT_FIELDS_V2 if format_name == EVENT_FORMAT_V2 else EVENT_FIELDS
 
 
 def format_event_timestamp(moment: datetime) -> str:
@@ -105,6 +124,8 @@ class RepairEvent:
     prev_digest: str
     event_digest: str
     format: str = EVENT_FORMAT
+    edit: Mapping[str, Any] | None = None
+    """Format 2 only: the line edit (see riff.events.line_edit), or None."""
 
     def __post_init__(self) -> None:
         check_event_values(self.to_dict())
@@ -113,37 +134,45 @@ class RepairEvent:
     def is_revert(self) -> bool:
         return self.kind == EventKind.REVERT
 
+    @property
+    def is_line_edit(self) -> bool:
+        return self.edit is not None
+
     def to_dict(self) -> dict[str, Any]:
-        """The spec's fields in the spec's order."""
-        return {name: getattr(self, name) for name in EVENT_FIELDS}
+        """The spec's fields of this event's format, in the spec's order."""
+        return {name: getattr(self, name) for name in fields_of(self.format)}
 
     def digest_payload(self) -> dict[str, Any]:
         """Every field the digest covers (all but `event_digest`)."""
-        return {name: getattr(self, name) for name in DIGESTED_FIELDS}
+        return {name: getattr(self, name) for name in fields_of(self.format)[:-1]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RepairEvent:
         """Strict: every spec field present, no others except the derived `is_reverted`."""
         if not isinstance(data, Mapping):
             raise EventValidationError("event", data, "must be a JSON object")
-        missing = [name for name in EVENT_FIELDS if name not in data]
+        names = fields_of(data.get("format", EVENT_FORMAT))
+        missing = [name for name in names if name not in data]
         if missing:
             raise EventValidationError(missing[0], None, "is missing")
-        extra = sorted(set(data) - set(EVENT_FIELDS) - {"is_reverted"})
+        extra = sorted(set(data) - set(names) - {"is_reverted"})
         if extra:
             raise EventValidationError(extra[0], data[extra[0]], "is not an event field")
-        return cls(**{name: data[name] for name in EVENT_FIELDS})
+        return cls(**{name: data[name] for name in names})
 
 
 def check_event_values(data: Mapping[str, Any]) -> None:
     """Raise EventValidationError naming the first field whose value is invalid."""
-    if data["format"] != EVENT_FORMAT:
-        raise EventValidationError("format", data["format"], f"must be {EVENT_FORMAT!r}")
+    fmt = data["format"]
+    if fmt not in EVENT_FORMATS:
+        raise EventValidationError("format", fmt, f"must be one of {list(EVENT_FORMATS)}")
     event_id = data["event_id"]
     if not isinstance(event_id, str) or not _UUID7_RE.match(event_id):
         raise EventValidationError("event_id", event_id, "must be a lowercase hyphenated UUIDv7")
     kind = data["kind"]
-    if kind not in (EventKind.REPAIR.value, EventKind.REVERT.value):
+    if fmt == EVENT_FORMAT_V2:
+        _check_v2_kind_and_edit(kind, data.get("edit"), data)
+    elif kind not in (EventKind.REPAIR.value, EventKind.REVERT.value):
         raise EventValidationError("kind", kind, "must be 'repair' or 'revert'")
     _check_text("session_id", data["session_id"], allow_empty=False)
     seq = data["seq"]
@@ -193,3 +222,18 @@ def check_event_values(data: Mapping[str, Any]) -> None:
             raise EventValidationError(name, value, "must be 64 lowercase hex characters")
     if seq == 1 and data["prev_digest"] != GENESIS_DIGEST:
         raise EventValidationError("prev_digest", data["prev_digest"], "must be 64 zeros at seq 1")
+
+
+def _check_v2_kind_and_edit(kind: object, edit: object, data: Mapping[str, Any]) -> None:
+    """Format 2: a line-edit kind carries an edit and no parents; a repair carries none."""
+    from riff.events.line_edit import check_edit_value  # the edit's own rules live there
+
+    if kind not in {k.value for k in EventKind}:
+        raise EventValidationError("kind", kind, f"must be one of {[k.value for k in EventKind]}")
+    if kind in LINE_EDIT_KINDS or (kind == EventKind.REVERT and edit is not None):
+        check_edit_value(edit)
+        for name in ("old_parent_uuid", "new_parent_uuid"):
+            if data[name] is not None:
+                raise EventValidationError(name, data[name], "must be null for a line edit")
+    elif edit is not None:
+        raise EventValidationError("edit", edit, "must be null for a re-parenting")

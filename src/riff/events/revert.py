@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from riff.events.chain import ChainHead, Clock, EventDraft, seal_event, utc_now
 from riff.events.errors import RevertError
 from riff.events.fold import SessionFold
+from riff.events.line_edit import mirror_edit
 from riff.events.model import EventKind, RepairEvent
 
 
@@ -22,6 +23,7 @@ def revert_draft(target: RepairEvent, *, operator: str, reason: str = "") -> Eve
         validation_passed=True,
         kind=EventKind.REVERT,
         reverts_event_id=target.event_id,
+        edit=None if target.edit is None else mirror_edit(target.edit),
     )
 
 
@@ -44,6 +46,7 @@ def revert_draft_payload(target: RepairEvent) -> dict[str, object]:
         "old_parent_uuid": target.new_parent_uuid,
         "new_parent_uuid": target.old_parent_uuid,
         "reverts_event_id": target.event_id,
+        "edit": None if target.edit is None else mirror_edit(target.edit),
     }
 
 

@@ -1,0 +1,176 @@
+"""Planning line edits: torn lines and NUL runs (quarantine_line), duplicate lines.
+
+Each planned edit touches only the segments its finding names; every other
+byte of the file stays as it is. Edits are planned against the file as it
+stands and listed in file order, each with line numbers of the file as the
+previous edits leave it, so applying them in order (riff.events.line_edit)
+gives the repaired file and reverting them in reverse order gives the
+original bytes back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from riff.events.line_edit import LineEdit, apply_edits, blob_id, split_segments
+
+QUARANTINE_LINE = "quarantine_line"
+DROP_DUPLICATE = "drop_duplicate"
+LINE_KINDS = (QUARANTINE_LINE, DROP_DUPLICATE)
+
+# Message ids of lines that have no uuid of their own (a torn line, a NUL run):
+# a UUIDv5 of the removed bytes' SHA-256 in this namespace, so the same bytes
+# always get the same id.
+_LINE_NAMESPACE = uuid.UUID("6f1c2a52-9d0e-5b7a-8c3e-72696666a11e")
+_BLANK = b" \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLineEdit:
+    kind: str
+    message_id: str
+    """The affected row's uuid, or a UUIDv5 of the removed bytes when it has none."""
+    edit: LineEdit
+    reason: str
+
+
+@dataclass(slots=True)
+class LinePlan:
+    edits: list[PlannedLineEdit] = field(default_factory=list)
+    needs_decision: list[str] = field(default_factory=list)
+    """Same uuid, different content: riff does not choose which one to keep."""
+
+
+def line_message_id(segment: bytes) -> str:
+    return str(uuid.uuid5(_LINE_NAMESPACE, blob_id(segment)))
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _uuid_of(value: Any) -> str | None:
+    found = value.get("uuid") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _split_join(body: bytes) -> list[bytes] | None:
+    """Two objects written onto one line (`…}{…`): the halves, when both parse."""
+    start = 0
+    while (at := body.find(b"}{", start)) != -1:
+        left, right = body[: at + 1], body[at + 1 :]
+        if isinstance(_parse(left), dict) and isinstance(_parse(right), dict):
+            return [left, right]
+        start = at + 1
+    return None
+
+
+def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
+    """The edit for one segment, or None when the line reads as JSON as it is."""
+    has_newline = segment.endswith(b"\n")
+    body = segment[:-1] if has_newline else segment
+    if not body.strip(_BLANK) and b"\x00" not in body:
+        return None  # a blank line harms nothing
+    parsed = _parse(body) if b"\x00" not in body else None
+    if parsed is not None:
+        return None
+    cleaned = body.strip(b"\x00" + _BLANK)
+    if cleaned and b"\x00" in body and isinstance(value := _parse(cleaned), dict):
+        # NULs around a whole row: the row stays, the NUL bytes leave.
+        kept = cleaned + (b"\n" if has_newline else b"")
+        return PlannedLineEdit(
+            QUARANTINE_LINE,
+            _uuid_of(value) or line_message_id(segment),
+            LineEdit(line, (segment,), (kept,)),
+            f"line {line}: {body.count(0)} NUL bytes removed around a readable row",
+        )
+    halves = _split_join(cleaned) if cleaned and b"\x00" not in cleaned else None
+    if halves is not None:
+        pieces = (halves[0] + b"\n", halves[1] + (b"\n" if has_newline else b""))
+        return PlannedLineEdit(
+            QUARANTINE_LINE,
+            _uuid_of(_parse(halves[0])) or line_message_id(segment),
+            LineEdit(line, (segment,), pieces),
+            f"line {line}: two rows written onto one line, split into two",
+        )
+    what = f"a run of {body.count(0)} NUL bytes" if not cleaned else "a torn, unreadable line"
+    return PlannedLineEdit(
+        QUARANTINE_LINE,
+        line_message_id(segment),
+        LineEdit(line, (segment,), ()),
+        f"line {line}: {what} moved out of the file (kept in the blob store)",
+    )
+
+
+def plan_line_edits(data: bytes, kinds: tuple[str, ...] = LINE_KINDS) -> LinePlan:
+    """Every line edit of `kinds` that `data` (a transcript's bytes) needs, in file order.
+
+    Torn lines first; duplicates are then looked for in the file as those
+    edits leave it, so a row rescued from a torn line is compared too.
+    """
+    plan = LinePlan()
+    segments = split_segments(data)
+    if QUARANTINE_LINE in kinds:
+        shift = 0  # how many segments earlier edits added (+) or removed (-)
+        for index, segment in enumerate(segments):
+            planned = _torn_edit(index + 1 + shift, segment)
+            if planned is not None:
+                plan.edits.append(planned)
+                shift += len(planned.edit.inserted) - len(planned.edit.removed)
+        if plan.edits:
+            segments = split_segments(
+                apply_edits(data, [p.edit.to_value() for p in plan.edits], _blobs_of(plan))
+            )
+    if DROP_DUPLICATE in kinds:
+        _plan_duplicates(segments, plan)
+    return plan
+
+
+def _blobs_of(plan: LinePlan) -> dict[str, bytes]:
+    return {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+
+
+def _plan_duplicates(segments: list[bytes], plan: LinePlan) -> None:
+    dropped = 0
+    seen_bytes: set[bytes] = set()
+    seen_rows: dict[str, Any] = {}
+    for index, segment in enumerate(segments):
+        body = segment.rstrip(b"\n")
+        if not body.strip(_BLANK):
+            continue
+        value = _parse(body)
+        if value is None:
+            continue
+        row_id = _uuid_of(value)
+        key = body.strip(_BLANK)
+        if key in seen_bytes:
+            why = "byte for byte the same as an earlier line"
+        elif row_id is not None and row_id in seen_rows:
+            if seen_rows[row_id] != value:
+                plan.needs_decision.append(
+                    f"line {index + 1}: uuid {row_id} appears again with different content; "
+                    "riff leaves it for a decision by hand"
+                )
+                continue
+            why = f"the same row (uuid {row_id}) as an earlier line"
+        else:
+            seen_bytes.add(key)
+            if row_id is not None:
+                seen_rows[row_id] = value
+            continue
+        plan.edits.append(
+            PlannedLineEdit(
+                DROP_DUPLICATE,
+                row_id or line_message_id(segment),
+                LineEdit(index + 1 - dropped, (segment,), ()),
+                f"line {index + 1}: {why}",
+            )
+        )
+        dropped += 1
