@@ -169,6 +169,8 @@ def verify_log(
     wanted = {cp.size for _, cp in checks if cp is not None}
     roots: dict[int, bytes] = {}
 
+    from riff.store.rows import decoded_event_row  # format 2 keeps `edit` as JSON text
+
     tree = CompactRange()
     if 0 in wanted:
         roots[0] = tree.root()
@@ -184,7 +186,7 @@ def verify_log(
                 f"{row['seq']}) is missing from the database"
             )
             break
-        leaf = event_leaf_hash(event)
+        leaf = event_leaf_hash(decoded_event_row(event))
         completed = tree.append(leaf)
         seen_ids.add(hash(event["event_id"]))
         stored = row["nodes"]

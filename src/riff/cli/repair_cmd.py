@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from riff.app.display import short_id
+from riff.app.line_repairs import (
+    LineRepairResult,
+    apply_line_repairs,
+    parse_kinds,
+    plan_line_repairs,
+    revert_line_edit,
+)
 from riff.app.recording import require_reason_for_force
 from riff.app.repairs import (
     ApplyResult,
@@ -25,6 +33,7 @@ from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import stdout
 from riff.events import RepairEvent
+from riff.transcript.line_repairs import LinePlan
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
@@ -94,6 +103,39 @@ def render_applied(result: ApplyResult) -> None:
         )
 
 
+def render_line_plan(session_id: str, plan: LinePlan) -> None:
+    if not plan.edits and not plan.needs_decision:
+        stdout.print(f"[green]no torn or duplicate lines[/] in {escape(session_id)}")
+    for planned in plan.edits:
+        stdout.print(
+            f"  {planned.kind} at line {planned.edit.line}: {escape(planned.reason)} "
+            f"(-{len(planned.edit.removed)} +{len(planned.edit.inserted)} line(s))"
+        )
+    for note in plan.needs_decision:
+        stdout.print(f"  [yellow]left for a decision by hand[/]: {escape(note)}")
+
+
+def render_line_applied(result: LineRepairResult) -> None:
+    for event in result.events:
+        stdout.print(f"[green]✓[/] event {event.event_id} seq {event.seq}: {event.kind}")
+    if result.written is not None:
+        backup = f" (backup {result.written.backup_path})" if result.written.backup_path else ""
+        stdout.print(f"[green]wrote[/] {escape(str(result.written.path))}{escape(backup)}")
+
+
+def _line_json(session_id: str, dry_run: bool, result: LineRepairResult) -> dict[str, Any]:
+    written = result.written
+    return {
+        "session_id": session_id,
+        "dry_run": dry_run,
+        "events": _event_rows(result.events),
+        "refused": [],
+        "needs_decision": result.needs_decision,
+        "written": written is not None,
+        "backup": str(written.backup_path) if written and written.backup_path else None,
+    }
+
+
 def _result_json(
     session_id: str, dry_run: bool, events: list[RepairEvent], result: ApplyResult | None
 ) -> dict[str, Any]:
@@ -134,14 +176,57 @@ def repair(
     no_backup: NoBackupOption = False,
     yes: YesOption = False,
     json: JsonOption = False,
+    kinds: Annotated[
+        str,
+        typer.Option(
+            "--kinds",
+            help="What to repair, comma-separated: parent (re-parent orphans), torn (torn "
+            "lines, NUL runs, joined rows), duplicate (repeated lines). torn and duplicate "
+            "change the file's bytes and need --write.",
+        ),
+    ] = "parent",
 ) -> None:
     """Plan repairs for orphaned messages and append them as events (then --write)."""
     if (parent or root) and message is None:
         raise CliError("--parent and --root need --message MESSAGE")
     require_reason_for_force(force, reason)
+    names = parse_kinds(kinds)
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         state = load_session(ws, session)
+        if any(name != "parent" for name in names):
+            line_plan = plan_line_repairs(state, names)
+            if not out.json and not app_ctx.quiet:
+                render_line_plan(state.session_id, line_plan)
+            if line_plan.edits and not dry_run and not write:
+                raise CliError(
+                    "torn and duplicate repairs change the transcript's bytes: add --write "
+                    "(or --dry-run to see the plan only)"
+                )
+            line_result = LineRepairResult(needs_decision=list(line_plan.needs_decision))
+            if line_plan.edits and not dry_run:
+                if not confirm(
+                    f"Append {len(line_plan.edits)} line edit event(s) and rewrite the file?",
+                    yes=yes or out.json,
+                ):
+                    raise typer.Exit(int(ExitCode.OK))
+                line_result = apply_line_repairs(
+                    ws,
+                    state,
+                    line_plan,
+                    operator=ws.settings.operator,
+                    reason=reason,
+                    backup=not no_backup,
+                )
+                if not out.json and not app_ctx.quiet:
+                    render_line_applied(line_result)
+            if "parent" not in names:
+                if out.json:
+                    out.emit_json(_line_json(state.session_id, dry_run, line_result))
+                raise typer.Exit(
+                    int(ExitCode.PROBLEMS if line_result.needs_decision else ExitCode.OK)
+                )
+            state = load_session(ws, state.file.path.as_posix())
         threshold = ws.settings.min_score if min_score is None else min_score
         plan = plan_repairs(state, min_score=threshold, message=message, parent=parent, root=root)
         if not out.json and not app_ctx.quiet:
@@ -203,6 +288,9 @@ def revert(
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         target = find_event(ws, event_id)
+        if target.edit is not None:
+            _revert_line_edit(app_ctx, ws, target, reason, write, no_backup, dry_run, yes, json)
+            return
         if not out.json and not app_ctx.quiet:
             stdout.print(
                 f"revert {target.kind} {target.event_id} (seq {target.seq} of "
@@ -228,6 +316,44 @@ def revert(
             out.emit_json(_result_json(target.session_id, False, [event], result))
         elif not app_ctx.quiet:
             render_applied(result)
+
+
+def _revert_line_edit(
+    app_ctx: Any,
+    ws: Any,
+    target: RepairEvent,
+    reason: str,
+    write: bool,
+    no_backup: bool,
+    dry_run: bool,
+    yes: bool,
+    json: bool,
+) -> None:
+    """A line edit's revert puts bytes back into the file, so it is written at once."""
+    out = app_ctx.output(json)
+    line = target.edit["line"] if target.edit else "?"
+    if not out.json and not app_ctx.quiet:
+        stdout.print(
+            f"revert {target.kind} {target.event_id} (seq {target.seq} of "
+            f"{escape(target.session_id[:8])}): line {line} "
+            "gets its original bytes back from the blob store"
+        )
+    if dry_run:
+        if out.json:
+            out.emit_json(_result_json(target.session_id, True, [], None))
+        return
+    if not write:
+        raise CliError("reverting a line edit rewrites the transcript: add --write")
+    if not confirm("Append the revert event and restore the file?", yes=yes or out.json):
+        return
+    event, written = revert_line_edit(
+        ws, target.event_id, operator=ws.settings.operator, reason=reason, backup=not no_backup
+    )
+    result = ApplyResult(events=[event], written=written)
+    if out.json:
+        out.emit_json(_result_json(target.session_id, False, [event], result))
+    elif not app_ctx.quiet:
+        render_line_applied(LineRepairResult(events=[event], written=written))
 
 
 @guarded

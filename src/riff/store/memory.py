@@ -43,6 +43,7 @@ class InMemoryEventStore:
         self._log: dict[str, list[RepairEvent]] = {}
         self._views: dict[str, ViewRecord] = {}
         self._tables: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
+        self._blobs: dict[str, bytes] = {}
         self._next_row = 0
 
     @property
@@ -90,6 +91,13 @@ class InMemoryEventStore:
         if view is not None:
             self._views[session_id] = view.evolve(is_stale=True)
         return events
+
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        for blob_id, data in blobs.items():
+            self._blobs.setdefault(blob_id, bytes(data))
+
+    def get_blobs(self, blob_ids: Sequence[str]) -> dict[str, bytes]:
+        return {b: self._blobs[b] for b in blob_ids if b in self._blobs}
 
     def update(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise ImmutableEventError(

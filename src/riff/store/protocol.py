@@ -105,6 +105,16 @@ class EventStore(Protocol):
 
     def event_id_count(self, event_id: str) -> int: ...
 
+    # -- blobs: bytes a line edit took out of (or put into) a transcript -----
+
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        """Store each blob under its SHA-256; a blob already stored is kept as it is."""
+        ...
+
+    def get_blobs(self, blob_ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored blobs among `blob_ids` (missing ones are absent)."""
+        ...
+
     # -- materialized views ----------------------------------------------------
 
     def get_view(self, session_id: str) -> ViewRecord | None: ...

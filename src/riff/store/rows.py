@@ -9,12 +9,13 @@ import orjson
 from surrealdb import RecordID
 
 from riff.events import EVENT_FIELDS, RepairEvent
+from riff.events.model import fields_of
 from riff.store.protocol import SourceFingerprint, ViewRecord
 
 EVENTS_TABLE = "repairs_events"
 VIEWS_TABLE = "sessions_materialized"
 # Field lists are constants of the code, never input: safe inside query text.
-EVENT_SELECT = ", ".join(EVENT_FIELDS)
+EVENT_SELECT = ", ".join((*EVENT_FIELDS, "edit"))
 MAX_SEQ = 2**53 - 1
 
 
@@ -23,8 +24,15 @@ def event_record_id(session_id: str, seq: int) -> RecordID:
 
 
 def event_to_body(event: RepairEvent) -> dict[str, Any]:
-    """The event's spec fields (NONE for null): a row without its record id and edge ends."""
-    return {name: value for name, value in event.to_dict().items() if value is not None}
+    """The event's spec fields (NONE for null): a row without its record id and edge ends.
+
+    A format-2 `edit` is stored as its JSON text, so the database keeps its
+    numbers and key order exactly as sealed.
+    """
+    body = {name: value for name, value in event.to_dict().items() if value is not None}
+    if event.edit is not None:
+        body["edit"] = orjson.dumps(event.edit).decode()
+    return body
 
 
 def event_to_row(event: RepairEvent) -> dict[str, Any]:
@@ -35,8 +43,18 @@ def event_to_row(event: RepairEvent) -> dict[str, Any]:
     return row
 
 
+def decoded_event_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event row with its `edit` decoded from JSON text (as the digest covers it)."""
+    decoded = dict(row)
+    if decoded.get("edit") is not None:
+        decoded["edit"] = orjson.loads(decoded["edit"])
+    return decoded
+
+
 def row_to_event(row: Mapping[str, Any]) -> RepairEvent:
-    values: dict[str, Any] = {name: row.get(name) for name in EVENT_FIELDS}
+    values: dict[str, Any] = {name: row.get(name) for name in fields_of(row.get("format", ""))}
+    if values.get("edit") is not None:
+        values["edit"] = orjson.loads(values["edit"])
     return RepairEvent(**values)
 
 

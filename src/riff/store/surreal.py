@@ -9,6 +9,7 @@ the session's head and the stale mark on its materialized view.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -213,6 +214,35 @@ class ImmutableEventStore:
         if any(mark in message for mark in _CONFLICT_MARKS):
             raise ConcurrencyError(session_id, f"another writer appended seq {seq} first") from None
         raise StoreError(f"append to session {session_id} failed: {message}") from None
+
+    # -- blobs -------------------------------------------------------------
+
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        """INSERT IGNORE: content-addressed, so a stored blob is already these bytes."""
+        if not blobs:
+            return
+        rows = [
+            {
+                "id": RecordID("blobs", blob_id),
+                "sha256": blob_id,
+                "size": len(data),
+                "data": base64.b64encode(data).decode("ascii"),
+            }
+            for blob_id, data in blobs.items()
+        ]
+        self.conn.run("INSERT IGNORE INTO blobs $rows RETURN NONE", {"rows": rows})
+
+    def get_blobs(self, blob_ids: Sequence[str]) -> dict[str, bytes]:
+        if not blob_ids:
+            return {}
+        rows = self.conn.one(
+            "SELECT sha256, data FROM $ids", {"ids": [RecordID("blobs", b) for b in blob_ids]}
+        )
+        return {
+            row["sha256"]: base64.b64decode(row["data"])
+            for row in rows or []
+            if row and row.get("sha256")
+        }
 
     def update(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise ImmutableEventError(

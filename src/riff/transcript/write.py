@@ -332,3 +332,49 @@ def preview_parent_changes(path: Path | str, changes: Mapping[str, str | None]) 
         new = _split_newline(replacement)[0].decode("utf-8", "replace")
         out.append(f"@@ -{line_no} +{line_no} @@\n-{old}\n+{new}\n")
     return "".join(out) if len(out) > 2 else ""
+
+
+def replace_file_bytes(
+    path: Path | str,
+    data: bytes,
+    expected: Fingerprint,
+    *,
+    lines_changed: int,
+    backup: bool = True,
+    now: Callable[[], datetime] = _utc_now,
+) -> WriteResult:
+    """Replace the whole file with `data` (a line edit's result), with the same safety:
+    refuse unless the file is still the one `expected` describes (size, mtime and
+    SHA-256), temp file beside it, fsync, backup as a hard link, atomic rename."""
+    path = Path(path)
+    _check_stat(path, expected)
+    if expected.sha256 is None:
+        raise RepairWriteError(
+            f"{path} was scanned without its content hash; load the session again to write it"
+        )
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
+        dir=path.parent, prefix=f".{path.name}.", suffix=".riff-tmp", delete=False
+    )
+    tmp = Path(handle.name)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if hashlib.sha256(path.read_bytes()).hexdigest() != expected.sha256:
+            raise TranscriptChangedError(path, "its content differs from what was scanned")
+        shutil.copymode(path, tmp)
+        _check_stat(path, expected)
+        backup_path = _backup_path(path, now()) if backup else None
+        if backup_path is not None:
+            try:
+                os.link(path, backup_path)
+            except OSError:
+                shutil.copy2(path, backup_path)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return WriteResult(path, backup_path, lines_changed)

@@ -1,0 +1,151 @@
+"""Line repairs (torn lines, NUL runs, duplicate lines): plan, record, write, revert.
+
+A line edit changes the transcript's bytes, so it is recorded and written
+together: the bytes that leave (and the ones riff writes) go to the blob
+store first, then the events are appended in one transaction on the head
+riff read, then the file is replaced with the writer's safety (refused if it
+changed since it was read, backup, atomic rename). A revert puts the exact
+bytes back from the blob store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riff.app.errors import AppError
+from riff.app.recording import append_revert
+from riff.app.repairs import check_file_unchanged, find_event, session_file_for
+from riff.app.sessions import SessionState, ensure_view, load_session
+from riff.app.workspace import Workspace
+from riff.events import EventDraft, EventKind, RepairEvent
+from riff.events.line_edit import apply_edits, blob_ids_of, mirror_edit
+from riff.transcript import TranscriptChangedError, WriteResult
+from riff.transcript.line_repairs import (
+    DROP_DUPLICATE,
+    QUARANTINE_LINE,
+    LinePlan,
+    plan_line_edits,
+)
+from riff.transcript.write import replace_file_bytes
+
+# `riff repair --kinds` names; "parent" is the re-parenting plan of riff.app.repairs.
+KIND_NAMES: dict[str, str] = {"torn": QUARANTINE_LINE, "duplicate": DROP_DUPLICATE}
+ALL_KIND_NAMES = ("parent", *KIND_NAMES)
+
+
+@dataclass
+class LineRepairResult:
+    events: list[RepairEvent] = field(default_factory=list)
+    written: WriteResult | None = None
+    needs_decision: list[str] = field(default_factory=list)
+
+
+def parse_kinds(text: str) -> tuple[str, ...]:
+    """`--kinds torn,duplicate,parent` → the names, checked."""
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [n for n in names if n not in ALL_KIND_NAMES]
+    if unknown or not names:
+        raise AppError(
+            f"--kinds {text!r}: unknown kind {unknown[0] if unknown else '(none)'!r}; "
+            f"choose from {', '.join(ALL_KIND_NAMES)}"
+        )
+    return names
+
+
+def _read_checked(state: SessionState) -> bytes:
+    """The file's bytes, refused unless they are the bytes the scan read."""
+    check_file_unchanged(state)
+    path = state.file.path
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != state.transcript.fingerprint.sha256:
+        raise TranscriptChangedError(path, "its content differs from what was scanned")
+    return data
+
+
+def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LinePlan:
+    kinds = tuple(KIND_NAMES[name] for name in kind_names if name in KIND_NAMES)
+    if not kinds:
+        return LinePlan()
+    return plan_line_edits(_read_checked(state), kinds)
+
+
+def apply_line_repairs(
+    ws: Workspace,
+    state: SessionState,
+    plan: LinePlan,
+    *,
+    operator: str,
+    reason: str = "",
+    backup: bool = True,
+) -> LineRepairResult:
+    """Record the plan's edits as events and write the file they describe."""
+    result = LineRepairResult(needs_decision=list(plan.needs_decision))
+    if not plan.edits:
+        return result
+    data = _read_checked(state)
+    blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+    edits = [p.edit.to_value() for p in plan.edits]
+    repaired = apply_edits(data, edits, blobs)  # refuses before anything is recorded
+    ws.store.put_blobs(blobs)
+    drafts = [
+        EventDraft(
+            p.message_id,
+            None,
+            None,
+            operator,
+            reason=reason or p.reason,
+            kind=EventKind(p.kind),
+            edit=edit,
+        )
+        for p, edit in zip(plan.edits, edits, strict=True)
+    ]
+    head = ws.store.head(state.session_id)
+    result.events = ws.store.append(state.session_id, drafts, expected_head=head)
+    changed = sum(len(p.edit.removed) + len(p.edit.inserted) for p in plan.edits)
+    result.written = replace_file_bytes(
+        state.file.path,
+        repaired,
+        state.transcript.fingerprint,
+        lines_changed=changed,
+        backup=backup,
+    )
+    _reload(ws, state)
+    return result
+
+
+def revert_line_edit(
+    ws: Workspace,
+    event_id: str,
+    *,
+    operator: str,
+    reason: str = "",
+    backup: bool = True,
+) -> tuple[RepairEvent, WriteResult]:
+    """Append the revert of a line edit and put the file's bytes back as they were."""
+    target = find_event(ws, event_id)
+    if target.edit is None:
+        raise AppError(f"event {target.event_id} is a re-parenting, not a line edit")
+    state = load_session(ws, session_file_for(ws, target.session_id))
+    data = _read_checked(state)
+    undo = mirror_edit(target.edit)
+    wanted = blob_ids_of(undo)
+    blobs = ws.store.get_blobs(wanted)
+    restored = apply_edits(data, [undo], blobs)  # refuses unless the file is as the edit left it
+    event = append_revert(ws.store, target.event_id, operator=operator, reason=reason)
+    written = replace_file_bytes(
+        state.file.path,
+        restored,
+        state.transcript.fingerprint,
+        lines_changed=len(undo["removed"]) + len(undo["inserted"]),
+        backup=backup,
+    )
+    _reload(ws, state)
+    return event, written
+
+
+def _reload(ws: Workspace, state: SessionState) -> None:
+    """Bring the view up to date with the file as written."""
+    ws.forget_sessions()
+    ensure_view(ws, load_session(ws, state.file.path.as_posix()))
