@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
+
 from riff.app.demo import DemoSession
 from riff.events.line_edit import split_segments
 from tests.cli.test_end_to_end import riff, riff_json
@@ -73,4 +75,35 @@ def test_torn_and_duplicate_lines_repair_revert_and_verify(
     assert b'"line":2' in text
     export.write_bytes(text.replace(b'"line":2', b'"line":3', 1))
     assert riff_json("verify", str(export), code=1)["breaks"][0]["problem"] == "digest_mismatch"
+    assert riff_json("verify", "--db")["ok"] is True
+
+
+def test_generated_breakages_are_repaired_and_reverted_byte_for_byte(
+    demo_sessions: list[DemoSession],
+) -> None:
+    """On generated sessions: torn/truncated lines and an unanswered tool call."""
+    targets = [
+        s
+        for s in demo_sessions
+        if {"malformed_line", "truncated_line", "tool_use_without_result"} & set(s.breakages)
+    ]
+    assert len(targets) == 2
+    fixed_kinds = {"malformed_line", "truncated_line", "tool_use_without_result"}
+    for target in targets:
+        original = target.path.read_bytes()
+        before = riff_json("scan", str(target.path), code=1)["sessions"][0]["findings"]
+        assert fixed_kinds & {f["kind"] for f in before}
+        done = riff_json(
+            "repair", target.session_id, "--kinds", "torn,duplicate,tool_result", "--write", "--yes"
+        )
+        assert done["events"], done
+        scan = orjson.loads(riff("scan", str(target.path), "--json").stdout)
+        after = scan["sessions"][0]["findings"]
+        assert not fixed_kinds & {f["kind"] for f in after}, after
+        for segment in split_segments(target.path.read_bytes()):
+            if segment.strip():
+                orjson.loads(segment)  # every line reads as JSON
+        for event in reversed(done["events"]):
+            riff_json("revert", event["event_id"], "--write", "--yes")
+        assert target.path.read_bytes() == original
     assert riff_json("verify", "--db")["ok"] is True

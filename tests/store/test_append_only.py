@@ -180,3 +180,24 @@ def test_store_update_and_delete_only_raise(
     with pytest.raises(ImmutableEventError, match="revert"):
         store.delete(events[0].event_id)
     assert list(store.events("s1")) == events
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE blobs SET data = 'eA=='",
+        "UPSERT $blob SET data = 'eA=='",
+        "DELETE blobs",
+        "DELETE $blob",
+    ],
+)
+def test_blobs_cannot_be_changed_or_removed(sql: str) -> None:
+    from riff.events.line_edit import blob_id
+
+    data = b"\x00\x00 a torn line\n"
+    with mem_store() as store:
+        store.put_blobs({blob_id(data): data})
+        store.put_blobs({blob_id(data): b"other bytes"})  # IGNORE: the first bytes stay
+        with contextlib.suppress(QueryFailed):
+            store.conn.run(sql, {"blob": RecordID("blobs", blob_id(data))})
+        assert store.get_blobs([blob_id(data)]) == {blob_id(data): data}

@@ -28,10 +28,15 @@ from riff.transcript.line_repairs import (
     LinePlan,
     plan_line_edits,
 )
+from riff.transcript.tool_result_repairs import INSERT_TOOL_RESULT, plan_tool_results
 from riff.transcript.write import replace_file_bytes
 
 # `riff repair --kinds` names; "parent" is the re-parenting plan of riff.app.repairs.
-KIND_NAMES: dict[str, str] = {"torn": QUARANTINE_LINE, "duplicate": DROP_DUPLICATE}
+KIND_NAMES: dict[str, str] = {
+    "torn": QUARANTINE_LINE,
+    "duplicate": DROP_DUPLICATE,
+    "tool_result": INSERT_TOOL_RESULT,
+}
 ALL_KIND_NAMES = ("parent", *KIND_NAMES)
 
 
@@ -65,10 +70,19 @@ def _read_checked(state: SessionState) -> bytes:
 
 
 def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LinePlan:
+    """Torn lines, then duplicates, then unanswered tool calls, each planned on the
+    file as the edits before it leave it."""
     kinds = tuple(KIND_NAMES[name] for name in kind_names if name in KIND_NAMES)
     if not kinds:
         return LinePlan()
-    return plan_line_edits(_read_checked(state), kinds)
+    data = _read_checked(state)
+    line_kinds = tuple(k for k in kinds if k != INSERT_TOOL_RESULT)
+    plan = plan_line_edits(data, line_kinds) if line_kinds else LinePlan()
+    if INSERT_TOOL_RESULT in kinds:
+        blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+        after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
+        plan.edits.extend(plan_tool_results(after))
+    return plan
 
 
 def apply_line_repairs(

@@ -15,7 +15,15 @@ from riff.events.errors import (
     RevertError,
 )
 from riff.events.fold import ChainBreak, Divergence, SessionFold
-from riff.events.model import EVENT_FIELDS, EVENT_FORMAT, GENESIS_DIGEST, EventKind, RepairEvent
+from riff.events.model import (
+    EVENT_FIELDS,
+    EVENT_FORMAT,
+    EVENT_FORMAT_V2,
+    GENESIS_DIGEST,
+    EventKind,
+    RepairEvent,
+    fields_of,
+)
 from riff.events.replay import ReplayResult, replay_repair_events
 from riff.events.revert import check_revert_allowed, create_revert_event, revert_draft
 from riff.events.status import active_events, is_reverted, reverted_event_ids
@@ -24,6 +32,7 @@ from riff.events.verify import ChainVerifier, ValidationResult, validate_event_i
 __all__ = [
     "EVENT_FIELDS",
     "EVENT_FORMAT",
+    "EVENT_FORMAT_V2",
     "GENESIS_DIGEST",
     "ChainBreak",
     "ChainHead",
@@ -47,6 +56,7 @@ __all__ = [
     "compute_event_digest",
     "create_revert_event",
     "event_digest",
+    "fields_of",
     "generate_event_id",
     "is_reverted",
     "replay_repair_events",

@@ -8,8 +8,7 @@ from typing import Any
 import orjson
 from surrealdb import RecordID
 
-from riff.events import EVENT_FIELDS, RepairEvent
-from riff.events.model import fields_of
+from riff.events import EVENT_FIELDS, RepairEvent, fields_of
 from riff.store.protocol import SourceFingerprint, ViewRecord
 
 EVENTS_TABLE = "repairs_events"
