@@ -298,3 +298,15 @@ def test_line_edits_revert_like_a_stack() -> None:
     second = create_revert_event(events[1], events, operator="bob", clock=clock)
     assert second.edit is not None and second.format == "riff.repair-event/2"
     create_revert_event(events[0], [*events, second], operator="bob", clock=clock)
+
+
+REAL_CLIENT = Path(__file__).parent.parent / "fixtures" / "real_client"
+
+
+def test_repeated_lines_without_a_uuid_are_not_duplicates() -> None:
+    # Claude Code writes state lines (queue operations, tool lists) again, byte for
+    # byte; the healthy real recording has three such repeats and needs no edit.
+    state = _row(type="queue-operation", operation="remove", sessionId="s")
+    assert plan_line_edits(ROW_A + state + ROW_B + state + state).edits == []
+    healthy = (REAL_CLIENT / "real_2.1.332_healthy.jsonl").read_bytes()
+    assert plan_line_edits(healthy).edits == []

@@ -146,9 +146,11 @@ def _plan_duplicates(segments: list[bytes], plan: LinePlan) -> None:
         if not body.strip(_BLANK):
             continue
         value = _parse(body)
-        if value is None:
-            continue
         row_id = _uuid_of(value)
+        if row_id is None:
+            # Lines without a uuid (queue operations, tool lists, snapshots…) are
+            # state Claude Code legitimately writes again, byte for byte.
+            continue
         key = body.strip(_BLANK)
         if key in seen_bytes:
             why = "byte for byte the same as an earlier line"
@@ -162,13 +164,12 @@ def _plan_duplicates(segments: list[bytes], plan: LinePlan) -> None:
             why = f"the same row (uuid {row_id}) as an earlier line"
         else:
             seen_bytes.add(key)
-            if row_id is not None:
-                seen_rows[row_id] = value
+            seen_rows[row_id] = value
             continue
         plan.edits.append(
             PlannedLineEdit(
                 DROP_DUPLICATE,
-                row_id or line_message_id(segment),
+                row_id,
                 LineEdit(index + 1 - dropped, (segment,), ()),
                 f"line {index + 1}: {why}",
             )
