@@ -22,6 +22,9 @@ def _row(store: ImmutableEventStore, **changes: Any) -> dict[str, Any]:
 
 BAD: list[tuple[str, dict[str, Any]]] = [
     ("format", {"format": "riff.repair-event/2"}),
+    ("line-edit kind in format 1", {"kind": "quarantine_line"}),
+    ("format 2 without an edit", {"format": "riff.repair-event/2", "kind": "quarantine_line"}),
+    ("edit on a format 1 row", {"edit": '{"line": 1, "removed": [], "inserted": []}'}),
     ("event_id not v7", {"event_id": "0b6e3c2e-9a57-4c0e-a4f5-000000000001"}),
     ("event_id upper", {"event_id": "01A2155D-9BF0-7692-B65E-BC7000000000"}),
     ("kind", {"kind": "edit"}),

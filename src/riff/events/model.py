@@ -230,10 +230,11 @@ def _check_v2_kind_and_edit(kind: object, edit: object, data: Mapping[str, Any])
 
     if kind not in {k.value for k in EventKind}:
         raise EventValidationError("kind", kind, f"must be one of {[k.value for k in EventKind]}")
-    if kind in LINE_EDIT_KINDS or (kind == EventKind.REVERT and edit is not None):
-        check_edit_value(edit)
-        for name in ("old_parent_uuid", "new_parent_uuid"):
-            if data[name] is not None:
-                raise EventValidationError(name, data[name], "must be null for a line edit")
-    elif edit is not None:
-        raise EventValidationError("edit", edit, "must be null for a re-parenting")
+    if kind == EventKind.REPAIR:
+        raise EventValidationError(
+            "kind", kind, "format 2 carries line edits; a re-parenting is written as format 1"
+        )
+    check_edit_value(edit)
+    for name in ("old_parent_uuid", "new_parent_uuid"):
+        if data[name] is not None:
+            raise EventValidationError(name, data[name], "must be null for a line edit")
