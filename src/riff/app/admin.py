@@ -52,7 +52,9 @@ def init_store(ws: Workspace) -> dict[str, Any]:
 
 
 def store_status(settings: Settings) -> dict[str, Any]:
-    """Schema version and, when the schema is usable, the sessions and events held."""
+    """Schema version and, when the schema is usable, the sessions and events held,
+    and the schema guards that differ from the schema files' (`schema_drift`)."""
+    from riff.app.integrity import schema_breaks
     from riff.store import schema_status
 
     with _raw_store(settings) as store:
@@ -60,6 +62,7 @@ def store_status(settings: Settings) -> dict[str, Any]:
         info: dict[str, Any] = {"url": store.url} | status.to_dict()
         if status.current and not status.too_new:
             info |= {"sessions": len(store.sessions()), "events": store.count()}
+        info["schema_drift"] = [brk.detail for brk in schema_breaks(store)]
     return info
 
 

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.markup import escape
 
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import Output, stderr
+from riff.cli.output import Output, safe, stderr
 from riff.errors import RiffError
 from riff.settings import Settings
 
@@ -72,7 +71,7 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 def report_error(exc: BaseException) -> int:
     """Print a user error as one line on stderr; its exit code (1 or 2)."""
-    stderr.print(f"[red]error:[/] {escape(one_line(exc))}", highlight=False, markup=True)
+    stderr.print(f"[red]error:[/] {safe(one_line(exc))}", highlight=False, markup=True)
     code = getattr(exc, "exit_code", None)
     return int(ExitCode(code) if isinstance(code, int) and code in (1, 2) else ExitCode.USAGE)
 

@@ -9,6 +9,8 @@ import typer
 from riff.app.admin import create_operator, init_store, migrate_store, store_status
 from riff.cli.common import workspace
 from riff.cli.context import app_context, guarded
+from riff.cli.errors import ExitCode
+from riff.cli.output import safe
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 db_app = typer.Typer(help="The event store: schema and users.")
@@ -23,7 +25,7 @@ def db_init(ctx: typer.Context, json: JsonOption = False) -> None:
         if out.json:
             out.emit_json(info)
         else:
-            out.say(f"store {info['url']}: schema version {info['current']}")
+            out.say(f"store {safe(info['url'])}: schema version {info['current']}")
 
 
 @guarded
@@ -36,7 +38,14 @@ def db_status(ctx: typer.Context, json: JsonOption = False) -> None:
         out.emit_json(info)
     else:
         for key, value in info.items():
-            out.say(f"{key:>10}: {value}")
+            if key != "schema_drift":
+                out.say(f"{key:>10}: {safe(value)}")
+        drift = info.get("schema_drift") or []
+        out.say(f"{'schema':>10}: " + ("[red]DRIFT[/]" if drift else "guards as defined"))
+        for line in drift:
+            out.say(f"  [red]✗[/] {safe(line)}")
+    if info.get("schema_drift"):
+        raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
 @guarded
@@ -65,7 +74,7 @@ def db_create_user(
     with workspace(ctx) as (app_ctx, ws):
         create_operator(ws, name, password)
         app_ctx.output().say(
-            f"created record user {name!r}; they connect with --db URL and "
+            f"created record user {safe(repr(name))}; they connect with --db URL and "
             "RIFF_DB_ACCESS=operator, RIFF_DB_USERNAME, RIFF_DB_PASSWORD"
         )
 

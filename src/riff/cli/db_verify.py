@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
-
 from riff.app.integrity import verify_database as verify_store
 from riff.app.log_audit import LogVerification, verify_log
 from riff.app.workspace import Workspace
 from riff.cli.context import AppContext
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import Output, stdout
+from riff.cli.output import Output, safe, stdout
 from riff.cli.verify_cmd import parse_expected_heads, report_verification
 
 
@@ -26,7 +24,7 @@ def verify_whole_database(
     notes = [(str(path), _read_note(path)) for path in checkpoints or []]
     with Workspace(app_ctx.settings) as ws:
         store = ws.store
-        out.note(f"verifying every chain and view in {store.url} …")
+        out.note(f"verifying every chain and view in {safe(store.url)} …")
         result = verify_store(store, expected_heads=heads)
         out.note("verifying the transparency log against its signed checkpoints …")
         log = verify_log(ws, extra_notes=notes, key=key)
@@ -52,22 +50,22 @@ def report_log(out: Output, log: LogVerification) -> None:
     checked = [c for c in log.checkpoints if c.ok]
     if log.ok:
         stdout.print(
-            f"[green]intact[/]: transparency log {escape(log.origin)}: {log.tree_size} events, "
+            f"[green]intact[/]: transparency log {safe(log.origin)}: {log.tree_size} events, "
             f"root {log.root[:16]}…, consistent with {len(checked)} signed checkpoint(s)",
             highlight=False,
         )
         return
     stdout.print(
-        f"[red bold]LOG DOES NOT MATCH ITS CHECKPOINTS[/]: {escape(log.origin)}: the database "
+        f"[red bold]LOG DOES NOT MATCH ITS CHECKPOINTS[/]: {safe(log.origin)}: the database "
         f"holds {log.events_in_store} events, its tree {log.tree_size}",
         highlight=False,
     )
     for check in log.checkpoints:
         if not check.ok:
             stdout.print(
-                f"  [red]✗[/] checkpoint {check.size} ({check.source} {escape(check.where)}): "
-                f"{escape(check.problem or '')}",
+                f"  [red]✗[/] checkpoint {check.size} ({check.source} {safe(check.where)}): "
+                f"{safe(check.problem or '')}",
                 highlight=False,
             )
     for problem in log.problems:
-        stdout.print(f"  [red]✗[/] {escape(problem)}", highlight=False)
+        stdout.print(f"  [red]✗[/] {safe(problem)}", highlight=False)

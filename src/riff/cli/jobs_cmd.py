@@ -11,7 +11,7 @@ from rich.table import Table
 
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import stderr, stdout
+from riff.cli.output import safe, stderr, stdout
 from riff.jobs import JOB_NAMES
 
 jobs_app = typer.Typer(
@@ -74,7 +74,7 @@ def once_cmd(
         colour = {"ok": "green", "problems": "red bold", "interrupted": "yellow"}.get(
             run.outcome, "red"
         )
-        out.say(f"[{colour}]{run.outcome}[/]: {name}: {run.summary}")
+        out.say(f"[{colour}]{safe(run.outcome)}[/]: {safe(name)}: {safe(run.summary)}")
     if run.outcome == "failed":
         raise CliError(f"job {name} failed: {run.summary}")
     raise typer.Exit(int(_EXIT[run.outcome]))
@@ -98,11 +98,11 @@ def status_cmd(ctx: typer.Context, json: JsonOption = False) -> None:
     for row in rows:
         last = row["last_run"]
         table.add_row(
-            row["job"],
-            last["started_at"] if last else "never",
-            last["outcome"] if last else "-",
-            last["summary"] if last else "-",
-            row["next_run"],
+            safe(row["job"]),
+            safe(last["started_at"]) if last else "never",
+            safe(last["outcome"]) if last else "-",
+            safe(last["summary"]) if last else "-",
+            safe(row["next_run"]),
         )
     if not out.quiet:
         stdout.print(table)

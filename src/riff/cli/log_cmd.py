@@ -13,7 +13,7 @@ from riff.app.logs import LogFilter, export_log, log_events
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError
-from riff.cli.output import stdout
+from riff.cli.output import safe, stdout
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -48,17 +48,18 @@ def log(
             if not event.validation_passed:
                 status += " [red]forced[/]"
             table.add_row(
-                event.session_id[:8],
+                safe(event.session_id[:8]),
                 str(event.seq),
-                event.event_id[:13],
-                event.kind,
-                short_id(event.message_id),
-                f"{short_id(event.old_parent_uuid)} → {short_id(event.new_parent_uuid)}",
-                event.operator,
+                safe(event.event_id[:13]),
+                safe(event.kind),
+                safe(short_id(event.message_id)),
+                f"{safe(short_id(event.old_parent_uuid))} → "
+                f"{safe(short_id(event.new_parent_uuid))}",
+                safe(event.operator),
                 "—" if event.similarity_score is None else f"{event.similarity_score:.2f}",
                 status,
-                event.timestamp[:19].replace("T", " "),
-                event.reason[:50],
+                safe(event.timestamp[:19].replace("T", " ")),
+                safe(event.reason[:50]),
             )
         stdout.print(table)
 
@@ -80,4 +81,4 @@ def export(
         if out.json:
             out.emit_json({"path": str(output), "events": count, "format": fmt})
         else:
-            out.say(f"exported {count} events to {output} ({fmt})")
+            out.say(f"exported {count} events to {safe(output)} ({fmt})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -13,6 +14,36 @@ stdout = Console(highlight=False, soft_wrap=False)
 if not stdout.is_terminal:
     stdout = Console(highlight=False, soft_wrap=False, width=150)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TAG = re.compile(r"[a-z#/@][^[]*?]")  # what Rich's parser takes for a tag after "["
+_BRACKET = re.compile(r"(\\*)\[")
+
+
+def _escape_markup(text: str) -> str:
+    # rich.markup.escape leaves "\\[" before a non-tag as is, and the parser
+    # then drops that backslash; here every "[" renders as itself.
+    def bracket(match: re.Match[str]) -> str:
+        backslashes = match.group(1)
+        if _TAG.match(text, match.end()):
+            return backslashes * 2 + "\\["
+        return backslashes + "\\[" if backslashes else "["
+
+    escaped = _BRACKET.sub(bracket, text)
+    trailing = len(escaped) - len(escaped.rstrip("\\"))
+    return escaped + "\\" * trailing  # so they cannot escape a tag that follows
+
+
+def safe(value: object) -> str:
+    """A user-supplied value as inert text inside Rich markup.
+
+    Transcripts, events and paths are data: `[/x]` must not close a style (a
+    MarkupError that no event deletion could ever cure) and `\\x1b[31m` must
+    not reach the terminal. Markup is escaped and control characters are
+    shown as \\xNN.
+    """
+    return _escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)))
 
 
 class Output:

@@ -31,7 +31,7 @@ from riff.app.sessions import load_session
 from riff.cli.common import confirm, workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import stdout
+from riff.cli.output import safe, stdout
 from riff.events import RepairEvent
 from riff.transcript.line_repairs import LinePlan
 
@@ -62,9 +62,9 @@ def _event_rows(
 def render_plan(plan: RepairPlan) -> None:
     state = plan.state
     if not plan.items and not plan.skipped:
-        stdout.print(f"[green]nothing to repair[/] in {state.session_id}")
+        stdout.print(f"[green]nothing to repair[/] in {safe(state.session_id)}")
         return
-    table = Table(title=f"Repair plan for {state.session_id}", title_justify="left")
+    table = Table(title=f"Repair plan for {safe(state.session_id)}", title_justify="left")
     table.add_column("line", justify="right")
     table.add_column("message")
     table.add_column("parent now")
@@ -72,33 +72,42 @@ def render_plan(plan: RepairPlan) -> None:
     table.add_column("score", justify="right")
     table.add_column("why / problems")
     for item in plan.items:
-        why = "[red]" + "; ".join(item.problems) + "[/]" if item.problems else item.reason
+        why = (
+            "[red]" + safe("; ".join(item.problems)) + "[/]" if item.problems else safe(item.reason)
+        )
         table.add_row(
             str(item.line or "?"),
-            short_id(item.message_id),
-            short_id(item.old_parent),
-            short_id(item.new_parent),
+            safe(short_id(item.message_id)),
+            safe(short_id(item.old_parent)),
+            safe(short_id(item.new_parent)),
             "—" if item.score is None else f"{item.score:.2f}",
             why,
         )
     stdout.print(table)
     for skipped in plan.skipped:
-        stdout.print(f"  [yellow]skipped[/] {short_id(skipped.message_id)}: {skipped.reason}")
+        stdout.print(
+            f"  [yellow]skipped[/] {safe(short_id(skipped.message_id))}: {safe(skipped.reason)}"
+        )
 
 
 def render_applied(result: ApplyResult) -> None:
     for event in result.events:
         flag = "" if event.validation_passed else " [red](forced: validation failed)[/]"
         stdout.print(
-            f"[green]✓[/] event {event.event_id} seq {event.seq}: {short_id(event.message_id)} → "
-            f"{short_id(event.new_parent_uuid)}{flag}"
+            f"[green]✓[/] event {safe(event.event_id)} seq {event.seq}: "
+            f"{safe(short_id(event.message_id))} → "
+            f"{safe(short_id(event.new_parent_uuid))}{flag}"
         )
     for refused in result.refused:
-        stdout.print(f"[red]✗ refused[/] {short_id(refused.message_id)}: {refused.reason}")
-    if result.written is not None:
-        backup = f" (backup {result.written.backup_path})" if result.written.backup_path else ""
         stdout.print(
-            f"[green]wrote[/] {result.written.lines_changed} line(s) of {result.written.path}"
+            f"[red]✗ refused[/] {safe(short_id(refused.message_id))}: {safe(refused.reason)}"
+        )
+    if result.written is not None:
+        backup = (
+            f" (backup {safe(result.written.backup_path)})" if result.written.backup_path else ""
+        )
+        stdout.print(
+            f"[green]wrote[/] {result.written.lines_changed} line(s) of {safe(result.written.path)}"
             f"{backup}"
         )
 
@@ -233,7 +242,7 @@ def repair(
             render_plan(plan)
         if dry_run or not plan.items:
             if dry_run and not out.json and not app_ctx.quiet and state.pending_changes:
-                stdout.print(preview_write(state))
+                stdout.print(safe(preview_write(state)))
             if out.json:
                 out.emit_json(_result_json(state.session_id, dry_run, [], None))
             raise typer.Exit(int(ExitCode.OK))
@@ -293,9 +302,10 @@ def revert(
             return
         if not out.json and not app_ctx.quiet:
             stdout.print(
-                f"revert {target.kind} {target.event_id} (seq {target.seq} of "
-                f"{target.session_id[:8]}): {short_id(target.message_id)} goes back from "
-                f"{short_id(target.new_parent_uuid)} to {short_id(target.old_parent_uuid)}"
+                f"revert {target.kind} {safe(target.event_id)} (seq {target.seq} of "
+                f"{safe(target.session_id[:8])}): {safe(short_id(target.message_id))} goes back "
+                f"from {safe(short_id(target.new_parent_uuid))} to "
+                f"{safe(short_id(target.old_parent_uuid))}"
             )
         if dry_run:
             if out.json:
@@ -374,10 +384,10 @@ def write(
             if out.json:
                 out.emit_json({"session_id": state.session_id, "written": False, "backup": None})
             else:
-                out.say(f"[green]{state.file.path} already matches the event log[/]")
+                out.say(f"[green]{safe(state.file.path)} already matches the event log[/]")
             return
         if not out.json:
-            out.say(diff)
+            out.say(safe(diff))
         if dry_run or not confirm(
             f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
         ):

@@ -10,7 +10,7 @@ import typer
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError
-from riff.cli.output import Output, stderr
+from riff.cli.output import Output, safe, stderr
 
 PERIODS = ("auto", "day", "week")
 
@@ -107,11 +107,12 @@ def report(
                 out.emit_json(package.to_json())
             else:
                 out.say(
-                    f"wrote {output}: {', '.join(package.files)}; {package.events_in_period} "
+                    f"wrote {safe(output)}: {safe(', '.join(package.files))}; "
+                    f"{package.events_in_period} "
                     f"events in the period (each with an inclusion proof), "
                     f"{package.events_exported} exported (whole chains), checkpoint of "
                     f"{package.checkpoint['size'] if package.checkpoint else 0} events; check it "
-                    f"with `riff verify {output} --key VKEY`"
+                    f"with `riff verify {safe(output)} --key VKEY`"
                 )
             return
         doc = _collect(ws, flt, generated_at, out, scan=not no_scan)
@@ -119,7 +120,7 @@ def report(
             from riff.report.dashboard import render_dashboard
 
             _write_atomically(output, render_dashboard(doc))
-            out.note(f"wrote {output}: {_summary(doc)}")
+            out.note(f"wrote {safe(output)}: {_summary(doc)}")
         if out.json:
             out.emit_json(doc)
         elif output is None:

@@ -20,7 +20,7 @@ from riff.app.workspace import Workspace
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import ExitCode
-from riff.cli.output import Output, stderr, stdout
+from riff.cli.output import Output, safe, stderr, stdout
 from riff.transcript import SessionFile
 from riff.transcript.discover import describe_file, discover_sessions
 
@@ -93,8 +93,8 @@ def render_scan(report: ScanReport) -> None:
             text = f"[{SEVERITY_STYLE[worst]}]{text}[/]"
         loss = session.get("resume_loss") or 0
         table.add_row(
-            session["session_id"][:8],
-            session["project"],
+            safe(session["session_id"][:8]),
+            safe(session["project"]),
             str(session["messages"]),
             text,
             f"[red]{loss}[/]" if loss else "0",
@@ -206,13 +206,13 @@ def suggest(
 
 def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[Any]]]) -> None:
     if not orphans:
-        stdout.print(f"[green]no orphans[/] in {state.session_id}")
+        stdout.print(f"[green]no orphans[/] in {safe(state.session_id)}")
         return
     for message_id, line, candidates in orphans:
         record = state.records_by_uuid.get(message_id)
         preview = record.preview if record else ""
         stdout.print(
-            f"[bold]orphan[/] {message_id} (line {line}) [dim]{preview[:70]}[/]",
+            f"[bold]orphan[/] {safe(message_id)} (line {line}) [dim]{safe(preview[:70])}[/]",
             highlight=False,
         )
         if not candidates:
@@ -228,10 +228,10 @@ def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[A
             parent = state.records_by_uuid.get(cand.parent_uuid)
             table.add_row(
                 str(rank),
-                short_id(cand.parent_uuid),
+                safe(short_id(cand.parent_uuid)),
                 f"{cand.score:.2f}",
                 why,
-                (parent.preview if parent else "")[:40],
+                safe((parent.preview if parent else "")[:40]),
             )
         stdout.print(table)
 
@@ -254,7 +254,7 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
             marks.setdefault(mid, finding.kind)
     records = state.records_by_uuid
     stdout.print(
-        f"[bold]{state.session_id}[/] {state.file.path} — {len(records)} messages, "
+        f"[bold]{safe(state.session_id)}[/] {safe(state.file.path)} — {len(records)} messages, "
         f"{len(state.events)} repair events, {len(state.pending_changes)} not yet written"
     )
     if tree:
@@ -271,14 +271,14 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
 
 
 def _print_line(record: Any, uuid: str, marks: dict[str, str]) -> None:
-    mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
+    mark = f" [red]✗ {safe(marks[uuid])}[/]" if uuid in marks else ""
     if record is None:
-        stdout.print(f"  {short_id(uuid)} [dim](in another file)[/]{mark}")
+        stdout.print(f"  {safe(short_id(uuid))} [dim](in another file)[/]{mark}")
         return
     role = record.role or record.type or "?"
     stdout.print(
-        f"  [dim]{record.line:>6}[/] {short_id(uuid)} [cyan]{role:<9}[/] "
-        f"{record.preview[:70]}{mark}",
+        f"  [dim]{record.line:>6}[/] {safe(short_id(uuid))} [cyan]{safe(role):<9}[/] "
+        f"{safe(record.preview[:70])}{mark}",
         highlight=False,
     )
 
@@ -306,10 +306,9 @@ def _render_tree(state: SessionState, marks: dict[str, str], limit: int) -> None
 
 
 def _label(record: Any, uuid: str, marks: dict[str, str]) -> str:
-    mark = f" [red]✗ {marks[uuid]}[/]" if uuid in marks else ""
+    mark = f" [red]✗ {safe(marks[uuid])}[/]" if uuid in marks else ""
     if record is None:
-        return f"{short_id(uuid)}{mark}"
+        return f"{safe(short_id(uuid))}{mark}"
     side = " [magenta](sidechain)[/]" if record.is_sidechain else ""
-    return (
-        f"{short_id(uuid)} [cyan]{record.role or record.type}[/]{side} {record.preview[:60]}{mark}"
-    )
+    role = safe(record.role or record.type)
+    return f"{safe(short_id(uuid))} [cyan]{role}[/]{side} {safe(record.preview[:60])}{mark}"

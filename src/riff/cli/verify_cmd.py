@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import Output, stdout
+from riff.cli.output import Output, safe, stdout
 from riff.events.audit import verify_export
 from riff.events.verify import ValidationResult
 from riff.settings import Settings
@@ -43,16 +43,16 @@ def report_verification(
     elif not out.quiet:
         if result.ok:
             stdout.print(
-                f"[green]intact[/]: {subject}: {result.events_checked} events in "
+                f"[green]intact[/]: {safe(subject)}: {result.events_checked} events in "
                 f"{result.sessions_checked} sessions, every digest and link verified"
             )
         else:
             stdout.print(
-                f"[red bold]TAMPERED[/]: {subject}: {len(result.breaks)} break(s) in "
+                f"[red bold]TAMPERED[/]: {safe(subject)}: {len(result.breaks)} break(s) in "
                 f"{result.events_checked} events of {result.sessions_checked} sessions"
             )
             for brk in result.breaks:
-                stdout.print(f"  [red]✗[/] {brk}", markup=True, highlight=False)
+                stdout.print(f"  [red]✗[/] {safe(brk)}", markup=True, highlight=False)
         if tree is not None:
             _report_tree(tree)
     return ExitCode.OK if ok else ExitCode.PROBLEMS

@@ -11,7 +11,7 @@ from riff.app.views import rebuild_views, validate_views, view_summaries
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import ExitCode
-from riff.cli.output import stdout
+from riff.cli.output import safe, stdout
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 views_app = typer.Typer(help="Materialized session views: status, rebuild, validate.")
@@ -32,12 +32,12 @@ def views_status(ctx: typer.Context, json: JsonOption = False) -> None:
             table.add_column(name)
         for row in rows:
             table.add_row(
-                str(row.get("session_id", ""))[:8],
+                safe(str(row.get("session_id", ""))[:8]),
                 str(row.get("through_seq")),
-                str(row.get("head_digest", ""))[:12],
+                safe(str(row.get("head_digest", ""))[:12]),
                 "[yellow]yes[/]" if row.get("is_stale") else "no",
                 "[red]yes[/]" if row.get("drift_detected") else "no",
-                str(row.get("updated_at", ""))[:19],
+                safe(str(row.get("updated_at", ""))[:19]),
             )
         stdout.print(table)
 
@@ -83,5 +83,5 @@ def views_validate(
         else:
             for r in reports:
                 mark = "[red]DRIFT[/]" if r.drift_detected else "[green]ok[/]"
-                stdout.print(f"{mark} {r.summary()}")
+                stdout.print(f"{mark} {safe(r.summary())}")
         raise typer.Exit(int(ExitCode.PROBLEMS if drifted else ExitCode.OK))

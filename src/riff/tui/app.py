@@ -6,10 +6,12 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from riff.app.workspace import Workspace
 from riff.settings import Settings
 from riff.transcript import SessionFile
+from riff.tui.plain import visible
 from riff.tui.screens.modals import HelpScreen
 from riff.tui.screens.session import SessionScreen
 from riff.tui.screens.session_list import SessionListScreen
@@ -45,6 +47,20 @@ class RiffApp(App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications carry paths, ids and reasons: shown as text, never as markup."""
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from riff.tui.plain import plain
+
 
 class HelpScreen(ModalScreen[None]):
     """Every binding of the screen below, with what it does."""
@@ -49,7 +51,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question)
+            yield Label(plain(self.question))
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="primary")
                 yield Button("No (n)", id="no")
@@ -74,7 +76,7 @@ class ForceScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="force"):
             yield Label("This repair fails validation", classes="title error")
-            yield Static(self.what)
+            yield Static(plain(self.what))
             yield Static(Text("\n".join(f"• {p}" for p in self.problems), style="red"))
             yield Static(
                 "The store refuses it. You can force it: it is then recorded with "
@@ -121,7 +123,7 @@ class WriteScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="write"):
             yield Label(
-                f"Write {self.changes} repaired parent(s) into {self.path}?", classes="title"
+                plain(f"Write {self.changes} repaired parent(s) into {self.path}?"), classes="title"
             )
             yield Static(
                 "A backup of the original is kept; the file is replaced atomically, and "

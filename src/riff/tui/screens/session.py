@@ -39,6 +39,7 @@ from riff.transcript import (
 )
 from riff.transcript.resume import resume_chain_indices, resume_leaf_index
 from riff.tui.errors import ACTION_ERRORS
+from riff.tui.plain import plain
 from riff.tui.screens.modals import ConfirmScreen, ForceScreen, WriteScreen
 from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.detail import DetailPane, render_message
@@ -96,7 +97,7 @@ class SessionScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Static(f"riff · {self.file.session_id} · loading…", id="title")
+        yield Static(plain(f"riff · {self.file.session_id} · loading…"), id="title")
         with Horizontal(id="body"):
             yield ConversationTree(id="tree")
             with Vertical(id="side"):
@@ -133,7 +134,7 @@ class SessionScreen(Screen[None]):
         self._show_loaded()
 
     def _load_failed(self, exc: Exception) -> None:
-        self.query_one("#title", Static).update(f"riff · {self.file.session_id} · {exc}")
+        self.query_one("#title", Static).update(plain(f"riff · {self.file.session_id} · {exc}"))
         self.notify(str(exc), severity="error", timeout=10)
         self._start_panels()
 
@@ -229,7 +230,7 @@ class SessionScreen(Screen[None]):
             f"{_count(len(shown_graph(state)), 'message')} · {found} · "
             f"{_count(len(state.events), 'event')}" + (f" · {pending} unwritten" if pending else "")
         )
-        self.query_one("#title", Static).update(text)
+        self.query_one("#title", Static).update(plain(text))
 
     # -- helpers ----------------------------------------------------------
 

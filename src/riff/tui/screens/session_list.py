@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from riff.app.review import SessionSummary, list_sessions
 from riff.transcript.discover import describe_file
+from riff.tui.plain import plain
 from riff.tui.widgets.table import FittedTable, Row
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class SessionListScreen(Screen[None]):
         self.app.call_from_thread(self._scanned, summaries)
 
     def _failed(self, exc: Exception) -> None:
-        self.query_one("#title", Static).update(f"riff · sessions · {exc}")
+        self.query_one("#title", Static).update(plain(f"riff · sessions · {exc}"))
         self.notify(str(exc), severity="error", timeout=10)
 
     def on_screen_resume(self) -> None:
@@ -156,8 +157,10 @@ class SessionListScreen(Screen[None]):
             flags.append(f"filter {self.filter_text!r}")
         where = f"project {self.project}" if self.project else "all projects"
         self.query_one("#title", Static).update(
-            f"riff · sessions · {where} · {len(rows)} of {len(self.summaries)} shown · "
-            f"{broken} with problems · " + " · ".join(flags)
+            plain(
+                f"riff · sessions · {where} · {len(rows)} of {len(self.summaries)} shown · "
+                f"{broken} with problems · " + " · ".join(flags)
+            )
         )
 
     def action_sort(self) -> None:

@@ -19,13 +19,16 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import DataTable
 
+from riff.tui.plain import visible
+
 Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
 """A row's key and its cells, one per column."""
 
 
 def as_text(cell: Cell) -> Text:
-    return cell if isinstance(cell, Text) else Text(cell, no_wrap=True, end="")
+    """A str cell as text: never markup, control characters shown as \\xNN."""
+    return cell if isinstance(cell, Text) else Text(visible(cell), no_wrap=True, end="")
 
 
 def text_width(text: Text) -> int:
