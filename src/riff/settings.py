@@ -74,6 +74,7 @@ class Settings:
     # and whether every repair and revert is followed by a signed checkpoint.
     signing_key: str | None = None
     checkpoint_on_change: bool = False
+    follow_symlinks: bool = False  # follow symlinks out of the projects dir
 
     @property
     def resolved_db_url(self) -> str:

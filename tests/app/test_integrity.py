@@ -24,6 +24,9 @@ def store(tmp_path: Path) -> Iterator[ImmutableEventStore]:
         yield s
 
 
+DRIFT = [("*", None, "schema_drift")] * 2  # the removed THROW event, the field without READONLY
+
+
 def tamper_event(store: ImmutableEventStore, session_id: str, seq: int, reason: str) -> None:
     """Rewrite a stored event the way an attacker with root access to the files would.
 
@@ -31,7 +34,8 @@ def tamper_event(store: ImmutableEventStore, session_id: str, seq: int, reason: 
     table event), so the attacker first removes the guard with root DDL
     (REMOVE EVENT, and redefines the field without READONLY), then UPDATEs
     the row in place. The digests stay as they were: only verification can
-    notice.
+    notice (the chain names the event; the removed guards show up as the two
+    `schema_drift` breaks of DRIFT).
     """
     store.conn.run(
         "REMOVE EVENT repairs_no_mut ON repairs_events;"
@@ -59,7 +63,8 @@ def test_a_tampered_event_is_named(store: ImmutableEventStore, tmp_path: Path) -
     result = verify_database(store)
     assert not result.ok
     assert [(b.session_id, b.seq, b.problem) for b in result.breaks] == [
-        (victim, 2, "digest_mismatch")
+        (victim, 2, "digest_mismatch"),
+        *DRIFT,
     ]
 
 
@@ -76,7 +81,7 @@ def test_the_integrity_job_records_an_append_only_report_and_is_loud(
     assert any("INTEGRITY BREAK" in r.getMessage() for r in caplog.records)
     latest, first = integrity_reports(store)
     assert first["ok"] and first["events_checked"] == 6 and first["sessions_checked"] == 2
-    assert not latest["ok"] and latest["break_count"] == 1
+    assert not latest["ok"] and latest["break_count"] == 1 + len(DRIFT)
     assert latest["breaks"][0]["problem"] == "digest_mismatch"
     assert {h["session_id"] for h in latest["heads"]} == {s.session_id for s in seeded}
     for attack in ("UPDATE integrity_reports SET ok = true", "DELETE integrity_reports"):
@@ -128,7 +133,10 @@ def test_riff_verify_all_and_jobs_once_exit_codes(tmp_path: Path) -> None:
         tamper_event(store, seeded[0].session_id, 1, "rewritten")
     bad = cli.invoke(app, [*base, "verify", "--all", "--json"])
     assert bad.exit_code == 1
-    assert [b["problem"] for b in orjson.loads(bad.stdout)["breaks"]] == ["digest_mismatch"]
+    assert [b["problem"] for b in orjson.loads(bad.stdout)["breaks"]] == [
+        "digest_mismatch",
+        *(problem for _sid, _seq, problem in DRIFT),
+    ]
     once = cli.invoke(app, [*base, "jobs", "once", "integrity", "--json"])
     assert once.exit_code == 1 and orjson.loads(once.stdout)["outcome"] == "problems"
     usage = cli.invoke(app, [*base, "verify", "--all", "--expect-head", "nonsense"])

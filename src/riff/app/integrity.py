@@ -59,6 +59,7 @@ def verify_database(
     *,
     expected_heads: Mapping[str, str] | None = None,
     check_views: bool = True,
+    check_schema: bool = True,
     should_stop: StopCheck | None = None,
 ) -> DatabaseVerification:
     """Verify every chain (and view) in the database; the breaks say where and what.
@@ -113,7 +114,14 @@ def verify_database(
             result.breaks.extend(_view_breaks(replay, log_head))
     if expected_heads:
         result.breaks.extend(check_expected_heads(result, _resolve(expected_heads, result.heads)))
+    if check_schema:  # last: a chain break names the damage, the drift how it was done
+        result.breaks.extend(schema_breaks(store))
     return result
+
+
+def schema_breaks(store: EventStore) -> list[ChainBreak]:
+    """The schema guards root DDL removed or changed (`schema_drift`, session "*")."""
+    return [ChainBreak("*", None, None, "schema_drift", line) for line in store.schema_drift()]
 
 
 def _check_unique_id(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from riff.app.errors import AppError
@@ -21,6 +22,14 @@ class LogFilter:
     since: str | None = None  # RFC 3339 prefix compare: events are UTC "...Z"
     until: str | None = None
 
+    def __post_init__(self) -> None:
+        for flag, value in (("--since", self.since), ("--until", self.until)):
+            if value is not None and not _is_utc_time(value):
+                raise AppError(
+                    f"{flag} {value!r} is not a date or time; use UTC ISO 8601, e.g. "
+                    "2026-01-31 or 2026-01-31T14:00:00Z"
+                )
+
     def admits(self, event: RepairEvent) -> bool:
         return (
             (self.operator is None or event.operator == self.operator)
@@ -28,6 +37,14 @@ class LogFilter:
             and (self.since is None or event.timestamp >= self.since)
             and (self.until is None or event.timestamp <= self.until)
         )
+
+
+def _is_utc_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return value[:4].isdigit()
 
 
 def _session_ids(ws: Workspace, ref: str | None) -> list[str]:

@@ -18,6 +18,8 @@ import orjson
 
 from riff.transcript import SessionFile, scan_sessions
 from riff.transcript.discover import session_group
+from riff.transcript.findings import UNREADABLE_FILE
+from riff.transcript.scan import unreadable_scan_json
 
 CACHE_VERSION = 2  # 2: detectors that know real shapes (older cached findings are stale)
 # Below this much work a process pool costs more than it saves.
@@ -97,13 +99,53 @@ def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[
     """Worker: scan one session's files (read together so cross-file links resolve)."""
     from riff.transcript.discover import describe_file
 
-    files = [describe_file(Path(p)) for p in all_paths]
-    wanted = set(paths)
-    return [
-        (str(scan.file.path), scan.to_json())
-        for scan in scan_sessions(files, content_hash=False)
-        if str(scan.file.path) in wanted
-    ]
+    files: list[SessionFile] = []
+    failed: list[tuple[str, dict[str, Any]]] = []
+    for p in all_paths:
+        try:
+            files.append(describe_file(Path(p)))
+        except OSError as exc:  # vanished since discovery
+            failed.append((p, _vanished(p, exc)))
+    return failed + _scan_readable(files, set(paths))
+
+
+def _vanished(path: str, exc: OSError) -> dict[str, Any]:
+    p = Path(path)
+    stub = SessionFile(p, p.parent.name, p.stem, 0, 0, False, None)
+    return unreadable_scan_json(stub, exc)
+
+
+def _scan_readable(group: list[SessionFile], wanted: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Scan a group; a file that cannot be read becomes a finding, the others are scanned."""
+    try:
+        return [
+            (str(scan.file.path), scan.to_json())
+            for scan in scan_sessions(group, content_hash=False)
+            if str(scan.file.path) in wanted
+        ]
+    except OSError:
+        pass
+    readable = []
+    pairs: list[tuple[str, dict[str, Any]]] = []
+    for file in group:
+        try:
+            with file.path.open("rb") as handle:
+                handle.read(1)
+            readable.append(file)
+        except OSError as exc:
+            if str(file.path) in wanted:
+                pairs.append((str(file.path), unreadable_scan_json(file, exc)))
+    for file in readable:
+        if str(file.path) not in wanted:
+            continue
+        try:
+            others = [f for f in readable if f is not file]
+            scans = list(scan_sessions([file, *others], content_hash=False))
+        except OSError as exc:
+            pairs.append((str(file.path), unreadable_scan_json(file, exc)))
+            continue
+        pairs.extend((str(s.file.path), s.to_json()) for s in scans if s.file is file)
+    return pairs
 
 
 def _groups(
@@ -181,21 +223,20 @@ def scan_files(
                 record(future.result())
     else:
         for group in todo:
-            wanted = {str(f.path) for f in group}
-            record(
-                (str(scan.file.path), scan.to_json())
-                for scan in scan_sessions(group, content_hash=False)
-                if str(scan.file.path) in wanted
-            )
+            record(_scan_readable(group, {str(f.path) for f in group}))
 
     for file in files:
         scan = results.get(str(file.path))
         if scan is not None:
             report.sessions.append(scan)
-            if cache is not None:
-                cache.put(file, scan)
+            if cache is not None and scan["path"] == str(file.path) and not _unreadable(scan):
+                cache.put(file, scan)  # (names that are not UTF-8 are never cached)
     report.sessions.sort(key=_broken_first)
     return report
+
+
+def _unreadable(scan: dict[str, Any]) -> bool:
+    return any(f["kind"] == UNREADABLE_FILE for f in scan["findings"])
 
 
 def _broken_first(session: dict[str, Any]) -> tuple[int, int, str]:

@@ -65,7 +65,9 @@ class Workspace:
                     f"no Claude Code projects directory at {self.projects_dir}; pass "
                     "--projects-dir DIR (or set RIFF_PROJECTS_DIR), or try `riff demo`"
                 )
-            self._sessions = discover_sessions(self.projects_dir)
+            self._sessions = discover_sessions(
+                self.projects_dir, follow_symlinks=self.settings.follow_symlinks
+            )
         return self._sessions
 
     def resolve(self, name: str) -> SessionFile:
@@ -75,7 +77,9 @@ class Workspace:
             return resolve_session(self.projects_dir, str(candidate))
         if not self.projects_dir.is_dir():
             self.sessions()  # raises the clear error
-        return resolve_session(self.projects_dir, name)
+        return resolve_session(
+            self.projects_dir, name, follow_symlinks=self.settings.follow_symlinks
+        )
 
     def forget_sessions(self) -> None:
         """Discover again next time (after files were written)."""

@@ -94,6 +94,13 @@ def main(
     operator: Annotated[
         str | None, typer.Option("--operator", help="Who decides repairs (default: OS user).")
     ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks",
+            help="Read transcripts that symlinks lead to outside the projects dir.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     json: Annotated[
         bool, typer.Option("--json", help="Every data command prints one JSON document.")
@@ -106,7 +113,11 @@ def main(
 ) -> None:
     try:
         settings = load_settings().with_overrides(
-            db_url=db, projects_dir=projects_dir, data_dir=data_dir, operator=operator
+            db_url=db,
+            projects_dir=projects_dir,
+            data_dir=data_dir,
+            operator=operator,
+            follow_symlinks=True if follow_symlinks else None,
         )
     except SettingsError as exc:
         raise typer.Exit(report_error(exc)) from None

@@ -36,7 +36,7 @@ def _files_for(ws: Workspace, refs: list[str]) -> list[SessionFile]:
     for ref in refs:
         path = Path(ref)
         if path.is_dir():
-            files += discover_sessions(path)
+            files += discover_sessions(path, follow_symlinks=ws.settings.follow_symlinks)
         elif path.is_file():
             files.append(describe_file(path))
         elif "/" in ref or ref.endswith(".jsonl"):

@@ -23,12 +23,18 @@ def parse_expected_heads(values: list[str]) -> dict[str, str]:
     heads: dict[str, str] = {}
     for value in values:
         session, sep, digest = value.partition("=")
-        if not sep or not session or len(digest) != 64:
+        digest = digest.strip().lower()
+        if not sep or not session.strip() or len(digest) != 64 or not _is_hex(digest):
             raise CliError(
-                f"--expect-head {value!r}: expected SESSION=DIGEST with a 64-character hex digest"
+                f"--expect-head {safe(repr(value))}: expected SESSION=DIGEST with a "
+                "64-character hex digest (a unique session id prefix is enough)"
             )
-        heads[session] = digest.lower()
+        heads[session.strip()] = digest
     return heads
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
 
 
 def report_verification(

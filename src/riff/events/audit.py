@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import operator
 from array import array
 from collections import Counter
@@ -33,7 +34,7 @@ from riff.events.export import (
     sniff_format,
 )
 from riff.events.fold import ChainBreak, SessionFold
-from riff.events.model import GENESIS_DIGEST
+from riff.events.model import EVENT_FIELDS, GENESIS_DIGEST
 from riff.events.verify import (
     ChainVerifier,
     SessionHead,
@@ -381,6 +382,15 @@ class _Pass2:
         return self._reverted_repairs
 
 
+def _check_header_keys(path: Path, line: bytes) -> None:
+    try:
+        json.loads(line, object_pairs_hook=_duplicate_key)
+    except _DuplicateKey as dup:
+        raise _fail(path, "line 1", f"key {dup.key!r} appears twice") from None
+    except ValueError:
+        return
+
+
 def _read_header(path: Path, line: bytes) -> None:
     try:
         header = msgspec.json.decode(line, type=_Header)
@@ -398,6 +408,40 @@ def _read_trailer(path: Path, number: int, line: bytes, fh: Any) -> ExportTraile
     if fh.readline():
         raise _fail(path, f"line {number + 1}", "lines follow the trailer")
     return ExportTrailer(trailer.sessions, trailer.metadata)
+
+
+# A JSON object with a key twice ("operator":"mallory","operator":"root")
+# decodes as its last value in every fast decoder, so what was verified would
+# not be what a reader of the file sees. Each key's quoted name is counted in
+# C first; only a suspect (a name seen more often than objects that may hold
+# it) is parsed again with a pairs hook that names the duplicate.
+_KEY_NAMES = tuple(f'"{name}"'.encode() for name in (*EVENT_FIELDS, "is_reverted"))
+
+
+def _duplicate_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _check_unique_keys(path: Path, where: str, raw: bytes, objects: int = 1) -> None:
+    """ExportFormatError when an object of `raw` repeats a key (see above)."""
+    if all(raw.count(name) <= objects for name in _KEY_NAMES):
+        return
+    try:
+        json.loads(raw, object_pairs_hook=_duplicate_key)
+    except _DuplicateKey as dup:
+        raise _fail(path, where, f"key {dup.key!r} appears twice in one object") from None
+    except ValueError:
+        return  # not JSON at all: the decoder names that
 
 
 _BATCH_LINES = 1024
@@ -437,6 +481,7 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
     with path.open("rb") as fh:
         header = fh.readline()
         _read_header(path, header)
+        _check_header_keys(path, header)
         first.offset = len(header)
         number = 2  # of the next line
         trailer: ExportTrailer | None = None
@@ -444,6 +489,8 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
             lines = list(itertools.islice(fh, _BATCH_LINES))
             if not lines:
                 break
+            for offset, line in enumerate(lines):
+                _check_unique_keys(path, f"line {number + offset}", line)
             events, trailer = _decode_lines(path, number, lines, fh)
             first.feed_batch(path, events, [len(line) for line in lines], number)
             number += len(lines)
@@ -505,6 +552,7 @@ def _decode_document(path: Path) -> tuple[list[WireEvent], ExportTrailer]:
         typed = msgspec.json.decode(raw, type=_TypedExport)
         _check_version(path, "document", typed.format_version)
         events = typed.events
+        _check_unique_keys(path, "document", raw, max(1, len(events)))
     except (msgspec.ValidationError, msgspec.DecodeError):
         try:
             document = msgspec.json.decode(raw, type=_WireExport)
@@ -525,6 +573,13 @@ def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -
     Raises ExportFormatError when the file is not a readable export; returns
     a result whose breaks locate every inconsistency otherwise.
     """
+    try:
+        return _verify_export(path, expected_heads)
+    except RecursionError:  # msgspec decodes nested values recursively
+        raise _fail(path, "document", "JSON nested too deeply") from None
+
+
+def _verify_export(path: Path, expected_heads: Mapping[str, str] | None) -> ValidationResult:
     fmt = sniff_format(path)
     if _holds_format_2(path):
         return _verify_any_format(path, expected_heads)

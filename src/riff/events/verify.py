@@ -20,6 +20,7 @@ PROBLEMS = (
     "head_mismatch",
     "metadata_mismatch",
     "view_mismatch",
+    "schema_drift",
 )
 
 
@@ -169,14 +170,21 @@ def validate_event_immutability(events: Iterable[RepairEvent]) -> ValidationResu
 
 
 def check_expected_heads(result: ValidationResult, expected: Mapping[str, str]) -> list[ChainBreak]:
-    """Heads recorded elsewhere (anchors) against the heads of the log: catches truncation."""
+    """Heads recorded elsewhere (anchors) against the heads of the log: catches truncation.
+
+    A session may be named by a unique prefix of its id.
+    """
     breaks: list[ChainBreak] = []
-    for session_id, digest in expected.items():
+    for given, digest in expected.items():
+        session_id, matches = _session_for(given, result.heads)
         head = result.heads.get(session_id)
         if head is None:
-            breaks.append(
-                ChainBreak(session_id, None, None, "head_mismatch", "session is not in the log")
+            detail = (
+                f"session prefix {given!r} matches {matches} sessions; give more of the id"
+                if matches > 1
+                else "session is not in the log"
             )
+            breaks.append(ChainBreak(given, None, None, "head_mismatch", detail))
         elif head.digest != digest:
             breaks.append(
                 ChainBreak(
@@ -189,3 +197,11 @@ def check_expected_heads(result: ValidationResult, expected: Mapping[str, str]) 
                 )
             )
     return breaks
+
+
+def _session_for(given: str, heads: Mapping[str, SessionHead]) -> tuple[str, int]:
+    """The session id `given` names (itself, or the one session it is a prefix of)."""
+    if given in heads:
+        return given, 1
+    matches = [sid for sid in heads if sid.startswith(given)]
+    return (matches[0] if len(matches) == 1 else given), len(matches)

@@ -13,11 +13,13 @@ from typing import Any
 
 from surrealdb import Surreal
 
-from riff.store.errors import AuthError, StoreError
+from riff.store.errors import AuthError, OpenedElsewhereError, StoreError
 
 EMBEDDED_SCHEMES = ("mem://", "memory", "surrealkv://", "file://", "rocksdb://")
 REMOTE_SCHEMES = ("ws://", "wss://", "http://", "https://")
 _NOT_EXECUTED = "not executed due to a failed transaction"
+# What surrealkv says when another process wrote the files under this one.
+_FOREIGN_WRITE = "Invalid revision"
 
 
 class QueryFailed(StoreError):
@@ -106,16 +108,23 @@ class Connection:
         try:
             response = self._db.query_raw(sql, dict(params or {}))
         except Exception as exc:
+            if _FOREIGN_WRITE in str(exc):
+                raise OpenedElsewhereError(self.url) from None
             raise QueryFailed(_one_line(exc)) from None
         if response.get("error") is not None:
             error = response["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
+            if _FOREIGN_WRITE in str(message) and surrealkv_path(self.url) is not None:
+                raise OpenedElsewhereError(self.url)
             raise QueryFailed(str(message))
         results = response.get("result") or []
         failures = [r["result"] for r in results if r.get("status") == "ERR"]
         if failures:
             real = [f for f in failures if _NOT_EXECUTED not in str(f)]
-            raise QueryFailed(str((real or failures)[0]))
+            message = str((real or failures)[0])
+            if _FOREIGN_WRITE in message and surrealkv_path(self.url) is not None:
+                raise OpenedElsewhereError(self.url)
+            raise QueryFailed(message)
         return [r.get("result") for r in results]
 
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -10,6 +10,7 @@ __all__ = [
     "ConcurrencyError",
     "ImmutableEventError",
     "NoViewError",
+    "OpenedElsewhereError",
     "RepairRefusedError",
     "RevertError",
     "SchemaMissingError",
@@ -34,6 +35,18 @@ class StoreInUseError(StoreError):
         if command:
             who += f" ({command})"
         super().__init__(f"store {path} is in use by {who}; wait for it to finish or stop it")
+
+
+class OpenedElsewhereError(StoreError):
+    """Another process wrote the embedded store behind riff's lock ("Invalid revision")."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"store {url} was written by another process while riff held it; an embedded "
+            "store may be opened by one process at a time (riff marks its hold in the "
+            "store's .lock file, which other programs ignore): stop the other process, "
+            "then run riff again"
+        )
 
 
 class SchemaTooNewError(StoreError):

@@ -160,6 +160,9 @@ class InMemoryEventStore:
     def sessions_by_operator(self, operator: str) -> list[str]:
         return sorted({e.session_id for e in self.all_events() if e.operator == operator})
 
+    def schema_drift(self) -> list[str]:
+        return []  # no schema: nothing to drift
+
     def event_row_count(self) -> int:
         return sum(len(events) for events in self._log.values())
 

@@ -144,3 +144,76 @@ def check_schema(conn: Connection) -> SchemaStatus:
     if status.pending:
         raise SchemaMissingError(conn.url, status.current, status.known)
     return status
+
+
+# -- drift: the live schema guards against the ones the .surql files define --
+
+_GUARDS = ("fields", "events", "indexes")
+_SINGULAR = {
+    "tables": "table",
+    "accesses": "access",
+    "fields": "field",
+    "events": "event",
+    "indexes": "index",
+}
+
+
+@cache
+def expected_definitions() -> dict[str, dict[str, str]]:
+    """Every definition the schema files make, as the engine prints them (INFO FOR …).
+
+    Built once per process by applying the files to a fresh in-memory database,
+    so the expectation comes from the .surql files themselves.
+    """
+    conn = Connection("mem://")
+    try:
+        conn.use("riff", "riff")
+        migrate(conn)
+        return live_definitions(conn, tables=None)
+    finally:
+        conn.close()
+
+
+def live_definitions(conn: Connection, tables: list[str] | None) -> dict[str, dict[str, str]]:
+    """{"db tables": …, "db accesses": …, "<table> fields": …, …} of the live database."""
+    info = conn.one("INFO FOR DB") or {}
+    found: dict[str, dict[str, str]] = {
+        "db tables": dict(info.get("tables") or {}),
+        "db accesses": dict(info.get("accesses") or {}),
+    }
+    for table in tables if tables is not None else sorted(found["db tables"]):
+        # Table names come from the schema files (a constant of riff), never from input.
+        table_info = conn.one(f"INFO FOR TABLE {table}") or {}
+        for guard in _GUARDS:
+            found[f"{table} {guard}"] = dict(table_info.get(guard) or {})
+    return found
+
+
+def schema_drift(conn: Connection) -> list[str]:
+    """How the live schema differs from the files': each difference one line.
+
+    The guards that keep the log append-only (READONLY fields, THROWing table
+    events, unique indexes, permissions, the access method) can be removed by
+    root DDL, which no permission prevents; this is how riff notices. Tables
+    of other software in the same database are ignored; extra fields, events
+    or indexes on riff's own tables are reported.
+    """
+    expected = expected_definitions()
+    riff_tables = sorted(expected["db tables"])
+    live = live_definitions(conn, riff_tables)
+    drift: list[str] = []
+    for group, wanted in expected.items():
+        have = live.get(group, {})
+        kind = _SINGULAR[group.split(" ", 1)[1]]
+        where = "the database" if group.startswith("db ") else f"table {group.split(' ')[0]}"
+        for name, definition in sorted(wanted.items()):
+            if name not in have:
+                drift.append(f"{where}: {kind} {name} is missing (expected: {definition})")
+            elif have[name] != definition:
+                drift.append(
+                    f"{where}: {kind} {name} is now: {have[name]} (expected: {definition})"
+                )
+        if group != "db tables":
+            for name in sorted(set(have) - set(wanted)):
+                drift.append(f"{where}: unexpected {kind} {name}: {have[name]}")
+    return drift

@@ -115,6 +115,10 @@ class EventStore(Protocol):
         """The stored blobs among `blob_ids` (missing ones are absent)."""
         ...
 
+    def schema_drift(self) -> list[str]:
+        """How the live schema guards differ from the schema files' (one line each)."""
+        ...
+
     # -- materialized views ----------------------------------------------------
 
     def get_view(self, session_id: str) -> ViewRecord | None: ...

@@ -322,6 +322,15 @@ class ImmutableEventStore:
             for r in sorted(rows, key=lambda r: r["session_id"])
         }
 
+    def schema_drift(self) -> list[str]:
+        """The guards root DDL removed, changed or added (docs/store.md); nothing for a
+        record user (who may not read definitions) or a schema not yet migrated."""
+        from riff.store.migrations import schema_drift, schema_status
+
+        if self.identity is not None or not schema_status(self.conn).up_to_date:
+            return []
+        return schema_drift(self.conn)
+
     def event_row_count(self) -> int:
         """Every row of the log table, wherever it is stored (one counting scan)."""
         rows = self.conn.one("SELECT count() AS n FROM repairs_events GROUP ALL") or []

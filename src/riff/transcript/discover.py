@@ -86,15 +86,34 @@ def describe_file(path: Path) -> SessionFile:
     return _session_file(path, path.parent.name, parent, is_agent)
 
 
-def discover_sessions(projects_dir: Path) -> list[SessionFile]:
-    """Every session and subagent file, sorted by project then session id."""
+def _outside(path: Path, root: Path) -> bool:
+    """A symlink (or a path through one) that leads out of `root`."""
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a loop or a vanished link
+        return True
+
+
+def discover_sessions(projects_dir: Path, *, follow_symlinks: bool = False) -> list[SessionFile]:
+    """Every session and subagent file, sorted by project then session id.
+
+    Symlinks that lead out of `projects_dir` (to a system file, say) are not
+    followed unless `follow_symlinks`: only transcripts under it are read.
+    """
     found: list[SessionFile] = []
     if not projects_dir.is_dir():
         return found
-    for project_dir in sorted(p for p in projects_dir.iterdir() if p.is_dir()):
+    root = projects_dir.resolve()
+
+    def inside(path: Path) -> bool:
+        return follow_symlinks or not _outside(path, root)
+
+    for project_dir in sorted(p for p in projects_dir.iterdir() if p.is_dir() and inside(p)):
         project = project_dir.name
         for entry in sorted(project_dir.iterdir()):
             try:
+                if not inside(entry):
+                    continue
                 if entry.is_file() and entry.suffix == ".jsonl":
                     is_agent = entry.stem.startswith("agent-")
                     parent = _session_id_in(entry) if is_agent else None
@@ -103,20 +122,21 @@ def discover_sessions(projects_dir: Path) -> list[SessionFile]:
                     subagents = entry / "subagents"
                     if subagents.is_dir():
                         for agent in sorted(subagents.glob("agent-*.jsonl")):
-                            found.append(_session_file(agent, project, entry.name, True))
+                            if inside(agent):
+                                found.append(_session_file(agent, project, entry.name, True))
             except OSError:
                 continue  # vanished or unreadable while listing: skip, never crash
     return found
 
 
-def resolve_session(projects_dir: Path, name: str) -> SessionFile:
+def resolve_session(projects_dir: Path, name: str, *, follow_symlinks: bool = False) -> SessionFile:
     """A session by id, unique id prefix, or path of a .jsonl file."""
     candidate = Path(name).expanduser()
     if name.endswith(".jsonl") or os.sep in name:
         if candidate.is_file():
             return describe_file(candidate)
         raise SessionNotFoundError(name, projects_dir)
-    sessions = discover_sessions(projects_dir)
+    sessions = discover_sessions(projects_dir, follow_symlinks=follow_symlinks)
     exact = [s for s in sessions if s.session_id == name]
     if len(exact) == 1:
         return exact[0]

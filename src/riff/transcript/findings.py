@@ -15,6 +15,8 @@ LOST_BRANCH: Final = "lost_branch"
 TIMESTAMP_ANOMALY: Final = "timestamp_anomaly"
 MALFORMED_LINE: Final = "malformed_line"
 TRUNCATED_LINE: Final = "truncated_line"
+UNREADABLE_FILE: Final = "unreadable_file"
+UNDECODABLE_NAME: Final = "undecodable_name"
 
 FINDING_KINDS: Final = (
     ORPHAN,
@@ -27,6 +29,8 @@ FINDING_KINDS: Final = (
     TIMESTAMP_ANOMALY,
     MALFORMED_LINE,
     TRUNCATED_LINE,
+    UNREADABLE_FILE,
+    UNDECODABLE_NAME,
 )
 
 ERROR: Final = "error"

@@ -118,6 +118,7 @@ class _Extracted:
         "tool_ref",
         "type",
         "uuid",
+        "wrong_types",
     )
 
     def __init__(self) -> None:
@@ -140,16 +141,34 @@ class _Extracted:
         self.tool_ref: str | None = None
         self.session_id: str | None = None
         self.data_type: str | None = None
+        self.wrong_types: list[str] = []
+        """Link fields present with a type other than a string (read as absent)."""
 
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_LINK_FIELDS = ("uuid", "parentUuid", "timestamp")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 def _from_dict(obj: dict[str, Any]) -> _Extracted:
     """The tolerant path: every field is checked, a wrong type reads as absent."""
     out = _Extracted()
     out.type = _str_or_none(obj.get("type"))
+    out.wrong_types = [
+        f"{name!r} is {_json_type(obj[name])}, not a string"
+        for name in _LINK_FIELDS
+        if name in obj and not isinstance(obj[name], str) and obj[name] is not None
+    ]
     out.uuid = _str_or_none(obj.get("uuid"))
     out.parent = _str_or_none(obj.get("parentUuid"))
     out.logical_parent = _str_or_none(obj.get("logicalParentUuid"))
@@ -333,7 +352,20 @@ class _Reader:
                     recovered=True,
                 )
             )
-        return decoded if isinstance(decoded, _Line) else _as_line(decoded)
+        if isinstance(decoded, _Line):
+            return decoded
+        if decoded.wrong_types:
+            problems.append(
+                LineProblem(
+                    "malformed_line",
+                    line_no,
+                    offset,
+                    len(body),
+                    "; ".join(decoded.wrong_types) + " (read as absent)",
+                    recovered=True,
+                )
+            )
+        return _as_line(decoded)
 
     def feed(self, pieces: list[Any], has_newline: bool = True) -> None:
         """Read complete physical lines (without their newline)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.discover import SessionFile, session_group
-from riff.transcript.findings import Finding
+from riff.transcript.findings import ERROR, INFO, UNDECODABLE_NAME, UNREADABLE_FILE, Finding
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
 from riff.transcript.records import Transcript
@@ -30,15 +30,63 @@ class SessionScan:
 
     def to_json(self) -> dict[str, object]:
         """One entry of ``riff scan --json``'s ``sessions``."""
+        path = printable(str(self.file.path))
+        findings = [f.to_json() for f in self.findings]
+        if path != str(self.file.path):
+            findings.append(undecodable_name_finding(path).to_json())
         return {
-            "session_id": self.file.session_id,
-            "path": str(self.file.path),
-            "project": self.file.project,
+            "session_id": printable(self.file.session_id),
+            "path": path,
+            "project": printable(self.file.project),
             "messages": self.messages,
             "lines": self.transcript.line_count,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": findings,
             "resume_loss": self.resume_loss,
         }
+
+
+def printable(text: str) -> str:
+    """A file name as valid UTF-8: bytes that were not UTF-8 shown as \\xNN."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def undecodable_name_finding(path: str) -> Finding:
+    return Finding(
+        UNDECODABLE_NAME,
+        INFO,
+        (),
+        (),
+        f"the file name is not UTF-8 (shown as {path}); it was scanned, but rename it so "
+        "that other tools can name it",
+        False,
+    )
+
+
+def unreadable_scan_json(file: SessionFile, exc: OSError) -> dict[str, object]:
+    """The entry of a file that could not be read: one finding, the other files still scanned."""
+    path = printable(str(file.path))
+    why = exc.strerror or type(exc).__name__
+    finding = Finding(
+        UNREADABLE_FILE,
+        ERROR,
+        (),
+        (),
+        f"cannot read {path}: {why}; check its permissions (the other files were scanned)",
+        False,
+    )
+    return {
+        "session_id": printable(file.session_id),
+        "path": path,
+        "project": printable(file.project),
+        "messages": 0,
+        "lines": 0,
+        "findings": [finding.to_json()],
+        "resume_loss": 0,
+    }
 
 
 def _scan(file: SessionFile, transcript: Transcript, others: Iterable[Transcript]) -> SessionScan:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,9 +204,13 @@ def apply_parent_changes(
         raise RepairWriteError(
             f"{path} was scanned without its content hash; load the session again to write it"
         )
+    remove_stale_temp_files(path.parent)
     hasher = hashlib.sha256()
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
-        dir=path.parent, prefix=f".{path.name}.", suffix=".riff-tmp", delete=False
+        dir=path.parent,
+        prefix=f".{path.name}.{os.getpid()}.",
+        suffix=TEMP_SUFFIX,
+        delete=False,
     )
     tmp = Path(handle.name)
     try:
@@ -305,6 +310,52 @@ def _rewrite_spans(
             changed += 1
         position += _copy(source, out, -1, hasher, buffer)
     return position, found, changed
+
+
+TEMP_SUFFIX = ".riff-tmp"
+_UNOWNED_TEMP_AGE_S = 3600.0
+
+
+def remove_stale_temp_files(directory: Path) -> list[Path]:
+    """Delete the temp files of writes that were killed midway; return those removed.
+
+    A temp file is named `.<transcript>.<pid>.<random>.riff-tmp`: it is stale
+    when that process is gone. (One without a pid, from an older riff, is
+    stale after an hour.) A live writer's file is left alone.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            if not _temp_is_stale(entry):
+                continue
+            entry.unlink()
+        except OSError:
+            continue  # vanished or not ours to remove: never fail the write for it
+        removed.append(entry)
+    return removed
+
+
+def _temp_is_stale(entry: Path) -> bool:
+    parts = entry.name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
+    pid = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+    if pid is None:
+        return time.time() - entry.stat().st_mtime > _UNOWNED_TEMP_AGE_S
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def _fsync_dir(directory: Path) -> None:
