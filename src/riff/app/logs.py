@@ -48,6 +48,8 @@ def _is_utc_time(value: str) -> bool:
 
 
 def _session_ids(ws: Workspace, ref: str | None) -> list[str]:
+    if ref is not None and ws.store.head_row(ref) is not None:
+        return [ref]  # a session riff appended to: no need to list every session
     sessions = ws.store.sessions()
     if ref is None:
         return sorted(sessions)

@@ -385,8 +385,8 @@ class _Pass2:
 def _check_header_keys(path: Path, line: bytes) -> None:
     try:
         json.loads(line, object_pairs_hook=_duplicate_key)
-    except _DuplicateKey as dup:
-        raise _fail(path, "line 1", f"key {dup.key!r} appears twice") from None
+    except KeyError as dup:
+        raise _fail(path, "line 1", f"key {dup.args[0]!r} appears twice") from None
     except ValueError:
         return
 
@@ -422,14 +422,9 @@ def _duplicate_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise _DuplicateKey(key)
+            raise KeyError(key)  # caught right below, in _check_unique_keys
         seen[key] = value
     return seen
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
 
 
 def _check_unique_keys(path: Path, where: str, raw: bytes, objects: int = 1) -> None:
@@ -438,8 +433,8 @@ def _check_unique_keys(path: Path, where: str, raw: bytes, objects: int = 1) -> 
         return
     try:
         json.loads(raw, object_pairs_hook=_duplicate_key)
-    except _DuplicateKey as dup:
-        raise _fail(path, where, f"key {dup.key!r} appears twice in one object") from None
+    except KeyError as dup:
+        raise _fail(path, where, f"key {dup.args[0]!r} appears twice in one object") from None
     except ValueError:
         return  # not JSON at all: the decoder names that
 

@@ -15,8 +15,6 @@ LOST_BRANCH: Final = "lost_branch"
 TIMESTAMP_ANOMALY: Final = "timestamp_anomaly"
 MALFORMED_LINE: Final = "malformed_line"
 TRUNCATED_LINE: Final = "truncated_line"
-UNREADABLE_FILE: Final = "unreadable_file"
-UNDECODABLE_NAME: Final = "undecodable_name"
 
 FINDING_KINDS: Final = (
     ORPHAN,
@@ -29,9 +27,13 @@ FINDING_KINDS: Final = (
     TIMESTAMP_ANOMALY,
     MALFORMED_LINE,
     TRUNCATED_LINE,
-    UNREADABLE_FILE,
-    UNDECODABLE_NAME,
 )
+
+# Findings about a file rather than its lines: the scan reports them, the
+# generator never injects them (they are properties of the file system).
+UNREADABLE_FILE: Final = "unreadable_file"
+UNDECODABLE_NAME: Final = "undecodable_name"
+FILE_FINDING_KINDS: Final = (UNREADABLE_FILE, UNDECODABLE_NAME)
 
 ERROR: Final = "error"
 """Resume loses or rejects conversation."""

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from riff.transcript import MessageGraph, MessageRecord
 from riff.transcript.graph import DANGLING, EXTERNAL
 from riff.tui.layout import Outline, ancestors_to_unfold, build_outline
+from riff.tui.plain import visible
 
 SEVERITY_MARK = {"error": "●", "warning": "●", "info": "·"}
 KIND_WIDTH = 8
@@ -307,6 +308,6 @@ class ConversationTree(ScrollView, can_focus=True):
             out.append(Segment("━━ conversation compacted ━━ ", self._style("compact")))
         if node in self.matches:
             text_style = text_style + self._style("match")
-        preview = record.preview.replace("\n", " ") or "(no text)"
+        preview = visible(record.preview.replace("\n", " ")) or "(no text)"
         out.append(Segment(preview, text_style))
         return out

@@ -13,15 +13,18 @@ from textual.widgets import Static
 
 from riff.transcript import MessageRecord, read_message
 from riff.tui.errors import ACTION_ERRORS
+from riff.tui.plain import visible
 
 MAX_BLOCK_CHARS = 20_000
 """A block longer than this is cut (tool outputs can be megabytes)."""
 
 
 def _cut(text: str) -> str:
+    """At most MAX_BLOCK_CHARS of `text`, control characters shown as \\xNN."""
     if len(text) <= MAX_BLOCK_CHARS:
-        return text
-    return text[:MAX_BLOCK_CHARS] + f"\n… ({len(text) - MAX_BLOCK_CHARS} more characters)"
+        return visible(text)
+    more = len(text) - MAX_BLOCK_CHARS
+    return visible(text[:MAX_BLOCK_CHARS]) + f"\n… ({more} more characters)"
 
 
 def _json(value: Any) -> str:
