@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from surrealdb import RecordID
 
@@ -86,3 +88,22 @@ def test_a_duplicated_event_id_is_a_break_not_a_crash(store: ImmutableEventStore
     )
     result = verify_database(store, check_views=False)
     assert "duplicate_event_id" in {b.problem for b in result.breaks}
+
+
+def test_log_and_export_show_an_event_slipped_into_a_new_session(tmp_path: Path) -> None:
+    from riff.app.logs import LogFilter, export_log, log_events
+    from riff.app.workspace import Workspace
+    from riff.events.audit import verify_export
+    from riff.settings import Settings
+
+    settings = Settings(
+        db_url=f"surrealkv://{tmp_path / 'store'}", data_dir=tmp_path, projects_dir=tmp_path
+    )
+    with Workspace(settings) as ws:
+        ws.store.append("s1", chain_drafts(1))
+        draft = EventDraft(M[5], M[4], M[0], "alice")
+        slipped = slip_in_event(ws.store, "s2", draft, ChainHead("s2"))
+        assert slipped.event_id in {e.event_id for e, _ in log_events(ws, LogFilter())}
+        assert [e.event_id for e, _ in log_events(ws, LogFilter("s2"))] == [slipped.event_id]
+        assert export_log(ws, tmp_path / "all.jsonl", session=None, fmt="jsonl") == 2
+    assert verify_export(tmp_path / "all.jsonl").events_checked == 2
