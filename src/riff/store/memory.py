@@ -131,6 +131,9 @@ class InMemoryEventStore:
             return ChainHead(session_id)
         return ChainHead(session_id, events[-1].seq, events[-1].event_digest)
 
+    def head_row(self, session_id: str) -> ChainHead | None:
+        return self.head(session_id) if self._log.get(session_id) else None
+
     def heads(self) -> dict[str, ChainHead]:
         return {sid: self.head(sid) for sid in self.sessions()}
 
