@@ -108,3 +108,9 @@ def test_since_and_until_reject_garbage(
 def test_since_accepts_dates_and_times(riff_env: dict[str, str]) -> None:  # noqa: F811
     for value in ("2026-01-31", "2026-01-31T14:00:00Z", "2026-01-31T14:00"):
         assert runner.invoke(app, ["log", "--since", value]).exit_code == 0
+
+
+def test_a_malformed_expect_head_is_quoted_as_given(tmp_path: Path) -> None:
+    path, _sid, _head = _export(tmp_path)
+    code, output = _verify(str(path), "--expect-head", "[/x]=zz")
+    assert code == 2 and "'[/x]=zz'" in output

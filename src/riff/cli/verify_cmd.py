@@ -26,7 +26,7 @@ def parse_expected_heads(values: list[str]) -> dict[str, str]:
         digest = digest.strip().lower()
         if not sep or not session.strip() or len(digest) != 64 or not _is_hex(digest):
             raise CliError(
-                f"--expect-head {safe(repr(value))}: expected SESSION=DIGEST with a "
+                f"--expect-head {value!r}: expected SESSION=DIGEST with a "
                 "64-character hex digest (a unique session id prefix is enough)"
             )
         heads[session.strip()] = digest
