@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import Output, stdout
+from riff.cli.output import Output, safe, stdout
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 key_app = typer.Typer(help="The key that signs checkpoints.", no_args_is_help=True)
@@ -55,7 +54,7 @@ def checkpoint(
             f"{result.checkpoint.size} events → {result.path}"
         )
         if not out.quiet:
-            stdout.print(escape(result.note), end="", highlight=False, soft_wrap=True)
+            stdout.print(safe(result.note), end="", highlight=False, soft_wrap=True)
 
 
 @key_app.command("show")
@@ -70,9 +69,9 @@ def key_show(ctx: typer.Context, json: JsonOption = False) -> None:
         if out.json:
             out.emit_json(info)
             return
-        out.say(f"verifier key: {escape(info['vkey'])}")
+        out.say(f"verifier key: {safe(info['vkey'])}")
         out.say(f"public key (Ed25519, base64): {info['public_key']}")
-        out.say(f"key name: {escape(info['name'])}  key id: {info['key_id']}")
+        out.say(f"key name: {safe(info['name'])}  key id: {info['key_id']}")
         out.note(f"signing key: {info['source']}")
 
 
@@ -139,7 +138,7 @@ def _deliver(out: Output, text: str, output: Path | None, summary: dict[str, obj
     if out.json:
         out.emit_json(summary | {"text": text})
         return
-    stdout.print(escape(text), end="", highlight=False, soft_wrap=True)
+    stdout.print(safe(text), end="", highlight=False, soft_wrap=True)
 
 
 def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> ExitCode:
@@ -156,7 +155,7 @@ def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> 
         if out.json:
             out.emit_json({"ok": False, "file": str(path), "problem": str(exc)})
         elif not out.quiet:
-            stdout.print(f"[red bold]INVALID PROOF[/]: {escape(str(path))}: {escape(str(exc))}")
+            stdout.print(f"[red bold]INVALID PROOF[/]: {safe(str(path))}: {safe(str(exc))}")
         return ExitCode.PROBLEMS
     if isinstance(verified, VerifiedInclusion):
         doc = {
@@ -174,9 +173,9 @@ def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> 
             },
         }
         line = (
-            f"[green]proof holds[/]: event {escape(str(verified.event['event_id']))} (session "
-            f"{escape(str(verified.event['session_id']))} seq {verified.event['seq']}) is entry "
-            f"{verified.index} of {escape(verified.checkpoint.origin)}, whose signed checkpoint "
+            f"[green]proof holds[/]: event {safe(str(verified.event['event_id']))} (session "
+            f"{safe(str(verified.event['session_id']))} seq {verified.event['seq']}) is entry "
+            f"{verified.index} of {safe(verified.checkpoint.origin)}, whose signed checkpoint "
             f"covers {verified.checkpoint.size} events"
         )
     else:
@@ -190,7 +189,7 @@ def verify_proof(path: Path, key: str | None, out: Output, settings: object) -> 
         }
         line = (
             f"[green]proof holds[/]: the signed checkpoint of {verified.new.size} events extends "
-            f"the one of {verified.old.size} events of {escape(verified.new.origin)}"
+            f"the one of {verified.old.size} events of {safe(verified.new.origin)}"
         )
     if out.json:
         out.emit_json(doc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from riff.app.display import short_id
@@ -114,14 +113,14 @@ def render_applied(result: ApplyResult) -> None:
 
 def render_line_plan(session_id: str, plan: LinePlan) -> None:
     if not plan.edits and not plan.needs_decision:
-        stdout.print(f"[green]no torn or duplicate lines[/] in {escape(session_id)}")
+        stdout.print(f"[green]no torn or duplicate lines[/] in {safe(session_id)}")
     for planned in plan.edits:
         stdout.print(
-            f"  {planned.kind} at line {planned.edit.line}: {escape(planned.reason)} "
+            f"  {planned.kind} at line {planned.edit.line}: {safe(planned.reason)} "
             f"(-{len(planned.edit.removed)} +{len(planned.edit.inserted)} line(s))"
         )
     for note in plan.needs_decision:
-        stdout.print(f"  [yellow]left for a decision by hand[/]: {escape(note)}")
+        stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(note)}")
 
 
 def render_line_applied(result: LineRepairResult) -> None:
@@ -129,7 +128,7 @@ def render_line_applied(result: LineRepairResult) -> None:
         stdout.print(f"[green]✓[/] event {event.event_id} seq {event.seq}: {event.kind}")
     if result.written is not None:
         backup = f" (backup {result.written.backup_path})" if result.written.backup_path else ""
-        stdout.print(f"[green]wrote[/] {escape(str(result.written.path))}{escape(backup)}")
+        stdout.print(f"[green]wrote[/] {safe(str(result.written.path))}{safe(backup)}")
 
 
 def _line_json(session_id: str, dry_run: bool, result: LineRepairResult) -> dict[str, Any]:
@@ -345,7 +344,7 @@ def _revert_line_edit(
     if not out.json and not app_ctx.quiet:
         stdout.print(
             f"revert {target.kind} {target.event_id} (seq {target.seq} of "
-            f"{escape(target.session_id[:8])}): line {line} "
+            f"{safe(target.session_id[:8])}): line {line} "
             "gets its original bytes back from the blob store"
         )
     if dry_run:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError, ExitCode
@@ -69,13 +68,13 @@ def _report_tree(tree: ExportTreeCheck) -> None:
         if check["ok"]:
             stdout.print(
                 f"[green]intact[/]: the export's first {check['size']} events build the tree "
-                f"that the checkpoint from {escape(str(check['where']))} signed",
+                f"that the checkpoint from {safe(str(check['where']))} signed",
                 highlight=False,
             )
     for problem in tree.problems:
-        stdout.print(f"  [red]✗[/] {escape(problem)}", highlight=False)
+        stdout.print(f"  [red]✗[/] {safe(problem)}", highlight=False)
     for remark in tree.remarks:
-        stdout.print(f"  [dim]{escape(remark)}[/]", highlight=False)
+        stdout.print(f"  [dim]{safe(remark)}[/]", highlight=False)
 
 
 def verify_file(
@@ -216,16 +215,16 @@ def verify_package(directory: Path, out: Output, key: str | None = None) -> Exit
         )
         if check.ok:
             stdout.print(
-                f"[green]intact[/]: package {escape(str(directory))}: {check.files_checked} "
+                f"[green]intact[/]: package {safe(str(directory))}: {check.files_checked} "
                 f"files unchanged, {check.events_checked} events in {check.sessions_checked} "
                 f"sessions verified, {check.events_in_period} in the period, csv matches"
                 f"{proofs}"
             )
         else:
             stdout.print(
-                f"[red bold]PROBLEMS[/]: package {escape(str(directory))}: "
+                f"[red bold]PROBLEMS[/]: package {safe(str(directory))}: "
                 f"{len(check.problems)} problem(s)"
             )
             for problem in check.problems:
-                stdout.print(f"  [red]✗[/] {escape(problem)}")
+                stdout.print(f"  [red]✗[/] {safe(problem)}")
     return ExitCode.OK if check.ok else ExitCode.PROBLEMS
