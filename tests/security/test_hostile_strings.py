@@ -78,7 +78,8 @@ def test_hostile_operator_and_reason_through_every_command(
     if "\x00" in operator + reason:
         # A NUL cannot be stored: refused with one line naming the field, nothing appended.
         assert done.exit_code == 2, done.output
-        assert "must not contain NUL" in done.output and "Traceback" not in done.output
+        assert "must not contain NUL" in done.output, done.output
+        assert "Traceback" not in done.output
         _run("log")
         return
     assert done.exit_code == 0, done.output

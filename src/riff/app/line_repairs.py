@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riff.app.errors import AppError
-from riff.app.recording import append_revert
+from riff.app.recording import append_revert, require_storable_text
 from riff.app.repairs import check_file_unchanged, find_event, session_file_for
 from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.app.workspace import Workspace
@@ -98,6 +98,7 @@ def apply_line_repairs(
     result = LineRepairResult(needs_decision=list(plan.needs_decision))
     if not plan.edits:
         return result
+    require_storable_text(operator=operator, reason=reason)
     data = _read_checked(state)
     blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
     edits = [p.edit.to_value() for p in plan.edits]

@@ -32,6 +32,13 @@ def require_reason_for_force(force: bool, reason: str) -> None:
         raise AppError(FORCE_NEEDS_A_REASON)
 
 
+def require_storable_text(**fields: str) -> None:
+    """The database cannot store a NUL character: refuse it, naming the field, before any append."""
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise AppError(f"{name} must not contain NUL characters; remove them and try again")
+
+
 def current_state(
     store: EventStore, session_id: str
 ) -> tuple[dict[str, str | None], dict[str, str | None], int]:
@@ -70,6 +77,7 @@ def append_repair(
     RepairRefusedError unless forced; forced, it is recorded with
     validation_passed=false and the problems in the reason.
     """
+    require_storable_text(operator=operator, reason=reason)
     expected = expected_head
     if parents is None or timestamps is None:
         view_parents, view_times, expected = current_state(store, session_id)
@@ -97,6 +105,7 @@ def append_revert(
     store: EventStore, event_id: str, *, operator: str, reason: str = ""
 ) -> RepairEvent:
     """Append a revert of `event_id`; RevertError when the revert rules do not allow it."""
+    require_storable_text(operator=operator, reason=reason)
     target = store.event(event_id)
     if target is None:
         raise RevertError(f"event {event_id} is not in the store; check the id")
@@ -114,4 +123,5 @@ __all__ = [
     "append_revert",
     "current_state",
     "require_reason_for_force",
+    "require_storable_text",
 ]

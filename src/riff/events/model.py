@@ -93,9 +93,6 @@ def _check_text(field: str, value: object, *, allow_empty: bool = True) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise EventValidationError(field, value, "is not valid unicode text") from None
-    if "\x00" in value:
-        # SurrealDB cannot store a string holding a NUL; refuse it before anything is appended.
-        raise EventValidationError(field, value, "must not contain NUL characters")
 
 
 def _check_message_ref(field: str, value: object, *, nullable: bool) -> None:
