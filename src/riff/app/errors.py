@@ -9,4 +9,12 @@ class AppError(RiffError):
     """A one-line, actionable message; `exit_code` 2 (usage/input) unless said otherwise."""
 
 
-__all__ = ["AppError", "ProblemsFound"]
+class ClaudeSettingsError(AppError):
+    """Claude Code's settings file cannot be read or has a shape riff will not guess about."""
+
+
+class GuardInputError(AppError):
+    """A hook's stdin is not the JSON object Claude Code sends."""
+
+
+__all__ = ["AppError", "ClaudeSettingsError", "GuardInputError", "ProblemsFound"]

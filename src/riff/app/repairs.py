@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import signal_text
 from riff.app.errors import AppError
 from riff.app.recording import append_repair, append_revert, require_reason_for_force
 from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
+from riff.settings import Settings
 from riff.store import RepairRefusedError
 from riff.transcript import (
     Candidate,
@@ -357,3 +359,14 @@ def session_file_for(ws: Workspace, session_id: str) -> str:
     if view is not None and view.source is not None and os.path.isfile(view.source.path):
         return view.source.path
     return session_id
+
+
+def apply_auto(settings: Settings, path: str | os.PathLike[str], *, operator: str) -> ApplyResult:
+    """Append and write the repairs above the auto-apply threshold that pass validation."""
+    with Workspace(settings) as ws:
+        state = load_session(ws, str(path))
+        plan = plan_repairs(state, min_score=auto_apply_threshold(settings))
+        plan.items = [item for item in plan.items if not item.problems]
+        if not plan.items and not state.pending_changes:
+            return ApplyResult()
+        return apply_plan(ws, plan, operator=operator, write=True)

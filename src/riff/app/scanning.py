@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from riff.app.scan_cache import ScanCache as ScanCache  # its home is the light module
 from riff.transcript import SessionFile, scan_sessions
 from riff.transcript.discover import session_group
 from riff.transcript.findings import UNREADABLE_FILE
 from riff.transcript.scan import unreadable_scan_json
 
-CACHE_VERSION = 2  # 2: detectors that know real shapes (older cached findings are stale)
 # Below this much work a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (files done, bytes done)
@@ -56,43 +54,6 @@ class ScanReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": self.sessions, "totals": self.totals}
-
-
-class ScanCache:
-    """A JSON file of path -> (size, mtime_ns, scan JSON)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
-        if path is not None and path.is_file():
-            try:
-                data = orjson.loads(path.read_bytes())
-                if data.get("version") == CACHE_VERSION:
-                    self.entries = data.get("entries", {})
-            except (orjson.JSONDecodeError, OSError, AttributeError):
-                self.entries = {}  # a damaged cache is only a slower scan
-
-    def get(self, file: SessionFile) -> dict[str, Any] | None:
-        entry = self.entries.get(str(file.path))
-        if entry and entry["size"] == file.size and entry["mtime_ns"] == file.mtime_ns:
-            result: dict[str, Any] = entry["scan"]
-            return result
-        return None
-
-    def put(self, file: SessionFile, scan: dict[str, Any]) -> None:
-        self.entries[str(file.path)] = {
-            "size": file.size,
-            "mtime_ns": file.mtime_ns,
-            "scan": scan,
-        }
-
-    def save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(orjson.dumps({"version": CACHE_VERSION, "entries": self.entries}))
-        os.replace(tmp, self.path)
 
 
 def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[str, Any]]]:

@@ -4,7 +4,9 @@ Every command is a module-level function in the file named after its group:
 `riff scan|show|suggest` in scan_cmd, `riff repair|revert|write` in repair_cmd,
 `riff log|export` in log_cmd, `riff report` in report_cmd, `riff verify` in
 verify_cmd, `riff tui` in tui_cmd, `riff demo` in demo_cmd, `riff
-checkpoint|prove` and `riff key …` in checkpoint_cmd, and the groups `riff
+checkpoint|prove` and `riff key …` in checkpoint_cmd, `riff guard` in guard_cmd (its
+hook path in guard_hook), and the groups `riff hooks …`,
+`riff
 jobs …`, `riff views …`, `riff db …` in jobs_cmd, views_cmd, db_cmd.
 
 The console entry point is riff.cli.main.run, which answers `riff --version`
@@ -24,6 +26,8 @@ from riff.cli import (
     checkpoint_cmd,
     db_cmd,
     demo_cmd,
+    guard_cmd,
+    hooks_cmd,
     jobs_cmd,
     log_cmd,
     repair_cmd,
@@ -50,6 +54,7 @@ app.add_typer(jobs_cmd.jobs_app, name="jobs")
 app.add_typer(views_cmd.views_app, name="views")
 app.add_typer(db_cmd.db_app, name="db")
 app.add_typer(checkpoint_cmd.key_app, name="key")
+app.add_typer(hooks_cmd.hooks_app, name="hooks")
 # In the order `riff --help` lists them.
 for command in (
     scan_cmd.scan,
@@ -66,6 +71,7 @@ for command in (
     checkpoint_cmd.checkpoint,
     checkpoint_cmd.prove,
     verify_cmd.verify,
+    guard_cmd.guard,
 ):
     app.command()(command)
 

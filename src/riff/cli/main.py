@@ -1,6 +1,7 @@
 """The console entry point of `riff`, kept light.
 
-`riff --version` is answered here without importing Typer, Rich or any command;
+`riff --version` is answered here without importing Typer, Rich or any command, and
+`riff guard` (the command of riff's Claude Code hooks) runs from riff.cli.guard_hook;
 everything else runs the Typer application of riff.cli.app, whose commands
 import their heavy stacks (the SurrealDB SDK, Textual, APScheduler) only when
 they run.
@@ -19,6 +20,11 @@ def run() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"riff {__version__}")
         return
+    if sys.argv[1:2] == ["guard"]:
+        # Claude Code's hooks run this on every session start and turn: no CLI framework.
+        from riff.cli.guard_hook import main as guard_main
+
+        sys.exit(guard_main(sys.argv[2:]))
     from riff.cli.app import run as run_app
 
     run_app()

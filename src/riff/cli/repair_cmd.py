@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import short_id
 from riff.app.line_repairs import (
     LineRepairResult,
@@ -235,7 +236,7 @@ def repair(
                     int(ExitCode.PROBLEMS if line_result.needs_decision else ExitCode.OK)
                 )
             state = load_session(ws, state.file.path.as_posix())
-        threshold = ws.settings.min_score if min_score is None else min_score
+        threshold = auto_apply_threshold(ws.settings) if min_score is None else min_score
         plan = plan_repairs(state, min_score=threshold, message=message, parent=parent, root=root)
         if not out.json and not app_ctx.quiet:
             render_plan(plan)
