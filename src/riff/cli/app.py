@@ -5,7 +5,7 @@ Every command is a module-level function in the file named after its group:
 `riff log|export` in log_cmd, `riff report` in report_cmd, `riff verify` in
 verify_cmd, `riff tui` in tui_cmd, `riff demo` in demo_cmd, `riff
 checkpoint|prove` and `riff key …` in checkpoint_cmd, `riff guard` in guard_cmd (its
-hook path in guard_hook), and the groups `riff hooks …`,
+hook path in guard_hook), `riff watch` in watch_cmd, and the groups `riff hooks …`,
 `riff
 jobs …`, `riff views …`, `riff db …` in jobs_cmd, views_cmd, db_cmd.
 
@@ -36,6 +36,7 @@ from riff.cli import (
     tui_cmd,
     verify_cmd,
     views_cmd,
+    watch_cmd,
 )
 from riff.cli.context import USER_ERRORS, AppContext, report_error
 from riff.settings import SettingsError, load_settings
@@ -72,6 +73,7 @@ for command in (
     checkpoint_cmd.prove,
     verify_cmd.verify,
     guard_cmd.guard,
+    watch_cmd.watch,
 ):
     app.command()(command)
 
