@@ -27,15 +27,11 @@ engine and the store are imported only when a scan or a repair needs them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import shlex
 import time
-import traceback
-from collections import Counter
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,11 +159,13 @@ def problems_of(scan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def findings_digest(problems: list[dict[str, Any]]) -> str:
+    """Which findings were told (a checksum: only "the same as last time?" is asked of it)."""
     keys = sorted(
         f"{f.get('kind')}:{','.join(f.get('message_ids') or [])}:{(f.get('lines') or [0])[0]}"
         for f in problems
     )
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+    text = "\n".join(keys).encode()
+    return f"{len(keys)}-{zlib.crc32(text):08x}-{zlib.adler32(text):08x}"
 
 
 def session_ref(path: Path, session_id: str, projects_dir: Path) -> str:
@@ -175,6 +173,8 @@ def session_ref(path: Path, session_id: str, projects_dir: Path) -> str:
     try:
         path.resolve().relative_to(projects_dir.resolve())
     except ValueError:
+        import shlex
+
         return shlex.quote(str(path))
     return session_id
 
@@ -184,7 +184,10 @@ def repair_command(ref: str) -> str:
 
 
 def _kinds(problems: list[dict[str, Any]]) -> str:
-    counts = Counter(str(f.get("kind")) for f in problems)
+    counts: dict[str, int] = {}
+    for finding in problems:
+        kind = str(finding.get("kind"))
+        counts[kind] = counts.get(kind, 0) + 1
     return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
 
 
@@ -339,6 +342,10 @@ def run_guard(
     return result
 
 
+def _now_text() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def log_guard_error(data_dir: Path, exc: BaseException, context: str = "") -> None:
     """Append the failure to `<data dir>/guard.log` (rotated at 1 MB); never raise."""
     try:
@@ -346,7 +353,9 @@ def log_guard_error(data_dir: Path, exc: BaseException, context: str = "") -> No
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
             os.replace(path, path.with_suffix(".log.1"))
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        import traceback
+
+        stamp = _now_text()
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"{stamp} pid {os.getpid()} {context}\n{trace}\n")
@@ -358,9 +367,8 @@ def log_guard_note(data_dir: Path, message: str) -> None:
     try:
         path = data_dir / LOG_FILE_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} pid {os.getpid()} {message}\n")
+            handle.write(f"{_now_text()} pid {os.getpid()} {message}\n")
     except Exception:
         pass
 
