@@ -191,3 +191,18 @@ def test_the_hook_path_imports_no_heavy_stack(
     )
     assert done.stderr == b"[]"
     assert orjson.loads(done.stdout)["systemMessage"]
+
+
+def test_guard_through_the_full_cli_takes_the_global_flags(
+    demo: list[DemoSession], riff_env: dict[str, str], tmp_path: Path
+) -> None:
+    broken = pick(demo, ORPHANS)
+    other_data = tmp_path / "elsewhere"
+    done = CliRunner().invoke(
+        app,
+        ["--data-dir", str(other_data), "guard"],
+        input=hook_input("SessionStart", broken, source="resume"),
+    )
+    assert done.exit_code == 0, done.output
+    assert f"riff repair {broken.session_id} --write" in orjson.loads(done.stdout)["systemMessage"]
+    assert (other_data / "cache" / "scan.json").is_file()
