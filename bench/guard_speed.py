@@ -18,6 +18,7 @@ Run: .venv/bin/python bench/guard_speed.py
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 import orjson
 
 from riff.app.demo import build_demo_projects
-from riff.transcript.synthetic import generate_session, inject, write_session
+from riff.testing.synthetic import generate_session, inject, write_generated_session
 
 REPEAT = 15
 RIFF = Path(sys.executable).with_name("riff")
@@ -51,12 +52,10 @@ def main() -> None:
         projects = root / "projects"
         demo = build_demo_projects(projects, seed=7)
         typical = next(s for s in demo if s.breakages == ("orphan", "orphan"))
-        import random
-
         big = generate_session(5_000, seed=11)
         inject(big, "orphan", 1, random.Random(11))
         big_path = projects / big.project_slug / f"{big.session_id}.jsonl"
-        write_session(big_path, big)
+        write_generated_session(big_path, big)
         env = {
             **os.environ,
             "RIFF_PROJECTS_DIR": str(projects),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -51,3 +52,13 @@ def hook_input(event: str, session: DemoSession, **extra: str) -> bytes:
             **extra,
         }
     )
+
+
+def wait_until(condition: Callable[[], bool], what: str, bound: float = 120.0) -> None:
+    """Wait for a condition, polling; a generous upper bound only turns a hang into a failure
+    (nothing here measures speed)."""
+    give_up = time.monotonic() + bound
+    while not condition():
+        if time.monotonic() > give_up:
+            pytest.fail(f"gave up after {bound:.0f} s waiting until {what}")
+        time.sleep(0.1)

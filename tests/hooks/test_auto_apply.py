@@ -18,7 +18,7 @@ from riff.app.demo import DemoSession
 from riff.app.guard import apply_auto_repairs, apply_when_quiet, busy_reason, writers_of
 from riff.cli.main import app
 from riff.settings import Settings
-from tests.hooks.conftest import hook_input, pick
+from tests.hooks.conftest import hook_input, pick, wait_until
 
 RIFF = Path(sys.executable).with_name("riff")
 ORPHANS = ("orphan", "orphan")
@@ -157,10 +157,7 @@ def test_guard_auto_from_a_hook_repairs_after_the_session_is_over(
     )
     assert "--auto applies" in orjson.loads(done.stdout)["systemMessage"]
     log = Path(riff_env["RIFF_DATA_DIR"]) / "guard.log"
-    deadline = time.monotonic() + 120
-    while not (log.exists() and "applied" in log.read_text()):
-        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
-        time.sleep(0.2)
+    wait_until(lambda: log.exists() and "applied" in log.read_text(), "guard --auto applied")
     assert "applied 2 repair(s)" in log.read_text()
     assert [e["operator"] for e in log_events(broken.session_id)] == ["riff-guard"] * 2
     assert "orphan" not in scan_kinds(broken.path)

@@ -19,13 +19,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.hooks.conftest import wait_until
 
 pytestmark = pytest.mark.oracle
 
@@ -133,10 +134,8 @@ def test_claude_code_runs_riff_guard_on_resume_and_shows_its_message(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not port_file.exists():
-            assert stub.poll() is None and time.monotonic() < deadline, "the stub did not start"
-            time.sleep(0.05)
+        wait_until(lambda: port_file.exists() or stub.poll() is not None, "the stub started")
+        assert stub.poll() is None, "the stub API exited"
         port = int(port_file.read_text())
         env = {
             **riff_env,

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import orjson
 import pytest
 
 from riff.app.demo import DemoSession
-from tests.hooks.conftest import pick
+from tests.hooks.conftest import pick, wait_until
 
 RIFF = Path(sys.executable).with_name("riff")
 BOUND_SECONDS = 120  # generous: the suite shares two cores with other work
@@ -38,16 +37,22 @@ class Watcher:
             self.lines.put(orjson.loads(raw))
 
     def wait_for(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        deadline = time.monotonic() + BOUND_SECONDS
-        while True:
-            left = deadline - time.monotonic()
-            assert left > 0 and self.proc.poll() is None, "riff watch never printed it"
+        """The first line `wanted` accepts; fails if the watcher exits or is silent too long."""
+        found: list[dict[str, Any]] = []
+
+        def arrived() -> bool:
+            if self.proc.poll() is not None:
+                pytest.fail("riff watch exited")
             try:
-                line = self.lines.get(timeout=min(left, 1.0))
+                line = self.lines.get(timeout=0.5)
             except queue.Empty:
-                continue
+                return False
             if wanted(line):
-                return line
+                found.append(line)
+            return bool(found)
+
+        wait_until(arrived, "riff watch printed it", bound=BOUND_SECONDS)
+        return found[0]
 
 
 @pytest.fixture
