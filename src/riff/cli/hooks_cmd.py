@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from riff.app.claude_hooks import (
     HOOK_EVENTS,
@@ -21,6 +20,7 @@ from riff.app.claude_hooks import (
 )
 from riff.cli.context import app_context, guarded
 from riff.cli.errors import CliError
+from riff.cli.output import safe
 
 hooks_app = typer.Typer(
     help="Install riff's Claude Code hooks (riff guard on session start, stop and end).",
@@ -80,12 +80,12 @@ def install(
         out.emit_json(change.to_json())
         return
     if change.changed:
-        out.say(f"installed riff's hooks in {escape(str(path))}: {_describe(change.entries)}")
-        out.say(f"  command: {escape(change.entries[0].command)}")
+        out.say(f"installed riff's hooks in {safe(str(path))}: {_describe(change.entries)}")
+        out.say(f"  command: {safe(change.entries[0].command)}")
         if change.backup is not None:
-            out.say(f"  backup: {escape(str(change.backup))}")
+            out.say(f"  backup: {safe(str(change.backup))}")
     else:
-        out.say(f"riff's hooks are already in {escape(str(path))}; nothing changed")
+        out.say(f"riff's hooks are already in {safe(str(path))}; nothing changed")
 
 
 @hooks_app.command("uninstall")
@@ -105,11 +105,11 @@ def uninstall(
         return
     if change.changed:
         out.say(
-            f"removed {len(change.entries)} riff hook(s) from {escape(str(path))}"
-            + (f" (backup {escape(str(change.backup))})" if change.backup else "")
+            f"removed {len(change.entries)} riff hook(s) from {safe(str(path))}"
+            + (f" (backup {safe(str(change.backup))})" if change.backup else "")
         )
     else:
-        out.say(f"no riff hooks in {escape(str(path))}; nothing changed")
+        out.say(f"no riff hooks in {safe(str(path))}; nothing changed")
 
 
 def hooks_status(path: Path) -> dict[str, Any]:
@@ -140,14 +140,14 @@ def status(
     if out.json:
         out.emit_json(report)
         return
-    where = escape(str(path))
+    where = safe(str(path))
     if not report["hooks"]:
         out.say(f"no riff hooks in {where}; `riff hooks install` adds them")
         return
     state = "installed" if report["installed"] else "partly installed"
     out.say(f"riff's hooks are {state} in {where}:")
     for hook in report["hooks"]:
-        matcher = f" (matcher {escape(hook['matcher'])})" if hook["matcher"] else ""
-        out.say(f"  {hook['event']}{matcher}: {escape(hook['command'])}")
+        matcher = f" (matcher {safe(hook['matcher'])})" if hook["matcher"] else ""
+        out.say(f"  {hook['event']}{matcher}: {safe(hook['command'])}")
     if report["missing_events"]:
         out.say(f"  missing: {', '.join(report['missing_events'])} (`riff hooks install`)")

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.markup import escape
 
 from riff.app.watching import SessionChange, SessionWatcher, changed_transcripts
 from riff.cli.context import app_context, guarded
-from riff.cli.output import stderr, stdout
+from riff.cli.output import safe, stderr, stdout
 
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
@@ -29,24 +28,23 @@ def _where(finding: dict[str, Any]) -> str:
 
 def _say(change: SessionChange) -> None:
     stamp = datetime.now().strftime("%H:%M:%S")
-    short = escape(change.session_id[:8])
+    short = safe(change.session_id[:8])
     if change.event == "removed":
-        stdout.print(f"{stamp} {short} removed ({escape(change.path)})")
+        stdout.print(f"{stamp} {short} removed ({safe(change.path)})")
         return
     for finding in change.new:
         style = SEVERITY_STYLE.get(str(finding.get("severity")), "")
         stdout.print(
-            f"{stamp} {short} [{style}]{escape(str(finding.get('kind')))}[/]"
-            f"{_where(finding)}: {escape(str(finding.get('explanation', '')))}"
+            f"{stamp} {short} [{style}]{safe(str(finding.get('kind')))}[/]"
+            f"{_where(finding)}: {safe(str(finding.get('explanation', '')))}"
         )
     for finding in change.resolved:
         stdout.print(
-            f"{stamp} {short} [green]resolved[/] {escape(str(finding.get('kind')))}"
-            f"{_where(finding)}"
+            f"{stamp} {short} [green]resolved[/] {safe(str(finding.get('kind')))}{_where(finding)}"
         )
     if change.new and change.repair:
         loss = f"resume loses {change.resume_loss}; " if change.resume_loss else ""
-        stdout.print(f"         {loss}to fix: {escape(change.repair)}")
+        stdout.print(f"         {loss}to fix: {safe(change.repair)}")
 
 
 @guarded
@@ -74,7 +72,7 @@ def watch(
             _json_line(baseline.to_json(watcher.projects_dir))
         elif not app_ctx.quiet:
             stderr.print(
-                f"watching {escape(str(watcher.projects_dir))}: {baseline.sessions} sessions, "
+                f"watching {safe(str(watcher.projects_dir))}: {baseline.sessions} sessions, "
                 f"{baseline.sessions_with_findings} with findings; Ctrl-C stops"
             )
 
