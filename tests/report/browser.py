@@ -10,8 +10,11 @@ the tests skip.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -170,11 +173,17 @@ def chromium_page(executable: str | None = None) -> Iterator[Page]:
     binary = executable or find_chromium()
     if binary is None:
         raise BrowserError("no chromium on PATH (apt-get install chromium)")
-    with tempfile.TemporaryDirectory(prefix="riff-chromium-") as profile:
+    # Chromium's helper processes (zygote, renderers, crashpad) can outlive the
+    # browser process for a moment and keep writing into the profile: the whole
+    # process group is stopped, and a late file in the profile is not an error.
+    with tempfile.TemporaryDirectory(
+        prefix="riff-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -196,12 +205,20 @@ def chromium_page(executable: str | None = None) -> Iterator[Page]:
                     page.call(f"{domain}.enable")
                 yield page
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Terminate chromium and every helper it started (they share its session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def browser_call(ws: ClientConnection, method: str, params: dict[str, Any]) -> dict[str, Any]:
