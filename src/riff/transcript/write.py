@@ -228,15 +228,7 @@ def apply_parent_changes(
             raise RepairWriteError(
                 f"message {missing[0]} is not in {path}; scan the session again and retry"
             )
-        shutil.copymode(path, tmp)
-        _check_stat(path, expected)
-        backup_path = _backup_path(path, now()) if backup else None
-        if backup_path is not None:
-            try:
-                os.link(path, backup_path)
-            except OSError:
-                shutil.copy2(path, backup_path)
-        os.replace(tmp, path)
+        backup_path = _swap_in(path, tmp, expected, backup_at=now() if backup else None)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -358,6 +350,22 @@ def _temp_is_stale(entry: Path) -> bool:
     return False
 
 
+def _swap_in(
+    path: Path, tmp: Path, expected: Fingerprint, *, backup_at: datetime | None
+) -> Path | None:
+    """Give `tmp` the file's mode, check the file is unchanged, back it up, replace it."""
+    shutil.copymode(path, tmp)
+    _check_stat(path, expected)
+    backup_path = _backup_path(path, backup_at) if backup_at is not None else None
+    if backup_path is not None:
+        try:
+            os.link(path, backup_path)
+        except OSError:
+            shutil.copy2(path, backup_path)
+    os.replace(tmp, path)
+    return backup_path
+
+
 def _fsync_dir(directory: Path) -> None:
     # Makes the rename durable; not possible on every platform, hence best effort.
     try:
@@ -414,15 +422,7 @@ def replace_file_bytes(
             os.fsync(handle.fileno())
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected.sha256:
             raise TranscriptChangedError(path, "its content differs from what was scanned")
-        shutil.copymode(path, tmp)
-        _check_stat(path, expected)
-        backup_path = _backup_path(path, now()) if backup else None
-        if backup_path is not None:
-            try:
-                os.link(path, backup_path)
-            except OSError:
-                shutil.copy2(path, backup_path)
-        os.replace(tmp, path)
+        backup_path = _swap_in(path, tmp, expected, backup_at=now() if backup else None)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
