@@ -8,7 +8,13 @@ import uuid
 import orjson
 
 from riff.events.line_edit import apply_edits, mirror_edit, split_segments
-from riff.transcript.tool_result_repairs import INTERRUPTED_TEXT, plan_tool_results
+from riff.transcript.api_rules import api_violations_of_bytes
+from riff.transcript.findings import API_SERVER_TOOL_NOT_ANSWERED, API_TOOL_RESULT_NOT_AFTER_USE
+from riff.transcript.tool_result_repairs import (
+    INTERRUPTED_TEXT,
+    NEUTRAL_HEADER,
+    plan_tool_results,
+)
 
 U = "0b6e3c2e-9a57-4c0e-a4f5-00000000000"
 
@@ -31,8 +37,9 @@ def _use(uid: str, parent: str, call: str, reply: str = "msg_1") -> bytes:
 
 def _result(uid: str, parent: str, call: str) -> bytes:
     content = [{"type": "tool_result", "tool_use_id": call, "content": "ok"}]
-    return _row(parentUuid=parent, type="user", message={"role": "user", "content": content},
-                uuid=uid)  # fmt: skip
+    return _row(
+        parentUuid=parent, type="user", message={"role": "user", "content": content}, uuid=uid
+    )
 
 
 def _text(uid: str, parent: str) -> bytes:
@@ -64,8 +71,12 @@ def test_unanswered_call_gets_a_result_and_the_next_row_is_relinked() -> None:
     inserted = orjson.loads(segments[2])
     assert inserted["parentUuid"] == U + "2" and inserted["uuid"] == plan[0].message_id
     block = inserted["message"]["content"][0]
-    assert block == {"type": "tool_result", "tool_use_id": "toolu_a", "content": INTERRUPTED_TEXT,
-                     "is_error": True}  # fmt: skip
+    assert block == {
+        "type": "tool_result",
+        "tool_use_id": "toolu_a",
+        "content": INTERRUPTED_TEXT,
+        "is_error": True,
+    }
     assert orjson.loads(segments[3])["parentUuid"] == inserted["uuid"]
     # Only the parentUuid value of the next row changed.
     assert segments[3].replace(inserted["uuid"].encode(), (U + "2").encode()) == _text(
@@ -103,3 +114,111 @@ def test_a_call_at_the_end_of_the_file_gets_its_result_appended() -> None:
     assert len(split_segments(repaired)) == 2
     undo = mirror_edit(plan[0].edit.to_value())
     assert apply_edits(repaired, [undo], plan[0].edit.blobs()) == data
+
+
+def _assistant(uid: str, parent: str, reply: str, *blocks: object) -> bytes:
+    return _row(
+        parentUuid=parent,
+        type="assistant",
+        message={"id": reply, "role": "assistant", "content": list(blocks)},
+        uuid=uid,
+    )
+
+
+def _violations(data: bytes) -> list[tuple[str, str]]:
+    return [v.key for v in api_violations_of_bytes(data)]
+
+
+def test_an_unanswered_server_tool_gets_its_error_result_in_the_same_response() -> None:
+    use = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}
+    data = (
+        _text(U + "1", "").replace(b'"parentUuid":""', b'"parentUuid":null')
+        + _assistant(U + "2", U + "1", "msg_9", use)
+        + _assistant(U + "3", U + "2", "msg_9", {"type": "text", "text": "found it"})
+        + _text(U + "4", U + "3")
+    )
+    assert _violations(data) == [(API_SERVER_TOOL_NOT_ANSWERED, "srvtoolu_1")]
+    repaired, plan = _applied(data)
+    assert [p.kind for p in plan] == ["insert_tool_result"]
+    assert plan[0].fixes == ((API_SERVER_TOOL_NOT_ANSWERED, "srvtoolu_1"),)
+    segments = split_segments(repaired)
+    inserted = orjson.loads(segments[2])
+    assert inserted["type"] == "assistant" and inserted["message"]["id"] == "msg_9"
+    assert inserted["message"]["content"] == [
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": "srvtoolu_1",
+            "content": {"type": "web_search_tool_result_error", "error_code": "unavailable"},
+        }
+    ]
+    assert orjson.loads(segments[3])["parentUuid"] == inserted["uuid"]
+    assert _violations(repaired) == []
+    undo = mirror_edit(plan[0].edit.to_value())
+    assert apply_edits(repaired, [undo], plan[0].edit.blobs()) == data
+
+
+def test_a_result_whose_call_was_compacted_away_becomes_text() -> None:
+    orphan = {"type": "tool_result", "tool_use_id": "toolu_gone", "content": "42 files"}
+    data = (
+        _row(
+            parentUuid=None,
+            type="system",
+            subtype="compact_boundary",
+            uuid=U + "0",
+            logicalParentUuid="before",
+        )
+        + _row(
+            parentUuid=U + "0",
+            type="user",
+            isCompactSummary=True,
+            uuid=U + "1",
+            message={"role": "user", "content": "summary"},
+        )
+        + _assistant(U + "2", U + "1", "msg_1", {"type": "text", "text": "ok"})
+        + _row(
+            parentUuid=U + "2",
+            type="user",
+            uuid=U + "3",
+            message={"role": "user", "content": [orphan]},
+        )
+        + _assistant(U + "4", U + "3", "msg_2", {"type": "text", "text": "done"})
+    )
+    assert _violations(data) == [(API_TOOL_RESULT_NOT_AFTER_USE, "toolu_gone")]
+    repaired, plan = _applied(data)
+    assert [p.kind for p in plan] == ["neutralize_tool_result"]
+    assert plan[0].message_id == U + "3"
+    row = orjson.loads(split_segments(repaired)[3])
+    text = NEUTRAL_HEADER.format(call_id="toolu_gone") + "\n42 files"
+    assert row["message"]["content"] == [{"type": "text", "text": text}]
+    assert _violations(repaired) == []
+    # Only that line changed, and the mirror gives the bytes back.
+    assert split_segments(repaired)[:3] == split_segments(data)[:3]
+    assert split_segments(repaired)[4:] == split_segments(data)[4:]
+    undo = mirror_edit(plan[0].edit.to_value())
+    assert apply_edits(repaired, [undo], plan[0].edit.blobs()) == data
+
+
+def test_neutralized_blocks_go_after_the_rows_valid_results() -> None:
+    blocks = [
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_gone",
+            "content": [{"type": "text", "text": ""}, {"type": "text", "text": "x"}],
+        },
+        {"type": "tool_result", "tool_use_id": "toolu_a", "content": "ok"},
+    ]
+    data = (
+        _text(U + "1", "").replace(b'"parentUuid":""', b'"parentUuid":null')
+        + _use(U + "2", U + "1", "toolu_a")
+        + _row(
+            parentUuid=U + "2",
+            type="user",
+            uuid=U + "3",
+            message={"role": "user", "content": blocks},
+        )
+    )
+    repaired, _ = _applied(data)
+    content = orjson.loads(split_segments(repaired)[2])["message"]["content"]
+    assert [b["type"] for b in content] == ["tool_result", "text", "text"]
+    assert content[2] == {"type": "text", "text": "x"}  # the empty inner text is left out
+    assert _violations(repaired) == []

@@ -1,4 +1,5 @@
-"""Line repairs (torn lines, NUL runs, duplicate lines): plan, record, write, revert.
+"""Line repairs (torn lines, NUL runs, duplicate lines, tool pairing): plan, record, write,
+revert.
 
 A line edit changes the transcript's bytes, so it is recorded and written
 together: the bytes that leave (and the ones riff writes) go to the blob
@@ -6,6 +7,11 @@ store first, then the events are appended in one transaction on the head
 riff read, then the file is replaced with the writer's safety (refused if it
 changed since it was read, backup, atomic rename). A revert puts the exact
 bytes back from the blob store.
+
+Every plan is checked against the API request rules (riff.transcript.api_rules)
+on the file before and after it: a plan that would leave a violation the
+source did not have, or one an edit claims to fix, is refused before anything
+is recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from riff.app.workspace import Workspace
 from riff.events import EventDraft, EventKind, RepairEvent
 from riff.events.line_edit import apply_edits, blob_ids_of, mirror_edit
 from riff.transcript import TranscriptChangedError, WriteResult
+from riff.transcript.api_rules import api_violations_of_bytes, new_or_unfixed
 from riff.transcript.line_repairs import (
     DROP_DUPLICATE,
     QUARANTINE_LINE,
@@ -38,6 +45,10 @@ KIND_NAMES: dict[str, str] = {
     "tool_result": INSERT_TOOL_RESULT,
 }
 ALL_KIND_NAMES = ("parent", *KIND_NAMES)
+
+
+class ApiRuleRefusal(AppError):
+    """A repair plan would leave the transcript breaking an API request rule."""
 
 
 @dataclass
@@ -82,7 +93,27 @@ def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LineP
         blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
         after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
         plan.edits.extend(plan_tool_results(after))
+    check_api_rules(data, plan, where=state.file.path.as_posix())
     return plan
+
+
+def check_api_rules(data: bytes, plan: LinePlan, *, where: str) -> None:
+    """Refuse a plan whose file would break an API request rule the source did not
+    break, or still break one a planned edit claims to fix."""
+    if not plan.edits:
+        return
+    blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+    after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
+    claimed = {fix for p in plan.edits for fix in p.fixes}
+    wrong = new_or_unfixed(api_violations_of_bytes(data), api_violations_of_bytes(after), claimed)
+    if wrong:
+        first = wrong[0]
+        what = "still breaks" if first.key in claimed else "would break"
+        raise ApiRuleRefusal(
+            f"{where}: the repair plan is refused: the repaired file {what} an API rule "
+            f"({first.rule}, {first.detail}); nothing was recorded or written"
+            + (f" ({len(wrong) - 1} more)" if len(wrong) > 1 else "")
+        )
 
 
 def apply_line_repairs(
@@ -100,6 +131,7 @@ def apply_line_repairs(
         return result
     require_storable_text(operator=operator, reason=reason)
     data = _read_checked(state)
+    check_api_rules(data, plan, where=state.file.path.as_posix())
     blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
     edits = [p.edit.to_value() for p in plan.edits]
     repaired = apply_edits(data, edits, blobs)  # refuses before anything is recorded

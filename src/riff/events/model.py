@@ -36,10 +36,16 @@ class EventKind(StrEnum):
     QUARANTINE_LINE = "quarantine_line"
     DROP_DUPLICATE = "drop_duplicate"
     INSERT_TOOL_RESULT = "insert_tool_result"
+    NEUTRALIZE_TOOL_RESULT = "neutralize_tool_result"
 
 
 LINE_EDIT_KINDS: frozenset[str] = frozenset(
-    {EventKind.QUARANTINE_LINE, EventKind.DROP_DUPLICATE, EventKind.INSERT_TOOL_RESULT}
+    {
+        EventKind.QUARANTINE_LINE,
+        EventKind.DROP_DUPLICATE,
+        EventKind.INSERT_TOOL_RESULT,
+        EventKind.NEUTRALIZE_TOOL_RESULT,
+    }
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from itertools import compress
 from pathlib import Path
 
+from riff.transcript.api_rules import api_findings
 from riff.transcript.findings import (
     CYCLE,
     DUPLICATE_UUID,
@@ -84,6 +85,7 @@ def detect_findings(
     findings += tool_findings(transcript, known_tool_use_ids, known_tool_result_ids)
     findings += timestamp_findings(graph)
     findings += lost_branch_findings(graph, transcript.last_prompt_leaf)
+    findings += api_findings(transcript, graph, findings)
     findings.sort(key=lambda f: (f.lines[0] if f.lines else 0, f.kind))
     return findings
 

@@ -29,6 +29,21 @@ FINDING_KINDS: Final = (
     TRUNCATED_LINE,
 )
 
+# Findings of the API request rules (riff.transcript.api_rules) on the chain
+# resume loads: reported where the kinds above do not already name the row.
+API_FIRST_NOT_USER: Final = "api_first_not_user"
+API_TOOL_RESULT_NOT_AFTER_USE: Final = "api_tool_result_not_after_use"
+API_TOOL_USE_NOT_ANSWERED: Final = "api_tool_use_not_answered"
+API_EMPTY_CONTENT: Final = "api_empty_content"
+API_SERVER_TOOL_NOT_ANSWERED: Final = "api_server_tool_not_answered"
+API_FINDING_KINDS: Final = (
+    API_FIRST_NOT_USER,
+    API_TOOL_RESULT_NOT_AFTER_USE,
+    API_TOOL_USE_NOT_ANSWERED,
+    API_EMPTY_CONTENT,
+    API_SERVER_TOOL_NOT_ANSWERED,
+)
+
 # Findings about a file rather than its lines: the scan reports them, the
 # generator never injects them (they are properties of the file system).
 UNREADABLE_FILE: Final = "unreadable_file"

@@ -36,6 +36,8 @@ class PlannedLineEdit:
     """The affected row's uuid, or a UUIDv5 of the removed bytes when it has none."""
     edit: LineEdit
     reason: str
+    fixes: tuple[tuple[str, str], ...] = ()
+    """API violations (rule, subject: see riff.transcript.api_rules) this edit claims to fix."""
 
 
 @dataclass(slots=True)

@@ -8,8 +8,18 @@ unanswered call saying the call was interrupted, and re-links the row that
 followed the call to the new row. Only the new row and that one
 `parentUuid` value change; the row holding the call is not touched.
 
-Server tools (`server_tool_use`, answered inside the assistant's own
-message) are not repaired here.
+Server tools (`server_tool_use`, which the API runs itself and answers
+inside the assistant's own message with a `*_tool_result` block): an
+assistant row of the same response (same `message.id`) is written right after
+the row holding the call, with an error result of the tool's result type
+(`{"type": "web_search_tool_result_error", "error_code": "unavailable"}` for
+web_search), and the next row re-linked to it.
+
+neutralize_tool_result: a `tool_result` the API would refuse because the
+assistant message right before it made no such call (its call was compacted
+away, or is on another branch) becomes a text block holding its content,
+placed after the row's other blocks (tool results come first in a user
+message). Only that row's line changes.
 """
 
 from __future__ import annotations
@@ -20,16 +30,38 @@ from typing import Any
 
 import orjson
 
-from riff.events.line_edit import LineEdit, split_segments
+from riff.events.line_edit import LineEdit, apply_edits, split_segments
+from riff.transcript.findings import (
+    API_SERVER_TOOL_NOT_ANSWERED,
+    API_TOOL_RESULT_NOT_AFTER_USE,
+    API_TOOL_USE_NOT_ANSWERED,
+)
 from riff.transcript.line_repairs import PlannedLineEdit
 from riff.transcript.write import replace_parent
 
 INSERT_TOOL_RESULT = "insert_tool_result"
+NEUTRALIZE_TOOL_RESULT = "neutralize_tool_result"
+SERVER_RESULT_TYPES = {
+    name: f"{name}_tool_result"
+    for name in (
+        "web_search",
+        "web_fetch",
+        "code_execution",
+        "bash_code_execution",
+        "text_editor_code_execution",
+    )
+}
+"""Server tools riff can answer: the name of the call → the type of its result block."""
+NEUTRAL_HEADER = "[Result of tool call {call_id}, whose call is no longer in the conversation:]"
 INTERRUPTED_TEXT = (
     "The tool call was interrupted and no result was recorded. "
     "(Result written by riff to keep the conversation resumable.)"
 )
 _COPIED_KEYS = ("isSidechain", "userType", "cwd", "sessionId", "version", "gitBranch")
+
+
+_Planned = tuple[int, int, list[bytes], list[bytes], str, str, tuple[str, ...]]
+"""(0-based start, removed count, removed, inserted, new uuid, origin row, call ids)."""
 
 
 @dataclass(slots=True)
@@ -96,8 +128,40 @@ def _synthetic_row(anchor: _Row, call_ids: list[str], new_uuid: str) -> bytes:
     return orjson.dumps(row) + b"\n"
 
 
+def _insert_after(
+    segments: list[bytes],
+    children: dict[str, list[_Row]],
+    anchor: _Row,
+    new_row: bytes,
+    fresh: str,
+) -> tuple[int, list[bytes], list[bytes]]:
+    """(0-based start, removed, inserted) putting `new_row` right after `anchor` and
+    re-linking the anchor's first child (in file order) to it."""
+    next_rows = sorted(children.get(anchor.uuid or "", []), key=lambda r: r.index)
+    first_child = next_rows[0] if next_rows else None
+    start = anchor.index + 1
+    if first_child is None or first_child.index < start:
+        return start, [], [new_row]
+    removed = segments[start : first_child.index + 1]
+    relinked = replace_parent(
+        segments[first_child.index], fresh, where=f"line {first_child.index + 1}"
+    )
+    return start, removed, [new_row, *removed[:-1], relinked]
+
+
 def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLineEdit]:
-    """One insert per assistant reply with unanswered tool calls, in file order.
+    """Every tool-pairing edit `data` needs: neutralize_tool_result edits first, then
+    insert_tool_result edits planned on the file as those leave it."""
+    neutralized = plan_neutralize(data)
+    if neutralized:
+        blobs = {key: value for p in neutralized for key, value in p.edit.blobs().items()}
+        data = apply_edits(data, [p.edit.to_value() for p in neutralized], blobs)
+    return [*neutralized, *plan_inserts(data, new_uuid=new_uuid)]
+
+
+def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLineEdit]:
+    """One insert per assistant reply with unanswered tool calls, and one per unanswered
+    server tool call, in file order.
 
     `message_id` of each planned edit is the uuid of the new row. Edits whose
     lines would overlap an earlier one are left for the next run.
@@ -111,7 +175,8 @@ def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[Planne
     for row in rows:
         if row.parent is not None:
             children.setdefault(row.parent, []).append(row)
-    planned: list[tuple[int, int, list[bytes], list[bytes], str, str, list[str]]] = []
+    planned: list[_Planned] = []
+    planned += _server_inserts(segments, rows, children, new_uuid)
     done: set[int] = set()
     for row in rows:
         if row.value.get("type") != "assistant" or row.uuid is None:
@@ -146,19 +211,10 @@ def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[Planne
             reply_calls = _calls_of_reply(rows, row.reply_id, answered)
         fresh = str(new_uuid())
         new_row = _synthetic_row(anchor, reply_calls, fresh)
-        next_rows = sorted(children.get(anchor.uuid or "", []), key=lambda r: r.index)
-        first_child = next_rows[0] if next_rows else None
-        start = anchor.index + 1
-        if first_child is None or first_child.index < start:
-            removed: list[bytes] = []
-            inserted = [new_row]
-        else:
-            removed = segments[start : first_child.index + 1]
-            relinked = replace_parent(
-                segments[first_child.index], fresh, where=f"line {first_child.index + 1}"
-            )
-            inserted = [new_row, *removed[:-1], relinked]
-        planned.append((start, len(removed), removed, inserted, fresh, row.uuid, reply_calls))
+        start, removed, inserted = _insert_after(segments, children, anchor, new_row, fresh)
+        planned.append(
+            (start, len(removed), removed, inserted, fresh, row.uuid, tuple(reply_calls))
+        )
     result: list[PlannedLineEdit] = []
     shift = 0
     taken_until = 0
@@ -166,17 +222,97 @@ def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[Planne
         if start < taken_until:
             continue
         taken_until = start + max(count, 1)
+        server = call_ids[0].startswith(SERVER_PREFIX)
+        ids = tuple(c.removeprefix(SERVER_PREFIX) for c in call_ids)
+        rule = API_SERVER_TOOL_NOT_ANSWERED if server else API_TOOL_USE_NOT_ANSWERED
         result.append(
             PlannedLineEdit(
                 INSERT_TOOL_RESULT,
                 fresh,
                 LineEdit(start + 1 + shift, tuple(removed), tuple(inserted)),
-                f"line {start}: {len(call_ids)} tool call(s) of {origin} had no result; "
-                "an interrupted-call result is inserted after it",
+                (
+                    f"line {start}: server tool call {ids[0]} of {origin} had no result; "
+                    "an unavailable-tool result is inserted after it"
+                    if server
+                    else f"line {start}: {len(ids)} tool call(s) of {origin} had no result; "
+                    "an interrupted-call result is inserted after it"
+                ),
+                tuple((rule, i) for i in ids),
             )
         )
         shift += len(inserted) - len(removed)
     return result
+
+
+SERVER_PREFIX = "server:"
+"""Marks a server tool call among planned inserts (internal)."""
+
+
+def _server_inserts(
+    segments: list[bytes], rows: list[_Row], children: dict[str, list[_Row]], new_uuid: Any
+) -> list[_Planned]:
+    """An assistant row of the same response holding a `*_tool_result` error block right
+    after each `server_tool_use` row whose result block no row of that response holds."""
+    served: set[tuple[str | None, Any]] = set()
+    for row in rows:
+        for block in row.blocks():
+            if str(block.get("type", "")).endswith("_tool_result"):
+                served.add((row.reply_id, block.get("tool_use_id")))
+    out: list[_Planned] = []
+    for row in rows:
+        if row.value.get("type") != "assistant" or row.uuid is None:
+            continue
+        for block in row.blocks():
+            call_id = block.get("id")
+            name = block.get("name")
+            if (
+                block.get("type") != "server_tool_use"
+                or not isinstance(call_id, str)
+                or (row.reply_id, call_id) in served
+                or name not in SERVER_RESULT_TYPES
+            ):
+                continue
+            fresh = str(new_uuid())
+            new_row = _server_result_row(row, call_id, str(name), fresh)
+            start, removed, inserted = _insert_after(segments, children, row, new_row, fresh)
+            out.append(
+                (
+                    start,
+                    len(removed),
+                    removed,
+                    inserted,
+                    fresh,
+                    row.uuid,
+                    (SERVER_PREFIX + call_id,),
+                )
+            )
+            break  # one per row per run: a second call of the row is planned next run
+    return out
+
+
+def _server_result_row(anchor: _Row, call_id: str, name: str, new_uuid: str) -> bytes:
+    row: dict[str, Any] = {"parentUuid": anchor.uuid}
+    for key in _COPIED_KEYS:
+        if key in anchor.value:
+            row[key] = anchor.value[key]
+    message = anchor.value.get("message")
+    message = message if isinstance(message, dict) else {}
+    result_type = SERVER_RESULT_TYPES[name]
+    row["message"] = {key: message[key] for key in ("model", "id", "type") if key in message} | {
+        "role": "assistant",
+        "content": [
+            {
+                "type": result_type,
+                "tool_use_id": call_id,
+                "content": {"type": f"{result_type}_error", "error_code": "unavailable"},
+            }
+        ],
+    }
+    row["type"] = "assistant"
+    row["uuid"] = new_uuid
+    if "timestamp" in anchor.value:
+        row["timestamp"] = anchor.value["timestamp"]
+    return orjson.dumps(row) + b"\n"
 
 
 def _calls_of_reply(rows: list[_Row], reply_id: str | None, answered: set[Any]) -> list[str]:
@@ -187,3 +323,63 @@ def _calls_of_reply(rows: list[_Row], reply_id: str | None, answered: set[Any]) 
         for b in r.blocks()
         if b.get("type") == "tool_use" and isinstance(b.get("id"), str) and b["id"] not in answered
     ]
+
+
+def _neutral_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tool_result block as user content the API accepts without its call."""
+    header = NEUTRAL_HEADER.format(call_id=block.get("tool_use_id"))
+    content = block.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": f"{header}\n{content}" if content else header}]
+    out: list[dict[str, Any]] = [{"type": "text", "text": header}]
+    if isinstance(content, list):
+        for inner in content:
+            if not isinstance(inner, dict):
+                continue
+            if inner.get("type") == "text" and inner.get("text") in ("", None):
+                continue  # an empty text block is itself refused
+            out.append(inner)
+    return out
+
+
+def plan_neutralize(data: bytes) -> list[PlannedLineEdit]:
+    """One edit per row holding tool_result blocks the API refuses on the resumed chain."""
+    from riff.transcript.api_rules import api_violations_of_bytes
+
+    refused: dict[int, set[str]] = {}
+    for violation in api_violations_of_bytes(data):
+        if violation.rule == API_TOOL_RESULT_NOT_AFTER_USE:
+            refused.setdefault(violation.line, set()).add(violation.subject)
+    if not refused:
+        return []
+    segments = split_segments(data)
+    out = []
+    for line in sorted(refused):
+        segment = segments[line - 1]
+        body = segment.rstrip(b"\r\n")
+        value = orjson.loads(body.strip(b" \t\x00"))
+        content = value["message"]["content"]
+        kept, moved = [], []
+        for block in content:
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "tool_result"
+                and str(block.get("tool_use_id")) in refused[line]
+            ):
+                moved += _neutral_blocks(block)
+            else:
+                kept.append(block)
+        value["message"]["content"] = kept + moved
+        rewritten = orjson.dumps(value) + segment[len(body) :]
+        ids = sorted(refused[line])
+        out.append(
+            PlannedLineEdit(
+                NEUTRALIZE_TOOL_RESULT,
+                str(value.get("uuid")),
+                LineEdit(line, (segment,), (rewritten,)),
+                f"line {line}: tool result(s) {', '.join(ids)} answer no call of the message "
+                "before; turned into text keeping their content",
+                tuple((API_TOOL_RESULT_NOT_AFTER_USE, i) for i in ids),
+            )
+        )
+    return out
