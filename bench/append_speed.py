@@ -19,9 +19,9 @@ from typing import Any
 
 from surrealdb import Surreal
 
+from riff.app.stores import open_event_store as open_store
 from riff.events import ChainHead, EventDraft, RepairEvent, seal_events
 from riff.settings import Settings
-from riff.store import open_store
 
 
 def make_drafts(n: int, messages: int = 200) -> list[EventDraft]:

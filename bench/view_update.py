@@ -17,14 +17,16 @@ import time
 from pathlib import Path
 
 from append_speed import make_drafts  # type: ignore[import-not-found]
+from riff.app.eventlog import EventLog
+from riff.app.stores import open_event_store as open_store
+from riff.app.viewstore import rebuild, update
 from riff.settings import Settings
-from riff.store import ImmutableEventStore, open_store
-from riff.views import SourceState, rebuild, update
+from riff.views import SourceState
 
 MESSAGES = 200
 
 
-def fill(store: ImmutableEventStore, sid: str, n: int) -> SourceState:
+def fill(store: EventLog, sid: str, n: int) -> SourceState:
     drafts = make_drafts(n + 50, MESSAGES)
     for i in range(0, n, 5000):
         store.append(sid, drafts[i : min(i + 5000, n)])
@@ -37,7 +39,7 @@ def fill(store: ImmutableEventStore, sid: str, n: int) -> SourceState:
     return SourceState(sid, base, {m: "2026-01-01T00:00:00.000Z" for m in base})
 
 
-def measure(store: ImmutableEventStore, sid: str, n: int) -> tuple[float, float]:
+def measure(store: EventLog, sid: str, n: int) -> tuple[float, float]:
     source = fill(store, sid, n)
     start = time.perf_counter()
     rebuild(store, sid, source)

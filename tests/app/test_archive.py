@@ -19,27 +19,29 @@ from riff.app.archive import (
     read_segment,
     verify_archive,
 )
+from riff.app.eventlog import EventLog
 from riff.app.integrity import verify_database
+from riff.app.stores import open_event_store
 from riff.events.audit import verify_export
 from riff.jobs import JobRunner, shared_store
-from riff.store import ImmutableEventStore, QueryFailed, open_store
+from riff.store import QueryFailed
 from tests.jobs.helpers import T0, append_repairs, mem_settings, seed_sessions, stepping_clock
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ImmutableEventStore]:
-    with open_store(mem_settings(tmp_path)) as s:
+def store(tmp_path: Path) -> Iterator[EventLog]:
+    with open_event_store(mem_settings(tmp_path)) as s:
         s.clock = stepping_clock()  # one event per day from T0
         yield s
 
 
-def _seed(store: ImmutableEventStore, tmp_path: Path) -> list[str]:
+def _seed(store: EventLog, tmp_path: Path) -> list[str]:
     seeded = seed_sessions(store, tmp_path, sessions=3, repairs=50)
     return [s.session_id for s in seeded]  # 150 events over 150 days
 
 
 def test_a_segment_holds_every_archived_event_byte_for_byte(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     sessions = _seed(store, tmp_path)
     archive_dir = tmp_path / "archive"
@@ -73,7 +75,7 @@ def test_a_segment_holds_every_archived_event_byte_for_byte(
 
 
 def test_later_segments_continue_the_chain_and_the_live_log_links_to_them(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     sessions = _seed(store, tmp_path)
     archive_dir = tmp_path / "archive"
@@ -97,9 +99,7 @@ def test_later_segments_continue_the_chain_and_the_live_log_links_to_them(
     assert min(r["seq"] for r in rows if r["session_id"] == rows[0]["session_id"]) > 1
 
 
-def test_a_missing_or_altered_segment_is_detected(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_a_missing_or_altered_segment_is_detected(store: EventLog, tmp_path: Path) -> None:
     _seed(store, tmp_path)
     archive_dir = tmp_path / "archive"
     one = archive_events(store, archive_dir, older_than_days=90, now=T0 + timedelta(days=150))
@@ -131,7 +131,7 @@ def test_a_missing_or_altered_segment_is_detected(
 
 
 def test_checkpoints_are_append_only_and_must_match_the_log(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     _seed(store, tmp_path)
     archive_events(store, tmp_path / "a", older_than_days=90, now=T0 + timedelta(days=150))
@@ -140,7 +140,7 @@ def test_checkpoints_are_append_only_and_must_match_the_log(
         "DELETE archive_checkpoints",
     ):
         with pytest.raises(QueryFailed):
-            store.conn.run(attack, {"d": "0" * 64})
+            store.recorder.conn.run(attack, {"d": "0" * 64})
     cp = list_checkpoints(store)[0]
     forged = {
         **cp.to_dict(),
@@ -153,7 +153,7 @@ def test_checkpoints_are_append_only_and_must_match_the_log(
     from surrealdb import RecordID
 
     with pytest.raises(QueryFailed, match="head_digest"):
-        store.conn.run(
+        store.recorder.conn.run(
             "CREATE $id CONTENT $row",
             {
                 "id": RecordID("archive_checkpoints", [cp.session_id, cp.last_seq + 1]),
@@ -162,9 +162,7 @@ def test_checkpoints_are_append_only_and_must_match_the_log(
         )
 
 
-def test_an_interrupted_archive_leaves_nothing_behind(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_an_interrupted_archive_leaves_nothing_behind(store: EventLog, tmp_path: Path) -> None:
     _seed(store, tmp_path)
     archive_dir = tmp_path / "archive"
     calls = {"n": 0}

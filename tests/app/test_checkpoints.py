@@ -40,7 +40,7 @@ def fill(ws: Workspace, sessions: int = 3, per: int = 4) -> None:
 
 
 def leaf_rows(ws: Workspace) -> list[tuple[int, str]]:
-    return [(leaf.log_index, leaf.event_id) for leaf in ws.store.tlog.leaves()]
+    return [(leaf.log_index, leaf.event_id) for leaf in ws.store.recorder.tlog.leaves()]
 
 
 def test_every_event_gets_the_next_global_index(tmp_path: Path) -> None:
@@ -52,19 +52,19 @@ def test_every_event_gets_the_next_global_index(tmp_path: Path) -> None:
         assert sorted(eid for _, eid in rows) == sorted(appended)
         # Appends are numbered in the order they happened, across sessions.
         assert [eid for _, eid in rows][:4] == [e.event_id for e in ws.store.events("sess-0")][:4]
-        assert ws.store.tlog.state().size == 18
+        assert ws.store.recorder.tlog.state().size == 18
 
 
 def test_stored_subtrees_give_every_tree_head(tmp_path: Path) -> None:
     with mem_ws(tmp_path) as ws:
         fill(ws)
-        by_index = {leaf.log_index: leaf.event_id for leaf in ws.store.tlog.leaves()}
+        by_index = {leaf.log_index: leaf.event_id for leaf in ws.store.recorder.tlog.leaves()}
         events = {e.event_id: e for s in range(3) for e in ws.store.events(f"sess-{s}")}
         tree = MemoryTree(
             event_leaf_hash(events[by_index[i]].digest_payload()) for i in range(len(by_index))
         )
         for size in range(19):
-            assert checkpoints.tree_root(ws.store, size) == tree.root(size)
+            assert checkpoints.tree_root(ws.store.recorder, size) == tree.root(size)
 
 
 @pytest.mark.parametrize(
@@ -84,10 +84,10 @@ def test_the_schema_refuses_edits_gaps_and_rollbacks(tmp_path: Path, statement: 
         fill(ws)
         checkpoints.create_checkpoint(ws)
         with pytest.raises(QueryFailed):
-            ws.store.conn.run(statement)
+            ws.store.recorder.conn.run(statement)
         for edit in ("UPDATE checkpoints:18 SET root = $r", "DELETE checkpoints:18"):
             with pytest.raises(QueryFailed):
-                ws.store.conn.run(edit, {"r": "0" * 64})
+                ws.store.recorder.conn.run(edit, {"r": "0" * 64})
 
 
 def test_checkpoint_is_recorded_written_and_idempotent(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_checkpoint_is_recorded_written_and_idempotent(tmp_path: Path) -> None:
         assert first.created and first.checkpoint.size == 18
         assert first.path == tmp_path / "checkpoints" / "18.note"
         assert first.path.read_text() == first.note
-        assert ws.store.tlog.checkpoint(18) is not None
+        assert ws.store.recorder.tlog.checkpoint(18) is not None
         again = checkpoints.create_checkpoint(ws)
         assert not again.created and again.note == first.note
         key = tmp_path / "signing.key"
@@ -181,7 +181,7 @@ def test_verify_log_of_an_intact_store(tmp_path: Path) -> None:
 
 def _open_guards(ws: Workspace) -> None:
     """What root can do with DDL: remove the THROW events that keep rows append-only."""
-    ws.store.conn.run(
+    ws.store.recorder.conn.run(
         "REMOVE EVENT repairs_no_mut ON repairs_events; "
         "REMOVE EVENT tlog_leaves_no_mut ON tlog_leaves; "
         "REMOVE EVENT checkpoints_no_mut ON checkpoints; "
@@ -194,7 +194,7 @@ def test_deleting_an_event_as_root_is_found(tmp_path: Path) -> None:
         fill(ws)
         checkpoints.create_checkpoint(ws)
         _open_guards(ws)
-        ws.store.conn.run("DELETE repairs_events:['sess-1', 2]")
+        ws.store.recorder.conn.run("DELETE repairs_events:['sess-1', 2]")
         result = log_audit.verify_log(ws)
         assert not result.ok
         assert any(
@@ -209,7 +209,7 @@ def test_a_consistent_rewrite_of_the_tail_is_found(tmp_path: Path) -> None:
         fill(ws)
         checkpoints.create_checkpoint(ws)
         _open_guards(ws)
-        ws.store.conn.run(
+        ws.store.recorder.conn.run(
             "DEFINE FIELD OVERWRITE size ON tlog_state TYPE int; "
             "DELETE tlog_leaves WHERE log_index >= 15; "
             "DELETE repairs_events WHERE session_id = 'sess-2' AND seq >= 5; "
@@ -247,7 +247,7 @@ def test_a_dropped_table_is_found(tmp_path: Path) -> None:
     with kv_ws(tmp_path) as ws:
         fill(ws)
         checkpoints.create_checkpoint(ws)
-        ws.store.conn.run("REMOVE TABLE repairs_events")
+        ws.store.recorder.conn.run("REMOVE TABLE repairs_events")
         result = log_audit.verify_log(ws)
         assert not result.ok
         assert any("missing from the database" in p for p in result.problems)
@@ -256,7 +256,7 @@ def test_a_dropped_table_is_found(tmp_path: Path) -> None:
 def test_a_dropped_leaf_table_is_found_even_without_a_checkpoint(tmp_path: Path) -> None:
     with kv_ws(tmp_path) as ws:
         fill(ws)
-        ws.store.conn.run("REMOVE TABLE tlog_leaves")
+        ws.store.recorder.conn.run("REMOVE TABLE tlog_leaves")
         result = log_audit.verify_log(ws)
         assert not result.ok
         assert any("only 0 are stored" in p for p in result.problems)
@@ -312,7 +312,7 @@ def _legacy_store(url: str) -> Connection:
             {
                 "sid": sid,
                 "messages": [[sid, e.message_id] for e in events],
-                "rows": [event_to_body(e) for e in events],
+                "rows": [event_to_body(e.to_dict()) for e in events],
                 "seq": events[-1].seq,
                 "digest": events[-1].event_digest,
             },
@@ -327,18 +327,18 @@ def test_migrating_an_older_store_indexes_its_events_deterministically(tmp_path:
     conn.close()
     settings = Settings(db_url=url, data_dir=tmp_path)
     with Workspace(settings) as ws:
-        assert ws.store.tlog.state().backfill_pending
+        assert ws.store.recorder.tlog.state().backfill_pending
         with pytest.raises(RiffError, match="riff db migrate"):
             ws.store.append("sess-5", chain_drafts(1))
-        expected = [e.event_id for e in tlog_migration.backfill_order(ws.store)]
-        assert tlog_migration.finish_migration(ws.store) == 11
-        assert tlog_migration.finish_migration(ws.store) == 0
+        expected = [e.event_id for e in tlog_migration.backfill_order(ws.store.recorder)]
+        assert tlog_migration.finish_migration(ws.store.recorder) == 11
+        assert tlog_migration.finish_migration(ws.store.recorder) == 0
         assert [eid for _, eid in leaf_rows(ws)] == expected
         # Each session keeps its order; sessions are merged by timestamp.
-        events = {e.event_id: e for e in tlog_migration.backfill_order(ws.store)}
+        events = {e.event_id: e for e in tlog_migration.backfill_order(ws.store.recorder)}
         stamps = [events[eid].timestamp for eid in expected]
         assert stamps == sorted(stamps)
         ws.store.append("sess-5", chain_drafts(1))
-        assert ws.store.tlog.state().size == 12
+        assert ws.store.recorder.tlog.state().size == 12
         checkpoints.create_checkpoint(ws)
         assert log_audit.verify_log(ws).ok

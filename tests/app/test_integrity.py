@@ -11,23 +11,25 @@ import pytest
 from surrealdb import RecordID
 from typer.testing import CliRunner
 
+from riff.app.eventlog import EventLog
 from riff.app.integrity import verify_database
+from riff.app.stores import open_event_store
 from riff.cli.app import app
 from riff.jobs import JobRunner, integrity_reports, shared_store
-from riff.store import ImmutableEventStore, QueryFailed, open_store
+from riff.store import QueryFailed
 from tests.jobs.helpers import kv_settings, mem_settings, seed_sessions
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ImmutableEventStore]:
-    with open_store(mem_settings(tmp_path)) as s:
+def store(tmp_path: Path) -> Iterator[EventLog]:
+    with open_event_store(mem_settings(tmp_path)) as s:
         yield s
 
 
 DRIFT = [("*", None, "schema_drift")] * 2  # the removed THROW event, the field without READONLY
 
 
-def tamper_event(store: ImmutableEventStore, session_id: str, seq: int, reason: str) -> None:
+def tamper_event(store: EventLog, session_id: str, seq: int, reason: str) -> None:
     """Rewrite a stored event the way an attacker with root access to the files would.
 
     The log refuses UPDATE for every user (READONLY fields plus a THROWing
@@ -37,7 +39,7 @@ def tamper_event(store: ImmutableEventStore, session_id: str, seq: int, reason: 
     notice (the chain names the event; the removed guards show up as the two
     `schema_drift` breaks of DRIFT).
     """
-    store.conn.run(
+    store.recorder.conn.run(
         "REMOVE EVENT repairs_no_mut ON repairs_events;"
         "DEFINE FIELD OVERWRITE reason ON repairs_events TYPE string;"
         "UPDATE $id SET reason = $reason RETURN NONE;",
@@ -45,7 +47,7 @@ def tamper_event(store: ImmutableEventStore, session_id: str, seq: int, reason: 
     )
 
 
-def test_a_clean_database_verifies(store: ImmutableEventStore, tmp_path: Path) -> None:
+def test_a_clean_database_verifies(store: EventLog, tmp_path: Path) -> None:
     seed_sessions(store, tmp_path, sessions=3, repairs=4)
     result = verify_database(store)
     assert result.ok, result.breaks
@@ -55,7 +57,7 @@ def test_a_clean_database_verifies(store: ImmutableEventStore, tmp_path: Path) -
     }
 
 
-def test_a_tampered_event_is_named(store: ImmutableEventStore, tmp_path: Path) -> None:
+def test_a_tampered_event_is_named(store: EventLog, tmp_path: Path) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=3, repairs=4)
     victim = seeded[1].session_id
     tamper_event(store, victim, 2, "nothing to see here")
@@ -69,7 +71,7 @@ def test_a_tampered_event_is_named(store: ImmutableEventStore, tmp_path: Path) -
 
 
 def test_the_integrity_job_records_an_append_only_report_and_is_loud(
-    store: ImmutableEventStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: EventLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=2, repairs=3)
     runner = JobRunner(mem_settings(tmp_path), lambda: shared_store(store), rng=random.Random(0))
@@ -86,13 +88,11 @@ def test_the_integrity_job_records_an_append_only_report_and_is_loud(
     assert {h["session_id"] for h in latest["heads"]} == {s.session_id for s in seeded}
     for attack in ("UPDATE integrity_reports SET ok = true", "DELETE integrity_reports"):
         with pytest.raises(QueryFailed):
-            store.conn.run(attack)
+            store.recorder.conn.run(attack)
     assert len(integrity_reports(store)) == 2
 
 
-def test_views_and_heads_that_do_not_match_the_log(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_views_and_heads_that_do_not_match_the_log(store: EventLog, tmp_path: Path) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=3, repairs=2)
     JobRunner(mem_settings(tmp_path), lambda: shared_store(store)).run("stale-views")
     a, b = seeded[0].session_id, seeded[1].session_id
@@ -121,7 +121,7 @@ def test_views_and_heads_that_do_not_match_the_log(
 
 def test_riff_verify_all_and_jobs_once_exit_codes(tmp_path: Path) -> None:
     settings = kv_settings(tmp_path)
-    with open_store(settings) as store:
+    with open_event_store(settings) as store:
         seeded = seed_sessions(store, tmp_path, sessions=2, repairs=2)
     cli = CliRunner()
     base = ["--db", settings.resolved_db_url, "--data-dir", str(tmp_path)]
@@ -129,7 +129,7 @@ def test_riff_verify_all_and_jobs_once_exit_codes(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     doc = orjson.loads(ok.stdout)
     assert doc["ok"] and doc["events_checked"] == 4 and doc["sessions_checked"] == 2
-    with open_store(settings) as store:
+    with open_event_store(settings) as store:
         tamper_event(store, seeded[0].session_id, 1, "rewritten")
     bad = cli.invoke(app, [*base, "verify", "--all", "--json"])
     assert bad.exit_code == 1

@@ -17,9 +17,9 @@ TYPE_CHECKING blocks too, since a lazy import is still a dependency):
 - the domain never imports riff.app, riff.store or an interface;
 - the store never imports the domain (it records rows; riff.app gives them meaning).
 
-KNOWN lists the imports that break a rule today, each to be removed as the
-restructuring (issue 15) moves the work: the list may only shrink. An entry
-that no longer occurs fails the test too, so the list stays exact.
+KNOWN lists the imports that break a rule and are accepted, each with its
+reason; it is empty, and an entry that no longer occurs fails the test too, so
+the list stays exact.
 """
 
 from __future__ import annotations
@@ -41,27 +41,7 @@ RANK = {
     **dict.fromkeys(STORAGE, 0),
 }
 
-KNOWN: set[tuple[str, str]] = {
-    # the views read the log and write views through the store's protocol
-    # (riff.app should hand them events and store what they return)
-    ("riff.views.__init__", "riff.store.protocol"),
-    ("riff.views.materialize", "riff.store.errors"),
-    ("riff.views.materialize", "riff.store.protocol"),
-    ("riff.views.source", "riff.store.protocol"),
-    # the store still speaks in events: it seals drafts onto the chain and
-    # reads rows back as RepairEvent (both backends)
-    ("riff.store.memory", "riff.events"),
-    ("riff.store.memory", "riff.events.chain"),
-    ("riff.store.memory", "riff.events.status"),
-    ("riff.store.errors", "riff.events.errors"),
-    ("riff.store.protocol", "riff.events"),
-    ("riff.store.rows", "riff.events"),
-    ("riff.store.surreal", "riff.events"),
-    ("riff.store.surreal", "riff.events.chain"),
-    # the recorder computes the transparency log's leaf hashes as it appends
-    ("riff.store.surreal", "riff.tlog"),
-    ("riff.store.surreal", "riff.events.status"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _package(module: str) -> str:

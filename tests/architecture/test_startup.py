@@ -65,17 +65,26 @@ def test_version_imports_nothing_but_riff(tmp_path: Path) -> None:
     assert not any(m.split(".")[0] in ("typer", "rich", "click") for m in modules)
 
 
+def _commands_loaded(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("riff.cli.") and m.endswith("_cmd")}
+
+
 def test_help_imports_no_heavy_stack(tmp_path: Path) -> None:
     modules, stdout = _modules_after(tmp_path, "--help")
     assert "repair" in stdout and "verify" in stdout
     assert "riff.cli.app" in modules  # the probe ran the real application
     assert _heavy(modules) == []
+    # The listing comes from riff.cli.app.COMMANDS: no command's module, no service.
+    assert _commands_loaded(modules) == set()
+    assert not any(m.split(".")[:2] in (["riff", "app"], ["riff", "store"]) for m in modules)
 
 
 def test_verify_file_imports_no_heavy_stack(tmp_path: Path, small_export: Path) -> None:
     modules, stdout = _modules_after(tmp_path, "verify", "--json", str(small_export))
     assert '"ok": true' in stdout
     assert _heavy(modules) == []
+    assert _commands_loaded(modules) == {"riff.cli.verify_cmd"}
+    assert "cryptography" not in {m.split(".")[0] for m in modules}  # no signing without --key
 
 
 def test_a_store_command_does_load_the_sdk(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from riff.app.eventlog import EventLog
 from riff.app.recording import append_repair, current_state
+from riff.app.viewstore import rebuild_from_file
 from riff.settings import Settings
-from riff.store import ImmutableEventStore
 from riff.testing.synthetic import generate_session, write_generated_session
-from riff.views import rebuild_from_file
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -36,7 +36,7 @@ def stepping_clock(
 
 
 def seed_sessions(
-    store: ImmutableEventStore,
+    store: EventLog,
     root: Path,
     *,
     sessions: int = 4,
@@ -57,7 +57,7 @@ def seed_sessions(
     return seeded
 
 
-def append_repairs(store: ImmutableEventStore, session_id: str, count: int) -> None:
+def append_repairs(store: EventLog, session_id: str, count: int) -> None:
     """`count` valid repairs: move later messages under the session's first message and back."""
     parents, _times, _seq = current_state(store, session_id)
     roots = sorted(m for m, p in parents.items() if p is None)

@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from riff.app.checkpoints import checkpoint_after_change
+from riff.app.stores import open_event_store
 from riff.app.workspace import Workspace
 from riff.jobs import JobRunner, shared_store
 from riff.jobs.runner import JOBS
 from riff.settings import Settings, load_settings
-from riff.store import open_store
 from tests.jobs.helpers import mem_settings
 from tests.store.helpers import chain_drafts
 
@@ -18,7 +18,7 @@ from tests.store.helpers import chain_drafts
 def test_the_checkpoint_job_signs_once_per_new_tree_head(tmp_path: Path) -> None:
     settings = mem_settings(tmp_path)
     assert JOBS["checkpoint"].interval(settings) == timedelta(hours=1)
-    with open_store(settings) as store:
+    with open_event_store(settings) as store:
         store.append("s-1", chain_drafts(3))
         runner = JobRunner(settings, lambda: shared_store(store))
         first = runner.run("checkpoint")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from riff.app.eventlog import EventLog
 from riff.jobs import (
     JOBS,
     JobRun,
@@ -21,7 +22,6 @@ from riff.jobs import (
     shared_store,
     trigger_for,
 )
-from riff.store import ImmutableEventStore
 from tests.jobs.helpers import mem_settings
 from tests.waiting import wait_for
 
@@ -58,9 +58,7 @@ def test_next_run_follows_the_last_run(tmp_path: Path) -> None:
     assert next_run_time(JOBS["integrity"], settings, weekly, NOW) == NOW + timedelta(days=6)
 
 
-def test_scheduler_jobs_start_where_the_last_runs_left_off(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_scheduler_jobs_start_where_the_last_runs_left_off(store: EventLog, tmp_path: Path) -> None:
     settings = mem_settings(tmp_path)
     runner = JobRunner(settings, lambda: shared_store(store), clock=lambda: NOW)
     last = {"integrity": _run("integrity", NOW - timedelta(days=2))}
@@ -74,15 +72,13 @@ def test_scheduler_jobs_start_where_the_last_runs_left_off(
     )
     assert after == NOW + timedelta(days=12)
     # `riff jobs status` shows the same schedule.
-    store.conn.run("CREATE job_runs CONTENT $r", {"r": last["integrity"].to_dict()})
+    store.recorder.conn.run("CREATE job_runs CONTENT $r", {"r": last["integrity"].to_dict()})
     status = {row["job"]: row for row in schedule_status(store, settings, NOW)}
     assert status["integrity"]["next_run"] == "2026-03-15T12:00:00.000000Z"
     assert status["archive"]["last_run"] is None
 
 
-def test_run_scheduler_runs_due_jobs_then_stops_cleanly(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_run_scheduler_runs_due_jobs_then_stops_cleanly(store: EventLog, tmp_path: Path) -> None:
     stop = threading.Event()
     runner = JobRunner(
         mem_settings(tmp_path), lambda: shared_store(store), rng=random.Random(0), stop=stop

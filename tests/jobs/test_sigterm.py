@@ -10,9 +10,10 @@ import textwrap
 from pathlib import Path
 
 from riff.app.integrity import verify_database
+from riff.app.stores import open_event_store
+from riff.app.viewstore import rebuild
 from riff.jobs import job_runs
-from riff.store import open_store
-from riff.views import read_source, rebuild
+from riff.views import read_source
 from tests.jobs.helpers import kv_settings, seed_sessions
 from tests.waiting import HANG_LIMIT
 
@@ -41,7 +42,7 @@ CHILD = textwrap.dedent(
 
 def test_sigterm_mid_job_stops_cleanly_and_leaves_the_store_consistent(tmp_path: Path) -> None:
     settings = kv_settings(tmp_path, job_stale_batch=20)
-    with open_store(settings) as store:
+    with open_event_store(settings) as store:
         seeded = seed_sessions(store, tmp_path, sessions=12, repairs=1, messages=20)
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, root])}
@@ -67,7 +68,7 @@ def test_sigterm_mid_job_stops_cleanly_and_leaves_the_store_consistent(tmp_path:
             child.communicate()
     assert child.returncode == 0, err[-2000:]
     assert "outcome interrupted" in out, out
-    with open_store(settings) as store:
+    with open_event_store(settings) as store:
         run = job_runs(store, "stale-views")[0]
         assert run.outcome == "interrupted"
         done = {v["session_id"] for v in run.details["views"]}

@@ -8,20 +8,18 @@ from pathlib import Path
 import orjson
 from surrealdb import RecordID
 
+from riff.app.eventlog import EventLog
 from riff.jobs import JobRunner, shared_store
-from riff.store import ImmutableEventStore
 from tests.jobs.helpers import mem_settings, seed_sessions
 
 
-def _runner(store: ImmutableEventStore, tmp_path: Path, seed: int, **kw: object) -> JobRunner:
+def _runner(store: EventLog, tmp_path: Path, seed: int, **kw: object) -> JobRunner:
     return JobRunner(
         mem_settings(tmp_path, **kw), lambda: shared_store(store), rng=random.Random(seed)
     )
 
 
-def test_picks_sessions_from_the_injected_random_source(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_picks_sessions_from_the_injected_random_source(store: EventLog, tmp_path: Path) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=6, repairs=1)
     _runner(store, tmp_path, 0).run("stale-views")
     run = _runner(store, tmp_path, 42, job_spot_check_sessions=3).run("spot-check")
@@ -33,7 +31,7 @@ def test_picks_sessions_from_the_injected_random_source(
 
 
 def test_a_view_edited_behind_riffs_back_is_found_and_marked(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=4, repairs=2)
     _runner(store, tmp_path, 0).run("stale-views")
@@ -43,7 +41,7 @@ def test_a_view_edited_behind_riffs_back_is_found_and_marked(
     message = sorted(k for k, v in view.parents.items() if v is not None)[5]
     # Someone rewrites one parent in the stored view directly, digest untouched.
     edited = dict(view.parents) | {message: None}
-    store.conn.run(
+    store.recorder.conn.run(
         "UPDATE $vid SET parents = $p",
         {"vid": RecordID("sessions_materialized", victim), "p": orjson.dumps(edited).decode()},
     )
@@ -57,9 +55,7 @@ def test_a_view_edited_behind_riffs_back_is_found_and_marked(
     assert not any(v is not None and v.drift_detected for v in others)
 
 
-def test_a_transcript_edited_outside_riff_is_drift(
-    store: ImmutableEventStore, tmp_path: Path
-) -> None:
+def test_a_transcript_edited_outside_riff_is_drift(store: EventLog, tmp_path: Path) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=2, repairs=1)
     _runner(store, tmp_path, 0).run("stale-views")
     path = seeded[0].path

@@ -7,20 +7,21 @@ from pathlib import Path
 
 from surrealdb import RecordID
 
+from riff.app.eventlog import EventLog
+from riff.app.viewstore import rebuild
 from riff.jobs import JobRunner, job_runs, shared_store
-from riff.store import ImmutableEventStore
-from riff.views import read_source, rebuild
+from riff.views import read_source
 from tests.jobs.helpers import mem_settings, seed_sessions
 
 
-def _runner(store: ImmutableEventStore, tmp_path: Path, **settings: object) -> JobRunner:
+def _runner(store: EventLog, tmp_path: Path, **settings: object) -> JobRunner:
     return JobRunner(
         mem_settings(tmp_path, **settings), lambda: shared_store(store), rng=random.Random(7)
     )
 
 
 def test_refreshes_stale_views_incrementally_and_records_the_run(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=3, repairs=4)
     assert all(v["is_stale"] for v in store.view_summaries())
@@ -35,11 +36,11 @@ def test_refreshes_stale_views_incrementally_and_records_the_run(
     assert job_runs(store, "stale-views")[0] == run
 
 
-def test_batch_limit_takes_the_oldest_first(store: ImmutableEventStore, tmp_path: Path) -> None:
+def test_batch_limit_takes_the_oldest_first(store: EventLog, tmp_path: Path) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=4, repairs=1)
     # Give the views known ages: the last seeded is the oldest.
     for age, s in enumerate(reversed(seeded)):
-        store.conn.run(
+        store.recorder.conn.run(
             "UPDATE $vid SET updated_at = $t",
             {"vid": RecordID("sessions_materialized", s.session_id), "t": f"2026-01-0{age + 1}"},
         )
@@ -54,7 +55,7 @@ def test_batch_limit_takes_the_oldest_first(store: ImmutableEventStore, tmp_path
 
 
 def test_falls_back_to_a_full_rebuild_from_the_file_then_the_stored_base(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     seeded = seed_sessions(store, tmp_path, sessions=2, repairs=2)
     for s in seeded:

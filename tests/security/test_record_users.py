@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from riff.app.eventlog import EventLog
 from riff.jobs import JOBS, schedule_status
 from riff.jobs.records import JobRun
 from riff.jobs.runner import next_run_time
 from riff.settings import Settings
-from riff.store import ImmutableEventStore, QueryFailed
+from riff.store import QueryFailed
 from tests.security.helpers import sign_in_as_record_user, sign_in_as_root
 from tests.store.helpers import chain_drafts
 
@@ -38,9 +39,9 @@ FORGED_REPORT = {
 }
 
 
-def _rows(store: ImmutableEventStore, table: str) -> list[object]:
+def _rows(store: EventLog, table: str) -> list[object]:
     sign_in_as_root(store)
-    return list(store.conn.one(f"SELECT * FROM {table}") or [])
+    return list(store.recorder.conn.one(f"SELECT * FROM {table}") or [])
 
 
 @pytest.mark.parametrize(
@@ -64,17 +65,17 @@ def _rows(store: ImmutableEventStore, table: str) -> list[object]:
     ],
 )
 def test_a_record_user_cannot_write_the_jobs_tables(
-    store: ImmutableEventStore, table: str, row: dict[str, object]
+    store: EventLog, table: str, row: dict[str, object]
 ) -> None:
     sign_in_as_record_user(store, "mallory", "pw")
     with contextlib.suppress(QueryFailed):
-        store.conn.run(f"CREATE {table} CONTENT $row", {"row": row})
+        store.recorder.conn.run(f"CREATE {table} CONTENT $row", {"row": row})
     assert _rows(store, table) == []
 
 
-def test_a_record_user_cannot_edit_a_view(store: ImmutableEventStore) -> None:
+def test_a_record_user_cannot_edit_a_view(store: EventLog) -> None:
     store.append("s1", chain_drafts(1))
-    store.conn.run(
+    store.recorder.conn.run(
         "CREATE sessions_materialized:s1 CONTENT $row",
         {
             "row": {
@@ -91,14 +92,18 @@ def test_a_record_user_cannot_edit_a_view(store: ImmutableEventStore) -> None:
     )
     sign_in_as_record_user(store, "mallory", "pw")
     with contextlib.suppress(QueryFailed):
-        store.conn.run("UPDATE sessions_materialized SET through_seq = 9, drift_detected = true")
+        store.recorder.conn.run(
+            "UPDATE sessions_materialized SET through_seq = 9, drift_detected = true"
+        )
     [view] = _rows(store, "sessions_materialized")
     assert isinstance(view, dict) and view["through_seq"] == 1 and not view["drift_detected"]
 
 
-def test_job_run_times_must_be_timestamps(store: ImmutableEventStore) -> None:
+def test_job_run_times_must_be_timestamps(store: EventLog) -> None:
     with pytest.raises(QueryFailed, match="started_at"):
-        store.conn.run("CREATE job_runs CONTENT $row", {"row": FORGED_RUN | {"started_at": "soon"}})
+        store.recorder.conn.run(
+            "CREATE job_runs CONTENT $row", {"row": FORGED_RUN | {"started_at": "soon"}}
+        )
 
 
 @pytest.mark.parametrize("year", [2999, 9999])
@@ -107,14 +112,14 @@ def test_a_run_dated_in_the_future_does_not_stop_the_jobs(year: int) -> None:
     assert next_run_time(JOBS["integrity"], Settings(), forged, NOW) == NOW
 
 
-def test_jobs_status_survives_a_forged_run(store: ImmutableEventStore, tmp_path: Path) -> None:
-    store.conn.run("CREATE job_runs CONTENT $row", {"row": FORGED_RUN})
+def test_jobs_status_survives_a_forged_run(store: EventLog, tmp_path: Path) -> None:
+    store.recorder.conn.run("CREATE job_runs CONTENT $row", {"row": FORGED_RUN})
     rows = {r["job"]: r for r in schedule_status(store, Settings(data_dir=tmp_path), NOW)}
     assert rows["integrity"]["next_run"] == "2026-03-10T12:00:00.000000Z"
 
 
 def test_a_view_behind_a_record_users_appends_is_refreshed_by_the_job(
-    store: ImmutableEventStore, tmp_path: Path
+    store: EventLog, tmp_path: Path
 ) -> None:
     import random
 

@@ -6,10 +6,11 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from riff.app.eventlog import EventLog
 from riff.app.integrity import verify_database
+from riff.app.stores import open_event_store
 from riff.cli.main import app
 from riff.settings import load_settings
-from riff.store import ImmutableEventStore, open_store
 from tests.cli.conftest import riff_env  # noqa: F401 (fixture)
 from tests.store.helpers import chain_drafts
 
@@ -26,15 +27,15 @@ ATTACKS = {
 }
 
 
-def test_an_intact_schema_has_no_drift(store: ImmutableEventStore) -> None:
+def test_an_intact_schema_has_no_drift(store: EventLog) -> None:
     store.append("s1", chain_drafts(2))
     assert verify_database(store).ok
 
 
 @pytest.mark.parametrize(("ddl", "named"), list(ATTACKS.items()))
-def test_root_ddl_is_reported_as_drift(store: ImmutableEventStore, ddl: str, named: str) -> None:
+def test_root_ddl_is_reported_as_drift(store: EventLog, ddl: str, named: str) -> None:
     store.append("s1", chain_drafts(2))
-    store.conn.run(ddl)
+    store.recorder.conn.run(ddl)
     result = verify_database(store)
     drift = [b for b in result.breaks if b.problem == "schema_drift"]
     assert drift and any(named in b.detail for b in drift), [b.detail for b in drift]
@@ -45,8 +46,8 @@ def test_db_status_reports_drift(riff_env: dict[str, str]) -> None:  # noqa: F81
     assert runner.invoke(app, ["db", "init"]).exit_code == 0
     clean = runner.invoke(app, ["db", "status", "--json"])
     assert clean.exit_code == 0 and orjson.loads(clean.stdout)["schema_drift"] == []
-    with open_store(load_settings()) as store:
-        store.conn.run("REMOVE EVENT repairs_no_mut ON repairs_events")
+    with open_event_store(load_settings()) as store:
+        store.recorder.conn.run("REMOVE EVENT repairs_no_mut ON repairs_events")
     drifted = runner.invoke(app, ["db", "status"])
     assert drifted.exit_code == 1 and "repairs_no_mut is missing" in drifted.stdout
     verified = runner.invoke(app, ["verify", "--db", "--json"])

@@ -7,35 +7,38 @@ from pathlib import Path
 import pytest
 from surrealdb import RecordID
 
+from riff.app.eventlog import EventLog
 from riff.app.integrity import verify_database
 from riff.events import ChainHead, EventDraft
-from riff.store import AuthError, ImmutableEventStore
+from riff.store import AuthError
 from tests.security.helpers import event_head, sign_in_as_record_user, slip_in_event
 from tests.store.helpers import M, chain_drafts
 
 
-def test_a_record_level_sign_up_is_refused(store: ImmutableEventStore) -> None:
-    store.conn.invalidate()
-    store.conn.use("riff", "riff")
+def test_a_record_level_sign_up_is_refused(store: EventLog) -> None:
+    store.recorder.conn.invalidate()
+    store.recorder.conn.use("riff", "riff")
     with pytest.raises(AuthError, match="sign-up"):
-        store.conn.signup_record("operator", "mallory", "pw")
-    store.conn.run("DEFINE USER IF NOT EXISTS admin ON ROOT PASSWORD 'pw' ROLES OWNER")
-    store.conn.signin_root("admin", "pw")
-    store.conn.use("riff", "riff")
-    assert store.conn.one("SELECT VALUE name FROM riff_user") == []
+        store.recorder.conn.signup_record("operator", "mallory", "pw")
+    store.recorder.conn.run("DEFINE USER IF NOT EXISTS admin ON ROOT PASSWORD 'pw' ROLES OWNER")
+    store.recorder.conn.signin_root("admin", "pw")
+    store.recorder.conn.use("riff", "riff")
+    assert store.recorder.conn.one("SELECT VALUE name FROM riff_user") == []
 
 
-def test_only_root_creates_users_and_a_name_cannot_be_claimed(store: ImmutableEventStore) -> None:
+def test_only_root_creates_users_and_a_name_cannot_be_claimed(store: EventLog) -> None:
     sign_in_as_record_user(store, "alice", "pw-alice")
-    store.conn.run("CREATE riff_user SET name = 'bob', pass = 'x'")  # no permission: no row
-    store.conn.invalidate()
-    store.conn.use("riff", "riff")
+    store.recorder.conn.run(
+        "CREATE riff_user SET name = 'bob', pass = 'x'"
+    )  # no permission: no row
+    store.recorder.conn.invalidate()
+    store.recorder.conn.use("riff", "riff")
     with pytest.raises(AuthError):
-        store.conn.signin_record("operator", "bob", "x")
+        store.recorder.conn.signin_record("operator", "bob", "x")
 
 
 @pytest.mark.parametrize("who", ["root", "record user"])
-def test_an_event_slipped_in_past_the_head_is_named(store: ImmutableEventStore, who: str) -> None:
+def test_an_event_slipped_in_past_the_head_is_named(store: EventLog, who: str) -> None:
     [first] = store.append("s1", chain_drafts(1))
     if who == "record user":
         sign_in_as_record_user(store, "alice", "pw-alice")
@@ -48,7 +51,7 @@ def test_an_event_slipped_in_past_the_head_is_named(store: ImmutableEventStore, 
 
 
 @pytest.mark.parametrize("who", ["root", "record user"])
-def test_an_event_slipped_into_a_new_session_is_seen(store: ImmutableEventStore, who: str) -> None:
+def test_an_event_slipped_into_a_new_session_is_seen(store: EventLog, who: str) -> None:
     store.append("s1", chain_drafts(1))
     if who == "record user":
         sign_in_as_record_user(store, "alice", "pw-alice")
@@ -62,7 +65,7 @@ def test_an_event_slipped_into_a_new_session_is_seen(store: ImmutableEventStore,
     assert result.events_checked == 2
 
 
-def test_an_append_after_a_slipped_event_is_not_locked_out(store: ImmutableEventStore) -> None:
+def test_an_append_after_a_slipped_event_is_not_locked_out(store: EventLog) -> None:
     [first] = store.append("s1", chain_drafts(1))
     slipped = slip_in_event(store, "s1", EventDraft(M[5], M[4], M[0], "alice"), event_head(first))
     assert store.head("s1") == event_head(slipped)
@@ -70,19 +73,20 @@ def test_an_append_after_a_slipped_event_is_not_locked_out(store: ImmutableEvent
     assert third.seq == 3 and third.prev_digest == slipped.event_digest
 
 
-def test_a_duplicated_event_id_is_a_break_not_a_crash(store: ImmutableEventStore) -> None:
+def test_a_duplicated_event_id_is_a_break_not_a_crash(store: EventLog) -> None:
     [first] = store.append("s1", chain_drafts(1))
-    store.conn.run("REMOVE INDEX repairs_event_id ON repairs_events")
+    store.recorder.conn.run("REMOVE INDEX repairs_event_id ON repairs_events")
     from riff.events import seal_event
     from riff.store.rows import event_to_row
 
     twin = seal_event(
         ChainHead("s2"), EventDraft(M[5], M[4], M[0], "alice"), event_id=first.event_id
     )
-    store.conn.run(
-        "INSERT RELATION INTO repairs_events [$row] RETURN NONE", {"row": event_to_row(twin)}
+    store.recorder.conn.run(
+        "INSERT RELATION INTO repairs_events [$row] RETURN NONE",
+        {"row": event_to_row(twin.to_dict())},
     )
-    store.conn.run(
+    store.recorder.conn.run(
         "UPSERT $h SET session_id = 's2', seq = 1, digest = $d",
         {"h": RecordID("session_head", "s2"), "d": twin.event_digest},
     )

@@ -4,11 +4,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from riff.store import ImmutableEventStore
+from riff.app.eventlog import EventLog
 from tests.store.helpers import mem_store
 
 
 @pytest.fixture
-def store() -> Iterator[ImmutableEventStore]:
+def store() -> Iterator[EventLog]:
     with mem_store() as s:
         yield s

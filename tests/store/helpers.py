@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from riff.app.eventlog import EventLog
 from riff.events import EventDraft
 from riff.settings import Settings
 from riff.store import ImmutableEventStore, open_store
@@ -13,8 +14,14 @@ from tests.event_factories import message_uuid
 M = [message_uuid(i) for i in range(64)]
 
 
-def mem_store(**kw: Any) -> ImmutableEventStore:
+def mem_recorder(**kw: Any) -> ImmutableEventStore:
+    """The SurrealDB recorder on mem:// (plain rows)."""
     return open_store(Settings(db_url="mem://", data_dir=Path("/nonexistent")), **kw)
+
+
+def mem_store(**kw: Any) -> EventLog:
+    """The event log over a mem:// SurrealDB recorder (what riff.app works with)."""
+    return EventLog(mem_recorder(**kw))
 
 
 def kv_settings(tmp_path: Path) -> Settings:
@@ -34,9 +41,10 @@ def chain_drafts(n: int, *, operator: str = "alice", offset: int = 0) -> list[Ev
     return drafts
 
 
-def full_dump(store: ImmutableEventStore) -> list[Any]:
+def full_dump(store: EventLog) -> list[Any]:
     """Every row of every append-only table, to compare before and after an attack."""
+    conn = store.recorder.conn  # type: ignore[attr-defined]
     return [
-        store.conn.one(f"SELECT * FROM {table} ORDER BY id")
+        conn.one(f"SELECT * FROM {table} ORDER BY id")
         for table in ("repairs_events", "session", "message", "session_head")
     ]

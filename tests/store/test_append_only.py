@@ -12,8 +12,9 @@ from collections.abc import Iterator
 import pytest
 from surrealdb import RecordID
 
-from riff.events import ImmutableEventError, RepairEvent
-from riff.store import ImmutableEventStore, QueryFailed, create_user
+from riff.app.eventlog import EventLog
+from riff.events import RepairEvent
+from riff.store import AppendOnlyError, QueryFailed, create_user
 from riff.store.users import signed_in_name
 from tests.store.helpers import M, chain_drafts, full_dump, mem_store
 
@@ -78,7 +79,7 @@ def _params(events: list[RepairEvent]) -> dict[str, object]:
 
 
 @pytest.fixture
-def seeded() -> Iterator[tuple[ImmutableEventStore, list[RepairEvent]]]:
+def seeded() -> Iterator[tuple[EventLog, list[RepairEvent]]]:
     with mem_store() as store:
         events = store.append("s1", chain_drafts(4))
         yield store, events
@@ -86,42 +87,42 @@ def seeded() -> Iterator[tuple[ImmutableEventStore, list[RepairEvent]]]:
 
 @pytest.mark.parametrize(("name", "sql"), ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_root_cannot_change_events(
-    seeded: tuple[ImmutableEventStore, list[RepairEvent]], name: str, sql: str
+    seeded: tuple[EventLog, list[RepairEvent]], name: str, sql: str
 ) -> None:
     store, events = seeded
     before = full_dump(store)
     if name in SILENT_FOR_ROOT:
-        store.conn.run(sql, _params(events))
+        store.recorder.conn.run(sql, _params(events))
     else:
         with pytest.raises(QueryFailed):
-            store.conn.run(sql, _params(events))
+            store.recorder.conn.run(sql, _params(events))
     assert full_dump(store) == before
     assert list(store.events("s1")) == events
 
 
-def _as_record_user(store: ImmutableEventStore, name: str = "alice") -> None:
-    create_user(store.conn, name, "s3cret-pw")
-    store.conn.run("DEFINE USER admin ON ROOT PASSWORD 'admin-pw' ROLES OWNER")
-    store.conn.signin_record("operator", name, "s3cret-pw")
-    store.identity = signed_in_name(store.conn)
+def _as_record_user(store: EventLog, name: str = "alice") -> None:
+    create_user(store.recorder.conn, name, "s3cret-pw")
+    store.recorder.conn.run("DEFINE USER admin ON ROOT PASSWORD 'admin-pw' ROLES OWNER")
+    store.recorder.conn.signin_record("operator", name, "s3cret-pw")
+    store.recorder.identity = signed_in_name(store.recorder.conn)
 
 
-def _back_to_root(store: ImmutableEventStore) -> None:
-    store.conn.invalidate()
-    store.conn.signin_root("admin", "admin-pw")
-    store.conn.use("riff", "riff")
+def _back_to_root(store: EventLog) -> None:
+    store.recorder.conn.invalidate()
+    store.recorder.conn.signin_root("admin", "admin-pw")
+    store.recorder.conn.use("riff", "riff")
 
 
 @pytest.mark.parametrize(("name", "sql"), ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_record_user_cannot_change_events(
-    seeded: tuple[ImmutableEventStore, list[RepairEvent]], name: str, sql: str
+    seeded: tuple[EventLog, list[RepairEvent]], name: str, sql: str
 ) -> None:
     store, events = seeded
     before = full_dump(store)
     _as_record_user(store)
     # Refused outright, or (permissions) silently affecting nothing.
     with contextlib.suppress(QueryFailed):
-        store.conn.run(sql, _params(events))
+        store.recorder.conn.run(sql, _params(events))
     _back_to_root(store)
     assert full_dump(store) == before
 
@@ -142,43 +143,44 @@ SCHEMA_ATTACKS = [
 
 @pytest.mark.parametrize("sql", SCHEMA_ATTACKS)
 def test_record_user_cannot_change_the_schema(
-    seeded: tuple[ImmutableEventStore, list[RepairEvent]], sql: str
+    seeded: tuple[EventLog, list[RepairEvent]], sql: str
 ) -> None:
     store, events = seeded
-    schema_before = store.conn.one("INFO FOR TABLE repairs_events")
-    db_before = store.conn.one("INFO FOR DB")
-    meta_before = store.conn.one("SELECT * FROM riff_meta")
+    schema_before = store.recorder.conn.one("INFO FOR TABLE repairs_events")
+    db_before = store.recorder.conn.one("INFO FOR DB")
+    meta_before = store.recorder.conn.one("SELECT * FROM riff_meta")
     _as_record_user(store)
     db_before_user = None
     with contextlib.suppress(QueryFailed):
-        store.conn.run(sql, _params(events))
+        store.recorder.conn.run(sql, _params(events))
     _back_to_root(store)
-    assert store.conn.one("INFO FOR TABLE repairs_events") == schema_before
-    assert store.conn.one("SELECT * FROM riff_meta") == meta_before
-    db_after = store.conn.one("INFO FOR DB")
+    assert store.recorder.conn.one("INFO FOR TABLE repairs_events") == schema_before
+    assert store.recorder.conn.one("SELECT * FROM riff_meta") == meta_before
+    db_after = store.recorder.conn.one("INFO FOR DB")
     db_before["users"] = db_after["users"] = db_before_user  # the test's own admin user
     assert db_after == db_before
     assert list(store.events("s1")) == events
 
 
 def test_record_user_schema_change_is_an_error(
-    seeded: tuple[ImmutableEventStore, list[RepairEvent]],
+    seeded: tuple[EventLog, list[RepairEvent]],
 ) -> None:
     store, _ = seeded
     _as_record_user(store)
     for sql in ("REMOVE TABLE repairs_events", "DEFINE FIELD OVERWRITE reason ON repairs_events"):
         with pytest.raises(QueryFailed, match=r"(?i)not enough permissions|not allowed"):
-            store.conn.run(sql)
+            store.recorder.conn.run(sql)
 
 
 def test_store_update_and_delete_only_raise(
-    seeded: tuple[ImmutableEventStore, list[RepairEvent]],
+    seeded: tuple[EventLog, list[RepairEvent]],
 ) -> None:
     store, events = seeded
-    with pytest.raises(ImmutableEventError, match="revert"):
-        store.update(events[0].event_id, reason="x")
-    with pytest.raises(ImmutableEventError, match="revert"):
-        store.delete(events[0].event_id)
+    recorder = store.recorder
+    with pytest.raises(AppendOnlyError, match="revert"):
+        recorder.update(events[0].event_id, reason="x")  # type: ignore[attr-defined]
+    with pytest.raises(AppendOnlyError, match="revert"):
+        recorder.delete(events[0].event_id)  # type: ignore[attr-defined]
     assert list(store.events("s1")) == events
 
 
@@ -199,5 +201,5 @@ def test_blobs_cannot_be_changed_or_removed(sql: str) -> None:
         store.put_blobs({blob_id(data): data})
         store.put_blobs({blob_id(data): b"other bytes"})  # IGNORE: the first bytes stay
         with contextlib.suppress(QueryFailed):
-            store.conn.run(sql, {"blob": RecordID("blobs", blob_id(data))})
+            store.recorder.conn.run(sql, {"blob": RecordID("blobs", blob_id(data))})
         assert store.get_blobs([blob_id(data)]) == {blob_id(data): data}

@@ -1,6 +1,7 @@
 """Contract tests every EventStore implementation must pass (as eventsourcing's
 recorder tests do). Run here for the in-memory backend and for SurrealDB on
-mem:// and surrealkv://."""
+mem:// and surrealkv://: the recorder's own rules on plain rows, and the event
+log riff.app builds over it (sealing, leaves, reading back as events)."""
 
 from __future__ import annotations
 
@@ -12,28 +13,102 @@ from typing import Any
 import pytest
 
 from riff.app.archive import Checkpoint
-from riff.events import GENESIS_DIGEST, ChainHead, EventDraft, validate_event_immutability
+from riff.app.eventlog import EventLog, plan_leaves
+from riff.events import (
+    GENESIS_DIGEST,
+    ChainHead,
+    EventDraft,
+    event_from_row,
+    event_to_row,
+    seal_events,
+    validate_event_immutability,
+)
 from riff.jobs.records import JobRun
-from riff.store import ConcurrencyError, EventStore, StoreError, ViewRecord, open_store
+from riff.store import ConcurrencyError, EventStore, LogIndexTaken, StoreError, open_store
 from riff.store.memory import InMemoryEventStore
-from riff.store.protocol import SourceFingerprint
-from tests.store.helpers import M, chain_drafts, kv_settings, mem_store
+from riff.store.protocol import HeadRow
+from riff.tlog import fold_nodes, root_from_leaf_hashes
+from riff.tlog.leaves import event_leaf_hash
+from riff.views import SourceFingerprint, ViewRecord
+from tests.store.helpers import M, chain_drafts, kv_settings, mem_recorder
 
 
 def _open(kind: str, tmp_path: Path) -> EventStore:
     if kind == "memory":
         return InMemoryEventStore()
-    return mem_store() if kind == "mem" else open_store(kv_settings(tmp_path))
+    return mem_recorder() if kind == "mem" else open_store(kv_settings(tmp_path))
 
 
 @pytest.fixture(params=["memory", "mem", "surrealkv"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
     with _open(request.param, tmp_path) as store:
         yield store
 
 
-def test_implements_protocol(any_store: EventStore) -> None:
-    assert isinstance(any_store, EventStore)
+@pytest.fixture
+def any_store(recorder: EventStore) -> EventLog:
+    return EventLog(recorder)
+
+
+def test_implements_protocol(recorder: EventStore) -> None:
+    assert isinstance(recorder, EventStore)
+
+
+# -- the recorder: plain rows --------------------------------------------------
+
+
+def _sealed_rows(session_id: str, n: int, head: ChainHead | None = None) -> list[dict[str, Any]]:
+    events = seal_events(head or ChainHead(session_id), chain_drafts(n))
+    return [event_to_row(e) for e in events]
+
+
+def test_recorder_stores_and_returns_plain_rows(recorder: EventStore) -> None:
+    rows = _sealed_rows("s1", 3)
+    log = EventLog(recorder)
+    leaves = plan_leaves(recorder, [event_from_row(r) for r in rows])
+    recorder.append("s1", rows, leaves)
+    back = list(recorder.events("s1"))
+    assert all(type(row) is dict for row in back)
+    # A NONE field is simply absent; everything else comes back as it went in.
+    assert back == [{k: v for k, v in row.items() if v is not None} for row in rows]
+    assert recorder.event(rows[1]["event_id"]) == back[1]
+    assert recorder.head("s1") == HeadRow("s1", 3, rows[-1]["event_digest"])
+    assert recorder.head("nope") is None
+    assert recorder.log_state().size == 3
+    assert list(log.events("s1")) == [event_from_row(r) for r in rows]
+
+
+def test_recorder_refuses_rows_that_do_not_continue_the_chain(recorder: EventStore) -> None:
+    rows = _sealed_rows("s1", 2)
+    recorder.append("s1", rows, plan_leaves(recorder, [event_from_row(r) for r in rows]))
+    again = _sealed_rows("s1", 1)  # seq 1 once more: another writer's view of the chain
+    with pytest.raises(ConcurrencyError, match="s1"):
+        recorder.append("s1", again, plan_leaves(recorder, [event_from_row(r) for r in again]))
+    assert recorder.count("s1") == 2 and recorder.log_state().size == 2
+
+
+def test_recorder_refuses_leaves_at_taken_indexes(recorder: EventStore) -> None:
+    a = _sealed_rows("a", 1)
+    b = _sealed_rows("b", 1)
+    stale = plan_leaves(recorder, [event_from_row(r) for r in b])  # planned before a's append
+    recorder.append("a", a, plan_leaves(recorder, [event_from_row(r) for r in a]))
+    with pytest.raises(LogIndexTaken):
+        recorder.append("b", b, stale)
+    assert recorder.sessions() == ["a"]
+
+
+def test_the_log_root_covers_every_appended_event(any_store: EventLog) -> None:
+    events = any_store.append("a", chain_drafts(3)) + any_store.append("b", chain_drafts(4))
+    recorder = any_store.recorder
+    assert recorder.log_state().size == 7
+    expected = root_from_leaf_hashes([event_leaf_hash(e.digest_payload()) for e in events])
+    # The subtree hashes stored at the ends of 0..3 and 4..5 and 6 fold to the root.
+    nodes = recorder.log_nodes([(2, 0), (1, 2), (0, 6)])
+    assert set(nodes) == {(2, 0), (1, 2), (0, 6)}
+    assert fold_nodes([nodes[(2, 0)], nodes[(1, 2)], nodes[(0, 6)]]) == expected
+
+
+# -- the event log over it -----------------------------------------------------
 
 
 def test_empty_store(any_store: EventStore) -> None:
@@ -92,7 +167,7 @@ def test_sessions_are_independent_chains(any_store: EventStore) -> None:
 
 def test_reads_page_through_long_sessions(any_store: EventStore) -> None:
     events = any_store.append("s1", chain_drafts(25))
-    any_store.page_size = 7  # type: ignore[attr-defined]
+    any_store.recorder.page_size = 7  # type: ignore[attr-defined]
     assert list(any_store.events("s1")) == events
     assert list(any_store.events("s1", from_seq=7)) == events[6:]
     assert list(any_store.events("s1", from_seq=26)) == []

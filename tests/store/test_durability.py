@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from riff.app.stores import open_event_store as open_store
 from riff.events import validate_event_immutability
-from riff.store import open_store
 from tests.store.helpers import kv_settings
 from tests.waiting import HANG_LIMIT
 
@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
     from riff.settings import Settings
-    from riff.store import open_store
+    from riff.app.stores import open_event_store as open_store
     from tests.store.helpers import chain_drafts
     store = open_store(Settings(db_url=sys.argv[1], data_dir=Path(sys.argv[2])))
     head = store.head("big")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from riff.app.eventlog import EventLog
 from riff.store import (
     SchemaMissingError,
     SchemaTooNewError,
@@ -42,11 +43,11 @@ HOLD = textwrap.dedent(
 
 def test_embedded_store_is_created_on_first_use_and_persists(tmp_path: Path) -> None:
     settings = kv_settings(tmp_path)
-    with open_store(settings) as store:
+    with EventLog(open_store(settings)) as store:
         events = store.append("s1", chain_drafts(3))
-    with open_store(settings) as store:
+    with EventLog(open_store(settings)) as store:
         assert list(store.events("s1")) == events
-        assert schema_status(store.conn).up_to_date
+        assert schema_status(store.recorder.conn).up_to_date  # type: ignore[attr-defined]
 
 
 def test_default_url_is_surrealkv_in_the_data_dir(tmp_path: Path) -> None:

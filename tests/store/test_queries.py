@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from riff.app.eventlog import EventLog
 from riff.app.recording import append_repair, append_revert
 from riff.events import (
     EventDraft,
@@ -12,7 +13,8 @@ from riff.events import (
     reverted_event_ids,
     validate_event_immutability,
 )
-from riff.store import ImmutableEventStore, NoViewError, RepairRefusedError, ViewRecord
+from riff.store import NoViewError, RepairRefusedError
+from riff.views import ViewRecord
 from tests.store.helpers import M, chain_drafts
 
 BASE = {M[0]: None, M[1]: M[0], M[2]: M[1], M[3]: M[2], M[4]: None}
@@ -21,7 +23,7 @@ TIMES = {
 }  # minutes apart: beyond clock skew
 
 
-def _put_base_view(store: ImmutableEventStore, sid: str = "s1") -> None:
+def _put_base_view(store: EventLog, sid: str = "s1") -> None:
     store.put_view(
         ViewRecord(
             session_id=sid,
@@ -36,13 +38,13 @@ def _put_base_view(store: ImmutableEventStore, sid: str = "s1") -> None:
     )
 
 
-def test_event_by_id(store: ImmutableEventStore) -> None:
+def test_event_by_id(store: EventLog) -> None:
     events = store.append("s1", chain_drafts(3))
     assert store.event(events[1].event_id) == events[1]
     assert store.event("01a2155d-9bf0-7692-b65e-bc7000000000") is None
 
 
-def test_events_for_message_across_sessions(store: ImmutableEventStore) -> None:
+def test_events_for_message_across_sessions(store: EventLog) -> None:
     a = store.append(
         "a", [EventDraft(M[1], M[0], None, "alice"), EventDraft(M[2], M[1], None, "alice")]
     )
@@ -53,7 +55,7 @@ def test_events_for_message_across_sessions(store: ImmutableEventStore) -> None:
     assert store.events_for_message(M[9]) == []
 
 
-def test_sessions_by_operator(store: ImmutableEventStore) -> None:
+def test_sessions_by_operator(store: EventLog) -> None:
     store.append("a", chain_drafts(2, operator="alice"))
     store.append("b", chain_drafts(1, operator="bob"))
     store.append("c", chain_drafts(1, operator="alice"))
@@ -63,7 +65,7 @@ def test_sessions_by_operator(store: ImmutableEventStore) -> None:
     assert store.sessions_by_operator("nobody") == []
 
 
-def test_revert_and_reverted_ids(store: ImmutableEventStore) -> None:
+def test_revert_and_reverted_ids(store: EventLog) -> None:
     events = store.append("s1", chain_drafts(3))
     store.append("s2", chain_drafts(1))
     r1 = append_revert(store, events[2].event_id, operator="bob", reason="wrong parent")
@@ -77,7 +79,7 @@ def test_revert_and_reverted_ids(store: ImmutableEventStore) -> None:
     assert validate_event_immutability(store.all_events()).ok
 
 
-def test_revert_refusals(store: ImmutableEventStore) -> None:
+def test_revert_refusals(store: EventLog) -> None:
     events = store.append("s1", chain_drafts(1))
     append_revert(store, events[0].event_id, operator="bob")
     with pytest.raises(RevertError, match="already reverted"):
@@ -86,12 +88,12 @@ def test_revert_refusals(store: ImmutableEventStore) -> None:
         append_revert(store, "01a2155d-9bf0-7692-b65e-bc7000000000", operator="bob")
 
 
-def test_append_repair_needs_a_view_or_parents(store: ImmutableEventStore) -> None:
+def test_append_repair_needs_a_view_or_parents(store: EventLog) -> None:
     with pytest.raises(NoViewError, match="s1"):
         append_repair(store, "s1", M[3], M[0], operator="alice")
 
 
-def test_append_repair_validates_against_the_current_view(store: ImmutableEventStore) -> None:
+def test_append_repair_validates_against_the_current_view(store: EventLog) -> None:
     _put_base_view(store)
     event = append_repair(store, "s1", M[3], M[1], operator="alice", reason="ok", score=0.9)
     assert (event.old_parent_uuid, event.new_parent_uuid, event.validation_passed) == (
@@ -110,7 +112,7 @@ def test_append_repair_validates_against_the_current_view(store: ImmutableEventS
     assert store.head("s1").seq == 1
 
 
-def test_forced_repair_is_recorded_as_failed_validation(store: ImmutableEventStore) -> None:
+def test_forced_repair_is_recorded_as_failed_validation(store: EventLog) -> None:
     event = append_repair(
         store,
         "s1",
@@ -127,7 +129,7 @@ def test_forced_repair_is_recorded_as_failed_validation(store: ImmutableEventSto
     assert store.event(event.event_id) == event
 
 
-def test_append_marks_the_view_stale_in_the_same_transaction(store: ImmutableEventStore) -> None:
+def test_append_marks_the_view_stale_in_the_same_transaction(store: EventLog) -> None:
     _put_base_view(store)
     store.append("s1", chain_drafts(1))
     view = store.get_view("s1")

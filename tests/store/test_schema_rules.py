@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from surrealdb import RecordID
 
+from riff.app.eventlog import EventLog
 from riff.events import GENESIS_DIGEST, ChainHead, EventDraft, seal_event
-from riff.store import ImmutableEventStore, QueryFailed
+from riff.store import QueryFailed
 from riff.store.rows import event_to_row
 from tests.store.helpers import M
 
 
-def _row(store: ImmutableEventStore, **changes: Any) -> dict[str, Any]:
+def _row(store: EventLog, **changes: Any) -> dict[str, Any]:
     event = seal_event(ChainHead("s1"), EventDraft(M[1], M[0], None, "alice"))
-    row = event_to_row(event)
+    row = event_to_row(event.to_dict())
     row.update(changes)
     return {k: v for k, v in row.items() if v is not None}
 
@@ -49,50 +50,55 @@ BAD: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "changes"), BAD, ids=[b[0] for b in BAD])
-def test_bad_rows_are_refused(
-    store: ImmutableEventStore, name: str, changes: dict[str, Any]
-) -> None:
+def test_bad_rows_are_refused(store: EventLog, name: str, changes: dict[str, Any]) -> None:
     with pytest.raises(QueryFailed):
-        store.conn.run(
+        store.recorder.conn.run(
             "INSERT RELATION INTO repairs_events [$row]", {"row": _row(store, **changes)}
         )
-    assert store.conn.one("SELECT VALUE id FROM repairs_events") == []
+    assert store.recorder.conn.one("SELECT VALUE id FROM repairs_events") == []
 
 
-def test_fields_outside_the_spec_are_not_stored(store: ImmutableEventStore) -> None:
-    store.conn.run(
+def test_fields_outside_the_spec_are_not_stored(store: EventLog) -> None:
+    store.recorder.conn.run(
         "INSERT RELATION INTO repairs_events [$row]", {"row": _row(store, is_reverted=False)}
     )
-    assert store.conn.one("SELECT VALUE is_reverted FROM repairs_events") == [None]
+    assert store.recorder.conn.one("SELECT VALUE is_reverted FROM repairs_events") == [None]
 
 
-def test_a_good_row_is_accepted(store: ImmutableEventStore) -> None:
-    store.conn.run("INSERT RELATION INTO repairs_events [$row]", {"row": _row(store)})
-    assert len(store.conn.one("SELECT VALUE id FROM repairs_events")) == 1
+def test_a_good_row_is_accepted(store: EventLog) -> None:
+    store.recorder.conn.run("INSERT RELATION INTO repairs_events [$row]", {"row": _row(store)})
+    assert len(store.recorder.conn.one("SELECT VALUE id FROM repairs_events")) == 1
 
 
-def test_chain_link_is_enforced_by_the_database(store: ImmutableEventStore) -> None:
+def test_chain_link_is_enforced_by_the_database(store: EventLog) -> None:
     first = store.append("s1", [EventDraft(M[1], M[0], None, "alice")])[0]
     forged = seal_event(ChainHead("s1", 1, "b" * 64), EventDraft(M[2], M[1], None, "alice"))
     with pytest.raises(QueryFailed, match="prev_digest"):
-        store.conn.run("INSERT RELATION INTO repairs_events [$row]", {"row": event_to_row(forged)})
+        store.recorder.conn.run(
+            "INSERT RELATION INTO repairs_events [$row]", {"row": event_to_row(forged.to_dict())}
+        )
     gap = seal_event(ChainHead("s1", 5, first.event_digest), EventDraft(M[2], M[1], None, "x"))
     with pytest.raises(QueryFailed):
-        store.conn.run("INSERT RELATION INTO repairs_events [$row]", {"row": event_to_row(gap)})
+        store.recorder.conn.run(
+            "INSERT RELATION INTO repairs_events [$row]", {"row": event_to_row(gap.to_dict())}
+        )
     assert store.head("s1").seq == 1
 
 
-def test_a_failing_row_aborts_the_whole_batch(store: ImmutableEventStore) -> None:
+def test_a_failing_row_aborts_the_whole_batch(store: EventLog) -> None:
     good = seal_event(ChainHead("s1"), EventDraft(M[1], M[0], None, "alice"))
     bad = event_to_row(
-        seal_event(ChainHead("s1", 1, good.event_digest), EventDraft(M[2], M[1], None, "a"))
+        seal_event(
+            ChainHead("s1", 1, good.event_digest), EventDraft(M[2], M[1], None, "a")
+        ).to_dict()
     )
     bad["similarity_score"] = 7
     with pytest.raises(QueryFailed):
-        store.conn.run(
-            "INSERT RELATION INTO repairs_events $rows", {"rows": [event_to_row(good), bad]}
+        store.recorder.conn.run(
+            "INSERT RELATION INTO repairs_events $rows",
+            {"rows": [event_to_row(good.to_dict()), bad]},
         )
-    assert store.conn.one("SELECT VALUE id FROM repairs_events") == []
+    assert store.recorder.conn.one("SELECT VALUE id FROM repairs_events") == []
 
 
 def test_genesis_constant_matches_the_schema() -> None:

@@ -7,10 +7,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from riff.app.eventlog import EventLog
 from riff.app.recording import append_repair
+from riff.app.viewstore import check_drift, rebuild, rebuild_from_file, update
 from riff.events import EventDraft, calculate_session_digest, replay_repair_events
-from riff.store import ImmutableEventStore, NoViewError
-from riff.views import SourceState, ViewChainError, check_drift, rebuild, rebuild_from_file, update
+from riff.store import NoViewError
+from riff.views import SourceState, ViewChainError
 from tests.store.helpers import M, chain_drafts, mem_store
 
 BASE = {M[0]: None, **{M[i + 1]: M[i] for i in range(40)}}
@@ -19,11 +21,11 @@ SOURCE = SourceState("s1", BASE, TIMES)
 
 
 @pytest.fixture
-def store() -> ImmutableEventStore:
+def store() -> EventLog:
     return mem_store()
 
 
-def test_rebuild_equals_replay(store: ImmutableEventStore) -> None:
+def test_rebuild_equals_replay(store: EventLog) -> None:
     events = store.append("s1", chain_drafts(12))
     view = rebuild(store, "s1", SOURCE)
     replay = replay_repair_events(BASE, events, session_id="s1")
@@ -34,7 +36,7 @@ def test_rebuild_equals_replay(store: ImmutableEventStore) -> None:
     assert not view.is_stale and not view.drift_detected
 
 
-def test_incremental_update_matches_a_rebuild(store: ImmutableEventStore) -> None:
+def test_incremental_update_matches_a_rebuild(store: EventLog) -> None:
     store.append("s1", chain_drafts(5))
     rebuild(store, "s1", SOURCE)
     store.append("s1", chain_drafts(7, offset=5))
@@ -49,7 +51,7 @@ def test_incremental_update_matches_a_rebuild(store: ImmutableEventStore) -> Non
     assert store.get_view("s1") == updated
 
 
-def test_incremental_update_reads_only_newer_events(store: ImmutableEventStore) -> None:
+def test_incremental_update_reads_only_newer_events(store: EventLog) -> None:
     store.append("s1", chain_drafts(30))
     rebuild(store, "s1", SOURCE)
     store.append("s1", chain_drafts(1, offset=30))
@@ -65,7 +67,7 @@ def test_incremental_update_reads_only_newer_events(store: ImmutableEventStore) 
     assert seen == [31]
 
 
-def test_update_without_view_and_broken_continuation(store: ImmutableEventStore) -> None:
+def test_update_without_view_and_broken_continuation(store: EventLog) -> None:
     with pytest.raises(NoViewError):
         update(store, "s1")
     store.append("s1", chain_drafts(2))
@@ -76,7 +78,7 @@ def test_update_without_view_and_broken_continuation(store: ImmutableEventStore)
         update(store, "s1")
 
 
-def test_drift_clean_and_stale_is_not_drift(store: ImmutableEventStore) -> None:
+def test_drift_clean_and_stale_is_not_drift(store: EventLog) -> None:
     store.append("s1", chain_drafts(4))
     rebuild(store, "s1", SOURCE)
     assert not check_drift(store, "s1").drift_detected
@@ -85,7 +87,7 @@ def test_drift_clean_and_stale_is_not_drift(store: ImmutableEventStore) -> None:
     assert not report.drift_detected, report.summary()
 
 
-def test_drift_in_the_stored_view_is_found_and_marked(store: ImmutableEventStore) -> None:
+def test_drift_in_the_stored_view_is_found_and_marked(store: EventLog) -> None:
     store.append("s1", chain_drafts(4))
     view = rebuild(store, "s1", SOURCE)
     tampered = dict(view.parents)
@@ -115,7 +117,7 @@ def _write_transcript(path: Path, parents: dict[str, str | None]) -> None:
     path.write_bytes(b"\n".join(lines) + b"\n")
 
 
-def test_drift_against_the_file_on_disk(store: ImmutableEventStore, tmp_path: Path) -> None:
+def test_drift_against_the_file_on_disk(store: EventLog, tmp_path: Path) -> None:
     path = tmp_path / "s1.jsonl"
     _write_transcript(path, BASE)
     view = rebuild_from_file(store, path)
@@ -137,7 +139,7 @@ def test_drift_against_the_file_on_disk(store: ImmutableEventStore, tmp_path: Pa
     assert "changed in the file" in report.summary()
 
 
-def test_append_repair_uses_the_view(store: ImmutableEventStore) -> None:
+def test_append_repair_uses_the_view(store: EventLog) -> None:
     rebuild(store, "s1", SOURCE)
     event = append_repair(store, "s1", M[3], M[0], operator="alice")
     assert event.old_parent_uuid == M[2]
@@ -146,7 +148,7 @@ def test_append_repair_uses_the_view(store: ImmutableEventStore) -> None:
     assert moved.old_parent_uuid == M[0]
 
 
-def test_views_are_rebuildable_after_anything(store: ImmutableEventStore) -> None:
+def test_views_are_rebuildable_after_anything(store: EventLog) -> None:
     store.append("s1", [EventDraft(M[1], M[0], None, "alice")])
     first = rebuild(store, "s1", SOURCE)
     store.put_view(first.evolve(parents={}, materialization_digest="0" * 64))

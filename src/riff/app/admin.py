@@ -2,7 +2,7 @@
 
 These speak SurrealDB (schema files, record users), so they open the
 SurrealDB recorder themselves; everything else in riff.app works on any
-EventStore.
+backend through an EventLog.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from riff.app.errors import AppError
+from riff.app.eventlog import EventLog
 from riff.app.workspace import Workspace
 from riff.settings import Settings
 from riff.store.protocol import EventStore
@@ -23,10 +24,12 @@ def surreal_store(ws: Workspace) -> ImmutableEventStore:
     return surreal_recorder(ws.store)
 
 
-def surreal_recorder(store: EventStore) -> ImmutableEventStore:
+def surreal_recorder(store: EventLog | EventStore) -> ImmutableEventStore:
     """`store` as the SurrealDB recorder: schema, users and the transparency log live there."""
     from riff.store import ImmutableEventStore
 
+    if isinstance(store, EventLog):
+        store = store.recorder
     if not isinstance(store, ImmutableEventStore):
         raise AppError(
             f"{store.url} is not a SurrealDB store; schema, users and the transparency log "
@@ -62,7 +65,7 @@ def store_status(settings: Settings) -> dict[str, Any]:
         info: dict[str, Any] = {"url": store.url} | status.to_dict()
         if status.current and not status.too_new:
             info |= {"sessions": len(store.sessions()), "events": store.count()}
-        info["schema_drift"] = [brk.detail for brk in schema_breaks(store)]
+        info["schema_drift"] = [brk.detail for brk in schema_breaks(EventLog(store))]
     return info
 
 

@@ -32,6 +32,7 @@ from typing import IO, Any, cast
 
 import orjson
 
+from riff.app.eventlog import EventLog
 from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainVerifier, RepairEvent
 from riff.events.errors import ExportFormatError
@@ -39,7 +40,6 @@ from riff.events.export import FORMAT_VERSION, check_event_row, write_jsonl_expo
 from riff.events.model import format_event_timestamp
 from riff.events.status import reverted_ids_from_reverts
 from riff.events.verify import SessionHead, ValidationResult
-from riff.store.protocol import EventStore
 
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".jsonl.gz"
@@ -99,14 +99,14 @@ class ArchiveResult:
 # ---------------------------------------------------------------- checkpoints
 
 
-def list_checkpoints(store: EventStore) -> list[Checkpoint]:
+def list_checkpoints(store: EventLog) -> list[Checkpoint]:
     """Every checkpoint, by session then last_seq."""
     rows = store.rows(CHECKPOINTS_TABLE)
     found = [Checkpoint(**{k: row[k] for k in Checkpoint.__dataclass_fields__}) for row in rows]
     return sorted(found, key=lambda c: (c.session_id, c.last_seq))
 
 
-def last_checkpoints(store: EventStore) -> dict[str, Checkpoint]:
+def last_checkpoints(store: EventLog) -> dict[str, Checkpoint]:
     last: dict[str, Checkpoint] = {}
     for cp in list_checkpoints(store):
         last[cp.session_id] = cp
@@ -126,7 +126,7 @@ class _Range:
 
 
 def _plan(
-    store: EventStore, cutoff: str, should_stop: StopCheck | None
+    store: EventLog, cutoff: str, should_stop: StopCheck | None
 ) -> tuple[list[_Range], set[str]]:
     """Per session, the events after its last checkpoint older than `cutoff` (a prefix)."""
     last = last_checkpoints(store)
@@ -153,7 +153,7 @@ def _plan(
 
 
 def _events_of(
-    store: EventStore, ranges: list[_Range], should_stop: StopCheck | None
+    store: EventLog, ranges: list[_Range], should_stop: StopCheck | None
 ) -> Iterator[RepairEvent]:
     for span in ranges:
         if should_stop is not None and should_stop():
@@ -169,7 +169,7 @@ def _open_gzip(raw: IO[bytes]) -> gzip.GzipFile:
 
 
 def archive_events(
-    store: EventStore,
+    store: EventLog,
     archive_dir: Path,
     *,
     older_than_days: int = 90,
@@ -334,7 +334,7 @@ def _segment_breaks(path: Path, checkpoints: list[Checkpoint]) -> tuple[list[Cha
 
 
 def verify_archive(
-    store: EventStore,
+    store: EventLog,
     archive_dir: Path,
     *,
     should_stop: StopCheck | None = None,

@@ -23,12 +23,12 @@ from typing import Any
 
 from riff.app.admin import surreal_recorder, surreal_store
 from riff.app.errors import AppError, ProblemsFound
+from riff.app.eventlog import EventLog
 from riff.app.signing import key_path, load_signer, local_verifiers
 from riff.app.workspace import Workspace
 from riff.events.model import format_event_timestamp
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
-from riff.store.protocol import EventStore
 from riff.store.tlog import CheckpointRow
 from riff.tlog import (
     Checkpoint,
@@ -164,7 +164,7 @@ def checkpoint_after_change(ws: Workspace) -> CheckpointResult | None:
 
 
 def make_checkpoint(
-    any_store: EventStore, settings: Settings, *, now: datetime | None = None
+    any_store: EventLog | ImmutableEventStore, settings: Settings, *, now: datetime | None = None
 ) -> CheckpointResult:
     """Sign the current tree head, record it in the database and write it to disk.
 

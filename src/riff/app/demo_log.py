@@ -3,7 +3,7 @@
 Generated transcripts across a handful of projects, repaired through the same
 pipeline `riff repair` uses (suggested parents with their real scores, a few
 chosen by hand, some reverted later) by several operators over several weeks.
-The store's clock is set to each repair's moment so the charts over time have
+The event log's clock is set to each repair's moment so the charts over time have
 something to show. Deterministic for a seed (except event ids).
 """
 
@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from riff.app.errors import AppError
 from riff.app.repairs import apply_plan, plan_repairs, revert_event
 from riff.app.sessions import load_session
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
 from riff.events.chain import utc_now
-from riff.store import ImmutableEventStore
 from riff.testing.synthetic import (
     DEFAULT_START,
     generate_session,
@@ -95,9 +93,7 @@ def build_demo_log(
             broken.append((path, begun))
     ws.forget_sessions()
 
-    store = ws.store
-    if not isinstance(store, ImmutableEventStore):  # the clock is the SurrealDB store's
-        raise AppError("the demo log needs riff's SurrealDB store (its clock is set per repair)")
+    store = ws.store  # its clock seals each repair at the moment chosen for it
     events: list[RepairEvent] = []
     for path, begun in broken:
         if rng.random() < 0.2:

@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from riff.app.eventlog import EventLog
 from riff.errors import Interrupted
 from riff.events import GENESIS_DIGEST, ChainBreak, ChainHead, ChainVerifier, SessionFold
 from riff.events import calculate_session_digest as session_digest
 from riff.events.verify import SessionHead, ValidationResult, check_expected_heads
-from riff.store.protocol import EventStore, ViewRecord
+from riff.views import ViewRecord
 
 StopCheck = Callable[[], bool]
 
@@ -55,7 +56,7 @@ class _ViewReplay:
 
 
 def verify_database(
-    store: EventStore,
+    store: EventLog,
     *,
     expected_heads: Mapping[str, str] | None = None,
     check_views: bool = True,
@@ -119,13 +120,13 @@ def verify_database(
     return result
 
 
-def schema_breaks(store: EventStore) -> list[ChainBreak]:
+def schema_breaks(store: EventLog) -> list[ChainBreak]:
     """The schema guards root DDL removed or changed (`schema_drift`, session "*")."""
     return [ChainBreak("*", None, None, "schema_drift", line) for line in store.schema_drift()]
 
 
 def _check_unique_id(
-    store: EventStore,
+    store: EventLog,
     seen: dict[int, str],
     event_id: str,
     session_id: str,
@@ -151,7 +152,7 @@ def _check_unique_id(
         )
 
 
-def _misplaced_breaks(store: EventStore, session_id: str) -> list[ChainBreak]:
+def _misplaced_breaks(store: EventLog, session_id: str) -> list[ChainBreak]:
     """Rows of the session that a range read cannot see: stored under another record id."""
     return [
         ChainBreak(

@@ -98,7 +98,7 @@ def _newest_checkpoint_and_indexes(
 ) -> dict[str, object] | None:
     """What an export carries of the transparency log: the newest signed checkpoint and
     the log index of each exported event (None before the first checkpoint)."""
-    tlog = getattr(ws.store, "tlog", None)  # only the SurrealDB recorder keeps the log
+    tlog = getattr(ws.store.recorder, "tlog", None)  # only the SurrealDB recorder keeps the log
     if tlog is None:
         return None
     newest = tlog.newest_checkpoint()

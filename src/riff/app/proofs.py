@@ -10,7 +10,7 @@ from riff.app.checkpoints import checkpoint_path, create_checkpoint
 from riff.app.errors import AppError, ProblemsFound
 from riff.app.signing import local_verifiers, parse_verifier_key
 from riff.app.workspace import Workspace
-from riff.events import RepairEvent
+from riff.events import RepairEvent, event_from_row
 from riff.settings import Settings
 from riff.store import ImmutableEventStore
 from riff.store.tlog import LeafRow
@@ -27,15 +27,15 @@ from riff.tlog.proof_file import (
     InclusionProofFile,
     VerifiedConsistency,
     VerifiedInclusion,
-    proof_kind,
     verify_consistency_proof,
     verify_inclusion_proof,
 )
+from riff.tlog.proof_kinds import proof_kind
 
 
 def _resolve_event(store: ImmutableEventStore, ref: str) -> tuple[RepairEvent, LeafRow]:
-    event = store.event(ref)
-    if event is None:
+    row = store.event(ref)
+    if row is None:
         rows = store.conn.one(
             "SELECT VALUE event_id FROM tlog_leaves WHERE string::starts_with(event_id, $p) "
             "LIMIT 2",
@@ -45,9 +45,10 @@ def _resolve_event(store: ImmutableEventStore, ref: str) -> tuple[RepairEvent, L
             raise AppError(f"no event {ref!r} in the store; check the id (riff log)")
         if len(rows) > 1:
             raise AppError(f"event id prefix {ref!r} is ambiguous; give more of it")
-        event = store.event(rows[0])
-        if event is None:
+        row = store.event(rows[0])
+        if row is None:
             raise AppError(f"no event {ref!r} in the store; check the id (riff log)")
+    event = event_from_row(row)
     leaf = store.tlog.leaf_for_event(event.event_id)
     if leaf is None:
         raise ProblemsFound(

@@ -3,13 +3,23 @@
 The store records rows and reads them back; what a repair or a revert may be
 is the domain's rule (riff.transcript.validation, riff.events.revert), and
 this module is where the two meet, once for the CLI, the TUI and the jobs.
+
+A re-link is validated once: `check_relink` is the only call of the domain's
+validation in riff.app. A plan validates its items when it is made (their
+`problems`), and `record_relinks` records what the plan decided, without
+validating again, on the head the plan was made on (a ConcurrencyError if the
+session moved since, so the plan's verdict still holds). `append_repair` is
+the one-off path (a script, a test, a job): it validates and records in one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from riff.app.errors import AppError
+from riff.app.eventlog import EventLog
 from riff.events import (
     ChainHead,
     EventDraft,
@@ -20,7 +30,6 @@ from riff.events import (
     revert_draft,
 )
 from riff.store import NoViewError, RepairRefusedError
-from riff.store.protocol import EventStore
 from riff.transcript.validation import validate_repair
 
 FORCE_NEEDS_A_REASON = "--force records a repair that failed validation: say why with --reason"
@@ -39,8 +48,95 @@ def require_storable_text(**fields: str) -> None:
             raise AppError(f"{name} must not contain NUL characters; remove them and try again")
 
 
+class CheckedRelink(Protocol):
+    """A re-link a plan has validated (riff.app.repairs.PlannedRepair is one)."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def old_parent(self) -> str | None: ...
+
+    @property
+    def new_parent(self) -> str | None: ...
+
+    @property
+    def score(self) -> float | None: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def problems(self) -> list[str]: ...
+
+
+def check_relink(
+    parents: Mapping[str, str | None],
+    timestamps: Mapping[str, str | None],
+    message_id: str,
+    new_parent: str | None,
+) -> list[str]:
+    """Why setting `message_id`'s parent to `new_parent` would be refused (empty: fine).
+
+    The one validation of a re-link in riff.app; `parents` is the session as
+    repaired so far (earlier items of the same plan included).
+    """
+    return validate_repair(parents, timestamps, message_id, new_parent)
+
+
+def relink_draft(
+    item: CheckedRelink, *, operator: str, reason: str = "", force: bool = False
+) -> EventDraft:
+    """The event a validated re-link becomes; a forced one carries its problems in the reason.
+
+    RepairRefusedError when the item has problems and is not forced.
+    """
+    text = reason or item.reason
+    if item.problems and not force:
+        raise RepairRefusedError(item.message_id, item.problems)
+    if item.problems:
+        note = "forced; validation failed: " + "; ".join(item.problems)
+        text = f"{text} [{note}]" if text else note
+    return EventDraft(
+        message_id=item.message_id,
+        old_parent_uuid=item.old_parent,
+        new_parent_uuid=item.new_parent,
+        operator=operator,
+        reason=text,
+        similarity_score=item.score,
+        validation_passed=not item.problems,
+    )
+
+
+def record_relinks(
+    store: EventLog,
+    session_id: str,
+    items: Sequence[CheckedRelink],
+    *,
+    operator: str,
+    reason: str = "",
+    force: bool = False,
+    expected_head: ChainHead | int | None = None,
+) -> tuple[list[RepairEvent], list[tuple[str, list[str]]]]:
+    """Record a plan's validated re-links in one append: (events, refused).
+
+    Nothing is validated here (the plan did that, once); an item with problems
+    is refused unless `force`. `expected_head` is the head the plan was made on.
+    """
+    require_storable_text(operator=operator, reason=reason)
+    drafts: list[EventDraft] = []
+    refused: list[tuple[str, list[str]]] = []
+    for item in items:
+        if item.problems and not force:
+            refused.append((item.message_id, list(item.problems)))
+            continue
+        require_storable_text(reason=item.reason)
+        drafts.append(relink_draft(item, operator=operator, reason=reason, force=force))
+    return store.append(session_id, drafts, expected_head=expected_head), refused
+
+
 def current_state(
-    store: EventStore, session_id: str
+    store: EventLog, session_id: str
 ) -> tuple[dict[str, str | None], dict[str, str | None], int]:
     """(parents, timestamps, through_seq): the session's view plus the events after it."""
     view = store.get_view(session_id)
@@ -57,7 +153,7 @@ def current_state(
 
 
 def append_repair(
-    store: EventStore,
+    store: EventLog,
     session_id: str,
     message_id: str,
     new_parent: str | None,
@@ -83,26 +179,20 @@ def append_repair(
         view_parents, view_times, expected = current_state(store, session_id)
         parents = view_parents if parents is None else parents
         timestamps = view_times if timestamps is None else timestamps
-    problems = validate_repair(parents, timestamps, message_id, new_parent)
-    if problems and not force:
-        raise RepairRefusedError(message_id, problems)
-    if problems:
-        note = "forced; validation failed: " + "; ".join(problems)
-        reason = f"{reason} [{note}]" if reason else note
-    draft = EventDraft(
-        message_id=message_id,
-        old_parent_uuid=parents.get(message_id),
-        new_parent_uuid=new_parent,
-        operator=operator,
-        reason=reason,
-        similarity_score=score,
-        validation_passed=not problems,
+    item = _Relink(
+        message_id,
+        parents.get(message_id),
+        new_parent,
+        score,
+        reason,
+        check_relink(parents, timestamps, message_id, new_parent),
     )
+    draft = relink_draft(item, operator=operator, force=force)
     return store.append(session_id, [draft], expected_head=expected)[0]
 
 
 def append_revert(
-    store: EventStore, event_id: str, *, operator: str, reason: str = ""
+    store: EventLog, event_id: str, *, operator: str, reason: str = ""
 ) -> RepairEvent:
     """Append a revert of `event_id`; RevertError when the revert rules do not allow it."""
     require_storable_text(operator=operator, reason=reason)
@@ -117,11 +207,25 @@ def append_revert(
     return store.append(target.session_id, [draft], expected_head=head)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Relink:
+    message_id: str
+    old_parent: str | None
+    new_parent: str | None
+    score: float | None
+    reason: str
+    problems: list[str]
+
+
 __all__ = [
     "FORCE_NEEDS_A_REASON",
+    "CheckedRelink",
     "append_repair",
     "append_revert",
+    "check_relink",
     "current_state",
+    "record_relinks",
+    "relink_draft",
     "require_reason_for_force",
     "require_storable_text",
 ]

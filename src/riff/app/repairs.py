@@ -10,21 +10,24 @@ from typing import Any
 from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import signal_text
 from riff.app.errors import AppError
-from riff.app.recording import append_repair, append_revert, require_reason_for_force
+from riff.app.recording import (
+    append_revert,
+    check_relink,
+    record_relinks,
+    require_reason_for_force,
+)
 from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
+from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
-from riff.events import RepairEvent
+from riff.events import ChainHead, RepairEvent
 from riff.settings import Settings
-from riff.store import RepairRefusedError
 from riff.transcript import (
     Candidate,
     TranscriptChangedError,
     WriteResult,
     apply_parent_changes,
     preview_parent_changes,
-    validate_repair,
 )
-from riff.views import update as update_view
 
 
 @dataclass
@@ -124,7 +127,7 @@ def plan_item(
         dict(candidate.signals) if candidate else {},
         explain_candidate(candidate) if candidate else by_hand,
     )
-    item.problems = validate_repair(parents, state.timestamps, message_id, new_parent)
+    item.problems = check_relink(parents, state.timestamps, message_id, new_parent)
     return item
 
 
@@ -223,42 +226,31 @@ def apply_plan(
     write: bool = False,
     backup: bool = True,
 ) -> ApplyResult:
-    """Append the plan's repairs as events (each validated once, in riff.app.recording),
-    then optionally write the file."""
+    """Record the plan's repairs as events, then optionally write the file.
+
+    The plan's items were validated when it was made (plan_item); they are
+    recorded as they are, in one append on the head the plan was read at, so
+    a session that moved since is refused (ConcurrencyError), never recorded
+    on a verdict that no longer holds.
+    """
     require_reason_for_force(force, reason)
     state = plan.state
     check_file_unchanged(state)
-    view = ensure_view(ws, state)
-    # A record user cannot store views (root/owner only): validate against the
-    # view just computed, carried forward event by event, on the same head.
-    local = None if ws.store.get_view(state.session_id) is not None else view
-    parents = dict(view.parents) if local else None
+    ensure_view(ws, state)
     result = ApplyResult()
-    for item in plan.items:
-        text = reason or item.reason
-        try:
-            event = append_repair(
-                ws.store,
-                state.session_id,
-                item.message_id,
-                item.new_parent,
-                operator=operator,
-                reason=text,
-                score=item.score,
-                force=force,
-                parents=parents,
-                timestamps=dict(view.timestamps) if local else None,
-                expected_head=(result.events[-1].seq if result.events else view.through_seq)
-                if local
-                else None,
-            )
-        except RepairRefusedError as exc:
-            result.refused.append(Skipped(item.message_id, "; ".join(exc.problems)))
-            continue
-        result.events.append(event)
-        if parents is not None:
-            parents[event.message_id] = event.new_parent_uuid
-    if result.events and local is None:
+    events, refused = record_relinks(
+        ws.store,
+        state.session_id,
+        plan.items,
+        operator=operator,
+        reason=reason,
+        force=force,
+        expected_head=plan_head(state),
+    )
+    result.events = events
+    result.refused = [Skipped(mid, "; ".join(problems)) for mid, problems in refused]
+    # A record user cannot store views (root/owner only): theirs stays as it was.
+    if result.events and ws.store.get_view(state.session_id) is not None:
         update_view(ws.store, state.session_id)
     if result.events:
         _checkpoint_if_asked(ws)
@@ -268,6 +260,14 @@ def apply_plan(
         fresh = SessionState(state.file, state.scan, list(ws.store.events(state.session_id)))
         result.written = write_repaired_session(fresh, expected=state, backup=backup)
     return result
+
+
+def plan_head(state: SessionState) -> ChainHead:
+    """The session's head as the plan read it: where its events must go."""
+    if not state.events:
+        return ChainHead(state.session_id)
+    last = state.events[-1]
+    return ChainHead(state.session_id, last.seq, last.event_digest)
 
 
 def _checkpoint_if_asked(ws: Workspace) -> None:

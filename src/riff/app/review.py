@@ -1,7 +1,7 @@
 """Services for reviewing one session by hand (the TUI's needs, usable by anyone).
 
-Built only on the other `riff.app` services: a choice of parent is checked
-with the same validation the store applies, applied through `apply_plan`, and
+Built only on the other `riff.app` services: a choice of parent becomes a plan
+item (validated once, by `plan_item`), is applied through `apply_plan`, and
 undone through `revert_event`; the session state is then advanced with the new
 events instead of re-reading the transcript.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from riff.app.repairs import (
     ApplyResult,
+    PlannedRepair,
     RepairPlan,
     apply_plan,
     plan_item,
@@ -25,7 +26,7 @@ from riff.app.scanning import ScanCache, scan_files
 from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
-from riff.transcript import Candidate, Finding, MessageGraph, MessageRecord, validate_repair
+from riff.transcript import Candidate, Finding, MessageGraph, MessageRecord
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,22 @@ def parent_in_effect(state: SessionState, uuid: str) -> str | None:
     return graph.parent_of(uuid) if uuid in graph else None
 
 
+def plan_choice(
+    state: SessionState,
+    message_id: str,
+    new_parent: str | None,
+    *,
+    candidate: Candidate | None = None,
+) -> PlannedRepair:
+    """A parent chosen by hand as a plan item: its `problems` say why it would be
+    refused (empty: fine). Show them, then hand the same item to `apply_choice`,
+    which records it without validating again."""
+    return plan_item(state, message_id, new_parent, candidate=candidate, by_hand="chosen by hand")
+
+
 def problems_for(state: SessionState, message_id: str, new_parent: str | None) -> list[str]:
     """Why re-parenting `message_id` under `new_parent` would be refused (empty: fine)."""
-    return validate_repair(state.parents, state.timestamps, message_id, new_parent)
+    return plan_choice(state, message_id, new_parent).problems
 
 
 def apply_choice(
@@ -141,9 +155,15 @@ def apply_choice(
     candidate: Candidate | None = None,
     reason: str = "",
     force: bool = False,
+    item: PlannedRepair | None = None,
 ) -> tuple[ApplyResult, SessionState]:
-    """Append one chosen repair through the store; return it and the advanced state."""
-    item = plan_item(state, message_id, new_parent, candidate=candidate, by_hand="chosen by hand")
+    """Append one chosen repair through the store; return it and the advanced state.
+
+    `item` is the choice as `plan_choice` planned (and validated) it; without
+    it the choice is planned here.
+    """
+    if item is None or (item.message_id, item.new_parent) != (message_id, new_parent):
+        item = plan_choice(state, message_id, new_parent, candidate=candidate)
     plan = RepairPlan(state, [item])
     result = apply_plan(ws, plan, operator=operator, reason=reason, force=force)
     return result, advance(state, result.events)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from riff.app.errors import AppError
+from riff.app.viewstore import rebuild, update
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent, ReplayResult, replay_repair_events
-from riff.store import SourceFingerprint, ViewRecord
 from riff.transcript import (
     ConversationRepairEngine,
     Finding,
@@ -31,7 +31,7 @@ from riff.transcript import (
 )
 from riff.transcript.records import RecordsByUuid
 from riff.transcript.resume import resume_chain_array, resume_leaf_index
-from riff.views import rebuild, update
+from riff.views import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState
 
 

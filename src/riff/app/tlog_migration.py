@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 
-from riff.events import RepairEvent
+from riff.events import RepairEvent, event_from_row
 from riff.store import ImmutableEventStore
 from riff.store.tlog import LeafRow
 from riff.tlog import CompactRange, decompose, event_leaf_hash
@@ -21,7 +21,9 @@ def backfill_order(store: ImmutableEventStore) -> Iterator[RepairEvent]:
     events' (timestamp, session_id, seq), so the result depends on the events
     alone, never on how the database happens to return them.
     """
-    streams = [store.events(session_id) for session_id in sorted(store.sessions())]
+    streams = [
+        map(event_from_row, store.events(session_id)) for session_id in sorted(store.sessions())
+    ]
     return heapq.merge(*streams, key=lambda e: (e.timestamp, e.session_id, e.seq))
 
 

@@ -13,23 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from riff.app.eventlog import EventLog
 from riff.app.repairs import session_file_for
 from riff.app.sessions import SessionState, ensure_view, load_session
+from riff.app.viewstore import check_drift, rebuild, update
 from riff.app.workspace import Workspace
 from riff.events import ChainHead
 from riff.events.chain import Clock
 from riff.store import NoViewError
-from riff.store.protocol import EventStore, ViewRecord
 from riff.transcript.errors import TranscriptError
-from riff.views import (
-    DriftReport,
-    SourceState,
-    ViewChainError,
-    check_drift,
-    read_source,
-    rebuild,
-    update,
-)
+from riff.views import DriftReport, SourceState, ViewChainError, ViewRecord, read_source
 
 log = logging.getLogger("riff.jobs")
 
@@ -44,7 +37,7 @@ def is_stale(summary: dict[str, Any], head: ChainHead | None) -> bool:
     return bool(summary.get("is_stale")) or behind
 
 
-def stale_views(store: EventStore) -> list[dict[str, Any]]:
+def stale_views(store: EventLog) -> list[dict[str, Any]]:
     """Summaries of every stale view, oldest update first."""
     heads = store.heads()
     stale = [
@@ -62,7 +55,7 @@ def view_source_file(view: ViewRecord) -> Path | None:
     return path if path.is_file() else None
 
 
-def _full_rebuild(store: EventStore, view: ViewRecord, clock: Clock | None) -> str:
+def _full_rebuild(store: EventLog, view: ViewRecord, clock: Clock | None) -> str:
     """Rebuild from the transcript on disk; from the stored base when the file is gone."""
     path = view_source_file(view)
     if path is not None:
@@ -82,7 +75,7 @@ def _full_rebuild(store: EventStore, view: ViewRecord, clock: Clock | None) -> s
 
 
 def refresh_view(
-    store: EventStore, session_id: str, *, clock: Clock | None = None
+    store: EventLog, session_id: str, *, clock: Clock | None = None
 ) -> tuple[str, ViewRecord] | None:
     """Bring one view up to date: (how, the view), or None when the session has no view."""
     try:
@@ -98,7 +91,7 @@ def refresh_view(
 
 
 def spot_check_view(
-    store: EventStore, session_id: str, *, clock: Clock | None = None
+    store: EventLog, session_id: str, *, clock: Clock | None = None
 ) -> tuple[DriftReport, str | None, Path | None] | None:
     """Recompute a view from the log and from its file: (drift report, file digest, file)."""
     view = store.get_view(session_id)

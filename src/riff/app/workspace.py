@@ -6,8 +6,8 @@ from pathlib import Path
 from types import TracebackType
 
 from riff.app.errors import AppError
+from riff.app.eventlog import EventLog
 from riff.settings import Settings
-from riff.store.protocol import EventStore
 from riff.transcript import SessionFile, discover_sessions, resolve_session
 
 
@@ -16,19 +16,19 @@ class Workspace:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._store: EventStore | None = None
+        self._store: EventLog | None = None
         self._sessions: list[SessionFile] | None = None
 
     # -- store -------------------------------------------------------------
 
     @property
-    def store(self) -> EventStore:
-        """The event store, opened (and created) on first use."""
+    def store(self) -> EventLog:
+        """The event log over the configured store, opened (and created) on first use."""
         if self._store is None:
             from riff.store import open_store  # the backend and its SDK load here
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self._store = open_store(self.settings)
+            self._store = EventLog(open_store(self.settings))
         return self._store
 
     @property

@@ -177,7 +177,7 @@ def verify(
     if file is not None and file.is_dir():
         code = verify_package(file, out, key)
     elif file is not None:
-        from riff.tlog.proof_file import proof_kind
+        from riff.tlog.proof_kinds import proof_kind
 
         if proof_kind(file) is not None:
             from riff.cli.checkpoint_cmd import verify_proof

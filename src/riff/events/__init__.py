@@ -22,6 +22,8 @@ from riff.events.model import (
     GENESIS_DIGEST,
     EventKind,
     RepairEvent,
+    event_from_row,
+    event_to_row,
     fields_of,
 )
 from riff.events.replay import ReplayResult, replay_repair_events
@@ -56,6 +58,8 @@ __all__ = [
     "compute_event_digest",
     "create_revert_event",
     "event_digest",
+    "event_from_row",
+    "event_to_row",
     "fields_of",
     "generate_event_id",
     "is_reverted",

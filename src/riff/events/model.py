@@ -167,6 +167,24 @@ class RepairEvent:
         return cls(**{name: data[name] for name in names})
 
 
+def event_from_row(row: Mapping[str, Any]) -> RepairEvent:
+    """The event a store row holds: the fields of its format, a missing one null.
+
+    A store keeps no NONE fields, so absent is null here (unlike from_dict,
+    which reads riff's own exports strictly). The values are checked as ever.
+    """
+    values: dict[str, Any] = {name: row.get(name) for name in fields_of(row.get("format", ""))}
+    return RepairEvent(**values)
+
+
+def event_to_row(event: RepairEvent) -> dict[str, Any]:
+    """The event as a store row: its format's fields, `edit` as a plain dict."""
+    row = event.to_dict()
+    if event.edit is not None:
+        row["edit"] = dict(event.edit)
+    return row
+
+
 def check_event_values(data: Mapping[str, Any]) -> None:
     """Raise EventValidationError naming the first field whose value is invalid."""
     fmt = data["format"]

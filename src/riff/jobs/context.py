@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from riff.app.stores import EventStore
+from riff.app.stores import EventLog
 from riff.events.chain import Clock
 from riff.events.model import format_event_timestamp
 from riff.settings import Settings
@@ -24,7 +24,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class JobContext:
-    store: EventStore
+    store: EventLog
     settings: Settings
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from riff.app.stores import EventStore
+from riff.app.stores import EventLog
 from riff.events.verify import ValidationResult
 
 OUTCOMES = ("ok", "problems", "failed", "interrupted")
@@ -39,7 +39,7 @@ class JobRun:
         }
 
 
-def record_job_run(store: EventStore, run: JobRun) -> None:
+def record_job_run(store: EventLog, run: JobRun) -> None:
     store.add_rows("job_runs", [run.to_dict()])
 
 
@@ -55,19 +55,19 @@ def _row_to_run(row: dict[str, Any]) -> JobRun:
     )
 
 
-def last_run(store: EventStore, job: str) -> JobRun | None:
+def last_run(store: EventLog, job: str) -> JobRun | None:
     rows = store.rows("job_runs", where={"job": job}, newest_first_by="started_at", limit=1)
     return _row_to_run(rows[0]) if rows else None
 
 
-def job_runs(store: EventStore, job: str, limit: int = 20) -> list[JobRun]:
+def job_runs(store: EventLog, job: str, limit: int = 20) -> list[JobRun]:
     """The latest runs of `job`, newest first."""
     rows = store.rows("job_runs", where={"job": job}, newest_first_by="started_at", limit=limit)
     return [_row_to_run(r) for r in rows]
 
 
 def record_integrity_report(
-    store: EventStore, result: ValidationResult, checked_at: str, views_checked: int
+    store: EventLog, result: ValidationResult, checked_at: str, views_checked: int
 ) -> dict[str, Any]:
     """Append the verdict of a database-wide verification; returns the row as stored."""
     row: dict[str, Any] = {
@@ -87,6 +87,6 @@ def record_integrity_report(
     return row
 
 
-def integrity_reports(store: EventStore, limit: int = 10) -> list[dict[str, Any]]:
+def integrity_reports(store: EventLog, limit: int = 10) -> list[dict[str, Any]]:
     """The latest integrity reports, newest first."""
     return store.rows("integrity_reports", newest_first_by="checked_at", limit=limit)

@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from riff.app.stores import EventStore, open_event_store
+from riff.app.stores import EventLog, open_event_store
 from riff.errors import RiffError
 from riff.events.chain import Clock
 from riff.events.model import format_event_timestamp
@@ -38,7 +38,7 @@ from riff.jobs.context import JobContext, JobResult, log, utc_now
 from riff.jobs.records import JobRun, last_run, record_job_run
 from riff.settings import Settings
 
-StoreFactory = Callable[[], AbstractContextManager[EventStore]]
+StoreFactory = Callable[[], AbstractContextManager[EventLog]]
 JobFunc = Callable[[JobContext], JobResult]
 
 
@@ -88,7 +88,7 @@ def default_store_factory(settings: Settings) -> StoreFactory:
 
 
 @contextlib.contextmanager
-def shared_store(store: EventStore) -> Iterator[EventStore]:
+def shared_store(store: EventLog) -> Iterator[EventLog]:
     """A factory item for an already open store (mem:// in tests): not closed after the run."""
     yield store
 
@@ -173,7 +173,7 @@ def _run_start(run: JobRun | None) -> datetime | None:
     return started if started.tzinfo is not None else None
 
 
-def schedule_status(store: EventStore, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+def schedule_status(store: EventLog, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Per job: its interval, last run and next run (what `riff jobs status` shows)."""
     rows: list[dict[str, Any]] = []
     for spec in JOBS.values():

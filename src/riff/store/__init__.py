@@ -1,4 +1,4 @@
-"""Storage: the EventStore protocol and its SurrealDB implementation.
+"""Storage: the EventStore protocol (a plain recorder of rows) and its backends.
 
 The errors and the protocol are imported eagerly; the SurrealDB backend (and
 with it the SDK and its HTTP stacks) only when one of its names is first
@@ -11,19 +11,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from riff.store.errors import (
+    AppendOnlyError,
     AuthError,
     ConcurrencyError,
-    ImmutableEventError,
+    LogIndexTaken,
     NoViewError,
     OpenedElsewhereError,
     RepairRefusedError,
-    RevertError,
     SchemaMissingError,
     SchemaTooNewError,
     StoreError,
     StoreInUseError,
+    TlogStateError,
 )
-from riff.store.protocol import EventStore, SourceFingerprint, ViewRecord
+from riff.store.protocol import EventRow, EventStore, HeadRow, LeafRow, TreeState, ViewRow
 
 if TYPE_CHECKING:
     from riff.store.connection import Connection, QueryFailed
@@ -69,25 +70,29 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AppendOnlyError",
     "AuthError",
     "ConcurrencyError",
     "Connection",
+    "EventRow",
     "EventStore",
-    "ImmutableEventError",
+    "HeadRow",
     "ImmutableEventStore",
+    "LeafRow",
+    "LogIndexTaken",
     "NoViewError",
     "OpenedElsewhereError",
     "QueryFailed",
     "RepairRefusedError",
-    "RevertError",
     "SchemaMissingError",
     "SchemaStatus",
     "SchemaTooNewError",
-    "SourceFingerprint",
     "StoreError",
     "StoreInUseError",
     "StoreLock",
-    "ViewRecord",
+    "TlogStateError",
+    "TreeState",
+    "ViewRow",
     "check_schema",
     "connect",
     "create_user",

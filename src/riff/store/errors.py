@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from riff.errors import RiffError
-from riff.events.errors import ImmutableEventError, RevertError
 
 __all__ = [
+    "AppendOnlyError",
     "AuthError",
     "ConcurrencyError",
-    "ImmutableEventError",
+    "LogIndexTaken",
     "NoViewError",
     "OpenedElsewhereError",
     "RepairRefusedError",
-    "RevertError",
     "SchemaMissingError",
     "SchemaTooNewError",
     "StoreError",
     "StoreInUseError",
+    "TlogStateError",
 ]
 
 
@@ -80,6 +80,17 @@ class ConcurrencyError(StoreError):
         )
 
 
+class LogIndexTaken(ConcurrencyError):
+    """Another writer took the transparency log's next indexes first: plan the leaves again."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(session_id, "another writer took the log's next indexes first")
+
+
+class AppendOnlyError(StoreError):
+    """An attempt to change or delete a recorded event row."""
+
+
 class RepairRefusedError(StoreError):
     """A repair failed validation and was not forced."""
 
@@ -90,6 +101,10 @@ class RepairRefusedError(StoreError):
             f"repair of message {message_id} refused: {'; '.join(problems)}; "
             "choose another parent or force it"
         )
+
+
+class TlogStateError(StoreError):
+    """The tree state is missing or the store's events still wait for their leaves."""
 
 
 class AuthError(StoreError):

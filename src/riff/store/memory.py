@@ -12,15 +12,11 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from types import TracebackType
 from typing import Any, NoReturn
 
-from riff.events import ChainHead, EventDraft, ImmutableEventError, RepairEvent, seal_events
-from riff.events.chain import Clock, utc_now
-from riff.events.status import reverted_ids_from_reverts
-from riff.store.errors import ConcurrencyError, StoreError
-from riff.store.protocol import ViewRecord
+from riff.store.errors import AppendOnlyError, ConcurrencyError, LogIndexTaken, StoreError
+from riff.store.protocol import EventRow, HeadRow, LeafRow, NodeId, TreeState, ViewRow
 
 _SUMMARY_FIELDS = (
     "session_id",
@@ -30,18 +26,19 @@ _SUMMARY_FIELDS = (
     "is_stale",
     "drift_detected",
     "updated_at",
+    "source_path",
 )
 
 
 class InMemoryEventStore:
-    """Append-only repair events, heads, views and plain records held in dicts."""
+    """Append-only event rows, log leaves, heads, views and plain records held in dicts."""
 
-    def __init__(self, *, identity: str | None = None, clock: Clock = utc_now) -> None:
+    def __init__(self, *, identity: str | None = None) -> None:
         self.identity = identity
-        self.clock = clock
         self.page_size = 1000  # read in pages like the database (the contract sets it)
-        self._log: dict[str, list[RepairEvent]] = {}
-        self._views: dict[str, ViewRecord] = {}
+        self._log: dict[str, list[EventRow]] = {}
+        self._leaves: list[LeafRow] = []
+        self._views: dict[str, ViewRow] = {}
         self._tables: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._blobs: dict[str, bytes] = {}
         self._next_row = 0
@@ -66,31 +63,47 @@ class InMemoryEventStore:
 
     # -- the log -------------------------------------------------------------
 
-    def append(
-        self,
-        session_id: str,
-        drafts: Sequence[EventDraft],
-        expected_head: ChainHead | int | None = None,
-    ) -> list[RepairEvent]:
-        if not drafts:
-            return []
-        if self.identity is not None:
-            drafts = [replace(d, operator=self.identity) for d in drafts]
+    def append(self, session_id: str, rows: Sequence[EventRow], leaves: Sequence[LeafRow]) -> None:
+        """The database's guards, kept here too: rows continue the chain, leaves the log."""
+        if not rows:
+            return
+        if len(leaves) != len(rows):
+            raise StoreError(f"append to session {session_id}: one log leaf per event row")
         head = self.head(session_id)
-        if expected_head is not None:
-            expected_seq = expected_head if isinstance(expected_head, int) else expected_head.seq
-            if expected_seq != head.seq or (
-                isinstance(expected_head, ChainHead) and expected_head.digest != head.digest
-            ):
-                raise ConcurrencyError(
-                    session_id, f"expected head at seq {expected_seq}, found seq {head.seq}"
+        seq, digest = (head.seq, head.digest) if head is not None else (0, None)
+        for row in rows:
+            if row["session_id"] != session_id:
+                raise StoreError(f"append to session {session_id}: a row of another session")
+            if row["seq"] != seq + 1 or (digest is not None and row["prev_digest"] != digest):
+                raise ConcurrencyError(session_id, f"another writer appended seq {seq + 1} first")
+            if self.identity is not None and row["operator"] != self.identity:
+                raise StoreError(
+                    f"an event under another operator than the signed-in user {self.identity!r}"
                 )
-        events = seal_events(head, drafts, clock=self.clock)
-        self._log.setdefault(session_id, []).extend(events)
+            seq, digest = row["seq"], row["event_digest"]
+        if [leaf.log_index for leaf in leaves] != list(
+            range(len(self._leaves), len(self._leaves) + len(leaves))
+        ):
+            raise LogIndexTaken(session_id)
+        # As the database keeps them: a null field is simply absent.
+        kept = [{k: copy.deepcopy(v) for k, v in row.items() if v is not None} for row in rows]
+        self._log.setdefault(session_id, []).extend(kept)
+        self._leaves.extend(leaves)
         view = self._views.get(session_id)
         if view is not None:
-            self._views[session_id] = view.evolve(is_stale=True)
-        return events
+            view["is_stale"] = True
+
+    def log_state(self) -> TreeState:
+        return TreeState("memory", len(self._leaves), False)
+
+    def log_nodes(self, wanted: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        found: dict[NodeId, bytes] = {}
+        for level, index in wanted:
+            end = ((index + 1) << level) - 1
+            if end >= len(self._leaves) or level >= len(self._leaves[end].nodes):
+                raise StoreError(f"the transparency log has no stored subtree ({level}, {index})")
+            found[(level, index)] = bytes.fromhex(self._leaves[end].nodes[level])
+        return found
 
     def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
         for blob_id, data in blobs.items():
@@ -100,107 +113,102 @@ class InMemoryEventStore:
         return {b: self._blobs[b] for b in blob_ids if b in self._blobs}
 
     def update(self, *_args: object, **_kwargs: object) -> NoReturn:
-        raise ImmutableEventError(
+        raise AppendOnlyError(
             "repair events are never changed; append a revert (riff revert EVENT_ID) instead"
         )
 
     def delete(self, *_args: object, **_kwargs: object) -> NoReturn:
-        raise ImmutableEventError(
+        raise AppendOnlyError(
             "repair events are never deleted; append a revert (riff revert EVENT_ID) instead"
         )
 
-    def events(self, session_id: str, from_seq: int = 1) -> Iterator[RepairEvent]:
-        for event in list(self._log.get(session_id, ())):
-            if event.seq >= from_seq:
-                yield event
+    def events(self, session_id: str, from_seq: int = 1) -> Iterator[EventRow]:
+        for row in list(self._log.get(session_id, ())):
+            if row["seq"] >= from_seq:
+                yield copy.deepcopy(row)
 
-    def all_events(self) -> Iterator[RepairEvent]:
+    def all_events(self) -> Iterator[EventRow]:
         for session_id in self.sessions():
             yield from self.events(session_id)
 
-    def event(self, event_id: str) -> RepairEvent | None:
-        for events in self._log.values():
-            for event in events:
-                if event.event_id == event_id:
-                    return event
+    def event(self, event_id: str) -> EventRow | None:
+        for rows in self._log.values():
+            for row in rows:
+                if row["event_id"] == event_id:
+                    return copy.deepcopy(row)
         return None
 
-    def head(self, session_id: str) -> ChainHead:
-        events = self._log.get(session_id)
-        if not events:
-            return ChainHead(session_id)
-        return ChainHead(session_id, events[-1].seq, events[-1].event_digest)
+    def head(self, session_id: str) -> HeadRow | None:
+        rows = self._log.get(session_id)
+        if not rows:
+            return None
+        return HeadRow(session_id, rows[-1]["seq"], rows[-1]["event_digest"])
 
-    def head_row(self, session_id: str) -> ChainHead | None:
-        return self.head(session_id) if self._log.get(session_id) else None
+    def head_row(self, session_id: str) -> HeadRow | None:
+        return self.head(session_id)
 
-    def heads(self) -> dict[str, ChainHead]:
-        return {sid: self.head(sid) for sid in self.sessions()}
+    def heads(self) -> dict[str, HeadRow]:
+        return {sid: head for sid in self.sessions() if (head := self.head(sid)) is not None}
 
     def sessions(self) -> list[str]:
-        return sorted(sid for sid, events in self._log.items() if events)
+        return sorted(sid for sid, rows in self._log.items() if rows)
 
     def count(self, session_id: str | None = None) -> int:
         if session_id is not None:
-            return self.head(session_id).seq
+            return len(self._log.get(session_id, ()))
         return self.event_row_count()
 
-    def reverted_ids(self, session_id: str | None = None) -> set[str]:
+    def revert_rows(self, session_id: str | None = None) -> list[EventRow]:
         ids = [session_id] if session_id is not None else self.sessions()
-        reverted: set[str] = set()
-        for sid in ids:
-            reverted |= reverted_ids_from_reverts(
-                (e.event_id, e.reverts_event_id)
-                for e in self._log.get(sid, ())
-                if e.kind == "revert"
-            )
-        return reverted
+        fields = ("session_id", "seq", "event_id", "reverts_event_id")
+        return [
+            {name: row.get(name) for name in fields}
+            for sid in ids
+            for row in self._log.get(sid, ())
+            if row["kind"] == "revert"
+        ]
 
-    def events_for_message(self, message_id: str) -> list[RepairEvent]:
-        found = [e for e in self.all_events() if e.message_id == message_id]
-        return sorted(found, key=lambda e: (e.session_id, e.seq))
+    def events_for_message(self, message_id: str) -> list[EventRow]:
+        return [row for row in self.all_events() if row["message_id"] == message_id]
 
     def sessions_by_operator(self, operator: str) -> list[str]:
-        return sorted({e.session_id for e in self.all_events() if e.operator == operator})
+        return sorted({r["session_id"] for r in self.all_events() if r["operator"] == operator})
 
     def schema_drift(self) -> list[str]:
         return []  # no schema: nothing to drift
 
     def event_row_count(self) -> int:
-        return sum(len(events) for events in self._log.values())
+        return sum(len(rows) for rows in self._log.values())
 
     def event_counts(self) -> dict[str, int]:
-        return {sid: len(events) for sid, events in self._log.items() if events}
+        return {sid: len(rows) for sid, rows in self._log.items() if rows}
 
     def misplaced_events(self, session_id: str) -> list[dict[str, Any]]:
         return []  # rows are kept by session and seq: none can sit elsewhere
 
     def event_id_count(self, event_id: str) -> int:
-        return sum(1 for e in self.all_events() if e.event_id == event_id)
+        return sum(1 for r in self.all_events() if r["event_id"] == event_id)
 
     # -- materialized views ----------------------------------------------------
 
-    def get_view(self, session_id: str) -> ViewRecord | None:
+    def get_view(self, session_id: str) -> ViewRow | None:
         view = self._views.get(session_id)
-        return None if view is None else _copy_view(view)
+        return None if view is None else copy.deepcopy(view)
 
-    def put_view(self, view: ViewRecord) -> None:
-        self._views[view.session_id] = _copy_view(view)
+    def put_view(self, view: ViewRow) -> None:
+        self._views[view["session_id"]] = copy.deepcopy(dict(view))
 
-    def put_view_if_current(self, view: ViewRecord) -> bool:
-        if self.head(view.session_id).seq != view.through_seq:
+    def put_view_if_current(self, view: ViewRow) -> bool:
+        if self.count(view["session_id"]) != view["through_seq"]:
             return False
         self.put_view(view)
         return True
 
     def view_summaries(self) -> list[dict[str, Any]]:
-        rows = []
-        for sid in sorted(self._views):
-            view = self._views[sid]
-            row = {name: getattr(view, name) for name in _SUMMARY_FIELDS}
-            row["source_path"] = view.source.path if view.source is not None else None
-            rows.append(row)
-        return rows
+        return [
+            {name: self._views[sid].get(name) for name in _SUMMARY_FIELDS}
+            for sid in sorted(self._views)
+        ]
 
     # -- plain records -----------------------------------------------------------
 
@@ -236,18 +244,6 @@ class InMemoryEventStore:
         if newest_first_by is not None:
             found.sort(key=lambda row: row.get(newest_first_by) or "", reverse=True)
         return found if limit is None else found[:limit]
-
-
-def _copy_view(view: ViewRecord) -> ViewRecord:
-    return view.evolve(
-        base_parents=dict(view.base_parents),
-        parents=dict(view.parents),
-        timestamps=dict(view.timestamps),
-        drift_report=copy.deepcopy(dict(view.drift_report))
-        if view.drift_report is not None
-        else None,
-        extra=dict(view.extra),
-    )
 
 
 __all__ = ["InMemoryEventStore"]

@@ -1,4 +1,5 @@
-"""Conversions between riff's values and the rows SurrealDB stores."""
+"""Conversions between the store's plain rows and the rows SurrealDB keeps (JSON text
+for an edit and the views' parent maps, NONE for null)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,34 @@ from typing import Any
 import orjson
 from surrealdb import RecordID
 
-from riff.events import EVENT_FIELDS, RepairEvent, fields_of
-from riff.store.protocol import SourceFingerprint, ViewRecord
+from riff.store.protocol import EventRow, ViewRow
 
 EVENTS_TABLE = "repairs_events"
 VIEWS_TABLE = "sessions_materialized"
-# Field lists are constants of the code, never input: safe inside query text.
-EVENT_SELECT = ", ".join((*EVENT_FIELDS, "edit"))
+# The columns of `repairs_events` that hold an event's fields (001_init.surql,
+# 003_line_edits.surql): the event format's fields, in its order, `edit` last.
+# tests/store/test_rows.py keeps this list equal to riff.events' field lists.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "format",
+    "event_id",
+    "kind",
+    "session_id",
+    "seq",
+    "timestamp",
+    "message_id",
+    "old_parent_uuid",
+    "new_parent_uuid",
+    "operator",
+    "reason",
+    "similarity_score",
+    "validation_passed",
+    "reverts_event_id",
+    "prev_digest",
+    "event_digest",
+    "edit",
+)
+# Column lists are constants of the code, never input: safe inside query text.
+EVENT_SELECT = ", ".join(EVENT_COLUMNS)
 MAX_SEQ = 2**53 - 1
 
 
@@ -22,24 +44,25 @@ def event_record_id(session_id: str, seq: int) -> RecordID:
     return RecordID(EVENTS_TABLE, [session_id, seq])
 
 
-def event_to_body(event: RepairEvent) -> dict[str, Any]:
-    """The event's spec fields (NONE for null): a row without its record id and edge ends.
+def event_to_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An event row as the table stores it (NONE for null), without record id and edge ends.
 
     A format-2 `edit` is stored as its JSON text, so the database keeps its
     numbers and key order exactly as sealed.
     """
-    body = {name: value for name, value in event.to_dict().items() if value is not None}
-    if event.edit is not None:
-        body["edit"] = orjson.dumps(event.edit).decode()
+    body = {name: row[name] for name in EVENT_COLUMNS if row.get(name) is not None}
+    if "edit" in body:
+        body["edit"] = orjson.dumps(body["edit"]).decode()
     return body
 
 
-def event_to_row(event: RepairEvent) -> dict[str, Any]:
-    row = event_to_body(event)
-    row["id"] = event_record_id(event.session_id, event.seq)
-    row["in"] = RecordID("session", event.session_id)
-    row["out"] = RecordID("message", [event.session_id, event.message_id])
-    return row
+def event_to_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored body with its record id and graph edge ends (session -> message)."""
+    body = event_to_body(row)
+    body["id"] = event_record_id(row["session_id"], row["seq"])
+    body["in"] = RecordID("session", row["session_id"])
+    body["out"] = RecordID("message", [row["session_id"], row["message_id"]])
+    return body
 
 
 def decoded_event_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,11 +73,11 @@ def decoded_event_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def row_to_event(row: Mapping[str, Any]) -> RepairEvent:
-    values: dict[str, Any] = {name: row.get(name) for name in fields_of(row.get("format", ""))}
-    if values.get("edit") is not None:
-        values["edit"] = orjson.loads(values["edit"])
-    return RepairEvent(**values)
+def stored_event(row: Mapping[str, Any]) -> EventRow:
+    """An event row as read: its columns that hold a value, `edit` decoded."""
+    return decoded_event_row(
+        {name: row[name] for name in EVENT_COLUMNS if row.get(name) is not None}
+    )
 
 
 def encode_parents(parents: Mapping[str, str | None]) -> str:
@@ -69,49 +92,16 @@ def decode_parents(stored: str | None) -> dict[str, str | None]:
     return decoded
 
 
-def view_to_row(view: ViewRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "session_id": view.session_id,
-        "base_parents": encode_parents(view.base_parents),
-        "parents": encode_parents(view.parents),
-        "timestamps": encode_parents(view.timestamps),
-        "through_seq": view.through_seq,
-        "head_digest": view.head_digest,
-        "materialization_digest": view.materialization_digest,
-        "is_stale": view.is_stale,
-        "drift_detected": view.drift_detected,
-        "updated_at": view.updated_at,
-    }
-    if view.drift_report is not None:
-        row["drift_report"] = dict(view.drift_report)
-    if view.source is not None:
-        row["source_path"] = view.source.path
-        row["source_size"] = view.source.size
-        row["source_mtime_ns"] = view.source.mtime_ns
-        row["source_sha256"] = view.source.sha256
+def view_to_row(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A view row as the table stores it: the parent maps as JSON text."""
+    row = {name: value for name, value in view.items() if value is not None}
+    for name in ("base_parents", "parents", "timestamps"):
+        row[name] = encode_parents(view.get(name) or {})
     return row
 
 
-def row_to_view(row: Mapping[str, Any]) -> ViewRecord:
-    source = None
-    if row.get("source_path") is not None:
-        source = SourceFingerprint(
-            path=row["source_path"],
-            size=int(row.get("source_size") or 0),
-            mtime_ns=int(row.get("source_mtime_ns") or 0),
-            sha256=row.get("source_sha256") or "",
-        )
-    return ViewRecord(
-        session_id=row["session_id"],
-        base_parents=decode_parents(row.get("base_parents")),
-        parents=decode_parents(row.get("parents")),
-        timestamps=decode_parents(row.get("timestamps")),
-        through_seq=int(row["through_seq"]),
-        head_digest=row["head_digest"],
-        materialization_digest=row["materialization_digest"],
-        updated_at=row["updated_at"],
-        is_stale=bool(row.get("is_stale", False)),
-        drift_detected=bool(row.get("drift_detected", False)),
-        drift_report=row.get("drift_report"),
-        source=source,
-    )
+def row_to_view(row: Mapping[str, Any]) -> ViewRow:
+    view = {name: value for name, value in row.items() if value is not None and name != "id"}
+    for name in ("base_parents", "parents", "timestamps"):
+        view[name] = decode_parents(row.get(name))
+    return view

@@ -1,41 +1,44 @@
-"""ImmutableEventStore: the SurrealDB implementation of the event store.
+"""ImmutableEventStore: the SurrealDB recorder of the event store.
 
 Events live in `repairs_events` (append-only: READONLY fields and a table event
-refusing UPDATE/DELETE; see schema/001_init.surql). An append of N events is
-one transaction: the session record, its message records, one INSERT of N
+refusing UPDATE/DELETE; see schema/001_init.surql). An append of N event rows
+is one transaction: the session record, its message records, one INSERT of N
 rows (each row is also the graph edge session -> repairs_events -> message),
-the session's head and the stale mark on its materialized view.
+the session's head, the stale mark on its materialized view, and the rows'
+transparency-log leaves with the tree's new size. The rows and leaves arrive
+sealed and hashed (riff.app.eventlog); this module only stores and reads them.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from types import TracebackType
 from typing import Any, NoReturn
 
 from surrealdb import RecordID
 
-from riff.events import ChainHead, EventDraft, ImmutableEventError, RepairEvent, seal_events
-from riff.events.chain import Clock, utc_now
-from riff.events.status import reverted_ids_from_reverts
 from riff.store.connection import Connection, QueryFailed
-from riff.store.errors import AuthError, ConcurrencyError, StoreError
+from riff.store.errors import (
+    AppendOnlyError,
+    AuthError,
+    ConcurrencyError,
+    LogIndexTaken,
+    StoreError,
+)
 from riff.store.lock import StoreLock
-from riff.store.protocol import ViewRecord
+from riff.store.protocol import EventRow, HeadRow, LeafRow, NodeId, TreeState, ViewRow
 from riff.store.rows import (
     EVENT_SELECT,
     MAX_SEQ,
     VIEWS_TABLE,
     event_to_body,
-    row_to_event,
     row_to_view,
+    stored_event,
     view_to_row,
 )
-from riff.store.tlog import APPEND_LEAVES, CONFLICT_MARKS, LeafRow, TlogRecorder, TlogStateError
+from riff.store.tlog import APPEND_LEAVES, CONFLICT_MARKS, TlogRecorder
 
 _APPEND = (
     """
@@ -59,8 +62,6 @@ UPDATE $view_id SET is_stale = true RETURN NONE;
 COMMIT TRANSACTION;
 """
 )
-# A writer on another session took the same log indexes first: plan again.
-_TLOG_RETRIES = 8
 _EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $end] LIMIT $n"
 _EVENTS_PAST = "SELECT seq, event_digest FROM repairs_events:[$sid, $lo]..[$sid, $end]"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -73,6 +74,7 @@ def _identifier(name: str) -> str:
     return name
 
 
+# The schema's refusals of a row that does not continue the chain (another writer won).
 _CONFLICT_MARKS = ("already exists", "already contains", "prev_digest", "session_head")
 
 
@@ -86,12 +88,10 @@ class ImmutableEventStore:
         identity: str | None = None,
         lock: StoreLock | None = None,
         page_size: int = 1000,
-        clock: Clock = utc_now,
     ) -> None:
         self.conn = conn
         self.identity = identity
         self.page_size = page_size
-        self.clock = clock
         self._lock = lock
         self.tlog = TlogRecorder(conn)
 
@@ -120,89 +120,43 @@ class ImmutableEventStore:
 
     # -- writing -----------------------------------------------------------
 
-    def append(
-        self,
-        session_id: str,
-        drafts: Sequence[EventDraft],
-        expected_head: ChainHead | int | None = None,
-    ) -> list[RepairEvent]:
-        """Seal `drafts` onto the session's chain and store them in one transaction.
+    def append(self, session_id: str, rows: Sequence[EventRow], leaves: Sequence[LeafRow]) -> None:
+        """Store a session's next event rows and their log leaves in one transaction.
 
-        `expected_head` (a seq or a ChainHead) makes the append conditional:
-        ConcurrencyError if the session's head is elsewhere. Two writers racing
-        for the same seq: one wins, the other gets ConcurrencyError.
+        The schema refuses rows that do not continue the chain (ConcurrencyError:
+        another writer appended first) and leaves at indexes already taken
+        (LogIndexTaken: plan them again).
         """
-        if not drafts:
-            return []
-        if self.identity is not None:
-            # The database stamps nothing: the digest covers `operator`, so the
-            # store seals under the signed-in name and the schema rejects others.
-            drafts = [replace(d, operator=self.identity) for d in drafts]
-        head = self.head(session_id)
-        if expected_head is not None:
-            expected_seq = expected_head if isinstance(expected_head, int) else expected_head.seq
-            if expected_seq != head.seq or (
-                isinstance(expected_head, ChainHead) and expected_head.digest != head.digest
-            ):
-                raise ConcurrencyError(
-                    session_id, f"expected head at seq {expected_seq}, found seq {head.seq}"
-                )
-        events = seal_events(head, drafts, clock=self.clock)
-        self._insert(session_id, events)
-        return events
-
-    def _insert(self, session_id: str, events: Sequence[RepairEvent]) -> None:
-        last = events[-1]
+        if not rows:
+            return
+        if len(leaves) != len(rows):
+            raise StoreError(f"append to session {session_id}: one log leaf per event row")
+        last = rows[-1]
         # Record ids and edge ends are built by the query from the rows' own
         # fields: RecordID values cost the SDK's CBOR encoder ~25 us per event.
         params: dict[str, Any] = {
-            "messages": [[session_id, mid] for mid in dict.fromkeys(e.message_id for e in events)],
-            "rows": [event_to_body(e) for e in events],
+            "messages": [[session_id, mid] for mid in dict.fromkeys(r["message_id"] for r in rows)],
+            "rows": [event_to_body(r) for r in rows],
             "head_id": RecordID("session_head", session_id),
             "sid": session_id,
-            "seq": last.seq,
-            "digest": last.event_digest,
+            "seq": last["seq"],
+            "digest": last["event_digest"],
             "view_id": RecordID(VIEWS_TABLE, session_id),
+            "leaves": [leaf.to_row() for leaf in leaves],
+            "tree_size": leaves[-1].log_index + 1,
         }
-        for attempt in range(_TLOG_RETRIES):
-            leaves = self._plan_leaves(events)
-            params["leaves"] = [leaf.to_row() for leaf in leaves]
-            params["tree_size"] = leaves[-1].log_index + 1
-            try:
-                self.conn.run(_APPEND, params)
-                return
-            except QueryFailed as exc:
-                tlog_conflict = any(mark in exc.message for mark in CONFLICT_MARKS)
-                if not tlog_conflict or attempt == _TLOG_RETRIES - 1:
-                    self._raise_append_error(session_id, events[0].seq, exc)
+        try:
+            self.conn.run(_APPEND, params)
+        except QueryFailed as exc:
+            if any(mark in exc.message for mark in CONFLICT_MARKS):
+                raise LogIndexTaken(session_id) from None
+            self._raise_append_error(session_id, int(rows[0]["seq"]), exc)
 
-    def _plan_leaves(self, events: Sequence[RepairEvent]) -> list[LeafRow]:
-        """The events' leaves at the end of the tree, with the subtree hashes each completes."""
-        from riff.tlog import CompactRange, decompose, event_leaf_hash  # domain hashing
+    def log_state(self) -> TreeState:
+        return self.tlog.state()
 
-        state = self.tlog.state()
-        if state.backfill_pending:
-            raise TlogStateError(
-                f"store {self.url}: events stored before the transparency log still need "
-                "their log indexes; run `riff db migrate`"
-            )
-        wanted = decompose(0, state.size)
-        found = self.tlog.nodes(wanted)
-        frontier = CompactRange(state.size, [found[node] for node in wanted])
-        leaves: list[LeafRow] = []
-        for event in events:
-            index = frontier.size
-            nodes = frontier.append(event_leaf_hash(event.digest_payload()))
-            leaves.append(
-                LeafRow(
-                    index,
-                    event.session_id,
-                    event.seq,
-                    event.event_id,
-                    tuple(h.hex() for h in nodes),
-                )
-            )
-        return leaves
+    def log_nodes(self, wanted: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        return self.tlog.nodes(wanted)
 
     def _raise_append_error(self, session_id: str, seq: int, exc: QueryFailed) -> NoReturn:
         message = exc.message
@@ -245,18 +199,18 @@ class ImmutableEventStore:
         }
 
     def update(self, *_args: object, **_kwargs: object) -> NoReturn:
-        raise ImmutableEventError(
+        raise AppendOnlyError(
             "repair events are never changed; append a revert (riff revert EVENT_ID) instead"
         )
 
     def delete(self, *_args: object, **_kwargs: object) -> NoReturn:
-        raise ImmutableEventError(
+        raise AppendOnlyError(
             "repair events are never deleted; append a revert (riff revert EVENT_ID) instead"
         )
 
     # -- reading -----------------------------------------------------------
 
-    def events(self, session_id: str, from_seq: int = 1) -> Iterator[RepairEvent]:
+    def events(self, session_id: str, from_seq: int = 1) -> Iterator[EventRow]:
         """The session's events from `from_seq` on, in seq order, read in pages.
 
         Each page continues after the last seq read, so a missing seq (a gap)
@@ -273,23 +227,23 @@ class ImmutableEventStore:
             )
             rows.sort(key=lambda r: r["seq"])
             for row in rows:
-                yield row_to_event(row)
+                yield stored_event(row)
             if len(rows) < self.page_size:
                 return
             lo = int(rows[-1]["seq"]) + 1
 
-    def all_events(self) -> Iterator[RepairEvent]:
+    def all_events(self) -> Iterator[EventRow]:
         """Every event, session by session, each session in seq order."""
         for session_id in self.sessions():
             yield from self.events(session_id)
 
-    def event(self, event_id: str) -> RepairEvent | None:
+    def event(self, event_id: str) -> EventRow | None:
         rows = self.conn.one(
             f"SELECT {EVENT_SELECT} FROM repairs_events WHERE event_id = $id", {"id": event_id}
         )
-        return row_to_event(rows[0]) if rows else None
+        return stored_event(rows[0]) if rows else None
 
-    def head(self, session_id: str) -> ChainHead:
+    def head(self, session_id: str) -> HeadRow | None:
         """Where the session's chain ends, read from the events themselves.
 
         The `session_head` row is where riff's last append left the chain; an
@@ -301,10 +255,10 @@ class ImmutableEventStore:
         past = self.conn.one(_EVENTS_PAST, {"sid": session_id, "lo": start + 1, "end": MAX_SEQ + 1})
         if past:
             last = max(past, key=lambda r: int(r["seq"]))
-            return ChainHead(session_id, int(last["seq"]), last["event_digest"])
-        return row if row is not None else ChainHead(session_id)
+            return HeadRow(session_id, int(last["seq"]), last["event_digest"])
+        return row
 
-    def head_row(self, session_id: str) -> ChainHead | None:
+    def head_row(self, session_id: str) -> HeadRow | None:
         """The session's `session_head` row (riff's own appends move it), if any."""
         row = self.conn.one(
             "SELECT seq, digest FROM ONLY $head_id",
@@ -312,13 +266,13 @@ class ImmutableEventStore:
         )
         if not row:
             return None
-        return ChainHead(session_id, int(row["seq"]), row["digest"])
+        return HeadRow(session_id, int(row["seq"]), row["digest"])
 
-    def heads(self) -> dict[str, ChainHead]:
+    def heads(self) -> dict[str, HeadRow]:
         """Every `session_head` row: where riff's own appends left each chain."""
         rows = self.conn.one("SELECT session_id, seq, digest FROM session_head") or []
         return {
-            r["session_id"]: ChainHead(r["session_id"], int(r["seq"]), r["digest"])
+            r["session_id"]: HeadRow(r["session_id"], int(r["seq"]), r["digest"])
             for r in sorted(rows, key=lambda r: r["session_id"])
         }
 
@@ -363,11 +317,13 @@ class ImmutableEventStore:
 
     def count(self, session_id: str | None = None) -> int:
         if session_id is not None:
-            return self.head(session_id).seq
+            head = self.head(session_id)
+            return head.seq if head is not None else 0
         return self.event_row_count()
 
-    def reverted_ids(self, session_id: str | None = None) -> set[str]:
-        """Ids of reverted events, derived from the revert rows alone."""
+    def revert_rows(self, session_id: str | None = None) -> list[EventRow]:
+        """(session_id, seq, event_id, reverts_event_id) of every revert, each session in
+        seq order."""
         if session_id is None:
             rows = self.conn.one(
                 "SELECT session_id, seq, event_id, reverts_event_id FROM repairs_events "
@@ -379,25 +335,20 @@ class ImmutableEventStore:
                 "FROM repairs_events:[$sid, 1]..[$sid, $end] WHERE kind = 'revert'",
                 {"sid": session_id, "end": MAX_SEQ + 1},
             )
-        by_session: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        for row in rows or []:
-            by_session[row["session_id"]].append(row)
-        reverted: set[str] = set()
-        for session_rows in by_session.values():
-            session_rows.sort(key=lambda r: r["seq"])
-            reverted |= reverted_ids_from_reverts(
-                (r["event_id"], r.get("reverts_event_id")) for r in session_rows
-            )
-        return reverted
+        return sorted(
+            (dict(r) for r in rows or []), key=lambda r: (str(r["session_id"]), int(r["seq"]))
+        )
 
-    def events_for_message(self, message_id: str) -> list[RepairEvent]:
+    def events_for_message(self, message_id: str) -> list[EventRow]:
         """Every event that re-parented message `message_id` (any session): a graph walk."""
         rows = self.conn.one(
             f"SELECT {EVENT_SELECT} FROM array::flatten("
             "(SELECT VALUE <-repairs_events FROM message WHERE message_id = $mid))",
             {"mid": message_id},
         )
-        return sorted((row_to_event(r) for r in rows or []), key=lambda e: (e.session_id, e.seq))
+        return sorted(
+            (stored_event(r) for r in rows or []), key=lambda r: (r["session_id"], r["seq"])
+        )
 
     def sessions_by_operator(self, operator: str) -> list[str]:
         """Sessions in which `operator` appended at least one event (edge -> session)."""
@@ -454,22 +405,22 @@ class ImmutableEventStore:
 
     # -- materialized views ------------------------------------------------
 
-    def get_view(self, session_id: str) -> ViewRecord | None:
+    def get_view(self, session_id: str) -> ViewRow | None:
         row = self.conn.one(
             "SELECT * OMIT id FROM ONLY $vid", {"vid": RecordID(VIEWS_TABLE, session_id)}
         )
         return row_to_view(row) if row else None
 
-    def put_view(self, view: ViewRecord) -> None:
+    def put_view(self, view: ViewRow) -> None:
         self.conn.run(
             "UPSERT $vid CONTENT $row RETURN NONE",
-            {"vid": RecordID(VIEWS_TABLE, view.session_id), "row": view_to_row(view)},
+            {"vid": RecordID(VIEWS_TABLE, view["session_id"]), "row": view_to_row(view)},
         )
 
-    def put_view_if_current(self, view: ViewRecord) -> bool:
+    def put_view_if_current(self, view: ViewRow) -> bool:
         """Store `view` unless events were appended past its through_seq meanwhile."""
-        head = self.head(view.session_id)
-        if head.seq != view.through_seq:
+        head = self.head(view["session_id"])
+        if (head.seq if head is not None else 0) != view["through_seq"]:
             return False
         self.put_view(view)
         return True

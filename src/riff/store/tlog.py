@@ -14,42 +14,11 @@ from typing import Any
 from surrealdb import RecordID
 
 from riff.store.connection import Connection
-from riff.store.errors import StoreError
+from riff.store.errors import StoreError, TlogStateError
+from riff.store.protocol import LeafRow, NodeId, TreeState
 
 LEAVES_TABLE = "tlog_leaves"
 STATE_ID = RecordID("tlog_state", "current")
-NodeId = tuple[int, int]
-
-
-class TlogStateError(StoreError):
-    """The tree state is missing or the store's events still wait for their leaves."""
-
-
-@dataclass(frozen=True, slots=True)
-class TreeState:
-    store_id: str
-    size: int
-    backfill_pending: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LeafRow:
-    """One leaf: the event it stands for and the subtree hashes (hex) that end at it."""
-
-    log_index: int
-    session_id: str
-    seq: int
-    event_id: str
-    nodes: tuple[str, ...]
-
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "log_index": self.log_index,
-            "session_id": self.session_id,
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "nodes": list(self.nodes),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +29,17 @@ class CheckpointRow:
     note: str
     created_at: str
 
+
+__all__ = [
+    "APPEND_LEAVES",
+    "CONFLICT_MARKS",
+    "CheckpointRow",
+    "LeafRow",
+    "NodeId",
+    "TlogRecorder",
+    "TlogStateError",
+    "TreeState",
+]
 
 # Appended to an event append's transaction: the leaves, then the size, whose
 # ASSERT makes it the exact number of leaves.

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,10 +33,11 @@ from riff.tlog.checkpoint import Checkpoint, open_checkpoint
 from riff.tlog.errors import ProofError, TlogError
 from riff.tlog.leaves import event_leaf_hash
 from riff.tlog.note import NoteVerifier, strict_b64decode
+from riff.tlog.proof_kinds import (
+    CONSISTENCY_FORMAT,
+    TLOG_PROOF_HEADER,
+)
 from riff.tlog.proofs import verify_consistency, verify_inclusion
-
-TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
-CONSISTENCY_FORMAT = "riff.tlog-consistency/1"
 
 
 def _b64(value: bytes) -> str:
@@ -71,10 +71,6 @@ class InclusionProofFile:
             *(_b64(h) for h in self.path),
         ]
         return "\n".join(lines) + "\n\n" + self.checkpoint_note
-
-
-def looks_like_tlog_proof(head: bytes) -> bool:
-    return head.startswith(TLOG_PROOF_HEADER.encode() + b"\n")
 
 
 def parse_inclusion_proof(text: str) -> InclusionProofFile:
@@ -164,10 +160,6 @@ class ConsistencyProofFile:
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def looks_like_consistency_proof(head: bytes) -> bool:
-    return b'"format"' in head[:200] and CONSISTENCY_FORMAT.encode() in head[:200]
-
-
 def parse_consistency_proof(text: str) -> ConsistencyProofFile:
     try:
         doc = orjson.loads(text)
@@ -210,17 +202,3 @@ def verify_consistency_proof(
         raise ProofError(f"a checkpoint does not verify: {exc}") from None
     verify_consistency_checkpoints(old, new, proof.path)
     return VerifiedConsistency(old, new)
-
-
-def proof_kind(path: Path) -> str | None:
-    """'inclusion' or 'consistency' when the file is one of riff's proofs, else None."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(256)
-    except OSError:
-        return None
-    if looks_like_tlog_proof(head):
-        return "inclusion"
-    if looks_like_consistency_proof(head):
-        return "consistency"
-    return None

@@ -1,14 +1,14 @@
-"""Materialized views of sessions: rebuild, incremental update, drift checks."""
+"""Materialized views of sessions: build, advance, drift checks (pure: riff.app stores them)."""
 
-from riff.store.protocol import SourceFingerprint, ViewRecord
 from riff.views.materialize import (
     DriftReport,
     ViewChainError,
-    check_drift,
-    rebuild,
-    rebuild_from_file,
-    update,
+    advance_view,
+    build_view,
+    drift_of,
+    marked_with,
 )
+from riff.views.record import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState, read_source
 
 __all__ = [
@@ -17,9 +17,9 @@ __all__ = [
     "SourceState",
     "ViewChainError",
     "ViewRecord",
-    "check_drift",
+    "advance_view",
+    "build_view",
+    "drift_of",
+    "marked_with",
     "read_source",
-    "rebuild",
-    "rebuild_from_file",
-    "update",
 ]

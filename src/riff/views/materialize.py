@@ -1,48 +1,36 @@
 """Materialized views: a session's effective parent map, kept next to its log.
 
-A view is derived state: `rebuild` recomputes it from the base parents and
-every event, `update` applies only the events after its `through_seq` (read by
-seq, never by timestamp), and `check_drift` recomputes from scratch (and from
-the transcript on disk when given) to find a view or file that no longer
-matches the log.
+A view is derived state: `build_view` computes it from the base parents and
+every event, `advance_view` applies only the events after its `through_seq`
+(read by seq, never by timestamp), and `drift_of` recomputes from scratch
+(and from the transcript on disk when given) to find a view or file that no
+longer matches the log. Pure functions: riff.app reads the events and the
+stored view, hands them in, and stores what comes back (riff.app.viewstore).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from riff.errors import RiffError
-from riff.events import SessionFold, calculate_session_digest, replay_repair_events
-from riff.events.chain import Clock
-from riff.events.model import format_event_timestamp
-from riff.store.errors import NoViewError
-from riff.store.protocol import EventStore, ViewRecord
+from riff.events import RepairEvent, SessionFold, calculate_session_digest, replay_repair_events
+from riff.views.record import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState, read_source
-
-
-def _now(clock: Clock | None) -> str:
-    return format_event_timestamp((clock or (lambda: datetime.now(UTC)))())
 
 
 class ViewChainError(RiffError):
     """The log after a view's through_seq does not continue the view's head."""
 
 
-def rebuild(
-    store: EventStore,
-    session_id: str,
-    source: SourceState,
-    *,
-    clock: Clock | None = None,
-    save: bool = True,
+def build_view(
+    session_id: str, source: SourceState, events: Iterable[RepairEvent], *, now: str
 ) -> ViewRecord:
-    """Recompute a session's view from its base state and all of its events."""
-    result = replay_repair_events(source.parents, store.events(session_id), session_id=session_id)
-    view = ViewRecord(
+    """A session's view from its base state and all of its events (in seq order)."""
+    result = replay_repair_events(source.parents, events, session_id=session_id)
+    return ViewRecord(
         session_id=session_id,
         base_parents=dict(source.parents),
         parents=result.parents,
@@ -52,35 +40,22 @@ def rebuild(
         materialization_digest=calculate_session_digest(
             session_id, result.through_seq, result.parents
         ),
-        updated_at=_now(clock),
+        updated_at=now,
         source=source.fingerprint,
     )
-    if save:
-        store.put_view(view)
-    return view
 
 
-def rebuild_from_file(
-    store: EventStore, path: Path | str, session_id: str | None = None, **kw: Any
-) -> ViewRecord:
-    source = read_source(path)
-    sid = session_id or source.session_id or Path(path).stem
-    return rebuild(store, sid, source, **kw)
-
-
-def update(store: EventStore, session_id: str, *, clock: Clock | None = None) -> ViewRecord:
-    """Bring a view up to date by applying only the events after its through_seq.
+def advance_view(view: ViewRecord, later: Iterable[RepairEvent], *, now: str) -> ViewRecord:
+    """`view` with the events after its through_seq applied (the same view when none).
 
     Costs what the new events and the parent map cost, not the log's length.
-    Raises NoViewError without a view and ViewChainError if the log does not
-    continue the view's head (rebuild then).
+    Raises ViewChainError if the events do not continue the view's head
+    (rebuild then).
     """
-    view = store.get_view(session_id)
-    if view is None:
-        raise NoViewError(session_id)
+    session_id = view.session_id
     fold = SessionFold(session_id, view.parents)
     fold.head_seq, fold.head_digest = view.through_seq, view.head_digest
-    for event in store.events(session_id, from_seq=view.through_seq + 1):
+    for event in later:
         if event.seq != fold.head_seq + 1 or event.prev_digest != fold.head_digest:
             raise ViewChainError(
                 f"session {session_id}: event seq {event.seq} does not continue the view at "
@@ -91,16 +66,14 @@ def update(store: EventStore, session_id: str, *, clock: Clock | None = None) ->
         return view
     parents = dict(view.parents)
     parents.update(fold.parents)
-    updated = view.evolve(
+    return view.evolve(
         parents=parents,
         through_seq=fold.head_seq,
         head_digest=fold.head_digest,
         materialization_digest=calculate_session_digest(session_id, fold.head_seq, parents),
         is_stale=False,
-        updated_at=_now(clock),
+        updated_at=now,
     )
-    store.put_view(updated)
-    return updated
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,24 +152,19 @@ def _differing(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> list
     return sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
 
 
-def check_drift(
-    store: EventStore,
-    session_id: str,
+def drift_of(
+    view: ViewRecord,
+    events: Iterable[RepairEvent],
     *,
     transcript: Path | str | SourceState | None = None,
-    clock: Clock | None = None,
-    save: bool = True,
 ) -> DriftReport:
-    """Recompute the view from scratch and compare it with the stored one (and the file).
+    """Recompute the view from scratch and compare it with `view` (and the file).
 
-    The stored view gets `drift_detected` and the report when `save`. A file
-    edited outside riff shows as changed parents; Claude Code appending to a
-    session shows as new messages; a truncated file as missing messages.
+    A file edited outside riff shows as changed parents; Claude Code appending
+    to a session shows as new messages; a truncated file as missing messages.
     """
-    view = store.get_view(session_id)
-    if view is None:
-        raise NoViewError(session_id)
-    events = list(store.events(session_id))
+    session_id = view.session_id
+    events = list(events)
     result = replay_repair_events(view.base_parents, events, session_id=session_id)
     # The stored digest is compared at its own through_seq: a view that is merely
     # behind the log is stale, not drifted.
@@ -233,7 +201,7 @@ def check_drift(
             for k in source.parents.keys() & base.keys()
             if source.parents[k] not in (base[k], result.parents.get(k))
         )
-    report = DriftReport(
+    return DriftReport(
         session_id=session_id,
         stored_digest=view.materialization_digest,
         recomputed_digest=expected_at_view,
@@ -249,26 +217,26 @@ def check_drift(
         chain_ok=result.chain_verified,
         problems=problems,
     )
-    if save:
-        store.put_view(
-            view.evolve(
-                drift_detected=report.drift_detected,
-                drift_report=report.to_dict() if report.drift_detected else None,
-                updated_at=_now(clock),
-            )
-        )
-    return report
 
 
-def _fp_dict(fp: Any) -> dict[str, Any]:
+def marked_with(view: ViewRecord, report: DriftReport, *, now: str) -> ViewRecord:
+    """`view` carrying what a drift check found (the report itself only when it drifted)."""
+    return view.evolve(
+        drift_detected=report.drift_detected,
+        drift_report=report.to_dict() if report.drift_detected else None,
+        updated_at=now,
+    )
+
+
+def _fp_dict(fp: SourceFingerprint) -> dict[str, Any]:
     return {"path": fp.path, "size": fp.size, "mtime_ns": fp.mtime_ns, "sha256": fp.sha256}
 
 
 __all__ = [
     "DriftReport",
     "ViewChainError",
-    "check_drift",
-    "rebuild",
-    "rebuild_from_file",
-    "update",
+    "advance_view",
+    "build_view",
+    "drift_of",
+    "marked_with",
 ]

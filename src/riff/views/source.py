@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from riff.store.protocol import SourceFingerprint
+from riff.views.record import SourceFingerprint
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent
 
 from riff.app.display import short_id
-from riff.app.repairs import candidates_for, preview_write, write_and_reload
+from riff.app.repairs import PlannedRepair, candidates_for, preview_write, write_and_reload
 from riff.app.review import (
     apply_choice,
     parent_in_effect,
     pending_count,
-    problems_for,
+    plan_choice,
     record_of,
     revert_in_session,
     reverted_ids,
@@ -386,9 +386,10 @@ class SessionScreen(Screen[None]):
                 severity="warning",
             )
             return
-        problems = problems_for(state, target, candidate.parent_uuid)
+        item = plan_choice(state, target, candidate.parent_uuid, candidate=candidate)
+        problems = item.problems  # validated once: _apply records this same item
         if not problems:
-            self._apply(target, candidate, force=False, reason="")
+            self._apply(target, candidate, force=False, reason="", item=item)
             return
         what = (
             f"{short_id(target)} under {short_id(candidate.parent_uuid)} "
@@ -397,11 +398,19 @@ class SessionScreen(Screen[None]):
 
         def forced(reason: str | None) -> None:
             if reason:
-                self._apply(target, candidate, force=True, reason=reason)
+                self._apply(target, candidate, force=True, reason=reason, item=item)
 
         self.app.push_screen(ForceScreen(what, problems), forced)
 
-    def _apply(self, target: str, candidate: Candidate, *, force: bool, reason: str) -> None:
+    def _apply(
+        self,
+        target: str,
+        candidate: Candidate,
+        *,
+        force: bool,
+        reason: str,
+        item: PlannedRepair | None = None,
+    ) -> None:
         state = self.state
         assert state is not None
         try:
@@ -414,6 +423,7 @@ class SessionScreen(Screen[None]):
                 candidate=candidate,
                 reason=reason,
                 force=force,
+                item=item,
             )
         except ACTION_ERRORS as exc:
             self.notify(str(exc), severity="error", timeout=10)
