@@ -6,6 +6,11 @@ Times (wall clock, best and median of N runs each, fresh processes):
 on an in-memory store (a command that does load the SurrealDB SDK), and prints
 each as a multiple of the baseline. Goal: `riff --version` <= 5x.
 
+Two floors show what the CLI framework alone costs, whatever riff does:
+importing Typer with its Rich help renderer (what `--help` needs), and Typer's
+parameter coercion (pydantic, which Typer imports before it runs any command
+with parameters).
+
     python bench/startup.py [--runs 15]
 """
 
@@ -52,6 +57,16 @@ def main() -> None:
         export = _small_export(Path(tmp))
         cases = {
             "python -c pass": [sys.executable, "-c", "pass"],
+            "floor: typer + rich help": [
+                sys.executable,
+                "-c",
+                "import typer.main, typer.rich_utils",
+            ],
+            "floor: + typer's coercion": [
+                sys.executable,
+                "-c",
+                "import typer.main, typer.rich_utils, typer._adapters",
+            ],
             "riff --version": [*RIFF, "--version"],
             "riff --help": [*RIFF, "--help"],
             "riff verify FILE": [*RIFF, "verify", str(export)],
@@ -65,10 +80,10 @@ def main() -> None:
                 subprocess.run(cmd, check=False, capture_output=True)
                 results[name].append(time.perf_counter() - start)
     base = min(results["python -c pass"])
-    print(f"{'command':<26} {'best ms':>8} {'median ms':>10} {'best / python -c pass':>22}")
+    print(f"{'command':<28} {'best ms':>8} {'median ms':>10} {'best / python -c pass':>22}")
     for name, times in results.items():
         best, median = min(times), statistics.median(times)
-        print(f"{name:<26} {best * 1000:>8.0f} {median * 1000:>10.0f} {best / base:>21.1f}x")
+        print(f"{name:<28} {best * 1000:>8.0f} {median * 1000:>10.0f} {best / base:>21.1f}x")
     print("goal: riff --version <= 5x python -c pass")
 
 

@@ -281,3 +281,29 @@ def test_format_2_events_and_blobs_round_trip(any_store: EventStore) -> None:
     any_store.put_blobs({blob_id(data): data})
     any_store.put_blobs({blob_id(data): data})  # content-addressed: storing twice is a no-op
     assert any_store.get_blobs([blob_id(data), "0" * 64]) == {blob_id(data): data}
+
+
+class _RacedOnce:
+    """The recorder, with another writer's append landing just before our first one."""
+
+    def __init__(self, recorder: EventStore) -> None:
+        self._recorder = recorder
+        self.raced = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+    def append(self, session_id: str, rows: Any, leaves: Any) -> None:
+        if not self.raced:
+            self.raced = True
+            EventLog(self._recorder).append("other", chain_drafts(2))
+        self._recorder.append(session_id, rows, leaves)
+
+
+def test_an_append_that_lost_the_log_indexes_plans_its_leaves_again(recorder: EventStore) -> None:
+    raced = _RacedOnce(recorder)
+    mine = EventLog(raced).append("s1", chain_drafts(3))  # type: ignore[arg-type]
+    assert raced.raced and [e.seq for e in mine] == [1, 2, 3]
+    assert recorder.log_state().size == 5
+    log = EventLog(recorder)
+    assert list(log.events("s1")) == mine and len(list(log.events("other"))) == 2
