@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import orjson
 
+from _launch import Launcher
 from riff.testing.synthetic import iter_session_lines
 
 _ORJSON_LOOP = """
@@ -44,17 +44,15 @@ with open(sys.argv[1], "rb") as handle:
 """
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(seconds, peak RSS in bytes, exit code) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        print(f"   ! {' '.join(argv[:3])} exited {proc.returncode}: {err.strip()[-300:]}")
-    return elapsed, usage.ru_maxrss * 1024, proc.returncode
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in bytes, exit code, CPU seconds) of one child process."""
+    wall, cpu, rss, code, err = LAUNCHER.run(argv, env)
+    if code not in (0, 1):
+        print(f"   ! {' '.join(argv[:3])} exited {code}: {err.strip()[-300:]}")
+    return wall, rss, code, cpu
+
+
+LAUNCHER: Launcher
 
 
 _HEAD = (
@@ -135,6 +133,8 @@ def main() -> None:
     parser.add_argument("--line-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
+    global LAUNCHER
+    LAUNCHER = Launcher()  # while this process is small (see _launch.py)
     riff = str(Path(sys.executable).with_name("riff"))
     print(f"load: {os.getloadavg()[0]:.1f} (1 min average, {os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,33 +159,26 @@ def main() -> None:
             f"(generated in {time.perf_counter() - started:.0f} s)"
         )
         base = run([sys.executable, "-c", _ORJSON_LOOP, str(chain)], env)
-        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
+        report("orjson loop (process)", base, base)
         for name, argv in (
             ("riff scan --json", [riff, "scan", "--json", "--no-cache", str(chain)]),
             ("riff show", [riff, "show", "--no-pager", str(chain)]),
             ("riff show --json", [riff, "show", "--json", str(chain)]),
         ):
-            took, rss, _ = run(argv, env)
-            print(
-                f"  {name + ':':23s} {took:6.2f} s {rss / 1e6:6.0f} MB "
-                f"({took / base[0]:.1f}x the orjson loop)"
-            )
+            report(name, run(argv, env), base)
         chain.unlink()
 
         cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
         size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
         print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
         base = run([sys.executable, "-c", _ORJSON_LOOP, str(cut_path)], env)
+        report("orjson loop (process)", base, base)
         scan = run([riff, "scan", "--json", "--no-cache", str(cut_path)], env)
-        show = run([riff, "show", "--json", str(cut_path)], env)
+        report("riff scan --json", scan, base)
+        report("riff show --json", run([riff, "show", "--json", str(cut_path)], env), base)
         repair = run([riff, "repair", str(cut_path), "--write", "--yes"], env)
-        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
-        print(f"  riff scan --json:       {scan[0]:6.2f} s {scan[1] / 1e6:6.0f} MB")
-        print(f"  riff show --json:       {show[0]:6.2f} s {show[1] / 1e6:6.0f} MB")
-        print(
-            f"  riff repair --write:    {repair[0]:6.2f} s {repair[1] / 1e6:6.0f} MB "
-            f"(exit {repair[2]}; {(repair[1] - show[1]) / 1e6:+.0f} MB over show)"
-        )
+        report("riff repair --write", repair, base)
+        print(f"    (exit {repair[2]}; {(repair[1] - scan[1]) / 1e6:+.0f} MB over the scan)")
         backups = list(project.glob("*.riff-backup"))
         print(f"  backup kept: {bool(backups)}")
         cut_path.unlink()
@@ -194,17 +187,29 @@ def main() -> None:
 
         line_path = project / "00000000-0000-4000-8000-000000000003.jsonl"
         size = write_huge_line(line_path, args.line_mb, args.seed + 2)
+        print(f"one {args.line_mb:.0f} MB line ({size / 1e6:.0f} MB file):")
         base = run([sys.executable, "-c", _ORJSON_LOOP, str(line_path)], env)
-        scan = run([riff, "scan", "--json", "--no-cache", str(line_path)], env)
+        report("orjson loop (process)", base, base)
         (root / "empty").mkdir()
         empty = run([riff, "scan", "--json", "--no-cache", str(root / "empty")], env)
-        print(f"one {args.line_mb:.0f} MB line ({size / 1e6:.0f} MB file):")
-        print(f"  orjson loop (process):  {base[0]:6.2f} s {base[1] / 1e6:6.0f} MB")
+        report("riff scan, empty dir", empty, base)
+        scan = run([riff, "scan", "--json", "--no-cache", str(line_path)], env)
+        report("riff scan --json", scan, base)
         print(
-            f"  riff scan --json:       {scan[0]:6.2f} s {scan[1] / 1e6:6.0f} MB "
-            f"({(scan[1] - empty[1]) / (args.line_mb * 1e6):.2f}x the line above an empty scan's "
-            f"{empty[1] / 1e6:.0f} MB)"
+            f"    {(scan[1] - empty[1]) / (args.line_mb * 1e6):.2f}x the line above an empty "
+            f"scan's {empty[1] / 1e6:.0f} MB (goal <= 1.5x)"
         )
+    LAUNCHER.close()
+
+
+def report(
+    name: str, result: tuple[float, int, int, float], base: tuple[float, int, int, float]
+) -> None:
+    wall, rss, _, cpu = result
+    print(
+        f"  {name + ':':24s} wall {wall:6.2f} s ({wall / base[0]:4.1f}x)  "
+        f"cpu {cpu:6.2f} s ({cpu / base[3]:4.1f}x)  peak RSS {rss / 1e6:5.0f} MB"
+    )
 
 
 if __name__ == "__main__":

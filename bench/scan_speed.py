@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _launch import Launcher
 from realshape import corpus_dir, write_projects_dir, write_single_session
 
 _WALK = """
@@ -103,17 +102,10 @@ for f in files(sys.argv[1]):
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, peak RSS bytes) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
+    wall, cpu, rss, code, err = LAUNCHER.run(argv, env)
     if code not in (0, 1):
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         print(f"   ! {' '.join(argv[:3])} exited {code}: {err.strip()[-300:]}")
-    if proc.stderr:
-        proc.stderr.close()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    return wall, cpu, rss
 
 
 def best(repeat: int, argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
@@ -150,7 +142,12 @@ def compare(target: Path, largest: int, repeat: int, env: dict[str, str], empty:
     )
 
 
+LAUNCHER: Launcher
+
+
 def main() -> None:
+    global LAUNCHER
+    LAUNCHER = Launcher()  # while this process is small (see _launch.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=300.0, help="size of the single session")
     parser.add_argument("--files", type=int, default=500)

@@ -6,9 +6,9 @@ equal timestamps). docs/findings.md shows the real shape behind each kind."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from itertools import compress
+from collections.abc import Collection, Mapping
+from itertools import compress, repeat
+from operator import and_, eq, not_, or_
 from pathlib import Path
 
 from riff.transcript.api_rules import api_findings
@@ -288,9 +288,17 @@ def cycle_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
-def _in_sorted(values: list[str], value: str) -> bool:
-    k = bisect_left(values, value)
-    return k < len(values) and values[k] == value
+def _first_unmatched(
+    records: list[int], tool_ids: list[str], other_side: set[str], known: Collection[str]
+) -> dict[int, str]:
+    """The first of ``tool_ids`` (by record) that neither ``other_side`` nor ``known`` holds."""
+    unmatched = map(not_, map(other_side.__contains__, tool_ids))
+    if known:
+        unmatched = map(and_, unmatched, map(not_, map(known.__contains__, tool_ids)))
+    first: dict[int, str] = {}
+    for record, tool_id in compress(zip(records, tool_ids, strict=True), unmatched):
+        first.setdefault(record, tool_id)
+    return first
 
 
 def tool_findings(
@@ -302,22 +310,20 @@ def tool_findings(
     ids, kind, tool_rec = cols.tool_ids, cols.tool_kind, cols.tool_rec
     is_use = bytes(kind).translate(_INVERT)
     # First unanswered call and first unasked-for result of each record, by
-    # record. Membership goes through sorted lists (8 bytes an id, where a
-    # set of every id would cost several times more at the scan's peak).
-    results = sorted(compress(ids, kind))
-    missing: dict[int, str] = {}
-    for k in compress(range(len(ids)), is_use):
-        tool_id = ids[k]
-        if not _in_sorted(results, tool_id) and tool_id not in known_tool_result_ids:
-            missing.setdefault(tool_rec[k], tool_id)
-    del results
-    uses = sorted(compress(ids, is_use))
-    orphans: dict[int, str] = {}
-    for k in compress(range(len(ids)), kind):
-        tool_id = ids[k]
-        if not _in_sorted(uses, tool_id) and tool_id not in known_tool_use_ids:
-            orphans.setdefault(tool_rec[k], tool_id)
-    del uses
+    # record: membership tests are C loops over one side's ids against a set
+    # of the other's (made, used and dropped in turn).
+    missing = _first_unmatched(
+        list(compress(tool_rec, is_use)),
+        list(compress(ids, is_use)),
+        set(compress(ids, kind)),
+        known_tool_result_ids,
+    )
+    orphans = _first_unmatched(
+        list(compress(tool_rec, kind)),
+        list(compress(ids, kind)),
+        set(compress(ids, is_use)),
+        known_tool_use_ids,
+    )
     if not missing and not orphans:
         return []
     # Resume never sends what lies before the last compaction: an unanswered
@@ -412,16 +418,6 @@ def timestamp_findings(graph: MessageGraph) -> list[Finding]:
     return out
 
 
-def _branch_starts(kept: bytearray, parents: Sequence[int]) -> Iterator[int]:
-    """Nodes resume does not load whose parent it loads, in order."""
-    i = kept.find(0)
-    while i >= 0:
-        p = parents[i]
-        if p >= 0 and kept[p]:
-            yield i
-        i = kept.find(0, i + 1)
-
-
 def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = None) -> list[Finding]:
     """Branches off the resumed chain that hold conversation resume will not load.
 
@@ -437,19 +433,29 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     counted = lost_if_not_kept(graph, kept)
     parents = graph.parent_array
     # Every descendant of a node resume does not load is not loaded either, so
-    # the branches live among the (few) nodes that are not kept: index only them.
-    # Two passes over them, so that only the rare links between two such
-    # nodes are held, not every branch start.
+    # the branches live among the nodes that are not kept (real files: ~40% of
+    # rows, mostly progress leaves). They are sorted out by C loops: a node
+    # whose parent is kept starts a branch, one whose parent is not kept hangs
+    # below it; negative parents (no parent) read the sentinel 2 past the end.
+    not_kept = list(compress(range(len(kept)), kept.translate(_INVERT)))
+    if not not_kept:
+        return []
+    their_parents = list(map(parents.__getitem__, not_kept))
+    parent_kept = list(map((kept + b"\x02\x02\x02").__getitem__, their_parents))
     below: dict[int, list[int]] = {}
-    i = kept.find(0)
-    while i >= 0:
-        p = parents[i]
-        if p >= 0 and not kept[p]:
+    if 0 in parent_kept:
+        for p, i in compress(zip(their_parents, not_kept, strict=True), map(not_, parent_kept)):
             below.setdefault(p, []).append(i)
-        i = kept.find(0, i + 1)
+    starts = list(compress(not_kept, map(eq, parent_kept, repeat(1))))
+    # A start with nothing below it is its own branch: it matters only when it counts.
+    starts = list(
+        compress(
+            starts, map(or_, map(below.__contains__, starts), map(counted.__getitem__, starts))
+        )
+    )
     node_rec, node_lost, line = cols.node_rec, counted, cols.line
     out = []
-    for start in _branch_starts(kept, parents):
+    for start in starts:
         subtree = [start]
         stack = [start]
         seen = {start}

@@ -22,9 +22,14 @@ ASSUMED_BEHAVIOUR names the Claude Code version whose behaviour is modelled
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
+from itertools import compress, repeat
+from operator import ge, gt
 
 from riff.transcript.graph import MessageGraph
 from riff.transcript.records import SIDECHAIN, Columns
+
+_INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 
 ASSUMED_BEHAVIOUR = "Claude Code 2.1.3xx (last-prompt leaf, else leaf of the last chain row)"
 
@@ -141,36 +146,45 @@ def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
     counted = bytearray(cols.node_lost)
     last = last_compaction_record(cols)
     node_rec = cols.node_rec
-    if last >= 0:
-        for i, r in enumerate(node_rec):
-            if r >= last:
-                break
-            counted[i] = 0
-    candidates = [i for i in range(len(counted)) if counted[i] and not kept[i]]
+    if last >= 0:  # nodes are in file order: those first written before it
+        before = bisect_left(node_rec, last)
+        counted[:before] = bytes(before)
+    # C loops over the flags (a million nodes must not cost a Python step each).
+    candidates = list(compress(range(len(counted)), map(gt, counted, kept)))
     if not candidates:
         return counted
     msg_ref = cols.msg_ref
-    kept_msgs = {msg_ref[node_rec[i]] for i in range(len(kept)) if kept[i]}
+    kept_msgs = set(map(msg_ref.__getitem__, compress(node_rec, kept)))
     kept_msgs.discard(-1)
-    holders: dict[str, int] = {}
-    for r, uses, _ in cols.tool_records():
-        node = cols.uid[r]
-        if node >= 0:
-            for tool_id in uses:
-                holders.setdefault(tool_id, node)
+    holders: dict[str, int] | None = None
     for i in candidates:
         r = node_rec[i]
         if msg_ref[r] in kept_msgs:
             counted[i] = 0
             continue
         tools = cols.tools_of(r)
+        if tools and tools[1] and holders is None:
+            holders = _tool_use_holders(cols)
         if (
             tools
             and tools[1]
+            and holders is not None
             and all((h := holders.get(t)) is not None and kept[h] for t in tools[1])
         ):
             counted[i] = 0
     return counted
+
+
+def _tool_use_holders(cols: Columns) -> dict[str, int]:
+    """Node of the first record making each tool call (records without a uuid hold none)."""
+    is_use = bytes(cols.tool_kind).translate(_INVERT)
+    ids = list(compress(cols.tool_ids, is_use))
+    nodes = list(map(cols.uid.__getitem__, compress(cols.tool_rec, is_use)))
+    named = list(map(ge, nodes, repeat(0)))
+    # Reversed, so that the first record of an id is the one a dict keeps.
+    named_ids = list(compress(ids, named))
+    named_nodes = list(compress(nodes, named))
+    return dict(zip(reversed(named_ids), reversed(named_nodes), strict=True))
 
 
 def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) -> int:

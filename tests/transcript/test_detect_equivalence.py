@@ -1,0 +1,173 @@
+"""The array-at-a-time detectors against plain per-node versions of the same rules.
+
+The lost-branch, tool-pairing and resume-loss rules run as C loops over
+whole columns (a million-message session must not cost a Python step per
+node). The plain versions here walk node by node, as the rules read in
+docs/findings.md; both must give the same findings on generated sessions
+(healthy and broken in every way riff's generator knows) and on the real
+transcripts beside the checkout (skipped when absent).
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left
+from pathlib import Path
+
+import pytest
+
+from riff.transcript.detect import build_graph, lost_branch_findings, tool_findings
+from riff.transcript.findings import LOST_BRANCH, Finding
+from riff.transcript.graph import MessageGraph
+from riff.transcript.reader import read_transcript
+from riff.transcript.records import Transcript
+from riff.transcript.resume import (
+    kept_indices,
+    last_compaction_record,
+    lost_if_not_kept,
+    resume_leaf_index,
+)
+from tests.factories import BREAKAGE_KINDS, generate_session, inject, write_generated_session
+from tests.realdata.corpus import dev_files, real_client_files
+
+
+def _plain_lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
+    cols = graph.columns
+    assert cols is not None
+    counted = bytearray(cols.node_lost)
+    last = last_compaction_record(cols)
+    for i, r in enumerate(cols.node_rec):
+        if last >= 0 and r < last:
+            counted[i] = 0
+    kept_msgs = {cols.msg_ref[cols.node_rec[i]] for i in range(len(kept)) if kept[i]} - {-1}
+    holders: dict[str, int] = {}
+    for r, uses, _ in cols.tool_records():
+        if cols.uid[r] >= 0:
+            for tool_id in uses:
+                holders.setdefault(tool_id, cols.uid[r])
+    for i in range(len(counted)):
+        if not counted[i] or kept[i]:
+            continue
+        r = cols.node_rec[i]
+        if cols.msg_ref[r] in kept_msgs:
+            counted[i] = 0
+            continue
+        tools = cols.tools_of(r)
+        if tools and tools[1] and all(t in holders and kept[holders[t]] for t in tools[1]):
+            counted[i] = 0
+    return counted
+
+
+def _plain_lost_branches(graph: MessageGraph, last_prompt_leaf: str | None) -> list[Finding]:
+    cols = graph.columns
+    assert cols is not None
+    kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
+    counted = _plain_lost_if_not_kept(graph, kept)
+    parents = graph.parent_array
+    below: dict[int, list[int]] = {}
+    for i in range(len(kept)):
+        if not kept[i] and parents[i] >= 0 and not kept[parents[i]]:
+            below.setdefault(parents[i], []).append(i)
+    out = []
+    for start in range(len(kept)):
+        if kept[start] or parents[start] < 0 or not kept[parents[start]]:
+            continue
+        subtree, stack = [start], [start]
+        while stack:
+            for child in below.get(stack.pop(), ()):
+                subtree.append(child)
+                stack.append(child)
+        lost = [j for j in subtree if counted[j]]
+        if not lost:
+            continue
+        leaf = max(
+            (j for j in subtree if j not in below),
+            key=lambda j: cols.line[cols.node_rec[j]],
+            default=start,
+        )
+        first, last = cols.line[cols.node_rec[start]], cols.line[cols.node_rec[leaf]]
+        out.append(
+            Finding(
+                LOST_BRANCH,
+                "warning",
+                (graph.uuid_at(start), graph.uuid_at(leaf)),
+                (first, last),
+                f"A branch from line {first} to line {last} holds {len(lost)} "
+                "message(s) that resume will not load, because it continues another branch.",
+                repairable=False,
+                lost_messages=len(lost),
+            )
+        )
+    return out
+
+
+def _plain_unmatched_tools(
+    transcript: Transcript, known_uses: set[str], known_results: set[str]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """(first unanswered call, first unasked-for result) of each record, id by id."""
+    cols = transcript.columns
+    uses = sorted(t for t, k in zip(cols.tool_ids, cols.tool_kind, strict=True) if not k)
+    results = sorted(t for t, k in zip(cols.tool_ids, cols.tool_kind, strict=True) if k)
+
+    def holds(values: list[str], value: str) -> bool:
+        k = bisect_left(values, value)
+        return k < len(values) and values[k] == value
+
+    missing: dict[int, str] = {}
+    orphans: dict[int, str] = {}
+    for rec, tool_id, kind in zip(cols.tool_rec, cols.tool_ids, cols.tool_kind, strict=True):
+        if not kind and not holds(results, tool_id) and tool_id not in known_results:
+            missing.setdefault(rec, tool_id)
+        if kind and not holds(uses, tool_id) and tool_id not in known_uses:
+            orphans.setdefault(rec, tool_id)
+    return missing, orphans
+
+
+def _check(path: Path) -> None:
+    transcript = read_transcript(path)
+    graph = build_graph(transcript)
+    cols = transcript.columns
+    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
+    assert lost_if_not_kept(graph, kept) == _plain_lost_if_not_kept(graph, kept)
+    assert lost_branch_findings(graph, transcript.last_prompt_leaf) == _plain_lost_branches(
+        graph, transcript.last_prompt_leaf
+    )
+    # The tool findings name, per record, the first id the plain pairing finds.
+    for known_uses, known_results in (
+        (set(), set()),
+        (set(cols.tool_ids[::3]), set(cols.tool_ids[1::3])),
+    ):
+        missing, orphans = _plain_unmatched_tools(transcript, known_uses, known_results)
+        compacted = last_compaction_record(cols)
+        named = {
+            (f.kind, f.lines[0], f.explanation.split()[2 if f.kind.startswith("tool_use") else 8])
+            for f in tool_findings(transcript, known_uses, known_results)
+        }
+        plain = {
+            ("tool_use_without_result", cols.line[r], t)
+            for r, t in missing.items()
+            if r > compacted and cols.uid[r] >= 0
+        } | {
+            ("tool_result_without_use", cols.line[r], t + ",")
+            for r, t in orphans.items()
+            if r > compacted and cols.uid[r] >= 0
+        }
+        assert named == plain
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_generated_sessions_agree(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    session = generate_session(
+        rng.randint(200, 900), seed=seed, inline_sidechains=seed % 3 == 0, compactions=seed % 2 == 0
+    )
+    for kind in rng.sample(BREAKAGE_KINDS, rng.randint(0, 3)):
+        inject(session, kind, rng.randint(1, 3), rng)
+    _check(write_generated_session(tmp_path / "s.jsonl", session))
+
+
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.name[:60]) for p in real_client_files() + dev_files()]
+)
+def test_real_transcripts_agree(path: Path) -> None:
+    _check(path)
