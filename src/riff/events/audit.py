@@ -427,9 +427,9 @@ def _duplicate_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def _check_unique_keys(path: Path, where: str, raw: bytes, objects: int = 1) -> None:
+def _check_unique_keys(path: Path, where: str, raw: bytes) -> None:
     """ExportFormatError when an object of `raw` repeats a key (see above)."""
-    if all(raw.count(name) <= objects for name in _KEY_NAMES):
+    if all(raw.count(name) <= 1 for name in _KEY_NAMES):
         return
     try:
         json.loads(raw, object_pairs_hook=_duplicate_key)
@@ -437,6 +437,30 @@ def _check_unique_keys(path: Path, where: str, raw: bytes, objects: int = 1) -> 
         raise _fail(path, where, f"key {dup.args[0]!r} appears twice in one object") from None
     except ValueError:
         return  # not JSON at all: the decoder names that
+
+
+_REQUIRED_KEYS = tuple(f'"{name}"'.encode() for name in EVENT_FIELDS)
+_DERIVED_KEY = b'"is_reverted"'
+
+
+def _keys_surely_unique(raw: bytes, events: list[WireEvent]) -> bool:
+    """True when no event decoded from `raw` can repeat a key; False: look line by line.
+
+    Every decoded event holds each of its 16 fields at least once (unknown
+    keys are refused) and `is_reverted` at least when it has a value for it.
+    So if `raw` holds no more keys than that, none is there twice. Keys are
+    counted as `":` in one C pass (a quote inside a string is escaped, so
+    there it can only add to the count); when a quote is followed by
+    whitespace (a key spelt `"seq" :`, or text in a value) each field's quoted
+    name is counted instead. A count that is too high only means False.
+    """
+    count = len(events)
+    holders = count - list(map(_get_is_reverted, events)).count(None)
+    if b'" ' not in raw and b'"\t' not in raw and b'"\r' not in raw:
+        return raw.count(b'":') == len(_REQUIRED_KEYS) * count + holders
+    if any(raw.count(name) != count for name in _REQUIRED_KEYS):
+        return False
+    return raw.count(_DERIVED_KEY) == holders
 
 
 _BATCH_LINES = 1024
@@ -484,9 +508,13 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
             lines = list(itertools.islice(fh, _BATCH_LINES))
             if not lines:
                 break
-            for offset, line in enumerate(lines):
-                _check_unique_keys(path, f"line {number + offset}", line)
-            events, trailer = _decode_lines(path, number, lines, fh)
+            try:
+                events, trailer = _decode_lines(path, number, lines, fh)
+            except ExportFormatError:
+                _check_lines_unique_keys(path, number, lines)  # a repeated key is named first
+                raise
+            if trailer is not None or not _keys_surely_unique(b"".join(lines), events):
+                _check_lines_unique_keys(path, number, lines)
             first.feed_batch(path, events, [len(line) for line in lines], number)
             number += len(lines)
     first.close_runs()
@@ -497,6 +525,11 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
             path, f"line {number - 1}", "the last line is an event, not the trailer (truncated?)"
         )
     raise _fail(path, f"line {number}", "the file ends without its trailer line (truncated?)")
+
+
+def _check_lines_unique_keys(path: Path, first_number: int, lines: list[bytes]) -> None:
+    for offset, line in enumerate(lines):
+        _check_unique_keys(path, f"line {first_number + offset}", line)
 
 
 def _rescan_jsonl(
@@ -547,7 +580,8 @@ def _decode_document(path: Path) -> tuple[list[WireEvent], ExportTrailer]:
         typed = msgspec.json.decode(raw, type=_TypedExport)
         _check_version(path, "document", typed.format_version)
         events = typed.events
-        _check_unique_keys(path, "document", raw, max(1, len(events)))
+        if not _keys_surely_unique(raw, events):
+            _check_unique_keys(path, "document", raw)
     except (msgspec.ValidationError, msgspec.DecodeError):
         try:
             document = msgspec.json.decode(raw, type=_WireExport)
@@ -679,12 +713,14 @@ _V2_MARK = b'"riff.repair-event/2"'
 
 def _holds_format_2(path: Path) -> bool:
     """Whether any event of the export is of format 2 (read in blocks, overlapping)."""
+    edge = len(_V2_MARK) - 1
     tail = b""
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
-            if _V2_MARK in tail + block:
+            # The block itself, then the few bytes across its start (no copy of the block).
+            if _V2_MARK in block or _V2_MARK in tail + block[:edge]:
                 return True
-            tail = block[-len(_V2_MARK) :]
+            tail = block[-edge:]
     return False
 
 
