@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, chain, compress, count, filterfalse, repeat
-from operator import add, and_, attrgetter, eq, ge, is_, is_not, lt, mul, not_, or_, truth
+from operator import add, and_, attrgetter, eq, ge, is_not, lt, truth
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -303,6 +303,20 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
 _ShapeKey = tuple[str | None, str | None, str | None, int]
 
 
+def _flags_of(key: tuple[Any, ...]) -> int:
+    """Flags of a line from (type, isSidechain, isMeta, isCompactSummary, has uuid)."""
+    line_type, sidechain, meta, compact, has_uuid = key
+    conversation = has_uuid and (
+        line_type == "assistant" or (line_type == "user" and meta is not True)
+    )
+    return (
+        (SIDECHAIN if sidechain is True else 0)
+        | (META if meta is True else 0)
+        | (COMPACT_SUMMARY if compact is True else 0)
+        | (CONVERSATION if conversation else 0)
+    )
+
+
 class _Reader:
     """Turns physical lines into columns; state lives here between chunks."""
 
@@ -317,6 +331,8 @@ class _Reader:
         self.last_prompt_leaf: str | None = None
         self.session_id: str | None = None
         self.open_uses: dict[str, str] = {}
+        self.flag_codes: dict[tuple[Any, ...], int] = {}
+        """(type, isSidechain, isMeta, isCompactSummary, has uuid) -> flags."""
         """tool_use ids still waiting for their result (to share the string)."""
 
     def _slow(self, body: bytes, has_newline: bool, line_no: int, offset: int) -> _Line | None:
@@ -444,32 +460,13 @@ class _Reader:
 
         # Flags: sidechain, meta, compact summary, and "conversation" (a user
         # prompt or an assistant line); a user line made only of tool results
-        # is not conversation, which the block loop below corrects.
-        meta = list(map(is_, metas, repeat(True)))
-        conversation = map(
-            and_,
-            has_uuid,
-            map(
-                or_,
-                map(eq, types, repeat("assistant")),
-                map(and_, map(eq, types, repeat("user")), map(not_, meta)),
-            ),
-        )
-        flags = list(
-            map(
-                add,
-                map(
-                    add,
-                    map(mul, map(is_, sidechains, repeat(True)), repeat(SIDECHAIN)),
-                    map(mul, meta, repeat(META)),
-                ),
-                map(
-                    add,
-                    map(mul, map(is_, compacts, repeat(True)), repeat(COMPACT_SUMMARY)),
-                    map(mul, conversation, repeat(CONVERSATION)),
-                ),
-            )
-        )
+        # is not conversation, which the block loop below corrects. One dict
+        # lookup per line: lines come in a handful of combinations.
+        keys: list[Any] = list(zip(types, sidechains, metas, compacts, has_uuid, strict=True))
+        flags: list[Any] = list(map(self.flag_codes.get, keys))
+        if None in flags:
+            flags = [_flags_of(k) if f is None else f for f, k in zip(flags, keys, strict=True)]
+            self.flag_codes.update(zip(keys, flags, strict=True))
         self._blocks(contents, types, line_contents, flags, first)
         self._shapes(types, subtypes, roles, flags)
         self._nodes(uuids, has_uuid, rows)
