@@ -8,13 +8,19 @@ the launcher starts every contender and reports what ``wait4`` says of it.
 
     launcher = Launcher()          # before generating anything
     wall, cpu, rss, code, err = launcher.run(argv, env)
+
+It also byte-compiles riff's modules first, as installing a wheel does: in a
+checkout run with PYTHONDONTWRITEBYTECODE, every start-up would otherwise
+compile riff's sources again (about 0.1 s per command on this machine).
 """
 
 from __future__ import annotations
 
+import compileall
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 _SERVER = r"""
@@ -38,6 +44,9 @@ for request in sys.stdin:
 
 class Launcher:
     def __init__(self) -> None:
+        import riff
+
+        compileall.compile_dir(Path(riff.__file__).parent, quiet=1)
         self._proc = subprocess.Popen(
             [sys.executable, "-c", _SERVER],
             stdin=subprocess.PIPE,

@@ -513,7 +513,7 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
             except ExportFormatError:
                 _check_lines_unique_keys(path, number, lines)  # a repeated key is named first
                 raise
-            if trailer is not None or not _keys_surely_unique(b"".join(lines), events):
+            if trailer is not None or not _batch_keys_surely_unique(lines, events):
                 _check_lines_unique_keys(path, number, lines)
             first.feed_batch(path, events, [len(line) for line in lines], number)
             number += len(lines)
@@ -525,6 +525,14 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
             path, f"line {number - 1}", "the last line is an event, not the trailer (truncated?)"
         )
     raise _fail(path, f"line {number}", "the file ends without its trailer line (truncated?)")
+
+
+def _batch_keys_surely_unique(lines: list[bytes], events: list[WireEvent]) -> bool:
+    """`_keys_surely_unique` over a batch, joined unless that would copy a huge line."""
+    if sum(map(len, lines)) <= _JOIN_LIMIT:
+        return _keys_surely_unique(b"".join(lines), events)
+    pairs = zip(lines, events, strict=True)
+    return all(_keys_surely_unique(line, [event]) for line, event in pairs)
 
 
 def _check_lines_unique_keys(path: Path, first_number: int, lines: list[bytes]) -> None:
