@@ -58,3 +58,18 @@ def test_a_repeated_optional_key_where_another_event_lacks_it(tmp_path: Path) ->
 def test_clean_exports_of_both_forms_pass(tmp_path: Path) -> None:
     for fmt in ("json", "jsonl"):
         assert verify_export(_export(tmp_path, fmt)).ok
+
+
+@pytest.mark.parametrize("reason", [b'"a: b: c"', b'"a\\u003a b"'], ids=["colons", "escaped-colon"])
+def test_colons_in_a_value_do_not_hide_a_repeated_key(tmp_path: Path, reason: bytes) -> None:
+    path = _export(tmp_path, "jsonl")
+    lines = path.read_bytes().splitlines()
+    row = orjson.loads(lines[1])
+    row["operator"] = "mallory"
+    text = orjson.dumps(row)
+    start = text.index(b'"reason":') + len(b'"reason":')
+    end = text.index(b',"', start)
+    lines[1] = text[:start] + reason + text[end:-1] + b',"operator":"alice"}'
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(ExportFormatError, match="'operator' appears twice"):
+        verify_export(path)

@@ -443,21 +443,32 @@ _REQUIRED_KEYS = tuple(f'"{name}"'.encode() for name in EVENT_FIELDS)
 _DERIVED_KEY = b'"is_reverted"'
 
 
+_TEXT_FIELDS = tuple(
+    operator.attrgetter(name) for name in ("reason", "operator", "session_id", "timestamp")
+)
+
+
 def _keys_surely_unique(raw: bytes, events: list[WireEvent]) -> bool:
     """True when no event decoded from `raw` can repeat a key; False: look line by line.
 
     Every decoded event holds each of its 16 fields at least once (unknown
-    keys are refused) and `is_reverted` at least when it has a value for it.
-    So if `raw` holds no more keys than that, none is there twice. Keys are
-    counted as `":` in one C pass (a quote inside a string is escaped, so
-    there it can only add to the count); when a quote is followed by
-    whitespace (a key spelt `"seq" :`, or text in a value) each field's quoted
-    name is counted instead. A count that is too high only means False.
+    keys are refused) and `is_reverted` at least when it has a value for it;
+    so if `raw` holds no more key-value pairs than that, none is there twice.
+    Pairs are counted by their colons in one C pass: every colon of `raw` is
+    a pair's or lies in a text value (reason, operator, session id,
+    timestamp), whose colons are counted in the decoded strings; the other
+    values are ids, digests, numbers and literals (their characters are
+    checked right after this). A backslash-u escape could spell a colon the
+    raw bytes do not show: then each field's quoted name is counted instead.
+    A count that is too high only means False.
     """
     count = len(events)
     holders = count - list(map(_get_is_reverted, events)).count(None)
-    if b'" ' not in raw and b'"\t' not in raw and b'"\r' not in raw:
-        return raw.count(b'":') == len(_REQUIRED_KEYS) * count + holders
+    if b"\\u" not in raw:
+        in_values = sum(
+            sum(map(str.count, map(text, events), itertools.repeat(":"))) for text in _TEXT_FIELDS
+        )
+        return raw.count(b":") - in_values == len(_REQUIRED_KEYS) * count + holders
     if any(raw.count(name) != count for name in _REQUIRED_KEYS):
         return False
     return raw.count(_DERIVED_KEY) == holders
