@@ -139,7 +139,38 @@ class _LineSource:
                 value = orjson.loads(data.strip(b" \t\r\n\x00"))
             except orjson.JSONDecodeError:
                 return None
-        return value if isinstance(value, dict) else None
+        return _slim(value) if isinstance(value, dict) else None
+
+
+_ROW_KEYS = ("type", "isSidechain", "isMeta", "isApiErrorMessage")
+_BLOCK_KEYS = ("type", "id", "tool_use_id", "name")
+
+
+def _slim(value: dict[str, Any]) -> dict[str, Any]:
+    """What the rules read of a row: its kind flags and its blocks' ids, no text.
+
+    A loaded chain can hold a million rows: keeping each row's whole object
+    (its text, tool inputs and outputs) cost gigabytes. A text is kept only
+    as whether it is empty, which is all the rules ask of it.
+    """
+    slim = {key: value[key] for key in _ROW_KEYS if key in value}
+    message = value.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        if isinstance(content, str):
+            content = content and "…"
+        elif isinstance(content, list):
+            content = [_slim_block(block) if isinstance(block, dict) else 0 for block in content]
+        slim["message"] = {"content": content}
+    return slim
+
+
+def _slim_block(block: dict[str, Any]) -> dict[str, Any]:
+    slim = {key: block[key] for key in _BLOCK_KEYS if key in block}
+    if "text" in block:
+        text = block["text"]
+        slim["text"] = text if text in ("", None) else "…"
+    return slim
 
 
 def loaded_messages(transcript: Transcript, graph: MessageGraph) -> list[_Message]:
