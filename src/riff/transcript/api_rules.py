@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from riff.transcript.findings import (
@@ -132,6 +133,10 @@ class _LineSource:
 
     def value(self, rec: int) -> dict[str, Any] | None:
         data = os.pread(self.fd, self.cols.length[rec], self.cols.offset[rec])
+        try:  # the common case: only the fields the rules read are decoded
+            return _slim_struct(_row_decoder.decode(data))
+        except (msgspec.DecodeError, RecursionError):
+            pass  # odd types or bytes around the JSON: the general path below
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -140,6 +145,71 @@ class _LineSource:
             except orjson.JSONDecodeError:
                 return None
         return _slim(value) if isinstance(value, dict) else None
+
+
+class _ApiBlock(msgspec.Struct, gc=False):
+    type: Any = None
+    id: Any = None
+    tool_use_id: Any = None
+    name: Any = None
+    text: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _ApiMessage(msgspec.Struct, gc=False):
+    content: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _ApiRow(msgspec.Struct, gc=False):
+    # The transcript's own keys, hence the camelCase.
+    type: Any = None
+    isSidechain: Any = None
+    isMeta: Any = None
+    isApiErrorMessage: Any = None
+    message: _ApiMessage | None = None
+
+
+_row_decoder = msgspec.json.Decoder(_ApiRow)
+_blocks_decoder = msgspec.json.Decoder(list[_ApiBlock])
+
+
+def _shown(raw: msgspec.Raw) -> Any:
+    """A text value as the rules see it: "" or None as they are, any other value "…".
+
+    Told from the value's bytes (a JSON string of two bytes is empty), so a
+    100 MB text is never decoded.
+    """
+    head = memoryview(raw)[:1].tobytes()
+    if head == b"n":
+        return None
+    return "" if head == b'"' and len(memoryview(raw)) == 2 else "…"
+
+
+def _slim_struct(row: _ApiRow) -> dict[str, Any]:
+    """`_slim` of a row decoded with only the fields the rules read (absent reads as None)."""
+    slim: dict[str, Any] = {
+        "type": row.type,
+        "isSidechain": row.isSidechain,
+        "isMeta": row.isMeta,
+        "isApiErrorMessage": row.isApiErrorMessage,
+    }
+    if row.message is not None:
+        raw = row.message.content
+        content: Any
+        if memoryview(raw)[:1].tobytes() == b"[":
+            content = [
+                {
+                    "type": b.type,
+                    "id": b.id,
+                    "tool_use_id": b.tool_use_id,
+                    "name": b.name,
+                    "text": _shown(b.text),
+                }
+                for b in _blocks_decoder.decode(raw)
+            ]
+        else:
+            content = _shown(raw)
+        slim["message"] = {"content": content}
+    return slim
 
 
 _ROW_KEYS = ("type", "isSidechain", "isMeta", "isApiErrorMessage")
