@@ -23,6 +23,8 @@ import platformdirs
 from riff.errors import RiffError
 
 APP_NAME = "riff"
+LIVE_QUIET_SECONDS = 3.0
+"""A transcript changed more recently than this is taken as still being written."""
 
 
 class SettingsError(RiffError, ValueError):
@@ -75,6 +77,7 @@ class Settings:
     signing_key: str | None = None
     checkpoint_on_change: bool = False
     follow_symlinks: bool = False  # follow symlinks out of the projects dir
+    live_quiet_seconds: float = LIVE_QUIET_SECONDS  # riff.app.live_files
 
     @property
     def resolved_db_url(self) -> str:

@@ -20,7 +20,11 @@ def ws(tmp_path: Path) -> Iterator[Workspace]:
     projects = tmp_path / "projects"
     build_demo_projects(projects, seed=7)
     settings = Settings(
-        db_url="mem://", data_dir=tmp_path / "data", projects_dir=projects, operator="alice"
+        db_url="mem://",
+        data_dir=tmp_path / "data",
+        projects_dir=projects,
+        operator="alice",
+        live_quiet_seconds=0,  # the files were written a moment ago, by this test
     )
     with Workspace(settings) as workspace:
         yield workspace

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from riff.app.demo import DemoSession
-from riff.app.guard import apply_auto_repairs, apply_when_quiet, busy_reason, writers_of
+from riff.app.guard import apply_auto_repairs, apply_when_quiet
+from riff.app.live_files import live_reason, writers_of
 from riff.cli.main import app
 from riff.settings import Settings
 from tests.hooks.conftest import hook_input, pick, wait_until
@@ -70,8 +71,8 @@ def test_a_file_open_for_writing_is_left_alone(
     proc, path = writer
     age(path)
     before = path.read_bytes()
-    assert writers_of(path) == [proc.pid]
-    reason = busy_reason(path)
+    assert [w.pid for w in writers_of(path)] == [proc.pid]
+    reason = live_reason(path)
     assert reason is not None and str(proc.pid) in reason
     result = apply_auto_repairs(settings, path)
     assert result.applied == 0 and result.skipped and "open for writing" in result.skipped

@@ -59,7 +59,9 @@ def test_repair_yes_write_changes_no_byte(
         "RIFF_CONFIG": str(tmp_path / "no-config.toml"),
     }.items():
         monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(app, ["repair", str(copy), "--yes", "--write"])
+    # Re-parenting only: the line kinds (the default plan) repair the genuine torn
+    # lines and unanswered tool calls a few of these files hold.
+    result = CliRunner().invoke(app, ["repair", str(copy), "--kinds", "parent", "--yes", "--write"])
     assert result.exit_code == 0, result.output
     assert copy.read_bytes() == path.read_bytes()
     assert sorted(p.name for p in copy.parent.iterdir()) == [path.name]  # no backup either

@@ -39,6 +39,7 @@ import orjson
 
 from riff.app.auto_apply import auto_apply_threshold
 from riff.app.errors import GuardInputError
+from riff.app.live_files import QUIET_SECONDS, live_reason
 from riff.app.scan_cache import ScanCache, scan_cache_path
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ GUARD_OPERATOR = "riff-guard"
 LOG_FILE_NAME = "guard.log"
 LOG_MAX_BYTES = 1024 * 1024
 MAX_HOOK_INPUT_BYTES = 1024 * 1024
-# "Being written": another process holds it open for writing, or it changed this recently.
-QUIET_SECONDS = 3.0
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "busybox"})
 
 
@@ -393,54 +392,6 @@ def claude_pid() -> int | None:
     return None
 
 
-def writers_of(path: Path) -> list[int]:
-    """Other processes holding `path` open for writing (Linux /proc; [] elsewhere)."""
-    target = os.path.realpath(path)
-    found: list[int] = []
-    me = os.getpid()
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return found
-    for pid in pids:
-        if pid == me:
-            continue
-        fd_dir = f"/proc/{pid}/fd"
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"{fd_dir}/{fd}") != target:
-                    continue
-                with open(f"/proc/{pid}/fdinfo/{fd}") as info:
-                    flags = next(
-                        (int(line.split()[1], 8) for line in info if line.startswith("flags:")),
-                        0,
-                    )
-            except (OSError, ValueError):
-                continue
-            if flags & (os.O_WRONLY | os.O_RDWR):
-                found.append(pid)
-                break
-    return found
-
-
-def busy_reason(path: Path, quiet_seconds: float = QUIET_SECONDS) -> str | None:
-    """Why the file must not be rewritten now, or None when it is quiet."""
-    try:
-        age = time.time() - path.stat().st_mtime
-    except OSError as exc:
-        return f"cannot stat it ({exc.strerror})"
-    if age < quiet_seconds:
-        return f"it changed {age:.1f} s ago"
-    writers = writers_of(path)
-    if writers:
-        return f"process {writers[0]} has it open for writing"
-    return None
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -477,7 +428,7 @@ def apply_when_quiet(
     """Wait until Claude Code is gone and the file is quiet, then apply what is safe."""
     deadline = time.monotonic() + max_wait_seconds
     while True:
-        reason = busy_reason(path, quiet_seconds)
+        reason = live_reason(path, quiet_seconds)
         if wait_for_pid is not None and _alive(wait_for_pid):
             reason = f"process {wait_for_pid} (Claude Code) is still running"
         if reason is None:
@@ -492,7 +443,7 @@ def apply_auto_repairs(
     settings: Settings, path: Path, *, quiet_seconds: float = QUIET_SECONDS
 ) -> AutoApplyResult:
     """Apply (events + file) the repairs above the auto-apply threshold, if nobody writes."""
-    reason = busy_reason(path, quiet_seconds)
+    reason = live_reason(path, quiet_seconds)
     if reason is not None:
         return AutoApplyResult(skipped=f"not applied: {reason}")
     from riff.app.repairs import apply_auto

@@ -20,12 +20,14 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from riff.app.errors import AppError
 from riff.app.recording import append_revert, require_storable_text
-from riff.app.repairs import check_file_unchanged, find_event, session_file_for
-from riff.app.sessions import SessionState, ensure_view, load_session
+from riff.app.repairs import check_file_unchanged, find_event, refuse_live, session_file_for
+from riff.app.sessions import SessionState, ensure_view, load_session, session_events
 from riff.app.workspace import Workspace
-from riff.events import EventDraft, EventKind, RepairEvent
+from riff.events import EventDraft, EventKind, RepairEvent, reverted_event_ids
 from riff.events.line_edit import apply_edits, blob_ids_of, mirror_edit
 from riff.transcript import TranscriptChangedError, WriteResult
 from riff.transcript.api_rules import api_violations_of_bytes, new_or_unfixed
@@ -70,7 +72,7 @@ def parse_kinds(text: str) -> tuple[str, ...]:
     return names
 
 
-def _read_checked(state: SessionState) -> bytes:
+def read_checked(state: SessionState) -> bytes:
     """The file's bytes, refused unless they are the bytes the scan read."""
     check_file_unchanged(state)
     path = state.file.path
@@ -86,7 +88,7 @@ def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LineP
     kinds = tuple(KIND_NAMES[name] for name in kind_names if name in KIND_NAMES)
     if not kinds:
         return LinePlan()
-    data = _read_checked(state)
+    data = read_checked(state)
     line_kinds = tuple(k for k in kinds if k != INSERT_TOOL_RESULT)
     plan = plan_line_edits(data, line_kinds) if line_kinds else LinePlan()
     if INSERT_TOOL_RESULT in kinds:
@@ -124,17 +126,52 @@ def apply_line_repairs(
     operator: str,
     reason: str = "",
     backup: bool = True,
+    force_live: bool = False,
 ) -> LineRepairResult:
     """Record the plan's edits as events and write the file they describe."""
     result = LineRepairResult(needs_decision=list(plan.needs_decision))
     if not plan.edits:
         return result
     require_storable_text(operator=operator, reason=reason)
-    data = _read_checked(state)
+    refuse_live(ws, state.file.path, force_live=force_live)
+    data = read_checked(state)
     check_api_rules(data, plan, where=state.file.path.as_posix())
     blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+    repaired = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
+    result.events = record_line_edits(ws, state, plan, operator=operator, reason=reason, data=data)
+    changed = sum(len(p.edit.removed) + len(p.edit.inserted) for p in plan.edits)
+    result.written = replace_file_bytes(
+        state.file.path,
+        repaired,
+        state.transcript.fingerprint,
+        lines_changed=changed,
+        backup=backup,
+    )
+    reload_after_write(ws, state)
+    return result
+
+
+def record_line_edits(
+    ws: Workspace,
+    state: SessionState,
+    plan: LinePlan,
+    *,
+    operator: str,
+    reason: str = "",
+    data: bytes | None = None,
+) -> list[RepairEvent]:
+    """Store the bytes the plan's edits name, then append its events on the head riff read.
+
+    The edits are checked against the file first (apply_edits refuses unless
+    every removed line is where its edit says), so nothing is recorded for a
+    file that changed.
+    """
+    require_storable_text(operator=operator, reason=reason)
+    if data is None:
+        data = read_checked(state)
+    blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
     edits = [p.edit.to_value() for p in plan.edits]
-    repaired = apply_edits(data, edits, blobs)  # refuses before anything is recorded
+    apply_edits(data, edits, blobs)  # refuses before anything is recorded
     ws.store.put_blobs(blobs)
     drafts = [
         EventDraft(
@@ -149,17 +186,7 @@ def apply_line_repairs(
         for p, edit in zip(plan.edits, edits, strict=True)
     ]
     head = ws.store.head(state.session_id)
-    result.events = ws.store.append(state.session_id, drafts, expected_head=head)
-    changed = sum(len(p.edit.removed) + len(p.edit.inserted) for p in plan.edits)
-    result.written = replace_file_bytes(
-        state.file.path,
-        repaired,
-        state.transcript.fingerprint,
-        lines_changed=changed,
-        backup=backup,
-    )
-    _reload(ws, state)
-    return result
+    return ws.store.append(state.session_id, drafts, expected_head=head)
 
 
 def revert_line_edit(
@@ -169,16 +196,19 @@ def revert_line_edit(
     operator: str,
     reason: str = "",
     backup: bool = True,
+    force_live: bool = False,
 ) -> tuple[RepairEvent, WriteResult]:
     """Append the revert of a line edit and put the file's bytes back as they were."""
     target = find_event(ws, event_id)
     if target.edit is None:
         raise AppError(f"event {target.event_id} is a re-parenting, not a line edit")
     state = load_session(ws, session_file_for(ws, target.session_id))
-    data = _read_checked(state)
+    refuse_live(ws, state.file.path, force_live=force_live)
+    data = read_checked(state)
     undo = mirror_edit(target.edit)
     wanted = blob_ids_of(undo)
     blobs = ws.store.get_blobs(wanted)
+    _refuse_if_relinked_later(ws, target, blobs)
     restored = apply_edits(data, [undo], blobs)  # refuses unless the file is as the edit left it
     event = append_revert(ws.store, target.event_id, operator=operator, reason=reason)
     written = replace_file_bytes(
@@ -188,11 +218,52 @@ def revert_line_edit(
         lines_changed=len(undo["removed"]) + len(undo["inserted"]),
         backup=backup,
     )
-    _reload(ws, state)
+    reload_after_write(ws, state)
     return event, written
 
 
-def _reload(ws: Workspace, state: SessionState) -> None:
-    """Bring the view up to date with the file as written."""
+def _refuse_if_relinked_later(ws: Workspace, target: RepairEvent, blobs: dict[str, bytes]) -> None:
+    """A row the edit wrote that a later re-link changed: that re-link is undone first.
+
+    (Re-links name rows by uuid, not by line, so the stack rule of line edits
+    does not see them; the edit's bytes would not match and the revert would
+    fail with a less helpful message.)
+    """
+    assert target.edit is not None
+    rows = {
+        row_id
+        for ref in target.edit["inserted"]
+        if (data := blobs.get(ref["sha256"])) is not None
+        and (row_id := _row_uuid(data)) is not None
+    }
+    if not rows:
+        return
+    log = session_events(ws, target.session_id)
+    reverted = reverted_event_ids(log)
+    for event in reversed(log):
+        if event.seq <= target.seq:
+            return
+        if event.edit is None and event.message_id in rows and event.event_id not in reverted:
+            if event.is_revert:
+                continue
+            raise AppError(
+                f"event {event.event_id} re-linked message {event.message_id}, a row this "
+                f"line edit wrote; revert {event.event_id} first, then {target.event_id}"
+            )
+
+
+def _row_uuid(segment: bytes) -> str | None:
+    try:
+        value = orjson.loads(segment)
+    except orjson.JSONDecodeError:
+        return None
+    found = value.get("uuid") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def reload_after_write(ws: Workspace, state: SessionState) -> SessionState:
+    """The session read again from the file as written, its view brought up to date."""
     ws.forget_sessions()
-    ensure_view(ws, load_session(ws, state.file.path.as_posix()))
+    fresh = load_session(ws, state.file.path.as_posix())
+    ensure_view(ws, fresh)
+    return fresh

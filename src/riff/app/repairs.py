@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import signal_text
 from riff.app.errors import AppError
+from riff.app.live_files import note_own_write, refuse_if_live
 from riff.app.recording import (
     append_revert,
     check_relink,
@@ -225,6 +227,7 @@ def apply_plan(
     force: bool = False,
     write: bool = False,
     backup: bool = True,
+    force_live: bool = False,
 ) -> ApplyResult:
     """Record the plan's repairs as events, then optionally write the file.
 
@@ -236,6 +239,8 @@ def apply_plan(
     require_reason_for_force(force, reason)
     state = plan.state
     check_file_unchanged(state)
+    if write:
+        refuse_live(ws, state.file.path, force_live=force_live)
     ensure_view(ws, state)
     result = ApplyResult()
     events, refused = record_relinks(
@@ -270,6 +275,11 @@ def plan_head(state: SessionState) -> ChainHead:
     return ChainHead(state.session_id, last.seq, last.event_digest)
 
 
+def refuse_live(ws: Workspace, path: Path | str, *, force_live: bool) -> None:
+    """Before riff writes a transcript: refuse while another process writes it."""
+    refuse_if_live(path, quiet_seconds=ws.settings.live_quiet_seconds, force_live=force_live)
+
+
 def _checkpoint_if_asked(ws: Workspace) -> None:
     if ws.settings.checkpoint_on_change:
         from riff.app.checkpoints import checkpoint_after_change  # signing: only when asked
@@ -295,13 +305,15 @@ def write_repaired_session(
 
 
 def write_and_reload(
-    ws: Workspace, state: SessionState, *, backup: bool = True
+    ws: Workspace, state: SessionState, *, backup: bool = True, force_live: bool = False
 ) -> tuple[WriteResult | None, SessionState]:
     """Write the repairs into the file, then read it again and bring its view up to date.
 
     The one way an interface writes a transcript: what it shows next is the
     file as written, and the view records the file's new fingerprint.
     """
+    if state.pending_changes:
+        refuse_live(ws, state.file.path, force_live=force_live)
     result = write_repaired_session(state, backup=backup)
     ws.forget_sessions()
     fresh = load_session(ws, state.file.path.as_posix())
@@ -321,12 +333,14 @@ def revert_event(
     reason: str = "",
     write: bool = False,
     backup: bool = True,
+    force_live: bool = False,
 ) -> tuple[RepairEvent, WriteResult | None]:
     """Append a revert of `event_id`, refresh the view, and optionally rewrite the file."""
     target = find_event(ws, event_id)
     state = load_session(ws, session_file_for(ws, target.session_id)) if write else None
     if state is not None:
         check_file_unchanged(state)
+        refuse_live(ws, state.file.path, force_live=force_live)
         ensure_view(ws, state)
     event = append_revert(ws.store, target.event_id, operator=operator, reason=reason)
     if ws.store.get_view(target.session_id) is not None:

@@ -67,6 +67,8 @@ class SessionState:
         base = dict(self.file_parents)
         seen: set[str] = set()
         for event in self.events:
+            if event.edit is not None:
+                continue  # a line edit moves no parent; its message_id names a line
             if event.message_id not in seen:
                 seen.add(event.message_id)
                 base[event.message_id] = event.old_parent_uuid

@@ -25,6 +25,10 @@ from riff.events import validate_event_immutability
 from riff.events.audit import verify_export
 from riff.settings import Settings
 
+# The demo writes its own throwaway transcripts and repairs them a moment later:
+# nothing else has them open, but they did change seconds ago.
+DEMO_FILES_ARE_NOT_LIVE = True
+
 
 def _score(score: float | None) -> str:
     return "—" if score is None else f"{score:.2f}"
@@ -107,7 +111,12 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
             plan = plan_repairs(state, min_score=settings.min_score)
             render_plan(plan)
             result = apply_plan(
-                ws, plan, operator=operator, reason="riff demo: best candidate", write=True
+                ws,
+                plan,
+                operator=operator,
+                reason="riff demo: best candidate",
+                write=True,
+                force_live=DEMO_FILES_ARE_NOT_LIVE,
             )
             render_applied(result)
             repaired.append(state.session_id)
@@ -145,14 +154,24 @@ def run_demo(root: Path, *, operator: str, seed: int = 7) -> None:
         _step(6, "Revert", "Undo is a new event that mirrors the old one; the log only grows.")
         target = rows[0][0]
         revert, _ = revert_event(
-            ws, target.event_id, operator=operator, reason="riff demo: undo", write=True
+            ws,
+            target.event_id,
+            operator=operator,
+            reason="riff demo: undo",
+            write=True,
+            force_live=DEMO_FILES_ARE_NOT_LIVE,
         )
         stdout.print(
             f"  revert {revert.event_id} (seq {revert.seq}) undoes {target.event_id}; "
             f"{target.message_id[:8]} is back under {str(revert.new_parent_uuid)[:8]}"
         )
         again, _ = revert_event(
-            ws, revert.event_id, operator=operator, reason="riff demo: redo", write=True
+            ws,
+            revert.event_id,
+            operator=operator,
+            reason="riff demo: redo",
+            write=True,
+            force_live=DEMO_FILES_ARE_NOT_LIVE,
         )
         stdout.print(f"  a revert of the revert ({again.event_id}) re-applies the repair")
 

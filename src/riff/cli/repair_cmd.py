@@ -9,20 +9,20 @@ from rich.table import Table
 
 from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import short_id
-from riff.app.line_repairs import (
-    LineRepairResult,
-    apply_line_repairs,
-    parse_kinds,
-    plan_line_repairs,
-    revert_line_edit,
-)
+from riff.app.line_repairs import LineRepairResult, revert_line_edit
 from riff.app.recording import require_reason_for_force
+from riff.app.repair_plan import (
+    PARENT,
+    PlanResult,
+    SessionRepairPlan,
+    apply_session_plan,
+    parse_kinds,
+    plan_session_repairs,
+)
 from riff.app.repairs import (
     ApplyResult,
     RepairPlan,
-    apply_plan,
     find_event,
-    plan_repairs,
     preview_write,
     revert_event,
     write_and_reload,
@@ -33,7 +33,6 @@ from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import safe, stdout
 from riff.events import RepairEvent
-from riff.transcript.line_repairs import LinePlan
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
@@ -45,6 +44,14 @@ NoBackupOption = Annotated[
     bool, typer.Option("--no-backup", help="With --write: keep no backup of the original.")
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded in each event.")]
+ForceLiveOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-live",
+        help="Write even though another process has the transcript open for writing or it "
+        "changed seconds ago (Claude Code may still be running in it).",
+    ),
+]
 
 
 def _event_rows(
@@ -112,37 +119,12 @@ def render_applied(result: ApplyResult) -> None:
         )
 
 
-def render_line_plan(session_id: str, plan: LinePlan) -> None:
-    if not plan.edits and not plan.needs_decision:
-        stdout.print(f"[green]no torn or duplicate lines[/] in {safe(session_id)}")
-    for planned in plan.edits:
-        stdout.print(
-            f"  {planned.kind} at line {planned.edit.line}: {safe(planned.reason)} "
-            f"(-{len(planned.edit.removed)} +{len(planned.edit.inserted)} line(s))"
-        )
-    for note in plan.needs_decision:
-        stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(note)}")
-
-
 def render_line_applied(result: LineRepairResult) -> None:
     for event in result.events:
         stdout.print(f"[green]✓[/] event {event.event_id} seq {event.seq}: {event.kind}")
     if result.written is not None:
         backup = f" (backup {result.written.backup_path})" if result.written.backup_path else ""
         stdout.print(f"[green]wrote[/] {safe(str(result.written.path))}{safe(backup)}")
-
-
-def _line_json(session_id: str, dry_run: bool, result: LineRepairResult) -> dict[str, Any]:
-    written = result.written
-    return {
-        "session_id": session_id,
-        "dry_run": dry_run,
-        "events": _event_rows(result.events),
-        "refused": [],
-        "needs_decision": result.needs_decision,
-        "written": written is not None,
-        "backup": str(written.backup_path) if written and written.backup_path else None,
-    }
 
 
 def _result_json(
@@ -156,6 +138,70 @@ def _result_json(
         "refused": [r.to_json() for r in result.refused] if result else [],
         "written": written is not None,
         "backup": str(written.backup_path) if written and written.backup_path else None,
+    }
+
+
+def render_session_plan(plan: SessionRepairPlan, *, write: bool) -> None:
+    """The whole plan: line edits in the order they apply, then the re-links."""
+    if plan.is_empty and not plan.skipped and not plan.lines.needs_decision:
+        stdout.print(
+            f"[green]nothing to repair[/] in {safe(plan.session_id)} "
+            f"(kinds: {', '.join(plan.kinds)})"
+        )
+        return
+    if plan.lines.edits:
+        table = Table(
+            title=f"Line repairs for {safe(plan.session_id)}"
+            + (" (not applied: they change the file's bytes; add --write)" if not write else ""),
+            title_justify="left",
+        )
+        table.add_column("line", justify="right")
+        table.add_column("kind")
+        table.add_column("message")
+        table.add_column("lines", justify="right")
+        table.add_column("why")
+        for planned in plan.lines.edits:
+            edit = planned.edit
+            table.add_row(
+                str(edit.line),
+                planned.kind,
+                safe(short_id(planned.message_id)),
+                f"-{len(edit.removed)} +{len(edit.inserted)}",
+                safe(planned.reason),
+            )
+        stdout.print(table)
+    for note in plan.lines.needs_decision:
+        stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(note)}")
+    if plan.parents is not None and (plan.parents.items or plan.parents.skipped):
+        if plan.lines.edits:
+            stdout.print(
+                "[dim]re-links below name lines of the file as the line repairs leave it[/]"
+            )
+        render_plan(plan.parents)
+    for problem in plan.problems:
+        stdout.print(f"  [red]problem[/]: {safe(problem)}")
+
+
+def _plan_json(
+    plan: SessionRepairPlan | None,
+    *,
+    dry_run: bool,
+    result: PlanResult | None = None,
+    refused: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    written = result.written if result else None
+    session_id = plan.session_id if plan else ""
+    return {
+        "session_id": session_id,
+        "dry_run": dry_run,
+        "events": _event_rows(result.events) if result else [],
+        "refused": refused
+        if refused is not None
+        else ([r.to_json() for r in result.refused] if result else []),
+        "written": written is not None,
+        "backup": str(written.backup_path) if written and written.backup_path else None,
+        "needs_decision": list(plan.lines.needs_decision) if plan else [],
+        "plan": plan.to_json() if plan else None,
     }
 
 
@@ -183,103 +229,146 @@ def repair(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
     write: WriteOption = False,
     no_backup: NoBackupOption = False,
+    force_live: ForceLiveOption = False,
     yes: YesOption = False,
     json: JsonOption = False,
     kinds: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--kinds",
-            help="What to repair, comma-separated: parent (re-parent orphans), torn (torn "
-            "lines, NUL runs, joined rows), duplicate (repeated lines). torn and duplicate "
-            "change the file's bytes and need --write.",
+            help="What to repair, comma-separated (default: all): torn (torn lines, NUL runs, "
+            "joined rows), duplicate (repeated lines), tool_result (tool calls without a "
+            "result), parent (re-link orphans). All but parent change the file's bytes and "
+            "need --write.",
         ),
-    ] = "parent",
+    ] = None,
 ) -> None:
-    """Plan repairs for orphaned messages and append them as events (then --write)."""
+    """Plan every repair the session needs, validate it, append it as events (then --write)."""
     if (parent or root) and message is None:
         raise CliError("--parent and --root need --message MESSAGE")
     require_reason_for_force(force, reason)
     names = parse_kinds(kinds)
+    if message is not None:
+        if kinds is not None and names != (PARENT,):
+            raise CliError("--message repairs one parent link: use it with --kinds parent only")
+        names = (PARENT,)
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        state = load_session(ws, session)
-        if any(name != "parent" for name in names):
-            line_plan = plan_line_repairs(state, names)
-            if not out.json and not app_ctx.quiet:
-                render_line_plan(state.session_id, line_plan)
-            if line_plan.edits and not dry_run and not write:
-                raise CliError(
-                    "torn and duplicate repairs change the transcript's bytes: add --write "
-                    "(or --dry-run to see the plan only)"
-                )
-            line_result = LineRepairResult(needs_decision=list(line_plan.needs_decision))
-            if line_plan.edits and not dry_run:
-                if not confirm(
-                    f"Append {len(line_plan.edits)} line edit event(s) and rewrite the file?",
-                    yes=yes or out.json,
-                ):
-                    raise typer.Exit(int(ExitCode.OK))
-                line_result = apply_line_repairs(
-                    ws,
-                    state,
-                    line_plan,
-                    operator=ws.settings.operator,
-                    reason=reason,
-                    backup=not no_backup,
-                )
-                if not out.json and not app_ctx.quiet:
-                    render_line_applied(line_result)
-            if "parent" not in names:
-                if out.json:
-                    out.emit_json(_line_json(state.session_id, dry_run, line_result))
-                raise typer.Exit(
-                    int(ExitCode.PROBLEMS if line_result.needs_decision else ExitCode.OK)
-                )
-            state = load_session(ws, state.file.path.as_posix())
-        threshold = auto_apply_threshold(ws.settings) if min_score is None else min_score
-        plan = plan_repairs(state, min_score=threshold, message=message, parent=parent, root=root)
-        if not out.json and not app_ctx.quiet:
-            render_plan(plan)
-        if dry_run or not plan.items:
-            if dry_run and not out.json and not app_ctx.quiet and state.pending_changes:
-                stdout.print(safe(preview_write(state)))
-            if out.json:
-                out.emit_json(_result_json(state.session_id, dry_run, [], None))
-            raise typer.Exit(int(ExitCode.OK))
-        blocked = [i for i in plan.items if i.problems]
-        if blocked and not force:
-            if out.json:
-                out.emit_json(
-                    _result_json(state.session_id, False, [], None)
-                    | {
-                        "refused": [
-                            {"message_id": i.message_id, "reason": "; ".join(i.problems)}
-                            for i in blocked
-                        ]
-                    }
-                )
-            else:
+        say = not out.json and not app_ctx.quiet
+        threshold = auto_apply_threshold(ws.settings)
+        score = threshold if min_score is None else min_score
+        if yes and score < threshold and message is None:
+            # Unattended, only what the calibration stands behind is applied.
+            if say:
                 stdout.print(
-                    "[red]refused[/]: the plan fails validation; fix it or use --force "
-                    "with --reason"
+                    f"[yellow]--yes applies re-links scoring at least {threshold:.2f}[/] "
+                    f"(not {score:.2f}); without --yes you confirm the lower ones"
                 )
-            raise typer.Exit(int(ExitCode.PROBLEMS))
-        if not confirm(f"Append {len(plan.items)} repair event(s)?", yes=yes or out.json):
-            raise typer.Exit(int(ExitCode.OK))
-        result = apply_plan(
+            score = threshold
+        state = load_session(ws, session)
+        plan = plan_session_repairs(
             ws,
-            plan,
-            operator=ws.settings.operator,
-            reason=reason,
-            force=force,
-            write=write,
-            backup=not no_backup,
+            state,
+            kinds=names,
+            min_score=score,
+            message=message,
+            parent=parent,
+            root=root,
+            # Line kinds asked for by name need --write; by default they are shown
+            # and the re-links go ahead on the file as it is.
+            write=write or dry_run or kinds is not None,
         )
+        try:
+            _run_plan(
+                app_ctx, ws, out, plan, reason, force, dry_run, write, no_backup, force_live, yes
+            )
+        finally:
+            plan.close()
+
+
+def _run_plan(
+    app_ctx: Any,
+    ws: Any,
+    out: Any,
+    plan: SessionRepairPlan,
+    reason: str,
+    force: bool,
+    dry_run: bool,
+    write: bool,
+    no_backup: bool,
+    force_live: bool,
+    yes: bool,
+) -> None:
+    say = not out.json and not app_ctx.quiet
+    if say:
+        render_session_plan(plan, write=not plan.lines_deferred)
+    left = ExitCode.PROBLEMS if plan.lines.needs_decision else ExitCode.OK
+    if dry_run or (plan.is_empty or (plan.lines_deferred and not plan.relinks)):
+        if dry_run and say and plan.state.pending_changes and not plan.lines.edits:
+            stdout.print(safe(preview_write(plan.state)))
         if out.json:
-            out.emit_json(_result_json(state.session_id, False, result.events, result))
-        elif not app_ctx.quiet:
-            render_applied(result)
-        raise typer.Exit(int(ExitCode.PROBLEMS if result.refused else ExitCode.OK))
+            out.emit_json(_plan_json(plan, dry_run=dry_run))
+        raise typer.Exit(int(left))
+    if plan.lines.edits and not write and not plan.lines_deferred:
+        raise CliError(
+            f"{plan.line_edits} line repair(s) change the transcript's bytes: add --write "
+            "(or --dry-run to see the plan only, or --kinds parent for the re-links only)"
+        )
+    if plan.problems and not force:
+        if out.json:
+            refused = [
+                {"message_id": i.message_id, "reason": "; ".join(i.problems)}
+                for i in (plan.parents.items if plan.parents else [])
+                if i.problems
+            ]
+            out.emit_json(_plan_json(plan, dry_run=False, refused=refused))
+        else:
+            stdout.print(
+                "[red]refused[/]: the plan fails validation; fix it or use --force with --reason"
+            )
+        raise typer.Exit(int(ExitCode.PROBLEMS))
+    what = ", ".join(
+        part
+        for part in (
+            f"{plan.applicable_line_edits} line repair(s)" if plan.applicable_line_edits else "",
+            f"{plan.relinks} re-link(s)" if plan.relinks else "",
+        )
+        if part
+    )
+    question = f"Append {what} as events" + (" and rewrite the file?" if write else "?")
+    if not confirm(question, yes=yes or out.json):
+        raise typer.Exit(int(ExitCode.OK))
+    result = apply_session_plan(
+        ws,
+        plan,
+        operator=ws.settings.operator,
+        reason=reason,
+        force=force,
+        write=write,
+        backup=not no_backup,
+        force_live=force_live,
+    )
+    if out.json:
+        out.emit_json(_plan_json(plan, dry_run=False, result=result))
+    elif not app_ctx.quiet:
+        render_plan_applied(result)
+    raise typer.Exit(int(ExitCode.PROBLEMS if result.refused else left))
+
+
+def render_plan_applied(result: PlanResult) -> None:
+    for event in result.events:
+        if event.edit is not None:
+            stdout.print(
+                f"[green]✓[/] event {safe(event.event_id)} seq {event.seq}: {event.kind} "
+                f"at line {event.edit['line']}"
+            )
+    render_applied(
+        ApplyResult(
+            events=[e for e in result.events if e.edit is None],
+            refused=result.refused,
+            written=result.written,
+        )
+    )
 
 
 @guarded
@@ -290,15 +379,18 @@ def revert(
     write: WriteOption = False,
     no_backup: NoBackupOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show; change nothing.")] = False,
+    force_live: ForceLiveOption = False,
     yes: YesOption = False,
     json: JsonOption = False,
 ) -> None:
-    """Undo a repair by appending a revert event (a revert of a revert re-applies)."""
+    """Undo a repair of any kind by appending a revert event (a revert of a revert re-applies)."""
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         target = find_event(ws, event_id)
         if target.edit is not None:
-            _revert_line_edit(app_ctx, ws, target, reason, write, no_backup, dry_run, yes, json)
+            _revert_line_edit(
+                app_ctx, ws, target, reason, write, no_backup, dry_run, yes, json, force_live
+            )
             return
         if not out.json and not app_ctx.quiet:
             stdout.print(
@@ -320,6 +412,7 @@ def revert(
             reason=reason,
             write=write,
             backup=not no_backup,
+            force_live=force_live,
         )
         result = ApplyResult(events=[event], written=written)
         if out.json:
@@ -338,6 +431,7 @@ def _revert_line_edit(
     dry_run: bool,
     yes: bool,
     json: bool,
+    force_live: bool,
 ) -> None:
     """A line edit's revert puts bytes back into the file, so it is written at once."""
     out = app_ctx.output(json)
@@ -357,7 +451,12 @@ def _revert_line_edit(
     if not confirm("Append the revert event and restore the file?", yes=yes or out.json):
         return
     event, written = revert_line_edit(
-        ws, target.event_id, operator=ws.settings.operator, reason=reason, backup=not no_backup
+        ws,
+        target.event_id,
+        operator=ws.settings.operator,
+        reason=reason,
+        backup=not no_backup,
+        force_live=force_live,
     )
     result = ApplyResult(events=[event], written=written)
     if out.json:
@@ -372,6 +471,7 @@ def write(
     session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
     no_backup: NoBackupOption = False,
+    force_live: ForceLiveOption = False,
     yes: YesOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -392,7 +492,7 @@ def write(
             f"Rewrite {len(state.pending_changes)} parentUuid value(s)?", yes=yes or out.json
         ):
             return
-        written, _ = write_and_reload(ws, state, backup=not no_backup)
+        written, _ = write_and_reload(ws, state, backup=not no_backup, force_live=force_live)
         if out.json:
             out.emit_json(
                 {

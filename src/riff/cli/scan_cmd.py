@@ -13,13 +13,15 @@ from rich.tree import Tree
 
 from riff.app.display import short_id, signal_text
 from riff.app.errors import AppError
+from riff.app.event_detail import event_detail
 from riff.app.repairs import candidates_for, orphan_candidates, resolve_message
 from riff.app.scanning import ScanCache, ScanReport, scan_files
 from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.cli.common import workspace
 from riff.cli.context import guarded
-from riff.cli.errors import ExitCode
+from riff.cli.errors import CliError, ExitCode
+from riff.cli.event_show import show_event
 from riff.cli.output import Output, safe, stderr, stdout
 from riff.transcript import SessionFile
 from riff.transcript.discover import describe_file, discover_sessions
@@ -143,7 +145,17 @@ def scan(
 @guarded
 def show(
     ctx: typer.Context,
-    session: Annotated[str, typer.Argument(help="Session id, unique prefix, or path.")],
+    session: Annotated[
+        str | None, typer.Argument(help="Session id, unique prefix, or path.")
+    ] = None,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event",
+            help="Show this event instead (id or unique prefix): what it did and the bytes "
+            "it removed or wrote.",
+        ),
+    ] = None,
     tree: Annotated[bool, typer.Option("--tree", help="The whole tree, not the chain.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many lines.")] = 2000,
     no_pager: Annotated[
@@ -151,9 +163,16 @@ def show(
     ] = False,
     json: JsonOption = False,
 ) -> None:
-    """The conversation resume would load (or the whole tree) with findings marked, paged."""
+    """The conversation resume would load (or the whole tree) with findings marked, paged;
+    or, with --event, one repair event and the bytes it removed or wrote."""
+    if (session is None) == (event is None):
+        raise CliError("give a SESSION, or --event EVENT_ID (not both)")
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
+        if event is not None:
+            show_event(out, event_detail(ws, event))
+            return
+        assert session is not None
         state = load_session(ws, session)
         if out.json:
             out.emit_json(_show_json(state))

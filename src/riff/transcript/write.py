@@ -429,3 +429,28 @@ def replace_file_bytes(
         raise
     _fsync_dir(path.parent)
     return WriteResult(path, backup_path, lines_changed)
+
+
+def replace_parents_in_bytes(
+    data: bytes, changes: Mapping[str, str | None], *, name: str = "the file"
+) -> tuple[bytes, int]:
+    """`data` (a whole transcript) with the parentUuid of each message in `changes` set,
+    every other byte kept; (new bytes, lines changed). For a file already in memory
+    (a line edit's result), where :func:`apply_parent_changes` streams one from disk."""
+    if not changes:
+        return data, 0
+    out: list[bytes] = []
+    found: set[str] = set()
+    changed = 0
+    for line_no, raw in enumerate(data.split(b"\n"), start=1):
+        body, carriage = (raw[:-1], b"\r") if raw.endswith(b"\r") else (raw, b"")
+        uuid = _line_uuid(body) if b'"uuid"' in body else None
+        if uuid is not None and uuid in changes:
+            raw = replace_parent(body, changes[uuid], where=f"line {line_no} of {name}") + carriage
+            found.add(uuid)
+            changed += 1
+        out.append(raw)
+    missing = sorted(set(changes) - found)
+    if missing:
+        raise RepairWriteError(f"message {missing[0]} is not in {name}; scan it again and retry")
+    return b"\n".join(out), changed
