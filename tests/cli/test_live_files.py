@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 
 from riff.app.demo import DemoSession
-from riff.app.live_files import LiveFileError, live_reason, refuse_if_live, writers_of
+from riff.app.live_files import (
+    LiveFileError,
+    live_reason,
+    note_own_write,
+    refuse_if_live,
+    writers_of,
+)
 from tests.cli.test_end_to_end import riff, riff_json
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="no /proc")
@@ -131,3 +137,14 @@ def test_the_quiet_window_comes_from_the_settings(
     assert target.path.read_bytes() == before
     age(target.path, 7200)
     assert riff_json("repair", target.session_id, "--write", "--yes")["written"] is True
+
+
+def test_a_change_riff_made_itself_is_not_live_but_one_after_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"{}\n")
+    note_own_write(path)  # as after riff's own atomic replace
+    refuse_if_live(path, quiet_seconds=3600)  # an undo right after a repair goes ahead
+    with path.open("ab") as handle:  # then another writer appends
+        handle.write(b"{}\n")
+    with pytest.raises(LiveFileError, match="changed"):
+        refuse_if_live(path, quiet_seconds=3600)

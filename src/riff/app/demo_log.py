@@ -110,7 +110,8 @@ def build_demo_log(
             plan = plan_repairs(
                 state, min_score=0.0, message=item.message_id, parent=parent, root=root
             )
-        result = apply_plan(ws, plan, operator=operator, write=True, backup=False)
+        # The generator wrote these files a moment ago and nothing else has them open.
+        result = apply_plan(ws, plan, operator=operator, write=True, backup=False, force_live=True)
         events += result.events
         for event in result.events:
             if rng.random() < 0.15:
@@ -119,7 +120,7 @@ def build_demo_log(
                 revert, _ = revert_event(
                     ws, event.event_id, operator=rng.choice(operators),
                     reason="wrong parent: the answer belongs to the earlier question",
-                    write=True, backup=False,
+                    write=True, backup=False, force_live=True,
                 )  # fmt: skip
                 events.append(revert)
         ws.forget_sessions()

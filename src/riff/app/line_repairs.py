@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 
 from riff.app.errors import AppError
+from riff.app.live_files import note_own_write
 from riff.app.recording import append_revert, require_storable_text
 from riff.app.repairs import check_file_unchanged, find_event, refuse_live, session_file_for
 from riff.app.sessions import SessionState, ensure_view, load_session, session_events
@@ -147,6 +148,7 @@ def apply_line_repairs(
         lines_changed=changed,
         backup=backup,
     )
+    note_own_write(state.file.path)
     reload_after_write(ws, state)
     return result
 
@@ -218,6 +220,7 @@ def revert_line_edit(
         lines_changed=len(undo["removed"]) + len(undo["inserted"]),
         backup=backup,
     )
+    note_own_write(state.file.path)
     reload_after_write(ws, state)
     return event, written
 

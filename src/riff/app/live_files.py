@@ -16,6 +16,7 @@ the TUI, `riff guard --auto` and the jobs all come through this module):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ QUIET_SECONDS = LIVE_QUIET_SECONDS
 `live_quiet_seconds` in the settings."""
 
 _COMMAND_CHARS = 80
+
+_own_writes: dict[str, tuple[int, int, int]] = {}
+"""(inode, size, mtime_ns) of each transcript as this process last wrote it."""
 
 
 class LiveFileError(AppError):
@@ -102,16 +106,29 @@ def writers_of(path: Path | str) -> list[Writer]:
     return found
 
 
+def _identity(stat: os.stat_result) -> tuple[int, int, int]:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def note_own_write(path: Path | str) -> None:
+    """riff just wrote `path`: a change this recent is its own, not another writer's
+    (so an undo right after a repair, in the same process, is not refused)."""
+    with contextlib.suppress(OSError):  # gone already: nothing to remember
+        _own_writes[os.path.realpath(path)] = _identity(os.stat(path))
+
+
 def live_reason(path: Path | str, quiet_seconds: float = QUIET_SECONDS) -> str | None:
     """Why `path` must not be rewritten now, or None when it is quiet."""
     try:
-        age = time.time() - Path(path).stat().st_mtime
+        stat = os.stat(path)
     except OSError as exc:
         return f"cannot stat it ({exc.strerror})"
     writers = writers_of(path)
     if writers:
         return f"{writers[0].describe()} has it open for writing"
-    if age < quiet_seconds:
+    age = time.time() - stat.st_mtime
+    own = _own_writes.get(os.path.realpath(path)) == _identity(stat)
+    if age < quiet_seconds and not own:
         return f"it changed {max(age, 0.0):.1f} s ago"
     return None
 
@@ -138,6 +155,7 @@ __all__ = [
     "LiveFileError",
     "Writer",
     "live_reason",
+    "note_own_write",
     "refuse_if_live",
     "writers_of",
 ]

@@ -38,6 +38,7 @@ from riff.app.line_repairs import (
     reload_after_write,
 )
 from riff.app.line_repairs import parse_kinds as parse_kind_names
+from riff.app.live_files import note_own_write
 from riff.app.recording import append_repair, require_reason_for_force, require_storable_text
 from riff.app.repairs import (
     ApplyResult,
@@ -150,6 +151,25 @@ class SessionRepairPlan:
             "line_edits_need_write": self.lines_deferred and bool(self.lines.edits),
             "problems": list(self.problems),
         }
+
+
+def plan_rows(plan: SessionRepairPlan) -> list[str]:
+    """The plan as plain lines, in the order it applies (for a dialog or a log)."""
+    rows = [
+        f"line {p.edit.line:>6}  {p.kind:<18} -{len(p.edit.removed)} +{len(p.edit.inserted)}  "
+        f"{p.reason}"
+        for p in plan.lines.edits
+    ]
+    rows += [f"decide by hand: {note}" for note in plan.lines.needs_decision]
+    if plan.parents is not None:
+        rows += [
+            f"line {item.line or '?':>6}  re-link {item.message_id[:8]} under "
+            f"{(item.new_parent or 'none (root)')[:8]}"
+            + (f"  score {item.score:.2f}" if item.score is not None else "")
+            for item in plan.parents.items
+        ]
+        rows += [f"skipped {s.message_id[:8]}: {s.reason}" for s in plan.parents.skipped]
+    return rows
 
 
 PlanCheck = Callable[[SessionRepairPlan], list[str]]
@@ -335,6 +355,7 @@ def _apply_with_line_edits(
     result.written = replace_file_bytes(
         state.file.path, data, state.transcript.fingerprint, lines_changed=changed, backup=backup
     )
+    note_own_write(state.file.path)
     result.state = reload_after_write(ws, state)
     plan.close()
     return result
@@ -392,6 +413,7 @@ __all__ = [
     "SessionRepairPlan",
     "apply_session_plan",
     "parse_kinds",
+    "plan_rows",
     "plan_session_repairs",
     "validate",
 ]

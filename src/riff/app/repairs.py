@@ -295,13 +295,15 @@ def write_repaired_session(
     if not changes:
         return None
     scanned = expected or state
-    return apply_parent_changes(
+    written = apply_parent_changes(
         state.file.path,
         changes,
         scanned.transcript.fingerprint,
         backup=backup,
         lines=scanned.transcript.lines_of(changes),
     )
+    note_own_write(written.path)
+    return written
 
 
 def write_and_reload(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riff.app.line_repairs import revert_line_edit
 from riff.app.repairs import (
     ApplyResult,
     PlannedRepair,
@@ -21,9 +22,10 @@ from riff.app.repairs import (
     apply_plan,
     plan_item,
     revert_event,
+    write_and_reload,
 )
 from riff.app.scanning import ScanCache, scan_files
-from riff.app.sessions import SessionState
+from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
 from riff.transcript import Candidate, Finding, MessageGraph, MessageRecord
@@ -185,20 +187,41 @@ _FILE_CACHES = ("records_by_uuid", "file_parents", "timestamps")
 
 
 def undo_target(state: SessionState) -> RepairEvent | None:
-    """The latest repair of the session that is still in effect (what `undo` reverts)."""
+    """The latest repair of the session, of any kind, still in effect (what `undo` reverts)."""
     if not state.events:
         return None
     reverted = state.reverted_ids
     for event in reversed(state.events):
-        if event.kind == "repair" and event.event_id not in reverted:
+        if not event.is_revert and event.event_id not in reverted:
             return event
     return None
 
 
 def revert_in_session(
-    ws: Workspace, state: SessionState, event_id: str, *, operator: str, reason: str = ""
+    ws: Workspace,
+    state: SessionState,
+    event_id: str,
+    *,
+    operator: str,
+    reason: str = "",
+    force_live: bool = False,
 ) -> tuple[RepairEvent, SessionState]:
-    """Append a revert of one of the session's events; return it and the advanced state."""
+    """Append a revert of one of the session's events; return it and the session now.
+
+    A re-link's revert is an event (written with the next write); a line
+    edit's revert puts its bytes back into the file at once, so the session
+    is read again.
+    """
+    target = next((e for e in state.events if e.event_id == event_id), None)
+    if target is not None and target.is_line_edit:
+        if state.pending_changes:
+            # Re-links reverted (or made) since the last write: the file gets them
+            # first, so it holds the bytes the line edit left.
+            write_and_reload(ws, state, force_live=force_live)
+        event, _ = revert_line_edit(
+            ws, event_id, operator=operator, reason=reason, force_live=force_live
+        )
+        return event, load_session(ws, state.file.path.as_posix())
     event, _ = revert_event(ws, event_id, operator=operator, reason=reason)
     return event, advance(state, [event])
 

@@ -140,3 +140,49 @@ class WriteScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class PlanScreen(ModalScreen[bool]):
+    """The session's repair plan (line repairs, then re-links); apply and write on a yes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Apply"),
+        Binding("n,escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, path: str, rows: list[str], problems: list[str]) -> None:
+        super().__init__()
+        self.path = path
+        self.rows = rows
+        self.problems = problems
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="write"):
+            yield Label(plain(f"Repair plan for {self.path}"), classes="title")
+            yield Static(
+                "Line repairs apply first, in this order; re-links are planned on the file "
+                "as they leave it. Every change is an event; the file is rewritten once "
+                "(backup, atomic replace, refused if it changed or is being written)."
+            )
+            with VerticalScroll(id="diff"):
+                yield Static(plain("\n".join(self.rows) or "(nothing to repair)"))
+            if self.problems:
+                problems = "\n".join(f"• {p}" for p in self.problems)
+                yield Static(
+                    plain(
+                        f"{problems}\nThe plan fails validation: it cannot be applied here; "
+                        "`riff repair --force --reason` records it with a reason.",
+                        style="red",
+                    )
+                )
+            with Horizontal(classes="buttons"):
+                yield Button(
+                    "Apply and write (y)", id="yes", variant="warning", disabled=bool(self.problems)
+                )
+                yield Button("Cancel (n)", id="no", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes" and not self.problems)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes and not self.problems)

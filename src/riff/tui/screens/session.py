@@ -12,7 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent
 
+from riff.app.auto_apply import auto_apply_threshold
 from riff.app.display import short_id
+from riff.app.repair_plan import (
+    SessionRepairPlan,
+    apply_session_plan,
+    plan_rows,
+    plan_session_repairs,
+)
 from riff.app.repairs import PlannedRepair, candidates_for, preview_write, write_and_reload
 from riff.app.review import (
     apply_choice,
@@ -40,7 +47,7 @@ from riff.transcript import (
 from riff.transcript.resume import resume_chain_indices, resume_leaf_index
 from riff.tui.errors import ACTION_ERRORS
 from riff.tui.plain import plain
-from riff.tui.screens.modals import ConfirmScreen, ForceScreen, WriteScreen
+from riff.tui.screens.modals import ConfirmScreen, ForceScreen, PlanScreen, WriteScreen
 from riff.tui.widgets.conversation import ConversationTree
 from riff.tui.widgets.detail import DetailPane, render_message
 from riff.tui.widgets.panels import (
@@ -65,6 +72,7 @@ class SessionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),
         Binding("r", "repair", "Repair"),
+        Binding("p", "plan", "Plan all"),
         Binding("u", "undo", "Undo"),
         Binding("w", "write", "Write file"),
         Binding("n", "next_match(1)", "Next hit", show=False),
@@ -441,6 +449,58 @@ class SessionScreen(Screen[None]):
             )
             self.query_one(ConversationTree).focus()
 
+    # -- the whole plan -----------------------------------------------------
+
+    def action_plan(self) -> None:
+        """Every repair the session needs, line kinds beside re-links, as one plan."""
+        state = self.state
+        if state is None:
+            return
+        ws = self.riff.ws
+        try:
+            plan = plan_session_repairs(
+                ws, state, min_score=auto_apply_threshold(self.riff.settings)
+            )
+        except ACTION_ERRORS as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        if plan.is_empty:
+            plan.close()
+            self.notify("nothing to repair: no line repair, no re-link above the threshold")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._apply_plan(plan)
+            else:
+                plan.close()
+
+        self.app.push_screen(
+            PlanScreen(str(state.file.path), plan_rows(plan), list(plan.problems)), answer
+        )
+
+    def _apply_plan(self, plan: SessionRepairPlan) -> None:
+        try:
+            result = apply_session_plan(
+                self.riff.ws, plan, operator=self.riff.settings.operator, write=True
+            )
+        except ACTION_ERRORS as exc:
+            self.notify(f"not applied: {exc}", severity="error", timeout=10)
+            return
+        finally:
+            plan.close()
+        for refused in result.refused:
+            self.notify(f"refused: {refused.reason}", severity="error", timeout=10)
+        fresh = result.state
+        if fresh is not None:
+            self.file = fresh.file
+            self.riff.sessions_changed = True
+            self.set_state(fresh)
+        self.notify(
+            f"{_count(len(result.events), 'event')} appended"
+            + (f"; wrote {plan.state.file.path.name}" if result.written else "")
+        )
+
     # -- undo ------------------------------------------------------------
 
     def action_undo(self) -> None:
@@ -467,9 +527,10 @@ class SessionScreen(Screen[None]):
             if yes:
                 self._revert(target)
 
-        self.app.push_screen(
-            ConfirmScreen(f"{verb} event #{target.seq} ({short_id(target.message_id)})?"), answer
-        )
+        what = f"{target.kind} {short_id(target.message_id)}"
+        if target.is_line_edit:
+            what += "; its bytes go back into the file now"
+        self.app.push_screen(ConfirmScreen(f"{verb} event #{target.seq} ({what})?"), answer)
 
     def _revert(self, target: RepairEvent) -> None:
         state = self.state
@@ -481,6 +542,9 @@ class SessionScreen(Screen[None]):
         except ACTION_ERRORS as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
+        if target.is_line_edit:
+            self.file = new_state.file
+            self.riff.sessions_changed = True
         self.set_state(new_state)
         self.notify(f"reverted event #{target.seq} (revert is event #{event.seq})")
 
