@@ -1,5 +1,5 @@
 """Every line repair plan is checked against the API request rules before and after:
-a plan that would leave a violation the file did not have is refused (exit 2, one
+a plan that would leave a violation the file did not have is refused (exit 1, one
 line, nothing recorded or written); neutralize_tool_result through the CLI."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_a_split_that_would_reveal_an_unanswered_call_is_refused(riff_env: dict[
     )
     path = _write(riff_env, data)
     result = riff("repair", SESSION, "--kinds", "torn", "--write", "--yes")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output  # a refused plan: problems found
     message = result.stderr.strip()
     assert "\n" not in message and "refused" in message and "api_tool_use_not_answered" in message
     assert path.read_bytes() == data

@@ -79,8 +79,11 @@ def test_one_plan_composes_line_edits_and_relinks_and_reverts_exactly(
 
     done = riff_json("repair", target.session_id, "--write", "--yes")
     kinds = [e["kind"] for e in done["events"]]
-    first_relink = kinds.index("repair")
-    assert set(kinds[:first_relink]) == LINE_KINDS and set(kinds[first_relink:]) == {"repair"}
+    # Structure first, then the re-links, then tool pairing on the re-linked file.
+    first_relink, last_relink = kinds.index("repair"), len(kinds) - kinds[::-1].index("repair")
+    assert set(kinds[:first_relink]) == {"quarantine_line", "drop_duplicate"}
+    assert set(kinds[first_relink:last_relink]) == {"repair"}
+    assert set(kinds[last_relink:]) == {"insert_tool_result"}
     assert done["written"] is True and Path(done["backup"]).read_bytes() == broken
     backups = [p for p in target.path.parent.iterdir() if p.name.endswith(".riff-backup")]
     assert len(backups) == 1  # one rewrite for the whole plan
@@ -101,7 +104,7 @@ def test_one_plan_composes_line_edits_and_relinks_and_reverts_exactly(
         for e in done["events"]
         if e["kind"] == "quarantine_line" and e["message_id"] == truth.message_id
     )
-    later_edits = [e for e in done["events"][:first_relink] if e["seq"] > split["seq"]]
+    later_edits = [e for e in done["events"] if e["seq"] > split["seq"] and e["kind"] != "repair"]
     for event in reversed(later_edits):
         assert riff("revert", event["event_id"], "--write", "--yes").exit_code == 0
     relink = next(
@@ -109,11 +112,8 @@ def test_one_plan_composes_line_edits_and_relinks_and_reverts_exactly(
     )
     blocked = riff("revert", split["event_id"], "--write", "--yes")
     assert blocked.exit_code == 2 and relink["event_id"] in blocked.stderr
-    # Re-apply the reverted line edits so everything can be undone in reverse order.
-    log = riff_json("log", target.session_id)["events"]
-    for event in reversed([e for e in log if e["kind"] == "revert"]):
-        assert riff("revert", event["event_id"], "--write", "--yes").exit_code == 0
 
+    # Newest first, every kind: the bytes come back exactly.
     log = riff_json("log", target.session_id)["events"]
     for event in reversed([e for e in log if not e["is_reverted"] and e["kind"] != "revert"]):
         undone = riff("revert", event["event_id"], "--write", "--yes")

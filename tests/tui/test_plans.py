@@ -84,8 +84,8 @@ def test_plan_apply_and_undo_every_kind(mixed: tuple[Settings, Path, GroundTruth
         assert orphan.message_id is not None
         assert _parent_on_disk(path, orphan.message_id) == orphan.true_parent
         events = list(app.ws.store.events(MIXED))
-        # Line edits in the order they apply, then the re-link.
-        assert [e.kind for e in events] == ["quarantine_line", "insert_tool_result", "repair"]
+        # Structure, then the re-link, then tool pairing on the re-linked file.
+        assert [e.kind for e in events] == ["quarantine_line", "repair", "insert_tool_result"]
 
         # Undo, newest first, until no repair of any kind is in effect.
         for step in range(len(events)):

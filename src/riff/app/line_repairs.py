@@ -83,9 +83,12 @@ def read_checked(state: SessionState) -> bytes:
     return data
 
 
-def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LinePlan:
+def plan_line_repairs(
+    state: SessionState, kind_names: tuple[str, ...], *, check_api: bool = True
+) -> LinePlan:
     """Torn lines, then duplicates, then unanswered tool calls, each planned on the
-    file as the edits before it leave it."""
+    file as the edits before it leave it. `check_api=False`: the caller checks the
+    API rules on the file as its whole plan leaves it (riff.app.repair_plan)."""
     kinds = tuple(KIND_NAMES[name] for name in kind_names if name in KIND_NAMES)
     if not kinds:
         return LinePlan()
@@ -96,17 +99,20 @@ def plan_line_repairs(state: SessionState, kind_names: tuple[str, ...]) -> LineP
         blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
         after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
         plan.edits.extend(plan_tool_results(after))
-    check_api_rules(data, plan, where=state.file.path.as_posix())
+    if check_api:
+        check_api_rules(data, plan, where=state.file.path.as_posix())
     return plan
 
 
-def check_api_rules(data: bytes, plan: LinePlan, *, where: str) -> None:
+def check_api_rules(data: bytes, plan: LinePlan, *, where: str, after: bytes | None = None) -> None:
     """Refuse a plan whose file would break an API request rule the source did not
-    break, or still break one a planned edit claims to fix."""
+    break, or still break one a planned edit claims to fix. `after`: the file as
+    the whole plan leaves it (default: as the line edits leave it)."""
     if not plan.edits:
         return
-    blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
-    after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
+    if after is None:
+        blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
+        after = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
     claimed = {fix for p in plan.edits for fix in p.fixes}
     wrong = new_or_unfixed(api_violations_of_bytes(data), api_violations_of_bytes(after), claimed)
     if wrong:

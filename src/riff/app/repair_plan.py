@@ -1,22 +1,27 @@
-"""One repair plan for every kind a session needs: line edits, then re-links.
+"""One repair plan for every kind a session needs, composed in three stages.
 
 `riff repair`, the TUI and scripts build the same plan here:
 
-1. plan: the line edits of the chosen kinds (torn lines, duplicates, unanswered
-   tool calls; riff.app.line_repairs), then the parent re-links, planned on
-   the file *as those edits leave it* (a row rescued from a torn line can be a
-   parent; an inserted tool_result is one), so the two compose;
-2. validate, once: the re-links' problems and every check in PLAN_CHECKS
-   (a plan with problems is refused unless forced with a reason);
+1. plan, in the order it applies:
+   - the file's structure: torn lines and NUL runs, duplicate lines
+     (riff.app.line_repairs);
+   - the parent re-links, planned on the file as those edits leave it (a row
+     rescued from a torn line can be re-linked or be a parent);
+   - tool pairing (tool calls without results, results without calls),
+     planned on the file as the re-links leave it: a re-linked tool_result
+     answers its call again, so no synthetic result is needed for it;
+2. validate, once: the re-links' problems and every check in PLAN_CHECKS (the
+   API request rules on the file as the whole plan leaves it); a plan with
+   problems is refused unless forced with a reason;
 3. apply: the removed bytes go to the blob store, the events are appended on
-   the head riff read (line edits first, in the order they apply, then the
-   re-links), and with --write the file is replaced once: the line edits and
-   the new parentUuid values in one atomic rewrite (backup, refused if the
-   file changed since it was read or another process is writing it).
+   the head riff read in the same order, and with --write the file is replaced
+   once (backup, refused if it changed since it was read or another process
+   is writing it).
 
-Line edits name line numbers of the file as the edits before them leave it;
-re-links name messages by uuid, so they shift nothing. A revert undoes either
-kind (riff.app.repairs.revert_event, riff.app.line_repairs.revert_line_edit).
+Line edits name line numbers of the file as everything before them leaves it;
+re-links name messages by uuid, so they shift nothing. A revert undoes any
+kind; edits undo newest first (riff.app.repairs.revert_event,
+riff.app.line_repairs.revert_line_edit).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from riff.app.errors import AppError
 from riff.app.line_repairs import (
     ALL_KIND_NAMES,
     KIND_NAMES,
+    ApiRuleRefusal,
+    check_api_rules,
     plan_line_repairs,
     read_checked,
     record_line_edits,
@@ -48,16 +55,21 @@ from riff.app.repairs import (
     plan_repairs,
     refuse_live,
 )
-from riff.app.sessions import SessionState, session_events
+from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent
 from riff.events.line_edit import apply_edits
 from riff.store import RepairRefusedError
 from riff.transcript import WriteResult, scan_session
 from riff.transcript.line_repairs import LinePlan
+from riff.transcript.tool_result_repairs import plan_tool_results
 from riff.transcript.write import replace_file_bytes, replace_parents_in_bytes
 
 PARENT = "parent"
+STRUCTURE_KINDS = ("torn", "duplicate")
+"""Line kinds that fix the file's structure: planned before the re-links."""
+TOOL_KINDS = tuple(name for name in KIND_NAMES if name not in STRUCTURE_KINDS)
+"""Line kinds that fix tool pairing: planned on the file as the re-links leave it."""
 
 
 class PlanRefusedError(AppError):
@@ -73,17 +85,32 @@ class SessionRepairPlan:
     state: SessionState
     """The session as read: the file's bytes the plan was made on."""
     kinds: tuple[str, ...]
-    lines: LinePlan = field(default_factory=LinePlan)
+    structure: LinePlan = field(default_factory=LinePlan)
+    """Torn lines and duplicates, planned on the file as read."""
     parents: RepairPlan | None = None
-    """Re-links, planned on the file as the line edits leave it."""
+    """Re-links, planned on the file as the structural edits leave it."""
+    tools: LinePlan = field(default_factory=LinePlan)
+    """Tool pairing, planned on the file as the re-links leave it."""
     problems: list[str] = field(default_factory=list)
     """What validation found (empty: the plan may be applied)."""
     lines_deferred: bool = False
     """Planned without --write: the line edits are shown, not applied, and the
     re-links are planned on the file as it is."""
     _edited: SessionState | None = None
-    """The file as the line edits leave it (a copy in a temporary directory)."""
+    """The file as the structural edits leave it (a copy in a temporary directory)."""
     _workdir: tempfile.TemporaryDirectory[str] | None = None
+    _edited_data: bytes | None = None
+    """The file's bytes as the structural edits leave it (None: none to apply)."""
+    _relinked_data: bytes | None = None
+    """The file's bytes as the re-links leave it (what the tool edits apply to)."""
+
+    @property
+    def lines(self) -> LinePlan:
+        """Every line edit, in the order they apply (tool pairing after the re-links)."""
+        return LinePlan(
+            [*self.structure.edits, *self.tools.edits],
+            [*self.structure.needs_decision, *self.tools.needs_decision],
+        )
 
     @property
     def session_id(self) -> str:
@@ -115,16 +142,34 @@ class SessionRepairPlan:
         return self._edited or self.state
 
     def edited_bytes(self) -> bytes:
-        """The file's bytes after the line edits (before the re-links)."""
-        return Path(self.edited_state.file.path).read_bytes()
+        """The file's bytes after the structural edits (before the re-links)."""
+        if self._edited_data is not None:
+            return self._edited_data
+        return read_checked(self.state)
+
+    def relinked_bytes(self) -> bytes:
+        """The file's bytes after the structural edits and the re-links."""
+        if self._relinked_data is None:
+            self._relinked_data, _ = replace_parents_in_bytes(
+                self.edited_bytes(), self.parent_changes()
+            )
+        return self._relinked_data
+
+    def parent_changes(self) -> dict[str, str | None]:
+        """The parentUuid values the file gets: this plan's re-links and those recorded
+        earlier without --write (none when the plan leaves parents out)."""
+        if self.parents is None:
+            return {}
+        changes = dict(self.edited_state.pending_changes)
+        changes.update({i.message_id: i.new_parent for i in self.parents.items})
+        return changes
 
     def repaired_bytes(self) -> bytes:
-        """The file as the whole plan would leave it (re-links as planned, none refused)."""
-        changes = dict(self.edited_state.pending_changes)
-        if self.parents:
-            changes.update({i.message_id: i.new_parent for i in self.parents.items})
-        data, _ = replace_parents_in_bytes(self.edited_bytes(), changes)
-        return data
+        """The file as the whole plan would leave it."""
+        data = self.relinked_bytes()
+        if not self.tools.edits:
+            return data
+        return apply_edits(data, _values(self.tools), _blobs(self.tools))
 
     def close(self) -> None:
         if self._workdir is not None:
@@ -142,6 +187,7 @@ class SessionRepairPlan:
                     "lines_removed": len(p.edit.removed),
                     "lines_inserted": len(p.edit.inserted),
                     "reason": p.reason,
+                    "after_relinks": p in self.tools.edits,
                 }
                 for p in self.lines.edits
             ],
@@ -155,11 +201,15 @@ class SessionRepairPlan:
 
 def plan_rows(plan: SessionRepairPlan) -> list[str]:
     """The plan as plain lines, in the order it applies (for a dialog or a log)."""
-    rows = [
-        f"line {p.edit.line:>6}  {p.kind:<18} -{len(p.edit.removed)} +{len(p.edit.inserted)}  "
-        f"{p.reason}"
-        for p in plan.lines.edits
-    ]
+
+    def edit_rows(lines: LinePlan) -> list[str]:
+        return [
+            f"line {p.edit.line:>6}  {p.kind:<22} -{len(p.edit.removed)} "
+            f"+{len(p.edit.inserted)}  {p.reason}"
+            for p in lines.edits
+        ]
+
+    rows = edit_rows(plan.structure)
     rows += [f"decide by hand: {note}" for note in plan.lines.needs_decision]
     if plan.parents is not None:
         rows += [
@@ -169,7 +219,7 @@ def plan_rows(plan: SessionRepairPlan) -> list[str]:
             for item in plan.parents.items
         ]
         rows += [f"skipped {s.message_id[:8]}: {s.reason}" for s in plan.parents.skipped]
-    return rows
+    return rows + edit_rows(plan.tools)
 
 
 PlanCheck = Callable[[SessionRepairPlan], list[str]]
@@ -186,7 +236,24 @@ def _relink_problems(plan: SessionRepairPlan) -> list[str]:
     ]
 
 
-PLAN_CHECKS: list[PlanCheck] = [_relink_problems]
+def _api_rules(plan: SessionRepairPlan) -> list[str]:
+    """The API request rules on the file as the whole plan leaves it (line edits and
+    re-links together: a row a line edit rescues may need its re-link to be valid)."""
+    if not plan.lines.edits or plan.lines_deferred:
+        return []
+    try:
+        check_api_rules(
+            read_checked(plan.state),
+            plan.lines,
+            where=plan.state.file.path.as_posix(),
+            after=plan.repaired_bytes(),
+        )
+    except ApiRuleRefusal as exc:
+        return [str(exc)]
+    return []
+
+
+PLAN_CHECKS: list[PlanCheck] = [_relink_problems, _api_rules]
 """The validate step: every check runs once per plan, before anything is recorded.
 A check that needs the file as repaired reads `plan.repaired_bytes()`."""
 
@@ -213,18 +280,38 @@ def plan_session_repairs(
     to be shown but not applied, and the re-links are planned on the file as is.
     """
     plan = SessionRepairPlan(state, kinds)
-    if any(name in KIND_NAMES for name in kinds):
-        plan.lines = plan_line_repairs(state, kinds)
-        plan.lines_deferred = not write and bool(plan.lines.edits)
+    line_kinds = tuple(name for name in kinds if name in KIND_NAMES)
+    if line_kinds and not write:
+        # Shown, not applied: every line kind planned on the file as it is.
+        plan.structure = plan_line_repairs(state, line_kinds, check_api=False)
+        plan.lines_deferred = bool(plan.structure.edits)
+    elif line_kinds:
+        structural = tuple(name for name in line_kinds if name in STRUCTURE_KINDS)
+        # The API rules are checked on the whole plan's result (validate, below).
+        plan.structure = plan_line_repairs(state, structural, check_api=False)
+        if plan.structure.edits:
+            plan._edited_data = apply_edits(
+                read_checked(state), _values(plan.structure), _blobs(plan.structure)
+            )
     if PARENT in kinds:
-        if plan.lines.edits and not plan.lines_deferred:
+        if plan._edited_data is not None:
             plan._workdir = tempfile.TemporaryDirectory(prefix="riff-plan-")
             plan._edited = _edited_session(ws, plan, Path(plan._workdir.name))
         plan.parents = plan_repairs(
             plan.edited_state, min_score=min_score, message=message, parent=parent, root=root
         )
+    if write and any(name in TOOL_KINDS for name in line_kinds):
+        plan.tools = LinePlan(plan_tool_results(plan.relinked_bytes()))
     validate(plan)
     return plan
+
+
+def _values(plan: LinePlan) -> list[dict[str, Any]]:
+    return [p.edit.to_value() for p in plan.edits]
+
+
+def _blobs(plan: LinePlan) -> dict[str, bytes]:
+    return {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
 
 
 def validate(plan: SessionRepairPlan) -> list[str]:
@@ -236,11 +323,8 @@ def validate(plan: SessionRepairPlan) -> list[str]:
 def _edited_session(ws: Workspace, plan: SessionRepairPlan, workdir: Path) -> SessionState:
     """The session as the line edits leave it, read from a copy (the file is not touched)."""
     state = plan.state
-    edits = [p.edit.to_value() for p in plan.lines.edits]
-    blobs = {key: value for p in plan.lines.edits for key, value in p.edit.blobs().items()}
-    data = apply_edits(read_checked(state), edits, blobs)
     copy = workdir / state.file.path.name
-    copy.write_bytes(data)
+    copy.write_bytes(plan.edited_bytes())
     stat = copy.stat()
     file = dataclasses.replace(state.file, path=copy, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     try:
@@ -326,34 +410,35 @@ def _apply_with_line_edits(
 ) -> PlanResult:
     state = plan.state
     refuse_live(ws, state.file.path, force_live=force_live)
-    original = read_checked(state)
-    edited = plan.edited_bytes() if plan._edited is not None else None
+    original = read_checked(state)  # the bytes the plan was made on, or refused
+    relinked = plan.relinked_bytes()
+    final = plan.repaired_bytes()  # refuses (nothing recorded) if an edit does not apply
     result = PlanResult()
-    result.events = record_line_edits(
-        ws, state, plan.lines, operator=operator, reason=reason, data=original
-    )
-    if edited is None:  # no re-links were planned: the line edits are the whole change
-        edits = [p.edit.to_value() for p in plan.lines.edits]
-        blobs = {key: value for p in plan.lines.edits for key, value in p.edit.blobs().items()}
-        edited = apply_edits(original, edits, blobs)
-    elif plan.parents is not None:
-        relinks, refused = _append_relinks(
-            ws, plan, result.events[-1].seq, operator=operator, reason=reason, force=force
+    if plan.structure.edits:
+        result.events += record_line_edits(
+            ws, state, plan.structure, operator=operator, reason=reason, data=original
         )
-        result.events.extend(relinks)
-        result.refused = refused
-    # Every re-link in effect that the edited file does not hold yet: this plan's
-    # and any recorded earlier without --write.
-    now = plan.edited_state
-    pending = SessionState(now.file, now.scan, session_events(ws, state.session_id))
-    data, relinked = replace_parents_in_bytes(
-        edited,
-        pending.pending_changes if plan._edited is not None else {},
-        name=str(state.file.path),
+    if plan.parents is not None and plan.parents.items:
+        head = result.events[-1].seq if result.events else ws.store.head(state.session_id).seq
+        relinks, refused = _append_relinks(
+            ws, plan, head, operator=operator, reason=reason, force=force
+        )
+        if refused:  # validated when planned, so only a concurrent change gets here
+            raise AppError(
+                f"re-link of {refused[0].message_id} refused while applying "
+                f"({refused[0].reason}); {len(result.events) + len(relinks)} event(s) were "
+                "recorded and the file was not written: run `riff repair --write` again"
+            )
+        result.events += relinks
+    if plan.tools.edits:
+        result.events += record_line_edits(
+            ws, state, plan.tools, operator=operator, reason=reason, data=relinked
+        )
+    changed = len(plan.parent_changes()) + sum(
+        len(p.edit.removed) + len(p.edit.inserted) for p in plan.lines.edits
     )
-    changed = relinked + sum(len(p.edit.removed) + len(p.edit.inserted) for p in plan.lines.edits)
     result.written = replace_file_bytes(
-        state.file.path, data, state.transcript.fingerprint, lines_changed=changed, backup=backup
+        state.file.path, final, state.transcript.fingerprint, lines_changed=changed, backup=backup
     )
     note_own_write(state.file.path)
     result.state = reload_after_write(ws, state)

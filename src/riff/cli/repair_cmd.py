@@ -31,8 +31,9 @@ from riff.app.sessions import load_session
 from riff.cli.common import confirm, workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import safe, stdout
+from riff.cli.output import safe, stderr, stdout
 from riff.events import RepairEvent
+from riff.transcript.line_repairs import LinePlan
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
@@ -142,44 +143,45 @@ def _result_json(
 
 
 def render_session_plan(plan: SessionRepairPlan, *, write: bool) -> None:
-    """The whole plan: line edits in the order they apply, then the re-links."""
+    """The whole plan in the order it applies: structure, re-links, tool pairing."""
     if plan.is_empty and not plan.skipped and not plan.lines.needs_decision:
         stdout.print(
             f"[green]nothing to repair[/] in {safe(plan.session_id)} "
             f"(kinds: {', '.join(plan.kinds)})"
         )
         return
-    if plan.lines.edits:
-        table = Table(
-            title=f"Line repairs for {safe(plan.session_id)}"
-            + (" (not applied: they change the file's bytes; add --write)" if not write else ""),
-            title_justify="left",
-        )
-        table.add_column("line", justify="right")
-        table.add_column("kind")
-        table.add_column("message")
-        table.add_column("lines", justify="right")
-        table.add_column("why")
-        for planned in plan.lines.edits:
-            edit = planned.edit
-            table.add_row(
-                str(edit.line),
-                planned.kind,
-                safe(short_id(planned.message_id)),
-                f"-{len(edit.removed)} +{len(edit.inserted)}",
-                safe(planned.reason),
-            )
-        stdout.print(table)
-    for note in plan.lines.needs_decision:
-        stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(note)}")
+    note = "" if write else " (not applied: they change the file's bytes; add --write)"
+    _render_line_edits(plan.structure, f"Line repairs for {safe(plan.session_id)}{note}")
+    for decision in plan.lines.needs_decision:
+        stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(decision)}")
     if plan.parents is not None and (plan.parents.items or plan.parents.skipped):
-        if plan.lines.edits:
-            stdout.print(
-                "[dim]re-links below name lines of the file as the line repairs leave it[/]"
-            )
+        if plan.structure.edits and not plan.lines_deferred:
+            stdout.print("[dim]re-link lines number the file as the line repairs leave it[/]")
         render_plan(plan.parents)
+    _render_line_edits(plan.tools, "Then tool pairing, on the file as the re-links leave it")
     for problem in plan.problems:
         stdout.print(f"  [red]problem[/]: {safe(problem)}")
+
+
+def _render_line_edits(lines: LinePlan, title: str) -> None:
+    if not lines.edits:
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("line", justify="right")
+    table.add_column("kind")
+    table.add_column("message")
+    table.add_column("lines", justify="right")
+    table.add_column("why")
+    for planned in lines.edits:
+        edit = planned.edit
+        table.add_row(
+            str(edit.line),
+            planned.kind,
+            safe(short_id(planned.message_id)),
+            f"-{len(edit.removed)} +{len(edit.inserted)}",
+            safe(planned.reason),
+        )
+    stdout.print(table)
 
 
 def _plan_json(
@@ -322,10 +324,13 @@ def _run_plan(
                 if i.problems
             ]
             out.emit_json(_plan_json(plan, dry_run=False, refused=refused))
-        else:
-            stdout.print(
-                "[red]refused[/]: the plan fails validation; fix it or use --force with --reason"
-            )
+        more = f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1 else ""
+        stderr.print(
+            f"refused: {safe(plan.problems[0])}{more}; nothing was recorded or written; "
+            "change the plan (--kinds) or use --force with --reason",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(int(ExitCode.PROBLEMS))
     what = ", ".join(
         part
