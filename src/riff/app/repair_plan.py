@@ -46,20 +46,20 @@ from riff.app.line_repairs import (
 )
 from riff.app.line_repairs import parse_kinds as parse_kind_names
 from riff.app.live_files import note_own_write
-from riff.app.recording import append_repair, require_reason_for_force, require_storable_text
+from riff.app.recording import record_relinks, require_reason_for_force, require_storable_text
 from riff.app.repairs import (
     ApplyResult,
     RepairPlan,
     Skipped,
     apply_plan,
+    plan_head,
     plan_repairs,
     refuse_live,
 )
 from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
-from riff.events import RepairEvent
+from riff.events import ChainHead, RepairEvent
 from riff.events.line_edit import apply_edits
-from riff.store import RepairRefusedError
 from riff.transcript import WriteResult, scan_session
 from riff.transcript.line_repairs import LinePlan
 from riff.transcript.tool_result_repairs import plan_tool_results
@@ -419,7 +419,11 @@ def _apply_with_line_edits(
             ws, state, plan.structure, operator=operator, reason=reason, data=original
         )
     if plan.parents is not None and plan.parents.items:
-        head = result.events[-1].seq if result.events else ws.store.head(state.session_id).seq
+        head = (
+            ChainHead(state.session_id, result.events[-1].seq, result.events[-1].event_digest)
+            if result.events
+            else plan_head(state)
+        )
         relinks, refused = _append_relinks(
             ws, plan, head, operator=operator, reason=reason, force=force
         )
@@ -449,40 +453,25 @@ def _apply_with_line_edits(
 def _append_relinks(
     ws: Workspace,
     plan: SessionRepairPlan,
-    head: int,
+    head: ChainHead,
     *,
     operator: str,
     reason: str,
     force: bool,
 ) -> tuple[list[RepairEvent], list[Skipped]]:
-    """Append the re-links after the line edits, validated against the edited file."""
+    """Record the re-links after the structural edits: validated once, when planned
+    on the edited file; appended on the head those edits left."""
     assert plan.parents is not None
-    edited = plan.edited_state
-    parents = dict(edited.parents)
-    timestamps = dict(edited.timestamps)
-    events: list[RepairEvent] = []
-    refused: list[Skipped] = []
-    for item in plan.parents.items:
-        try:
-            event = append_repair(
-                ws.store,
-                plan.session_id,
-                item.message_id,
-                item.new_parent,
-                operator=operator,
-                reason=reason or item.reason,
-                score=item.score,
-                force=force,
-                parents=parents,
-                timestamps=timestamps,
-                expected_head=events[-1].seq if events else head,
-            )
-        except RepairRefusedError as exc:
-            refused.append(Skipped(item.message_id, "; ".join(exc.problems)))
-            continue
-        events.append(event)
-        parents[event.message_id] = event.new_parent_uuid
-    return events, refused
+    events, refused = record_relinks(
+        ws.store,
+        plan.session_id,
+        plan.parents.items,
+        operator=operator,
+        reason=reason,
+        force=force,
+        expected_head=head,
+    )
+    return events, [Skipped(mid, "; ".join(problems)) for mid, problems in refused]
 
 
 def as_apply_result(result: PlanResult) -> ApplyResult:

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": (
         "riff.cli.scan_cmd",
         "show",
-        "The conversation resume would load (or the whole tree) with findings marked, paged.",
+        "What resume would load (or the tree), findings marked, paged; or one event (--event).",
     ),
     "suggest": (
         "riff.cli.scan_cmd",
@@ -54,12 +54,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "repair": (
         "riff.cli.repair_cmd",
         "repair",
-        "Plan repairs for orphaned messages and append them as events (then --write).",
+        "Plan every repair the session needs, validate it, append it as events (then --write).",
     ),
     "revert": (
         "riff.cli.repair_cmd",
         "revert",
-        "Undo a repair by appending a revert event (a revert of a revert re-applies).",
+        "Undo a repair of any kind by appending a revert event (a revert of a revert re-applies).",
     ),
     "write": (
         "riff.cli.repair_cmd",

@@ -163,8 +163,7 @@ def show(
     ] = False,
     json: JsonOption = False,
 ) -> None:
-    """The conversation resume would load (or the whole tree) with findings marked, paged;
-    or, with --event, one repair event and the bytes it removed or wrote."""
+    """What resume would load (or the tree), findings marked, paged; or one event (--event)."""
     if (session is None) == (event is None):
         raise CliError("give a SESSION, or --event EVENT_ID (not both)")
     with workspace(ctx) as (app_ctx, ws):
