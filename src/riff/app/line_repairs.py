@@ -242,8 +242,7 @@ def _refuse_if_relinked_later(ws: Workspace, target: RepairEvent, blobs: dict[st
     rows = {
         row_id
         for ref in target.edit["inserted"]
-        if (data := blobs.get(ref["sha256"])) is not None
-        and (row_id := _row_uuid(data)) is not None
+        if (data := blobs.get(ref["sha256"])) is not None and (row_id := row_uuid(data)) is not None
     }
     if not rows:
         return
@@ -261,7 +260,8 @@ def _refuse_if_relinked_later(ws: Workspace, target: RepairEvent, blobs: dict[st
             )
 
 
-def _row_uuid(segment: bytes) -> str | None:
+def row_uuid(segment: bytes) -> str | None:
+    """The uuid of the row a line holds, or None."""
     try:
         value = orjson.loads(segment)
     except orjson.JSONDecodeError:

@@ -43,6 +43,7 @@ from riff.app.line_repairs import (
     read_checked,
     record_line_edits,
     reload_after_write,
+    row_uuid,
 )
 from riff.app.line_repairs import parse_kinds as parse_kind_names
 from riff.app.live_files import note_own_write
@@ -59,9 +60,9 @@ from riff.app.repairs import (
 from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
-from riff.events.line_edit import apply_edits
+from riff.events.line_edit import LineEdit, LineEditError, apply_edits, split_segments
 from riff.transcript import WriteResult, scan_session
-from riff.transcript.line_repairs import LinePlan
+from riff.transcript.line_repairs import LinePlan, PlannedLineEdit
 from riff.transcript.tool_result_repairs import plan_tool_results
 from riff.transcript.write import replace_file_bytes, replace_parents_in_bytes
 
@@ -236,10 +237,19 @@ def _relink_problems(plan: SessionRepairPlan) -> list[str]:
     ]
 
 
+def _edits_apply(plan: SessionRepairPlan) -> list[str]:
+    """Every line edit applies to the file as the stages before it leave it."""
+    try:
+        plan.repaired_bytes()
+    except LineEditError as exc:
+        return [f"the line edits do not compose: {exc}"]
+    return []
+
+
 def _api_rules(plan: SessionRepairPlan) -> list[str]:
     """The API request rules on the file as the whole plan leaves it (line edits and
     re-links together: a row a line edit rescues may need its re-link to be valid)."""
-    if not plan.lines.edits or plan.lines_deferred:
+    if not plan.lines.edits or plan.lines_deferred or _edits_apply(plan):
         return []
     try:
         check_api_rules(
@@ -253,7 +263,7 @@ def _api_rules(plan: SessionRepairPlan) -> list[str]:
     return []
 
 
-PLAN_CHECKS: list[PlanCheck] = [_relink_problems, _api_rules]
+PLAN_CHECKS: list[PlanCheck] = [_relink_problems, _edits_apply, _api_rules]
 """The validate step: every check runs once per plan, before anything is recorded.
 A check that needs the file as repaired reads `plan.repaired_bytes()`."""
 
@@ -302,8 +312,49 @@ def plan_session_repairs(
         )
     if write and any(name in TOOL_KINDS for name in line_kinds):
         plan.tools = LinePlan(plan_tool_results(plan.relinked_bytes()))
+        _fold_relinks_into_tool_edits(plan)
     validate(plan)
     return plan
+
+
+def _fold_relinks_into_tool_edits(plan: SessionRepairPlan) -> None:
+    """A re-link whose row a tool-pairing edit then rewrites (the row after an
+    unanswered call goes under the inserted result) becomes part of that edit.
+
+    Two events moving one row (a re-link by uuid, then a line edit by bytes)
+    would leave the log saying one parent and the file another; one edit that
+    takes the row out as it was and puts it back under the inserted result says
+    the same thing, and its revert gives the original bytes back.
+    """
+    if plan.parents is None or not plan.parents.items or not plan.tools.edits:
+        return
+    moved = {item.message_id: item for item in plan.parents.items}
+    before: dict[str, bytes] = {}
+    for segment in split_segments(plan.edited_bytes()):
+        row_id = row_uuid(segment)
+        if row_id in moved:
+            before.setdefault(row_id, segment)
+    folded: set[str] = set()
+    edits: list[PlannedLineEdit] = []
+    for planned in plan.tools.edits:
+        removed = []
+        for segment in planned.edit.removed:
+            row_id = row_uuid(segment)
+            if row_id in moved and row_id in before:
+                folded.add(row_id)
+                segment = before[row_id]
+            removed.append(segment)
+        edit = LineEdit(planned.edit.line, tuple(removed), planned.edit.inserted)
+        edits.append(dataclasses.replace(planned, edit=edit))
+    if not folded:
+        return
+    plan.tools = LinePlan(edits, plan.tools.needs_decision)
+    plan.parents.items = [i for i in plan.parents.items if i.message_id not in folded]
+    plan.parents.skipped += [
+        Skipped(mid, "re-linked by the tool_result repair (under the result it inserts)")
+        for mid in sorted(folded)
+    ]
+    plan._relinked_data = None  # the file as the remaining re-links leave it
 
 
 def _values(plan: LinePlan) -> list[dict[str, Any]]:
