@@ -222,3 +222,21 @@ def test_neutralized_blocks_go_after_the_rows_valid_results() -> None:
     assert [b["type"] for b in content] == ["tool_result", "text", "text"]
     assert content[2] == {"type": "text", "text": "x"}  # the empty inner text is left out
     assert _violations(repaired) == []
+
+
+def test_a_call_compacted_while_it_ran_is_left_alone() -> None:
+    # Real 2.1.39 shape: the call is the last row before a compact_boundary; resume
+    # never sends it, so nothing is inserted (the file stays as it is).
+    data = (
+        _text(U + "1", "").replace(b'"parentUuid":""', b'"parentUuid":null')
+        + _use(U + "2", U + "1", "toolu_a")
+        + _row(
+            parentUuid=None,
+            type="system",
+            subtype="compact_boundary",
+            uuid=U + "3",
+            logicalParentUuid=U + "2",
+        )
+        + _text(U + "4", U + "3")
+    )
+    assert plan_tool_results(data) == []

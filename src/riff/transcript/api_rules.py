@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import orjson
@@ -57,6 +57,7 @@ from riff.transcript.records import SIDECHAIN, Transcript
 from riff.transcript.resume import resume_chain_array, resume_leaf_index
 
 API_RULES = API_FINDING_KINDS
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,8 +434,7 @@ def _result_ids(message: _Message) -> set[str]:
     }
 
 
-def api_violations_of_bytes(data: bytes) -> list[ApiViolation]:
-    """The violations of a transcript held in memory (a repair plan's before and after)."""
+def _on_file(data: bytes, use: Callable[[Transcript, MessageGraph], _T]) -> _T:
     # The reader and the resume model work on files: give them one.
     from riff.transcript.detect import build_graph
     from riff.transcript.reader import read_transcript
@@ -443,7 +443,21 @@ def api_violations_of_bytes(data: bytes) -> list[ApiViolation]:
         path = Path(folder) / "transcript.jsonl"
         path.write_bytes(data)
         transcript = read_transcript(path, content_hash=False)
-        return api_violations(transcript, build_graph(transcript))
+        return use(transcript, build_graph(transcript))
+
+
+def api_violations_of_bytes(data: bytes) -> list[ApiViolation]:
+    """The violations of a transcript held in memory (a repair plan's before and after)."""
+    return _on_file(data, api_violations)
+
+
+def loaded_row_uuids(data: bytes) -> set[str]:
+    """uuids of the rows resume sends as conversation (a transcript held in memory)."""
+
+    def rows(transcript: Transcript, graph: MessageGraph) -> set[str]:
+        return {r.uuid for m in loaded_messages(transcript, graph) for r in m.all_rows()}
+
+    return _on_file(data, rows)
 
 
 def new_or_unfixed(

@@ -63,7 +63,7 @@ def _uuid_of(value: Any) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _split_join(body: bytes) -> list[bytes] | None:
+def split_join(body: bytes) -> list[bytes] | None:
     """Two objects written onto one line (`…}{…`): the halves, when both parse."""
     start = 0
     while (at := body.find(b"}{", start)) != -1:
@@ -93,7 +93,7 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             LineEdit(line, (segment,), (kept,)),
             f"line {line}: {body.count(0)} NUL bytes removed around a readable row",
         )
-    halves = _split_join(cleaned) if cleaned and b"\x00" not in cleaned else None
+    halves = split_join(cleaned) if cleaned and b"\x00" not in cleaned else None
     if halves is not None:
         pieces = (halves[0] + b"\n", halves[1] + (b"\n" if has_newline else b""))
         return PlannedLineEdit(

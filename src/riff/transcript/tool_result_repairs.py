@@ -91,6 +91,12 @@ class _Row:
         return found if isinstance(found, str) else None
 
 
+def _last_compaction(rows: list[_Row]) -> int:
+    """Index of the file's last compact_boundary (-1: none). Resume never sends what
+    lies before it, so a call left there (compacted while it ran) harms nothing."""
+    return max((r.index for r in rows if r.value.get("subtype") == "compact_boundary"), default=-1)
+
+
 def _rows(segments: list[bytes]) -> list[_Row]:
     rows = []
     for index, segment in enumerate(segments):
@@ -178,8 +184,9 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
     planned: list[_Planned] = []
     planned += _server_inserts(segments, rows, children, new_uuid)
     done: set[int] = set()
+    compacted = _last_compaction(rows)
     for row in rows:
-        if row.value.get("type") != "assistant" or row.uuid is None:
+        if row.value.get("type") != "assistant" or row.uuid is None or row.index < compacted:
             continue
         calls = [
             b["id"]
@@ -259,8 +266,9 @@ def _server_inserts(
             if str(block.get("type", "")).endswith("_tool_result"):
                 served.add((row.reply_id, block.get("tool_use_id")))
     out: list[_Planned] = []
+    compacted = _last_compaction(rows)
     for row in rows:
-        if row.value.get("type") != "assistant" or row.uuid is None:
+        if row.value.get("type") != "assistant" or row.uuid is None or row.index < compacted:
             continue
         for block in row.blocks():
             call_id = block.get("id")
