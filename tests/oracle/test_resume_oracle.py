@@ -8,6 +8,10 @@ a time; what ``repair --yes`` applies is written, and the resume oracle
 same rows as from the untouched file, with no API problem. Breaks riff leaves
 for review (below the auto-apply score) are counted, not written.
 
+For every repair kind of the line repairs, the break is injected into each real
+file and every line repair applied: the repaired file must resume with no API
+problem and load every row the untouched file loads.
+
 Claude Code is installed from npm into ``$RIFF_ORACLE_CACHE`` (default
 ``~/.cache/riff-oracle/<version>``); the test is skipped only when npm cannot
 install it.
@@ -27,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from riff.testing.repair_kinds import REPAIR_BREAKS, inject_break, repair_all
 from riff.transcript.reader import read_transcript
 from riff.transcript.real_breaks import breakable_rows, inject, read_rows, split_lines
 from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
@@ -144,3 +149,56 @@ def test_repaired_file_resumes_like_the_untouched_one(
             if untouched["api_problems"]:
                 FIGURES[f"{version} (untouched file has API problems too)"] += 1
     print(f"\noracle figures so far: {dict(sorted(FIGURES.items()))}")
+
+
+KIND_FIGURES: Counter[str] = Counter()
+
+
+def _conversation_uuids(data: bytes) -> set[str]:
+    """Rows the oracle matches: non-sidechain user and assistant rows with a uuid."""
+    rows = read_rows(split_lines(data)[0])
+    return {
+        r.uuid for r in rows if r.uuid and not r.is_sidechain and r.type in ("user", "assistant")
+    }
+
+
+@pytest.mark.parametrize("path", _files())
+def test_line_repairs_resume_without_api_problems_or_loss(
+    path: Path, claude: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Each repair kind (riff.testing.repair_kinds) injected into the real file, every
+    line repair applied: the real CLI resumes the repaired file with no API problem
+    (none beyond the untouched file's own) and loads every row of the untouched file
+    it loaded that the repaired file still holds."""
+    version, binary = claude
+    clean = path.read_bytes()
+    if all(r.is_sidechain for r in read_rows(split_lines(clean)[0])):
+        pytest.skip("a subagent file alone is no conversation the CLI resumes")
+    untouched = _resume(path, binary)
+    loaded = _conversation_uuids(clean) - set(untouched["missing_uuids"])
+    for kind in REPAIR_BREAKS:
+        broken = inject_break(kind, clean, random.Random(f"{path.name}/{kind}"))
+        if broken is None:
+            continue
+        outcome = repair_all(broken.data)
+        copy = tmp_path / kind / path.name
+        copy.parent.mkdir()
+        copy.write_bytes(outcome.repaired)
+        repaired = _resume(copy, binary)
+        where = f"{version} {kind} (line {broken.line})"
+        KIND_FIGURES[f"{version} {kind} repaired files"] += 1
+        assert set(repaired["api_problems"]) <= set(untouched["api_problems"]), (where, repaired)
+        if not repaired["api_problems"]:
+            KIND_FIGURES[f"{version} {kind} api_problems == []"] += 1
+        still_held = loaded & _conversation_uuids(outcome.repaired)
+        lost = still_held & set(repaired["missing_uuids"])
+        assert not lost, (where, sorted(lost))
+        KIND_FIGURES[f"{version} {kind} no row lost"] += 1
+    done = sorted({key.rsplit(" ", 2)[0] for key in KIND_FIGURES if key.endswith("files")})
+    print("\nline-repair oracle figures so far (repaired files: api_problems == [], no row lost):")
+    for name in done:
+        print(
+            f"  {name}: {KIND_FIGURES[name + ' repaired files']} files, "
+            f"{KIND_FIGURES[name + ' api_problems == []']} without API problems, "
+            f"{KIND_FIGURES[name + ' no row lost']} without loss"
+        )

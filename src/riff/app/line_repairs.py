@@ -32,6 +32,7 @@ from riff.events import EventDraft, EventKind, RepairEvent, reverted_event_ids
 from riff.events.line_edit import apply_edits, blob_ids_of, mirror_edit
 from riff.transcript import TranscriptChangedError, WriteResult
 from riff.transcript.api_rules import api_violations_of_bytes, new_or_unfixed
+from riff.transcript.findings import API_TOOL_RESULT_NOT_AFTER_USE, API_TOOL_USE_NOT_ANSWERED
 from riff.transcript.line_repairs import (
     DROP_DUPLICATE,
     QUARANTINE_LINE,
@@ -118,11 +119,19 @@ def check_api_rules(data: bytes, plan: LinePlan, *, where: str, after: bytes | N
     if wrong:
         first = wrong[0]
         what = "still breaks" if first.key in claimed else "would break"
+        more = f" ({len(wrong) - 1} more)" if len(wrong) > 1 else ""
+        hint = (
+            "repair with --kinds …,tool_result too, or by hand"
+            if first.rule in _TOOL_RULES and not claimed
+            else "repair it by hand"
+        )
         raise ApiRuleRefusal(
             f"{where}: the repair plan is refused: the repaired file {what} an API rule "
-            f"({first.rule}, {first.detail}); nothing was recorded or written"
-            + (f" ({len(wrong) - 1} more)" if len(wrong) > 1 else "")
+            f"({first.rule}, {first.detail}){more}; nothing was recorded or written; {hint}"
         )
+
+
+_TOOL_RULES = frozenset({API_TOOL_USE_NOT_ANSWERED, API_TOOL_RESULT_NOT_AFTER_USE})
 
 
 def apply_line_repairs(

@@ -1,0 +1,119 @@
+"""Line-repair kinds on generated sessions and on real Claude Code transcripts.
+
+For every breakage kind of riff.testing.repair_kinds (unanswered tool_use,
+orphan tool_result, torn last line, `}{` join, NUL run, byte-identical and
+same-uuid duplicates), each injected into healthy files, it counts:
+
+- detected: a finding of the expected kind names the broken line;
+- repaired: after every line repair riff plans (torn, duplicate, tool_result),
+  the file parses line by line, no uuid is on more rows and no tool call is
+  unanswered that the healthy file did not have, and the API request rules
+  (riff.transcript.api_rules) are clean;
+- revert byte-exact: undoing the edits, last first, gives the broken bytes back.
+
+Data: ``--generated N`` generated sessions (riff.testing, seeds 0..N-1) and
+the real files (``--corpus``, default ``$RIFF_DEV_CORPUS`` or the development
+corpus beside the checkout, plus tests/fixtures/real_client), ``--per-file K``
+injections of each kind per file. The figures are counts, not timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from riff.testing.repair_kinds import REPAIR_BREAKS, inject_break, repair_all, repair_problems
+from riff.testing.synthetic import generate_session
+from riff.transcript.detect import detect_findings
+from riff.transcript.reader import read_transcript
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _real_files(corpus: Path | None) -> list[Path]:
+    files = sorted((REPO / "tests" / "fixtures" / "real_client").glob("*.jsonl"))
+    if corpus is not None and corpus.is_dir():
+        files += sorted(corpus.glob("*.jsonl"))
+    return files
+
+
+def _measure(
+    sources: list[tuple[str, bytes]], per_file: int, folder: Path
+) -> dict[str, Counter[str]]:
+    figures: dict[str, Counter[str]] = {kind: Counter() for kind in REPAIR_BREAKS}
+    path = folder / "broken.jsonl"
+    for name, clean in sources:
+        for kind in REPAIR_BREAKS:
+            for attempt in range(per_file):
+                broken = inject_break(kind, clean, random.Random(f"{name}/{kind}/{attempt}"))
+                count = figures[kind]
+                if broken is None:
+                    count["no place"] += attempt == 0  # a file, not an attempt
+                    break
+                count["injected"] += 1
+                path.write_bytes(broken.data)
+                found = detect_findings(read_transcript(path))
+                if any(f.kind in broken.finding_kinds and broken.line in f.lines for f in found):
+                    count["detected"] += 1
+                outcome = repair_all(broken.data)
+                problems = repair_problems(clean, outcome.repaired)
+                if not problems:
+                    count["repaired"] += 1
+                else:
+                    print(f"  not repaired: {name} {kind}: {problems[0]}", file=sys.stderr)
+                if outcome.reverted == broken.data:
+                    count["revert exact"] += 1
+    return figures
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "   n/a"
+
+
+def _print(title: str, figures: dict[str, Counter[str]]) -> None:
+    print(f"\n{title}")
+    print(f"{'kind':22} {'injected':>8} {'detected':>9} {'repaired':>9} {'revert':>9}")
+    for kind, c in figures.items():
+        n = c["injected"]
+        print(
+            f"{kind:22} {n:8d} {_pct(c['detected'], n):>9} {_pct(c['repaired'], n):>9} "
+            f"{_pct(c['revert exact'], n):>9}"
+            + (f"   (no place in {c['no place']} file(s))" if c["no place"] else "")
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generated", type=int, default=30, help="generated sessions")
+    parser.add_argument("--per-file", type=int, default=2, help="injections per kind and file")
+    parser.add_argument("--corpus", type=Path, default=None)
+    args = parser.parse_args()
+    corpus = args.corpus
+    if corpus is None:
+        named = os.environ.get("RIFF_DEV_CORPUS")
+        corpus = Path(named) if named else REPO.parent / "shared" / "corpus" / "dev"
+    generated = [
+        (f"generated-{seed}", generate_session(20 + seed * 7 % 150, seed=seed).to_bytes())
+        for seed in range(args.generated)
+    ]
+    real = [(p.name, p.read_bytes()) for p in _real_files(corpus)]
+    with tempfile.TemporaryDirectory(prefix="riff-bench-") as folder:
+        _print(
+            f"On generated sessions ({len(generated)} sessions, {args.per_file} per kind each)",
+            _measure(generated, args.per_file, Path(folder)),
+        )
+        _print(
+            f"On real transcripts ({len(real)} files: tests/fixtures/real_client and "
+            f"{corpus if corpus.is_dir() else 'no dev corpus'}; {args.per_file} per kind each)",
+            _measure(real, args.per_file, Path(folder)),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
