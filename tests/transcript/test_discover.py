@@ -89,3 +89,10 @@ def test_scan_tree_reports_only_the_broken_sessions(tmp_path: Path) -> None:
     # this file lies before it, so nothing can be lost there.
     alone = scan_session(next(f for f in files if f.path == compact.path))
     assert alone.findings == []
+
+
+def test_a_name_starting_with_a_tilde_of_no_user_is_not_found_cleanly(tmp_path: Path) -> None:
+    # Path("~[/x]…").expanduser() raises RuntimeError (no such user); a hostile
+    # operator string used as a session reference hit it (hypothesis found it).
+    with pytest.raises(SessionNotFoundError):
+        resolve_session(tmp_path, "~[/x]no-such-user/x")

@@ -131,7 +131,10 @@ def discover_sessions(projects_dir: Path, *, follow_symlinks: bool = False) -> l
 
 def resolve_session(projects_dir: Path, name: str, *, follow_symlinks: bool = False) -> SessionFile:
     """A session by id, unique id prefix, or path of a .jsonl file."""
-    candidate = Path(name).expanduser()
+    try:
+        candidate = Path(name).expanduser()
+    except RuntimeError:  # "~user…" naming no user: not a home directory, just a name
+        candidate = Path(name)
     if name.endswith(".jsonl") or os.sep in name:
         if candidate.is_file():
             return describe_file(candidate)
