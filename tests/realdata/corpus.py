@@ -20,7 +20,13 @@ def dev_corpus() -> Path | None:
 
 
 def real_client_files() -> list[Path]:
-    return sorted(REAL_CLIENT.glob("*.jsonl"))
+    """Every non-empty transcript the real client wrote: the flat recordings and
+    every file of the recorded project folders (sessions, subagent files)."""
+    return sorted(p for p in REAL_CLIENT.rglob("*.jsonl") if p.stat().st_size > 0)
+
+
+def real_client_id(path: Path) -> str:
+    return path.relative_to(REAL_CLIENT).as_posix()
 
 
 def dev_files() -> list[Path]:
@@ -31,7 +37,7 @@ def dev_files() -> list[Path]:
 def real_files() -> list[object]:
     """pytest params: every real-client recording, then every dev file (or one skipped
     placeholder when the corpus is absent)."""
-    params: list[object] = [pytest.param(p, id=p.name) for p in real_client_files()]
+    params: list[object] = [pytest.param(p, id=real_client_id(p)) for p in real_client_files()]
     dev = dev_files()
     if dev:
         params += [pytest.param(p, id=p.name[:60]) for p in dev]
