@@ -233,6 +233,32 @@ def _expected_root(cols: Columns, r: int, first_root: bool, first_sidechain_root
     )
 
 
+def _root_written_after_its_descendants(
+    graph: MessageGraph, cols: Columns, first_main: int, roots: list[int]
+) -> int:
+    """The row that starts the file's main chain. Usually its first main row, but
+    the 2.1.x REPL can write a new session's first prompt after the assistant
+    rows that answer it: then the first main root starts the file when every main
+    row before it descends from it (nothing before it is dropped)."""
+    node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
+    root = next((i for i in roots if not shapes[shape[node_rec[i]]][3] & SIDECHAIN), -1)
+    if root <= first_main:
+        return first_main
+    below = {root}
+    for j in range(first_main, root):
+        if shapes[shape[node_rec[j]]][3] & SIDECHAIN:
+            continue
+        walked: list[int] = []
+        k = j
+        while k >= 0 and k not in below and len(walked) <= root:
+            walked.append(k)
+            k = graph.parent_index(k)
+        if k not in below:
+            return first_main
+        below.update(walked)
+    return root
+
+
 def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
     """Null parents that are not the start of the file, of a sidechain or of a compaction."""
     cols = _columns(graph)
@@ -244,7 +270,9 @@ def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
     first_main = next(
         (i for i, r in enumerate(node_rec) if not shapes[shape[r]][3] & SIDECHAIN), -1
     )
-    for i in graph.indices_with_parent(ROOT):
+    roots = graph.indices_with_parent(ROOT)
+    first_main = _root_written_after_its_descendants(graph, cols, first_main, roots)
+    for i in roots:
         r = node_rec[i]
         is_sidechain = bool(shapes[shape[r]][3] & SIDECHAIN)
         expected = _expected_root(cols, r, i == first_main, not first_sidechain_root_seen)
