@@ -27,7 +27,6 @@ from typer.core import TyperGroup
 
 from riff import __version__
 from riff.cli.context import USER_ERRORS, AppContext, report_error
-from riff.settings import SettingsError, load_settings
 
 # Every command, in the order `riff --help` lists them: (module, attribute,
 # the first paragraph of its help). A command's module is imported only when
@@ -241,6 +240,8 @@ def main(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    from riff.settings import SettingsError, load_settings  # not needed to list commands
+
     try:
         settings = load_settings().with_overrides(
             db_url=db,

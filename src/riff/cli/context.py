@@ -6,14 +6,16 @@ import functools
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import Output, safe, stderr
 from riff.errors import RiffError
-from riff.settings import Settings
+
+if TYPE_CHECKING:
+    from riff.settings import Settings  # read only by the commands that run
 
 # What the user's input or environment can cause; anything else is a bug and
 # keeps its traceback. The one place the CLI catches them is `guarded`.
