@@ -3,7 +3,9 @@
 Generates sessions, cuts random parent links (orphans and unexpected roots),
 asks ConversationRepairEngine for candidates and prints top-1 / top-3
 accuracy and the time per suggestion, including on a 50,000-message session.
-Goal: top-1 >= 95 %, a suggestion well under 50 ms.
+Goal: top-1 >= 95 %, a suggestion well under 50 ms, and the index (built once
+per session) well under the scan of the same file (it reads only columns the
+scan built: one pass, flat arrays, what a break needs learnt on first use).
 """
 
 from __future__ import annotations
@@ -81,16 +83,23 @@ def main() -> None:
         if misses:
             print("first misses:", ", ".join(misses[:5]))
         b1, b3, btotal, btimes, _ = measure(1, args.big, 40, args.seed + 1000, workdir)
-        session = read_transcript(workdir / "s0.jsonl")
-        started = time.perf_counter()
-        ConversationRepairEngine().index(session)
-        index_s = time.perf_counter() - started
+        # The index against the scan of the same file, best of three each, interleaved.
+        index_runs, scan_runs = [], []
+        for _ in range(3):
+            started = time.perf_counter()
+            session = read_transcript(workdir / "s0.jsonl")
+            scan_runs.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            ConversationRepairEngine().index(session)
+            index_runs.append(time.perf_counter() - started)
+        index_s, scan_s = min(index_runs), min(scan_runs)
         print(
             f"big session: {len(session.messages)} messages, {btotal} cut links, "
             f"top-1 {b1 / btotal:.1%}, top-3 {b3 / btotal:.1%}"
         )
         print(
-            f"big session: index once {index_s * 1e3:.0f} ms, then per suggestion median "
+            f"big session: index once {index_s * 1e3:.0f} ms ({index_s / scan_s:.2f}x its scan, "
+            f"{scan_s * 1e3:.0f} ms, in this process), then per suggestion median "
             f"{statistics.median(btimes) * 1e3:.2f} ms, max {max(btimes) * 1e3:.2f} ms"
         )
 

@@ -1,6 +1,6 @@
 """Detection and parent suggestions on real Claude Code transcripts.
 
-Breaks real files on purpose (riff.transcript.real_breaks: cut, null, drop,
+Breaks real files on purpose (riff.testing.real_breaks: cut, null, drop,
 tear, duplicate; every other byte kept), then measures, per Claude Code
 version family and per line type of the broken row:
 
@@ -13,7 +13,19 @@ version family and per line type of the broken row:
 - on the untouched files: every finding (false alarms must be 0; genuine
   properties such as a half-written last line are listed apart) and the lines
   a repair would change (must be 0);
-- a reliability table: top-1 score bucket -> observed precision.
+- a reliability table: top-1 score bucket -> observed precision, and the
+  precision of everything at or above each bucket's lower bound (what a
+  threshold there would apply).
+
+What counts as right. For a cut or nulled link the true parent is the old one.
+A dropped or torn row takes its uuid with it, so its children all point at a
+uuid no line holds; the right parent for each of them is the lost row's own
+parent, the nearest ancestor that survives. With that repair the file resumes
+the rows the untouched file resumed, minus the lost one, in the same order
+(any other parent either skips rows or loads rows the untouched file did not
+load); the bench checks this for every break with riff's resume model
+(``truth check`` below). A tool_result whose call was the lost row keeps its
+orphaned result either way: that is the lost row's damage, not the repair's.
 
 Inputs: the real development set (``--corpus``, default ``$RIFF_DEV_CORPUS`` or
 the development corpus beside the checkout) and ``tests/fixtures/real_client``. Timing is not the
@@ -35,10 +47,7 @@ from pathlib import Path
 
 import orjson
 
-from riff.transcript.detect import detect_findings
-from riff.transcript.findings import Finding
-from riff.transcript.reader import read_transcript
-from riff.transcript.real_breaks import (
+from riff.testing.real_breaks import (
     BREAK_KINDS,
     Row,
     breakable_rows,
@@ -47,7 +56,12 @@ from riff.transcript.real_breaks import (
     read_rows,
     split_lines,
 )
+from riff.transcript.detect import detect_findings
+from riff.transcript.findings import Finding
+from riff.transcript.graph import MessageGraph
+from riff.transcript.reader import read_transcript
 from riff.transcript.records import Transcript
+from riff.transcript.resume import kept_indices, resume_leaf_index
 from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
 from riff.transcript.validation import validate_repair
 from riff.transcript.write import apply_parent_changes
@@ -102,6 +116,10 @@ class Tally:
     naive: int = 0
     applied: int = 0
     applied_right: int = 0
+    false_alarms: int = 0
+    """Findings on the untouched files that are not genuine (must be 0)."""
+    collateral: int = 0
+    """Lines repair --yes changed that no break touched, untouched files included (must be 0)."""
 
     def add(self, other: Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -123,7 +141,10 @@ class Results:
     untouched_genuine: Counter[str] = field(default_factory=Counter)
     untouched_changed: int = 0
     misses: list[str] = field(default_factory=list)
+    by_seed: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     wrong_applied: list[str] = field(default_factory=list)
+    truth_checked: int = 0
+    truth_mismatch: list[str] = field(default_factory=list)
 
 
 def auto_plan(
@@ -145,6 +166,21 @@ def auto_plan(
     return changes
 
 
+def resumed(transcript: Transcript, overrides: dict[str, str | None] | None = None) -> set[str]:
+    """The rows riff's resume model loads (or keeps behind a compaction)."""
+    graph = MessageGraph.from_records(transcript.records, overrides)
+    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
+    return {graph.uuid_at(i) for i, flag in enumerate(kept) if flag}
+
+
+def check_truth(
+    original: Path, broken: Transcript, expected: dict[str, str | None], lost: set[str]
+) -> bool:
+    """Whether the file with every true parent applied resumes the untouched file's
+    rows minus the lost ones (the definition of the truth for a lost row's children)."""
+    return resumed(broken, expected) == resumed(read_transcript(original)) - lost
+
+
 def changed_lines(before: bytes, after: bytes) -> set[int]:
     a, _ = split_lines(before)
     b, _ = split_lines(after)
@@ -160,7 +196,9 @@ def apply_copy(path: Path, changes: dict[str, str | None]) -> bytes:
     return path.read_bytes()
 
 
-def check_untouched(path: Path, data: bytes, work: Path, threshold: float, res: Results) -> None:
+def check_untouched(
+    path: Path, data: bytes, fam: str, work: Path, threshold: float, res: Results
+) -> None:
     copy = work / path.name
     copy.write_bytes(data)
     transcript = read_transcript(copy)
@@ -170,10 +208,13 @@ def check_untouched(path: Path, data: bytes, work: Path, threshold: float, res: 
             res.untouched_genuine[finding.kind] += 1
         else:
             res.untouched_false[finding.kind] += 1
+            res.by_family[fam].false_alarms += 1
             res.misses.append(f"false alarm {finding.kind} at {where}")
     changes = auto_plan(ConversationRepairEngine(), transcript, threshold)
     after = apply_copy(copy, changes)
-    res.untouched_changed += len(changed_lines(data, after))
+    changed = len(changed_lines(data, after))
+    res.untouched_changed += changed
+    res.by_family[fam].collateral += changed
 
 
 def run_trial(
@@ -187,6 +228,7 @@ def run_trial(
     work: Path,
     threshold: float,
     res: Results,
+    seed: int,
 ) -> None:
     broken = inject(data, kind, targets, rng, rows)
     copy = work / f"{kind}-{path.name}"
@@ -227,11 +269,16 @@ def run_trial(
                     f"{candidates[0].score if candidates else 0:.3f} true {str(b.true_parent)[:8]}"
                 )
             for key, table in (
+                (f"{seed} {kind}", res.by_seed),
                 (fam, res.by_family),
                 (row.category + ("/sidechain" if row.is_sidechain else ""), res.by_type),
                 (kind, res.by_kind),
             ):
                 table[key].add(tally)
+    if kind in ("drop", "tear"):
+        res.truth_checked += 1
+        if not check_truth(path, transcript, expected, {b.row.uuid for b in broken.breaks}):
+            res.truth_mismatch.append(f"{kind} seed {seed} {path.name}")
     changes = auto_plan(engine, transcript, threshold)
     after = apply_copy(copy, changes)
     touched_lines = changed_lines(broken_bytes, after)
@@ -239,6 +286,7 @@ def run_trial(
     allowed = {broken_line_of[u] for u in expected if u in broken_line_of}
     collateral = touched_lines - allowed
     res.collateral += len(collateral)
+    res.by_family[fam].collateral += len(collateral)
     if kind == "duplicate":
         res.duplicate_rewrites += len(touched_lines)
     for uuid, new_parent in changes.items():
@@ -248,6 +296,7 @@ def run_trial(
         row = by_uuid.get(uuid)
         res.by_family[fam].add(tally)
         res.by_kind[kind].add(tally)
+        res.by_seed[f"{seed} {kind}"].add(tally)
         if row is not None:
             res.by_type[row.category + ("/sidechain" if row.is_sidechain else "")].add(tally)
 
@@ -256,38 +305,40 @@ def pct(a: int, b: int) -> str:
     return f"{100 * a / b:6.1f}%" if b else "     -"
 
 
-def print_table(title: str, table: dict[str, Tally]) -> None:
+def print_table(title: str, table: dict[str, Tally], untouched: bool = False) -> None:
     print(f"\n{title}")
+    extra = f" {'alarms':>6} {'collat.':>7}" if untouched else ""
     print(
         f"{'':24} {'breaks':>6} {'found':>7} {'top-1':>7} {'top-3':>7} {'naive':>7} "
-        f"{'applied':>7} {'precision':>9}"
+        f"{'applied':>7} {'precision':>9}{extra}"
     )
     total = Tally()
-    for key in sorted(table):
-        t = table[key]
-        total.add(t)
+
+    def row(key: str, t: Tally) -> None:
+        more = f" {t.false_alarms:6d} {t.collateral:7d}" if untouched else ""
         print(
             f"{key:24} {t.cases:6d} {pct(t.detected, t.cases)} {pct(t.top1, t.cases)} "
             f"{pct(t.top3, t.cases)} {pct(t.naive, t.cases)} {t.applied:7d} "
-            f"{pct(t.applied_right, t.applied):>9}"
+            f"{pct(t.applied_right, t.applied):>9}{more}"
         )
-    t = total
-    print(
-        f"{'all':24} {t.cases:6d} {pct(t.detected, t.cases)} {pct(t.top1, t.cases)} "
-        f"{pct(t.top3, t.cases)} {pct(t.naive, t.cases)} {t.applied:7d} "
-        f"{pct(t.applied_right, t.applied):>9}"
-    )
+
+    for key in sorted(table):
+        total.add(table[key])
+        row(key, table[key])
+    row("all", total)
 
 
 def reliability(scores: Iterable[tuple[float, bool]]) -> None:
     print("\nreliability of the top-1 score (detected breaks)")
-    print(f"{'score':>14} {'n':>6} {'right':>6} {'precision':>9}")
+    print(f"{'score':>14} {'n':>6} {'right':>6} {'precision':>9} {'at/above':>9}")
     items = list(scores)
     for lo, hi in itertools.pairwise(BUCKETS):
         sel = [ok for s, ok in items if lo <= s < hi]
+        above = [ok for s, ok in items if s >= lo]
         if sel:
             print(
-                f"[{lo:.3f},{min(hi, 1):.3f}) {len(sel):6d} {sum(sel):6d} {pct(sum(sel), len(sel))}"
+                f"[{lo:.3f},{min(hi, 1):.3f}) {len(sel):6d} {sum(sel):6d} "
+                f"{pct(sum(sel), len(sel))} {pct(sum(above), len(above))}"
             )
     # The lowest threshold whose precision at and above it is >= 99.5 %.
     ordered = sorted(items, key=lambda x: -x[0])
@@ -304,9 +355,17 @@ def reliability(scores: Iterable[tuple[float, bool]]) -> None:
         )
 
 
-def fit_calibration(raw: list[tuple[float, bool]], per_bin: int = 40) -> list[tuple[float, float]]:
-    """Isotonic fit of raw probability -> observed precision (bins, then pool adjacent
-    violators), as the points of suggest.CALIBRATION."""
+def fit_calibration(
+    raw: list[tuple[float, bool]],
+    per_bin: int = 40,
+    prior_weight: float = 20.0,
+    min_step: float = 0.004,
+) -> list[tuple[float, float]]:
+    """Isotonic fit of raw probability -> observed precision, as the points of
+    suggest.CALIBRATION: bins of ``per_bin`` cases in raw order, each bin's precision
+    shrunk towards its mean raw probability with the weight of ``prior_weight`` cases
+    (errors are rare: a bin of 40 right cases says "at least ~95%", not "100%"),
+    then adjacent violators pooled so the curve never falls."""
     items = sorted(raw)
     bins: list[list[float]] = []  # [sum raw, right, n]
     for k in range(0, len(items), per_bin):
@@ -317,18 +376,24 @@ def fit_calibration(raw: list[tuple[float, bool]], per_bin: int = 40) -> list[tu
             bins[-1][2] += len(chunk)
             continue
         bins.append([sum(x for x, _ in chunk), sum(ok for _, ok in chunk), len(chunk)])
+
+    def precision(b: list[float]) -> float:
+        total, right, n = b
+        # Never certainty from a finite count: at most (right + 0.5) / (n + 1).
+        return min((right + prior_weight * total / n) / (n + prior_weight), (right + 0.5) / (n + 1))
+
     merged: list[list[float]] = []
     for b in bins:
         merged.append(list(b))
-        while len(merged) > 1 and (merged[-2][1] + 0.5) / (merged[-2][2] + 1) >= (
-            merged[-1][1] + 0.5
-        ) / (merged[-1][2] + 1):
+        while len(merged) > 1 and precision(merged[-2]) >= precision(merged[-1]):
             last = merged.pop()
             for j in range(3):
                 merged[-1][j] += last[j]
     points = [(0.0, 0.0)]
-    for total, right, n in merged:
-        points.append((round(total / n, 4), round((right + 0.5) / (n + 1), 4)))
+    for b in merged:
+        x, y = round(b[0] / b[2], 4), round(precision(b), 4)
+        if y - points[-1][1] >= min_step or b is merged[-1]:
+            points.append((x, y))
     points.append((1.0, points[-1][1]))
     return points
 
@@ -347,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--breaks", type=int, default=8, help="breaks per broken copy")
     parser.add_argument("--kinds", default=",".join(BREAK_KINDS))
     parser.add_argument("--threshold", type=float, default=AUTO_APPLY_SCORE)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1", help="comma-separated seeds; the tables pool them")
     parser.add_argument("--misses", type=int, default=15, help="misses to list")
     parser.add_argument("--fit", action="store_true", help="print a fitted CALIBRATION table")
     args = parser.parse_args(argv)
@@ -356,28 +421,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no corpus at {args.corpus}; only tests/fixtures/real_client", file=sys.stderr)
     res = Results()
     kinds = [k for k in args.kinds.split(",") if k]
+    seeds = [int(x) for x in args.seeds.split(",") if x]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for n, path in enumerate(files):
             data = path.read_bytes()
             fam = family(data)
-            check_untouched(path, data, work, args.threshold, res)
+            check_untouched(path, data, fam, work, args.threshold, res)
             rows = read_rows(split_lines(data)[0])
             pool = breakable_rows(rows)
-            for kind in kinds:
-                for trial in range(args.trials):
-                    rng = random.Random(f"{args.seed}:{path.name}:{kind}:{trial}")
-                    targets = pick_targets(pool, args.breaks, rng)
-                    if targets:
-                        run_trial(
-                            path, data, fam, kind, rows, targets, rng, work, args.threshold, res
-                        )
+            for seed, kind, trial in itertools.product(seeds, kinds, range(args.trials)):
+                rng = random.Random(f"{seed}:{path.name}:{kind}:{trial}")
+                targets = pick_targets(pool, args.breaks, rng)
+                if targets:
+                    run_trial(
+                        path, data, fam, kind, rows, targets, rng, work, args.threshold, res, seed
+                    )
             print(f"\r{n + 1}/{len(files)} files", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    print(f"real transcripts: {len(files)} files; threshold for repair --yes: {args.threshold}")
-    print_table("by Claude Code version family", res.by_family)
+    print(
+        f"real transcripts: {len(files)} files; seeds {args.seeds}; "
+        f"threshold for repair --yes: {args.threshold}"
+    )
+    print_table(
+        "by Claude Code version family (alarms: findings on the untouched files that are "
+        "not genuine; collat.: lines repair --yes changed that no break touched)",
+        res.by_family,
+        untouched=True,
+    )
     print_table("by line type of the broken row", res.by_type)
     print_table("by kind of break", res.by_kind)
+    if len(seeds) > 1:
+        print_table("by seed and kind of break", res.by_seed)
     reliability(res.scores)
     print(
         f"\nduplicates: {res.duplicates_detected}/{res.duplicates} found, "
@@ -385,10 +460,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"collateral: {res.collateral} line(s) changed by repair --yes that no break touched")
     print(
+        f"truth check: {res.truth_checked - len(res.truth_mismatch)} of {res.truth_checked} "
+        "dropped/torn copies resume, with the true parents, as the untouched file minus "
+        "the lost rows"
+    )
+    print(
         f"untouched files: false alarms {sum(res.untouched_false.values())} "
         f"{dict(res.untouched_false)}; genuine findings {dict(res.untouched_genuine)}; "
         f"lines repair --yes would change: {res.untouched_changed}"
     )
+    if res.truth_mismatch:
+        print("truth check failed:", *res.truth_mismatch[: args.misses], sep="\n  ")
     if args.fit:
         print("CALIBRATION =", tuple(fit_calibration(res.raw)))
     if res.wrong_applied:

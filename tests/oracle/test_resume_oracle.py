@@ -31,9 +31,9 @@ from typing import Any
 
 import pytest
 
+from riff.testing.real_breaks import breakable_rows, inject, read_rows, split_lines
 from riff.testing.repair_kinds import REPAIR_BREAKS, TORN_LAST_LINE, inject_break, repair_all
 from riff.transcript.reader import read_transcript
-from riff.transcript.real_breaks import breakable_rows, inject, read_rows, split_lines
 from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
 from riff.transcript.write import apply_parent_changes
 from tests.realdata.corpus import REPO, dev_files, real_client_files

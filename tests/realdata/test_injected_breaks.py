@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from riff.transcript.detect import detect_findings
-from riff.transcript.reader import read_transcript
-from riff.transcript.real_breaks import (
+from riff.testing.real_breaks import (
     breakable_rows,
     inject,
     pick_targets,
@@ -18,6 +16,8 @@ from riff.transcript.real_breaks import (
     set_parent,
     split_lines,
 )
+from riff.transcript.detect import detect_findings
+from riff.transcript.reader import read_transcript
 from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
 from riff.transcript.write import apply_parent_changes
 from tests.realdata.corpus import real_files

@@ -28,14 +28,15 @@ import math
 import weakref
 from array import array
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 from riff.transcript.detect import orphan_findings, unexpected_root_findings
 from riff.transcript.graph import MessageGraph
+from riff.transcript.lost_rows import hypotheses
 from riff.transcript.records import (
     CONVERSATION,
     SIDECHAIN,
@@ -55,7 +56,7 @@ RULES: tuple[str, ...] = (
     "same_tool_progress",
 )
 """Each rule names at most one parent per row; the order breaks ties between groups."""
-_R = {name: k for k, name in enumerate(RULES)}
+RULE_INDEX = {name: k for k, name in enumerate(RULES)}
 _NONE = -1
 
 DEFAULT_WINDOW = 128
@@ -65,36 +66,50 @@ SMOOTHING = 2.0
 LATE_PARENT_S = 60.0
 """A candidate this much later than the child is suspicious (clock skew is smaller)."""
 LATE_PARENT_FACTOR = 0.5
-REVIEW_CAP = 0.9
-"""Highest score of a candidate separated from the child by a line that cannot be
-read: that line may have been the true parent (a torn row), so the candidate is
-offered for review, never applied by ``repair --yes`` (measured: 98.8% right on
-torn lines of real files, below the 99.5% the threshold stands for)."""
 
-# Prior probability that a rule names the parent, by kind of child, used when
-# the session has few rows of that kind (fit on real transcripts; see the bench).
+# Prior probability that a rule names the parent where the rules disagree, by kind of
+# child, used when the session has no such rows of that kind: the share measured on
+# the real development transcripts (1.0.x-2.1.x, 25 files), kept within [0.02, 0.95].
 _PRIORS: dict[str, dict[str, float]] = {
-    "tool_result": {"tool_use_holder": 0.6, "result_chain": 0.3, "previous_row": 0.05},
-    "assistant_more": {"same_response": 0.9, "previous_row": 0.05},
-    "progress": {"previous_row": 0.5, "tool_use_holder": 0.3, "same_tool_progress": 0.1},
+    "tool_result": {
+        "tool_use_holder": 0.8,
+        "result_chain": 0.71,
+        "response_tail": 0.76,
+        "previous_row": 0.26,
+        "previous_non_progress": 0.85,
+        "previous_message": 0.85,
+    },
+    "assistant_more": {"same_response": 0.05, "previous_row": 0.95},
+    "progress": {"previous_row": 0.95, "same_tool_progress": 0.95, "tool_use_holder": 0.02},
 }
-_DEFAULT_PRIOR = {"previous_row": 0.7, "previous_non_progress": 0.15, "previous_message": 0.05}
+_DEFAULT_PRIOR = {"previous_row": 0.95, "previous_non_progress": 0.5, "previous_message": 0.05}
 
-# Raw probability -> measured probability of being right (isotonic fit on
-# injected breaks of the real development set; bench/real_accuracy.py --fit).
+# Raw probability -> measured probability of being right: an isotonic fit on breaks
+# injected into the real development transcripts (bench/real_accuracy.py --fit,
+# seed 1; checked on other seeds), each bin's precision shrunk towards the raw
+# probability with the weight of 20 cases, since errors are rare.
 CALIBRATION: tuple[tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.5881, 0.821),
-    (0.7043, 0.9146),
-    (0.7652, 0.9444),
-    (0.8877, 0.9776),
-    (0.9929, 0.9964),
-    (1.0, 0.9964),
+    (0.6114, 0.8538),
+    (0.7411, 0.9137),
+    (0.8058, 0.9353),
+    (0.8667, 0.9556),
+    (0.9019, 0.9673),
+    (0.9231, 0.9744),
+    (0.9394, 0.9798),
+    (0.9519, 0.984),
+    (0.995, 0.9997),
+    (1.0, 0.9997),
 )
 
 AUTO_APPLY_SCORE = 0.95
 """``repair --yes`` applies a suggestion only at or above this score: the lowest
 score at which the measured precision on real transcripts stays >= 99.5%."""
+
+
+def _pattern(key: Sequence[int]) -> tuple[int, ...]:
+    """Each rule's label: the first rule naming the same parent (-1: it names none)."""
+    return tuple([key.index(v) if v >= 0 else -1 for v in key])
 
 
 def calibrate(raw: float) -> float:
@@ -145,7 +160,7 @@ class OrphanSuggestions:
         }
 
 
-def _epoch(ts: str | None) -> float:
+def epoch(ts: str | None) -> float:
     if ts is None:
         return math.nan
     try:
@@ -155,7 +170,12 @@ def _epoch(ts: str | None) -> float:
 
 
 class SessionIndex:
-    """Every rule's prediction for every row, and how often each was right here."""
+    """Every rule's prediction for every row, and how often each was right here.
+
+    Built in one forward pass over flat arrays (a 50,000-row session: one
+    loop, no object per row); what a suggestion needs beyond that (the lost
+    rows' groups, the Euler tour for the cycle check) is built on first use.
+    """
 
     def __init__(
         self,
@@ -172,21 +192,80 @@ class SessionIndex:
         cols = self.graph.columns
         assert cols is not None
         self.cols = cols
-        self.tin, self.tout = self.graph.euler_tour()
-        self.bad_lines = sorted(p.line for p in transcript.problems)
-        self.kinds: list[str] = []
-        self.patterns: list[tuple[int, ...]] = []
-        """How the rules agree for each node (see :meth:`pattern`), interned."""
-        self.predictions: list[array[int]] = [array("i") for _ in RULES]
-        self._predict(cols)
-        self.stats, self.rule_hits = self._learn()
+        self.path = transcript.path
+        self.problems = sorted(transcript.problems, key=lambda p: p.line)
+        self.bad_lines = [p.line for p in self.problems]
+        self.kind_names: list[str] = []
+        self._kind_codes: dict[str, int] = {}
+        self.kind_of = array("H")
+        """Kind code of each node (see :attr:`kind_names`)."""
+        self.predictions = array("i")
+        """Flat: node ``i``'s parent by rule ``k`` is ``predictions[i * len(RULES) + k]``."""
+        self.stats: dict[tuple[int, tuple[int, ...]], dict[int, int]] = {}
+        """(kind, agreement pattern) -> which group held the real parent (-2: none) -> rows."""
+        self.holder: dict[str, int] = {}
+        """tool_use id -> the (first) node holding it."""
+        self.answered: set[str] = set()
+        """tool_use ids some tool_result answers."""
+        self._build(cols)
+        self.rule_hits: dict[int, list[list[int]]] = {}
+        """Per kind and rule: [rows it named the parent of, rows it named one for]."""
+        self._learned: set[int] = set()
+        self.unanswered_holders = {
+            node for tool_id, node in self.holder.items() if tool_id not in self.answered
+        }
+        self._tour: tuple[array[int], array[int]] | None = None
+        self.lost_groups: dict[str | None, list[int]] | None = None
+        """Orphans by the missing uuid they name (see riff.transcript.lost_rows)."""
 
     # -- building ---------------------------------------------------------
 
-    def _predict(self, cols: Columns) -> None:
-        """One forward pass: each rule's parent for each node (nodes are in file order)."""
-        node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
-        holder: dict[str, int] = {}
+    def kind_code(self, name: str) -> int:
+        code = self._kind_codes.get(name)
+        if code is None:
+            code = self._kind_codes[name] = len(self.kind_names)
+            self.kind_names.append(name)
+        return code
+
+    def _shape_info(self, cols: Columns) -> list[tuple[int, int, int, int, bool, bool]]:
+        """Per shape code: (class, side, kind code, alternative kind code, is a
+        user/assistant/system row, is a progress row). Classes: 0 assistant (the
+        alternative: a further row of a response), 1 user tool result or other
+        (the alternative: a tool result), 2 anything else."""
+        info = []
+        for line_type, subtype, _, flags in cols.shapes:
+            side = 1 if flags & SIDECHAIN else 0
+            suffix = "/sidechain" if side else ""
+            if line_type == "assistant":
+                cls, kind, alt = 0, "assistant", "assistant_more"
+            elif line_type == "user" and not flags & CONVERSATION:
+                cls, kind, alt = 1, "user_other", "tool_result"
+            elif line_type == "user":
+                cls, kind, alt = 2, "prompt", "prompt"
+            elif line_type == "system":
+                cls, kind, alt = 2, f"system:{subtype}", f"system:{subtype}"
+            else:
+                cls, kind, alt = 2, str(line_type), str(line_type)
+            info.append(
+                (
+                    cls,
+                    side,
+                    self.kind_code(kind + suffix),
+                    self.kind_code(alt + suffix),
+                    line_type in ("user", "assistant", "system"),
+                    line_type == "progress",
+                )
+            )
+        return info
+
+    def _build(self, cols: Columns) -> None:
+        """One forward pass: each rule's parent for each node (nodes are in file order),
+        and, for rows whose parent is known, which rule group named it."""
+        node_rec, shape, msg_ref, tool_ref = cols.node_rec, cols.shape, cols.msg_ref, cols.tool_ref
+        tool_rec, tool_ids, tool_kind = cols.tool_rec, cols.tool_ids, cols.tool_kind
+        n_tools = len(tool_rec)
+        info = self._shape_info(cols)
+        holder, answered = self.holder, self.answered
         holder_msg: dict[int, int] = {}
         last_by_msg: dict[int, int] = {}
         last_result_by_msg: dict[int, int] = {}
@@ -194,118 +273,133 @@ class SessionIndex:
         last_any = [_NONE, _NONE]
         last_non_progress = [_NONE, _NONE]
         last_message = [_NONE, _NONE]
-        tools: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        for r, uses, results in cols.tool_records():
-            tools[r] = (uses, results)
-        preds = self.predictions
-        kinds = self.kinds
-        patterns = self.patterns
-        interned: dict[tuple[int, ...], tuple[int, ...]] = {}
-        msg_ref = cols.msg_ref
+        preds, kind_of = self.predictions, self.kind_of
+        blank = [_NONE] * len(RULES)
+        same_response, tool_use_holder, result_chain, response_tail = 0, 1, 2, 3
+        previous_row, previous_non_progress, previous_message, same_tool_progress = 4, 5, 6, 7
+        t = 0
         for i, r in enumerate(node_rec):
-            line_type, subtype, _, flags = shapes[shape[r]]
-            side = 1 if flags & SIDECHAIN else 0
-            uses, results = tools.get(r, ((), ()))
+            cls, side, kind, alt, is_message, is_progress = info[shape[r]]
+            uses: list[str] = []
+            first_result: str | None = None
+            while t < n_tools and tool_rec[t] < r:
+                t += 1
+            while t < n_tools and tool_rec[t] == r:
+                if tool_kind[t]:
+                    if first_result is None:
+                        first_result = tool_ids[t]
+                    answered.add(tool_ids[t])
+                else:
+                    uses.append(tool_ids[t])
+                t += 1
             msg = msg_ref[r]
-            tool_ref = cols.tool_ref.get(r)
-            p = [_NONE] * len(RULES)
-            p[_R["previous_row"]] = last_any[side]
-            p[_R["previous_non_progress"]] = last_non_progress[side]
-            p[_R["previous_message"]] = last_message[side]
-            if line_type == "assistant" and msg >= 0 and msg in last_by_msg:
-                kind = "assistant_more"
-                p[_R["same_response"]] = last_by_msg[msg]
-            elif line_type == "user" and results and not flags & CONVERSATION:
-                kind = "tool_result"
-                h = holder.get(results[0], _NONE)
-                p[_R["tool_use_holder"]] = h
-                hm = holder_msg.get(h, -1) if h >= 0 else -1
-                if hm >= 0:
-                    tail = last_by_msg.get(hm, h)
-                    p[_R["response_tail"]] = tail
-                    p[_R["result_chain"]] = last_result_by_msg.get(hm, tail)
-                    last_result_by_msg[hm] = i
-                elif h >= 0:
-                    p[_R["response_tail"]] = h
-                    p[_R["result_chain"]] = h
-            elif line_type == "progress":
-                kind = "progress"
-                if tool_ref is not None:
-                    p[_R["tool_use_holder"]] = holder.get(tool_ref, _NONE)
-                    p[_R["same_tool_progress"]] = last_progress_by_tool.get(tool_ref, _NONE)
-            elif line_type == "user":
-                kind = "prompt" if flags & CONVERSATION else "user_other"
-            elif line_type == "system":
-                kind = f"system:{subtype}"
-            else:
-                kind = str(line_type)
-            kinds.append(f"{kind}/sidechain" if side else kind)
-            for k, value in enumerate(p):
-                preds[k].append(value)
-            key = tuple(p)  # the pattern only depends on which predictions coincide
-            pat = tuple([-1 if v == _NONE else key.index(v) for v in key])
-            patterns.append(interned.setdefault(pat, pat))
+            p = blank.copy()
+            p[previous_row] = last_any[side]
+            p[previous_non_progress] = last_non_progress[side]
+            p[previous_message] = last_message[side]
+            if cls == 0:
+                if msg >= 0 and msg in last_by_msg:
+                    kind = alt
+                    p[same_response] = last_by_msg[msg]
+            elif cls == 1:
+                if first_result is not None:
+                    kind = alt
+                    h = holder.get(first_result, _NONE)
+                    p[tool_use_holder] = h
+                    hm = holder_msg.get(h, -1) if h >= 0 else -1
+                    if hm >= 0:
+                        tail = last_by_msg.get(hm, h)
+                        p[response_tail] = tail
+                        p[result_chain] = last_result_by_msg.get(hm, tail)
+                        last_result_by_msg[hm] = i
+                    elif h >= 0:
+                        p[response_tail] = h
+                        p[result_chain] = h
+            elif is_progress:
+                ref = tool_ref.get(r)
+                if ref is not None:
+                    p[tool_use_holder] = holder.get(ref, _NONE)
+                    p[same_tool_progress] = last_progress_by_tool.get(ref, _NONE)
+                    last_progress_by_tool[ref] = i
+            preds.extend(p)
+            kind_of.append(kind)
             # Update the running state after predicting (a row is not its own parent).
             last_any[side] = i
-            if line_type != "progress":
+            if not is_progress:
                 last_non_progress[side] = i
-            if line_type in ("user", "assistant", "system"):
+            if is_message:
                 last_message[side] = i
             if msg >= 0:
                 last_by_msg[msg] = i
-            for tool_id in uses:
-                holder.setdefault(tool_id, i)
-                if msg >= 0:
-                    holder_msg[i] = msg
-            if line_type == "progress" and tool_ref is not None:
-                last_progress_by_tool[tool_ref] = i
+                for tool_id in uses:
+                    holder.setdefault(tool_id, i)
+                holder_msg[i] = msg
+            else:
+                for tool_id in uses:
+                    holder.setdefault(tool_id, i)
+
+    def _learn(self, kind: int) -> None:
+        """Per agreement pattern of ``kind``'s rows whose parent is known, which group
+        held it; and per rule, how often it was right where the rules disagreed (where
+        they agree, every rule is right and nothing is learnt about a break that makes
+        them disagree). Learnt on first use: a session without breaks never pays."""
+        if kind in self._learned:
+            return
+        self._learned.add(kind)
+        parents, preds, width = self.graph.parent_array, self.predictions, len(RULES)
+        stats = self.stats
+        interned: dict[tuple[int, ...], tuple[int, ...]] = {}
+        rows = compress(range(len(self.kind_of)), map(kind.__eq__, self.kind_of))
+        for i in rows:
+            parent = parents[i]
+            if parent < 0:
+                continue
+            p = preds[i * width : (i + 1) * width].tolist()
+            pat = _pattern(p)
+            pat = interned.setdefault(pat, pat)
+            label = pat[p.index(parent)] if parent in p else -2
+            seen = stats.get((kind, pat))
+            if seen is None:
+                seen = stats[kind, pat] = {}
+            seen[label] = seen.get(label, 0) + 1
+        for pat in interned:
+            if len({label for label in pat if label >= 0}) < 2:
+                continue
+            per_rule = self.rule_hits.get(kind)
+            if per_rule is None:
+                per_rule = self.rule_hits[kind] = [[0, 0] for _ in RULES]
+            seen = stats[kind, pat]
+            total = sum(seen.values())
+            for k, label in enumerate(pat):
+                if label >= 0:
+                    per_rule[k][1] += total
+                    per_rule[k][0] += seen.get(label, 0)
+
+    # -- asking -------------------------------------------------------------
+
+    def key(self, i: int) -> list[int]:
+        """Each rule's parent for node ``i`` (-1: the rule names none)."""
+        width = len(RULES)
+        return list(self.predictions[i * width : (i + 1) * width])
 
     def pattern(self, i: int) -> tuple[int, ...]:
         """How the rules agree for node ``i``: each rule's label is the first rule naming
         the same parent (-1: the rule names none)."""
-        return self.patterns[i]
-
-    def _learn(
-        self,
-    ) -> tuple[dict[tuple[str, tuple[int, ...]], Counter[int]], dict[str, list[list[int]]]]:
-        """Per kind and agreement pattern, which group held the real parent (-2: none)."""
-        stats: dict[tuple[str, tuple[int, ...]], Counter[int]] = {}
-        rule_hits: dict[str, list[list[int]]] = {}
-        parents = self.graph.parent_array
-        rules = range(len(RULES))
-        columns = self.predictions
-        for i, (kind, pat) in enumerate(zip(self.kinds, self.patterns, strict=True)):
-            p = parents[i]
-            if p < 0:
-                continue
-            values = [column[i] for column in columns]
-            label = pat[values.index(p)] if p in values else -2
-            counts = stats.get((kind, pat))
-            if counts is None:
-                counts = stats[kind, pat] = Counter()
-            counts[label] += 1
-            hits = rule_hits.get(kind)
-            if hits is None:
-                hits = rule_hits[kind] = [[0, 0] for _ in rules]
-            for k in rules:
-                if pat[k] >= 0:
-                    hits[k][1] += 1
-                    if values[k] == p:
-                        hits[k][0] += 1
-        return stats, rule_hits
-
-    # -- asking -------------------------------------------------------------
+        return _pattern(self.key(i))
 
     def is_descendant(self, node: int, ancestor: int) -> bool:
-        tin = self.tin
+        if self._tour is None:
+            self._tour = self.graph.euler_tour()
+        tin, tout = self._tour
         if tin[ancestor] >= 0 and tin[node] >= 0:
-            return tin[ancestor] <= tin[node] < self.tout[ancestor]
+            return tin[ancestor] <= tin[node] < tout[ancestor]
         # On or below a cycle there is no tour: walk up (bounded by a visited set).
         return node == ancestor or ancestor in self.graph.ancestor_indices(node)
 
-    def _rule_prior(self, kind: str, rules: Sequence[int]) -> float:
+    def _rule_prior(self, kind: int, rules: Sequence[int]) -> float:
         """How often the best of ``rules`` named the parent of this kind's rows here."""
-        base = kind.split("/")[0]
+        self._learn(kind)
+        base = self.kind_names[kind].split("/")[0]
         priors = _PRIORS.get(base, _DEFAULT_PRIOR)
         hits = self.rule_hits.get(kind)
         best = 0.0
@@ -317,11 +411,11 @@ class SessionIndex:
             best = max(best, prior)
         return best
 
-    def group_probabilities(self, i: int) -> list[tuple[int, float, list[int]]]:
-        """(candidate node, raw probability, rules naming it) for node ``i``'s rule groups."""
-        kind = self.kinds[i]
-        pat = self.pattern(i)
-        preds = self.predictions
+    def groups_for(self, kind: int, key: Sequence[int]) -> list[tuple[int, float, list[int]]]:
+        """(candidate node, raw probability, rules naming it) for a row of ``kind`` whose
+        rules name ``key``, from this session's rows of that kind."""
+        self._learn(kind)
+        pat = _pattern(key)
         groups: dict[int, list[int]] = {}
         for k, label in enumerate(pat):
             if label >= 0:
@@ -334,10 +428,14 @@ class SessionIndex:
         n = sum(seen.values()) if seen else 0
         out = []
         for g, rules in groups.items():
-            hits = seen[g] if seen else 0
+            hits = seen.get(g, 0) if seen else 0
             raw = (hits + SMOOTHING * priors[g]) / (n + SMOOTHING)
-            out.append((preds[g][i], raw, rules))
+            out.append((key[g], raw, rules))
         return out
+
+    def group_probabilities(self, i: int) -> list[tuple[int, float, list[int]]]:
+        """(candidate node, raw probability, rules naming it) for node ``i``'s rule groups."""
+        return self.groups_for(self.kind_of[i], self.key(i))
 
 
 class ConversationRepairEngine:
@@ -424,7 +522,7 @@ class ConversationRepairEngine:
 
     def _scored(self, idx: SessionIndex, m: int) -> list[Candidate]:
         cols, node_rec = idx.cols, idx.cols.node_rec
-        child_epoch = _epoch(cols.timestamp(node_rec[m]))
+        child_epoch = epoch(cols.timestamp(node_rec[m]))
         child_line = cols.line[node_rec[m]]
         out: dict[int, Candidate] = {}
 
@@ -432,14 +530,13 @@ class ConversationRepairEngine:
             if c == m or c in out or idx.is_descendant(c, m):
                 return
             line = cols.line[node_rec[c]]
-            dt = _epoch(cols.timestamp(node_rec[c])) - child_epoch
+            dt = epoch(cols.timestamp(node_rec[c])) - child_epoch
             if dt > LATE_PARENT_S:  # NaN compares False: a missing time never lowers
                 raw *= LATE_PARENT_FACTOR
                 signals["later_than_child"] = 1.0
             score = min(1.0, max(0.0, calibrate(raw)))
             bad = idx.bad_lines
             if bad and bisect_right(bad, child_line) > bisect_right(bad, line):
-                score = min(score, REVIEW_CAP)
                 signals["unreadable_line_between"] = 1.0
             out[c] = Candidate(
                 parent_uuid=idx.graph.uuid_at(c),
@@ -448,9 +545,21 @@ class ConversationRepairEngine:
                 line=line,
             )
 
-        groups = sorted(idx.group_probabilities(m), key=lambda g: -g[1])
-        for c, raw, rules in groups:
-            add(c, raw, {"probability": raw, **{RULES[k]: 1.0 for k in rules}})
+        # Every account of the break (the row's own link cut, or a lost row before it)
+        # proposes parents; a candidate's probability sums over the accounts.
+        accounts = hypotheses(idx, m)
+        total = sum(h.weight for h in accounts)
+        mixed: dict[int, tuple[float, dict[str, float]]] = {}
+        for h in accounts:
+            share = h.weight / total
+            for c, p, rules in h.groups:
+                raw, signals = mixed.get(c, (0.0, {}))
+                signals.update({rule: 1.0 for rule in rules})
+                if len(accounts) > 1:
+                    signals[h.name] = round(signals.get(h.name, 0.0) + share * p, 4)
+                mixed[c] = (raw + share * p, signals)
+        for c, (raw, signals) in sorted(mixed.items(), key=lambda item: -item[1][0]):
+            add(c, raw, {"probability": raw, **signals})
         # Then nearby rows no rule names, at a small score decreasing with distance.
         side = cols.flags(node_rec[m]) & SIDECHAIN
         rank = 0

@@ -1,4 +1,5 @@
-"""Break real transcripts on purpose, byte-exactly, and record the ground truth.
+"""Break real transcripts on purpose, byte-exactly, and record the ground truth (test and
+bench tooling: nothing in riff itself imports it).
 
 The generator's injections (``synthetic_inject``) work on generated sessions
 held as dicts; these work on the bytes of a real file, so every line that is
