@@ -61,7 +61,7 @@ from riff.transcript.findings import Finding
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
 from riff.transcript.records import Transcript
-from riff.transcript.resume import kept_indices, resume_leaf_index
+from riff.transcript.resume import resume_chain_array, resume_leaf_index
 from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
 from riff.transcript.validation import validate_repair
 from riff.transcript.write import apply_parent_changes
@@ -167,10 +167,11 @@ def auto_plan(
 
 
 def resumed(transcript: Transcript, overrides: dict[str, str | None] | None = None) -> set[str]:
-    """The rows riff's resume model loads (or keeps behind a compaction)."""
+    """The chain riff's resume model loads: from the resume leaf up through parentUuid
+    (not through a compaction's logicalParentUuid: what lies before is never sent)."""
     graph = MessageGraph.from_records(transcript.records, overrides)
-    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
-    return {graph.uuid_at(i) for i, flag in enumerate(kept) if flag}
+    leaf = resume_leaf_index(graph, transcript.last_prompt_leaf)
+    return set() if leaf is None else {graph.uuid_at(i) for i in resume_chain_array(graph, leaf)}
 
 
 def check_truth(

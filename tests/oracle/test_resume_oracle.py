@@ -5,7 +5,8 @@ For every real transcript (tests/fixtures/real_client, and the development
 corpus when present), links after the last compaction are cut or nulled one at
 a time; what ``repair --yes`` applies is written, and the resume oracle
 (tools/resume_oracle, the real CLI against a local stub API) must then load the
-same rows as from the untouched file, with no API problem. Breaks riff leaves
+same rows as from the untouched file, with no API problem; a dropped row's
+children, repaired, must load the untouched file's rows minus that row. Breaks riff leaves
 for review (below the auto-apply score) are counted, not written.
 
 For every repair kind of the line repairs, the break is injected into each real
@@ -209,3 +210,61 @@ def test_line_repairs_resume_without_api_problems_or_loss(
             f"{KIND_FIGURES[name + ' api_problems == []']} without API problems, "
             f"{KIND_FIGURES[name + ' no row lost']} without loss"
         )
+
+
+@pytest.mark.parametrize("path", _files())
+def test_a_dropped_rows_children_resume_as_the_untouched_file_without_it(
+    path: Path, claude: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The truth for a lost row's children, checked with the real CLI: with what
+    ``repair --yes`` applies written, the CLI finds the rows it found in the untouched
+    file, minus the lost one, and misses no other (counted: the oracle lists at most
+    50 missing uuids)."""
+    version, binary = claude
+    if all(r.is_sidechain for r in read_rows(split_lines(path.read_bytes())[0])):
+        pytest.skip("a subagent file alone is no conversation the CLI resumes")
+    untouched = _resume(path, binary)
+    data = path.read_bytes()
+    rows = read_rows(split_lines(data)[0])
+    with_children = {r.parent for r in rows if r.parent is not None}
+    pool = [r for r in _after_last_compaction(path) if r.uuid in with_children]
+    rng = random.Random(f"drop:{path.name}")
+    for target in rng.sample(pool, min(BREAKS_PER_KIND, len(pool))):
+        broken = inject(data, "drop", [target], rng, rows)
+        copy = tmp_path / f"drop-{target.index}" / path.name
+        copy.parent.mkdir()
+        copy.write_bytes(broken.to_bytes())
+        transcript = read_transcript(copy)
+        plan = {
+            o.message_id: o.candidates[0].parent_uuid
+            for o in ConversationRepairEngine().suggest_all(transcript, k=1)
+            if o.candidates and o.candidates[0].score >= AUTO_APPLY_SCORE
+        }
+        children = broken.breaks[0].broken_ids
+        FIGURES[f"{version} drops"] += 1
+        if not all(child in plan for child in children):
+            FIGURES[f"{version} drops left for review"] += 1
+            continue
+        apply_parent_changes(copy, dict(plan), transcript.fingerprint, backup=False)
+        repaired = _resume(copy, binary)
+        where = f"{version} drop line {target.index + 1} ({target.category})"
+        found, missing = (
+            untouched["transcript_entries_found"],
+            untouched["transcript_entries_missing"],
+        )
+        # The oracle counts main-chain user/assistant rows with content: the lost row
+        # was one of the found (sent) or missing ones, or not counted at all; every
+        # other row stays as it was.
+        if target.type not in ("user", "assistant") or target.is_sidechain:
+            expected = {(found, missing)}
+        elif target.uuid in untouched["missing_uuids"]:
+            expected = {(found, missing - 1)}
+        else:
+            expected = {(found - 1, missing), (found, missing - 1), (found, missing)}
+        got = (repaired["transcript_entries_found"], repaired["transcript_entries_missing"])
+        assert got in expected, where
+        FIGURES[f"{version} drops resumed as untouched minus the row"] += 1
+        if repaired["api_problems"] != untouched["api_problems"]:
+            # A lost call or result leaves its partner alone: the row's damage, not the repair's.
+            FIGURES[f"{version} drops with an API problem the lost row left"] += 1
+    print(f"\noracle figures so far: {dict(sorted(FIGURES.items()))}")
