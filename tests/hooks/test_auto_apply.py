@@ -109,7 +109,6 @@ def test_repairs_below_the_threshold_are_not_applied(
     demo: list[DemoSession], riff_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from riff.settings import load_settings
-
     from riff.transcript.suggest import CALIBRATION
 
     # Above the highest score the calibration gives: nothing is sure enough.

@@ -19,7 +19,7 @@ STAMP = "2026-03-01T10:00:{:02d}.{:03d}Z"
 
 
 def row(uuid: str, parent: str | None, kind: str, t: float, **extra: object) -> dict[str, object]:
-    second, milli = int(t), int(round((t - int(t)) * 1000))
+    second, milli = int(t), round((t - int(t)) * 1000)
     out: dict[str, object] = {
         "parentUuid": parent,
         "isSidechain": False,
@@ -87,7 +87,8 @@ def healthy_calls(start: float) -> list[dict[str, object]]:
 def test_a_dropped_result_leaves_its_child_to_the_call_not_to_the_progress_row(
     tmp_path: Path,
 ) -> None:
-    rows = healthy_calls(0) + [
+    rows = [
+        *healthy_calls(0),
         use("a3", "r2", "m3", "toolu_3", 10),
         progress("g4", "a3", "toolu_3", 11),
         progress("g5", "g4", "toolu_3", 12),
@@ -103,7 +104,8 @@ def test_a_torn_row_leaves_its_child_to_the_parent_its_surviving_bytes_name(
     tmp_path: Path,
 ) -> None:
     torn = orjson.dumps(result("x1", "a3", "toolu_3", 13))[:70]
-    rows = healthy_calls(0) + [
+    rows = [
+        *healthy_calls(0),
         use("a3", "r2", "m3", "toolu_3", 10),
         progress("g4", "a3", "toolu_3", 11),
         torn,
@@ -115,7 +117,8 @@ def test_a_torn_row_leaves_its_child_to_the_parent_its_surviving_bytes_name(
 
 
 def test_a_dropped_parallel_call_leaves_its_result_to_the_row_before_it(tmp_path: Path) -> None:
-    rows = healthy_calls(0) + [
+    rows = [
+        *healthy_calls(0),
         text("b0", "r2", "assistant", 10, msg="m6"),
         use("b1", "b0", "m6", "toolu_6", 10.2),
         # b2 (parent b1, message m6, call toolu_7) is dropped
