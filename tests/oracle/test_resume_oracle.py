@@ -212,20 +212,59 @@ def test_line_repairs_resume_without_api_problems_or_loss(
         )
 
 
+def _counted(row: Any) -> bool:
+    """Whether the oracle counts the row as found or missing."""
+    return row.type in ("user", "assistant") and not row.is_sidechain
+
+
+def _tool_ids(raw: bytes) -> tuple[set[str], set[str]]:
+    """(tool_use ids, tool_result ids) of a line."""
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return set(), set()
+    message = obj.get("message") if isinstance(obj, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    uses, results = set(), set()
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and block.get("type") == "tool_use":
+            uses.add(str(block.get("id")))
+        elif isinstance(block, dict) and block.get("type") == "tool_result":
+            results.add(str(block.get("tool_use_id")))
+    return uses, results
+
+
+def _partners(lines: list[bytes], index: int) -> list[Any]:
+    """Rows tied to line ``index`` by a tool id: the results of its calls, or the
+    row holding the call its result answers."""
+    uses, results = _tool_ids(lines[index])
+    out = []
+    for row in read_rows(lines):
+        if row.index == index:
+            continue
+        other_uses, other_results = _tool_ids(lines[row.index])
+        if uses & other_results or results & other_uses:
+            out.append(row)
+    return out
+
+
 @pytest.mark.parametrize("path", _files())
 def test_a_dropped_rows_children_resume_as_the_untouched_file_without_it(
     path: Path, claude: tuple[str, Path], tmp_path: Path
 ) -> None:
     """The truth for a lost row's children, checked with the real CLI: with what
     ``repair --yes`` applies written, the CLI finds the rows it found in the untouched
-    file, minus the lost one, and misses no other (counted: the oracle lists at most
-    50 missing uuids)."""
+    file, minus the lost one and the rows that cannot be sent without it (its calls'
+    results, or its result's call), and misses no other (counted: the oracle lists
+    at most 50 missing uuids)."""
     version, binary = claude
     if all(r.is_sidechain for r in read_rows(split_lines(path.read_bytes())[0])):
         pytest.skip("a subagent file alone is no conversation the CLI resumes")
     untouched = _resume(path, binary)
     data = path.read_bytes()
-    rows = read_rows(split_lines(data)[0])
+    lines = split_lines(data)[0]
+    rows = read_rows(lines)
+    rows_by_uuid = {r.uuid: r for r in rows}
     with_children = {r.parent for r in rows if r.parent is not None}
     pool = [r for r in _after_last_compaction(path) if r.uuid in with_children]
     rng = random.Random(f"drop:{path.name}")
@@ -252,17 +291,16 @@ def test_a_dropped_rows_children_resume_as_the_untouched_file_without_it(
             untouched["transcript_entries_found"],
             untouched["transcript_entries_missing"],
         )
-        # The oracle counts main-chain user/assistant rows with content: the lost row
-        # was one of the found (sent) or missing ones, or not counted at all; every
-        # other row stays as it was.
-        if target.type not in ("user", "assistant") or target.is_sidechain:
-            expected = {(found, missing)}
-        elif target.uuid in untouched["missing_uuids"]:
-            expected = {(found, missing - 1)}
-        else:
-            expected = {(found - 1, missing), (found, missing - 1), (found, missing)}
-        got = (repaired["transcript_entries_found"], repaired["transcript_entries_missing"])
-        assert got in expected, where
+        # The oracle counts main-chain user/assistant rows with content. The lost row
+        # leaves the file; its partners (the results of its calls, or the call its
+        # result answered) cannot be sent without it, whatever the repair: they may
+        # move from found to missing. No other row may.
+        lost = int(_counted(rows_by_uuid[target.uuid]))
+        partners = sum(_counted(r) for r in _partners(lines, target.index))
+        got_found = repaired["transcript_entries_found"]
+        got_total = got_found + repaired["transcript_entries_missing"]
+        assert got_total == found + missing - lost, where
+        assert found - lost - partners <= got_found <= found, where
         FIGURES[f"{version} drops resumed as untouched minus the row"] += 1
         if repaired["api_problems"] != untouched["api_problems"]:
             # A lost call or result leaves its partner alone: the row's damage, not the repair's.

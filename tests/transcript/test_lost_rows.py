@@ -119,12 +119,17 @@ def test_a_torn_row_leaves_its_child_to_the_parent_its_surviving_bytes_name(
 def test_a_dropped_parallel_call_leaves_its_result_to_the_row_before_it(tmp_path: Path) -> None:
     rows = [
         *healthy_calls(0),
-        text("b0", "r2", "assistant", 10, msg="m6"),
+        # The session's own evidence: a response that wrote both calls, then both results.
+        use("d1", "r2", "m5", "toolu_4", 9.0),
+        use("d2", "d1", "m5", "toolu_5", 9.1),
+        result("e1", "d1", "toolu_4", 9.5),
+        result("e2", "d2", "toolu_5", 9.6),
+        text("b0", "e2", "assistant", 10, msg="m6"),
         use("b1", "b0", "m6", "toolu_6", 10.2),
         # b2 (parent b1, message m6, call toolu_7) is dropped
         result("c1", "b1", "toolu_6", 11.0),
         result("c2", "b2-lost", "toolu_7", 11.1),
     ]
-    # The results of one response's calls follow all its rows: the lost call row sat
-    # right after b1, its last surviving row.
+    # In this session the results of one response's calls follow all its rows: the
+    # lost call row sat right after b1, its last surviving row.
     assert best(write(tmp_path / "s.jsonl", rows), "c2") == "b1"

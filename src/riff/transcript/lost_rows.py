@@ -262,10 +262,10 @@ def _back(idx: SessionIndex, first: int, side: int) -> Iterator[int]:
                 return
 
 
-def _batched(idx: SessionIndex, last: int, first: int, side: int) -> bool:
-    """Whether the response whose last row before ``first`` is ``last`` wrote all its
-    rows before any of its calls' results (parallel calls), rather than a row after
-    each result (calls run while the response streams)."""
+def _batched_share(idx: SessionIndex, last: int, first: int, side: int) -> float:
+    """How likely the response whose last row before ``first`` is ``last`` wrote all
+    its rows before any of its calls' results (parallel calls), rather than a row
+    after each result (calls run while the response streams)."""
     cols, node_rec = idx.cols, idx.cols.node_rec
     msg = cols.msg_ref[node_rec[last]]
     for j in _back(idx, last, side):
@@ -275,12 +275,12 @@ def _batched(idx: SessionIndex, last: int, first: int, side: int) -> bool:
         if tools and tools[1]:
             h = idx.holder.get(tools[1][0], -1)
             if h >= 0 and cols.msg_ref[node_rec[h]] == msg:
-                return False  # a result of the response sits between its rows
+                return 0.0  # a result of the response sits between its rows: streamed
             continue
         if idx.kind_names[idx.kind_of[j]].startswith(("progress", "attachment", "system")):
             continue
-        return True  # reached the row before the response
-    return True
+        break  # reached the row before the response
+    return (idx.batched_calls + 1) / (idx.batched_calls + idx.streamed_calls + 2)
 
 
 def lost_tool_use_row(
@@ -319,18 +319,22 @@ def lost_tool_use_row(
         if not idx.kind_names[idx.kind_of[j]].startswith("assistant"):
             continue
         if cols.msg_ref[node_rec[j]] >= 0:
+            continued_share = _continued_share(idx, first, j, side)
+            # Batched: the response wrote all its rows before its calls' results, so
+            # the lost row sat right after its last row. Streamed: it came after the
+            # previous result, right before the gap. The response itself, else the
+            # session's other responses, say which.
+            batched = _batched_share(idx, j, first, side)
             more = list(key)
             more[R["same_response"]] = j
-            if _batched(idx, j, first, side):
-                # The response's results follow all of its rows: a further row of it
-                # was written right after its last row, before the results.
-                for rule in _FILE_ORDER_RULES:
-                    more[R[rule]] = j
-            continued_share = _continued_share(idx, first, j, side)
-            for c, p, rules in _named(
-                idx.groups_for(idx.kind_code("assistant_more" + suffix), more)
-            ):
-                out[c] = (p * continued_share, rules)
+            after_last = list(more)
+            for rule in _FILE_ORDER_RULES:
+                after_last[R[rule]] = j
+            more_kind = idx.kind_code("assistant_more" + suffix)
+            for share, k in ((batched, after_last), (1 - batched, more)):
+                for c, p, rules in _named(idx.groups_for(more_kind, k)):
+                    q, names = out.get(c, (0.0, []))
+                    out[c] = (q + p * share * continued_share, sorted({*names, *rules}))
         break
     began = idx.groups_for(idx.kind_code("assistant" + suffix), key)
     for c, p, rules in _named(began):

@@ -61,6 +61,9 @@ _NONE = -1
 
 DEFAULT_WINDOW = 128
 """Preceding rows offered (at a low score) besides the rows the rules name."""
+LEARN_ROWS = 8192
+"""Rows of one kind a session's shares are learnt from at most (a huge session's
+shares settle long before; learning stays bounded)."""
 SMOOTHING = 2.0
 """Weight of the prior against the session's own rows (in rows)."""
 LATE_PARENT_S = 60.0
@@ -207,6 +210,10 @@ class SessionIndex:
         """tool_use id -> the (first) node holding it."""
         self.answered: set[str] = set()
         """tool_use ids some tool_result answers."""
+        self.streamed_calls = 0
+        """Further calls of a response written after a result of its earlier call."""
+        self.batched_calls = 0
+        """Further calls of a response written before any of its calls' results."""
         self._build(cols)
         self.rule_hits: dict[int, list[list[int]]] = {}
         """Per kind and rule: [rows it named the parent of, rows it named one for]."""
@@ -269,6 +276,7 @@ class SessionIndex:
         holder_msg: dict[int, int] = {}
         last_by_msg: dict[int, int] = {}
         last_result_by_msg: dict[int, int] = {}
+        calling: set[int] = set()
         last_progress_by_tool: dict[str, int] = {}
         last_any = [_NONE, _NONE]
         last_non_progress = [_NONE, _NONE]
@@ -301,6 +309,15 @@ class SessionIndex:
                 if msg >= 0 and msg in last_by_msg:
                     kind = alt
                     p[same_response] = last_by_msg[msg]
+                    if uses and msg in calling:
+                        # A further call of a response: written after a result of its
+                        # earlier call (streamed), or before any (batched)?
+                        if msg in last_result_by_msg:
+                            self.streamed_calls += 1
+                        else:
+                            self.batched_calls += 1
+                if uses and msg >= 0:
+                    calling.add(msg)
             elif cls == 1:
                 if first_result is not None:
                     kind = alt
@@ -349,7 +366,9 @@ class SessionIndex:
         parents, preds, width = self.graph.parent_array, self.predictions, len(RULES)
         stats = self.stats
         interned: dict[tuple[int, ...], tuple[int, ...]] = {}
-        rows = compress(range(len(self.kind_of)), map(kind.__eq__, self.kind_of))
+        rows = list(compress(range(len(self.kind_of)), map(kind.__eq__, self.kind_of)))
+        if len(rows) > LEARN_ROWS:  # evenly spread: the shares settle long before
+            rows = rows[:: -(-len(rows) // LEARN_ROWS)]
         for i in rows:
             parent = parents[i]
             if parent < 0:
