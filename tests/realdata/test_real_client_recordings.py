@@ -24,9 +24,9 @@ import pytest
 from typer.testing import CliRunner
 
 from riff.cli.main import app
+from riff.testing.real_breaks import breakable_rows, inject, read_rows, split_lines
 from riff.transcript.detect import detect_findings
 from riff.transcript.reader import read_transcript
-from riff.transcript.real_breaks import breakable_rows, inject, read_rows, split_lines
 from tests.realdata.corpus import REAL_CLIENT
 
 VERSIONS = ("2.0.77", "2.1.62", "2.1.332")

@@ -79,8 +79,10 @@ _PRIORS: dict[str, dict[str, float]] = {
         "result_chain": 0.71,
         "response_tail": 0.76,
         "previous_row": 0.26,
-        "previous_non_progress": 0.85,
-        "previous_message": 0.85,
+        # Measured 0.85, but only where they coincide with the call's row (2.1.x
+        # hooks): alone they name a hook's row before the result, never the parent.
+        "previous_non_progress": 0.5,
+        "previous_message": 0.5,
     },
     "assistant_more": {"same_response": 0.05, "previous_row": 0.95},
     "progress": {"previous_row": 0.95, "same_tool_progress": 0.95, "tool_use_holder": 0.02},
