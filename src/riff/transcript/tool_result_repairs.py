@@ -174,8 +174,12 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
     """
     segments = split_segments(data)
     rows = _rows(segments)
-    answered = {
-        b.get("tool_use_id") for r in rows for b in r.blocks() if b.get("type") == "tool_result"
+    answered = {  # by a conversation row (2.1.x api-request-blob rows copy requests)
+        b.get("tool_use_id")
+        for r in rows
+        if r.value.get("type") == "user"
+        for b in r.blocks()
+        if b.get("type") == "tool_result"
     }
     children: dict[str, list[_Row]] = {}
     for row in rows:
@@ -361,6 +365,24 @@ def plan_neutralize(data: bytes) -> list[PlannedLineEdit]:
     if not refused:
         return []
     segments = split_segments(data)
+    # A result whose call is still in the part of the file resume can load is not
+    # orphaned: a broken link keeps them apart, and the re-link (or a person, when
+    # the suggestion is left for review) fixes that. Turning the real result into
+    # text would rewrite a healthy row and invite an "interrupted" result beside it.
+    rows = _rows(segments)
+    compacted = _last_compaction(rows)
+    calls_present = {
+        block.get("id")
+        for row in rows
+        if row.index > compacted and row.value.get("type") == "assistant"
+        for block in row.blocks()
+        if block.get("type") == "tool_use"
+    }
+    refused = {
+        line: gone
+        for line, ids in refused.items()
+        if (gone := {i for i in ids if i not in calls_present})
+    }
     out = []
     for line in sorted(refused):
         segment = segments[line - 1]
