@@ -13,7 +13,6 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
@@ -33,6 +32,7 @@ from riff.transcript.line_repairs import (
     plan_line_edits,
     split_join,
 )
+from riff.transcript.tool_result_repairs import TranscriptRow as _Row
 from riff.transcript.tool_result_repairs import plan_tool_results
 from riff.transcript.write import replace_parent
 
@@ -62,30 +62,6 @@ class InjectedBreak:
     """1-based line of the broken file a finding must point at."""
     finding_kinds: tuple[str, ...]
     """A finding of one of these kinds at `line` detects it."""
-
-
-@dataclass
-class _Row:
-    index: int
-    value: dict[str, Any]
-
-    @property
-    def uuid(self) -> str | None:
-        found = self.value.get("uuid")
-        return found if isinstance(found, str) else None
-
-    @property
-    def parent(self) -> str | None:
-        found = self.value.get("parentUuid")
-        return found if isinstance(found, str) else None
-
-    def blocks(self) -> list[dict[str, Any]]:
-        message = self.value.get("message")
-        content = message.get("content") if isinstance(message, dict) else None
-        return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
-
-    def ids(self, kind: str, key: str) -> list[str]:
-        return [str(b.get(key)) for b in self.blocks() if b.get("type") == kind]
 
 
 @dataclass

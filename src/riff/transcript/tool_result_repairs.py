@@ -65,7 +65,9 @@ _Planned = tuple[int, int, list[bytes], list[bytes], str, str, tuple[str, ...]]
 
 
 @dataclass(slots=True)
-class _Row:
+class TranscriptRow:
+    """One parsed row of a transcript and where it sits (0-based segment index)."""
+
     index: int
     value: dict[str, Any]
 
@@ -84,6 +86,10 @@ class _Row:
         content = message.get("content") if isinstance(message, dict) else None
         return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
 
+    def ids(self, kind: str, key: str) -> list[str]:
+        """The `key` of each content block of type `kind` (tool ids, as text)."""
+        return [str(b.get(key)) for b in self.blocks() if b.get("type") == kind]
+
     @property
     def reply_id(self) -> str | None:
         message = self.value.get("message")
@@ -91,13 +97,13 @@ class _Row:
         return found if isinstance(found, str) else None
 
 
-def _last_compaction(rows: list[_Row]) -> int:
+def _last_compaction(rows: list[TranscriptRow]) -> int:
     """Index of the file's last compact_boundary (-1: none). Resume never sends what
     lies before it, so a call left there (compacted while it ran) harms nothing."""
     return max((r.index for r in rows if r.value.get("subtype") == "compact_boundary"), default=-1)
 
 
-def _rows(segments: list[bytes]) -> list[_Row]:
+def _rows(segments: list[bytes]) -> list[TranscriptRow]:
     rows = []
     for index, segment in enumerate(segments):
         try:
@@ -105,11 +111,11 @@ def _rows(segments: list[bytes]) -> list[_Row]:
         except orjson.JSONDecodeError:
             continue
         if isinstance(value, dict):
-            rows.append(_Row(index, value))
+            rows.append(TranscriptRow(index, value))
     return rows
 
 
-def _synthetic_row(anchor: _Row, call_ids: list[str], new_uuid: str) -> bytes:
+def _synthetic_row(anchor: TranscriptRow, call_ids: list[str], new_uuid: str) -> bytes:
     row: dict[str, Any] = {"parentUuid": anchor.uuid}
     for key in _COPIED_KEYS:
         if key in anchor.value:
@@ -136,8 +142,8 @@ def _synthetic_row(anchor: _Row, call_ids: list[str], new_uuid: str) -> bytes:
 
 def _insert_after(
     segments: list[bytes],
-    children: dict[str, list[_Row]],
-    anchor: _Row,
+    children: dict[str, list[TranscriptRow]],
+    anchor: TranscriptRow,
     new_row: bytes,
     fresh: str,
 ) -> tuple[int, list[bytes], list[bytes]]:
@@ -181,7 +187,7 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
         for b in r.blocks()
         if b.get("type") == "tool_result"
     }
-    children: dict[str, list[_Row]] = {}
+    children: dict[str, list[TranscriptRow]] = {}
     for row in rows:
         if row.parent is not None:
             children.setdefault(row.parent, []).append(row)
@@ -260,7 +266,10 @@ SERVER_PREFIX = "server:"
 
 
 def _server_inserts(
-    segments: list[bytes], rows: list[_Row], children: dict[str, list[_Row]], new_uuid: Any
+    segments: list[bytes],
+    rows: list[TranscriptRow],
+    children: dict[str, list[TranscriptRow]],
+    new_uuid: Any,
 ) -> list[_Planned]:
     """An assistant row of the same response holding a `*_tool_result` error block right
     after each `server_tool_use` row whose result block no row of that response holds."""
@@ -302,7 +311,7 @@ def _server_inserts(
     return out
 
 
-def _server_result_row(anchor: _Row, call_id: str, name: str, new_uuid: str) -> bytes:
+def _server_result_row(anchor: TranscriptRow, call_id: str, name: str, new_uuid: str) -> bytes:
     row: dict[str, Any] = {"parentUuid": anchor.uuid}
     for key in _COPIED_KEYS:
         if key in anchor.value:
@@ -327,7 +336,9 @@ def _server_result_row(anchor: _Row, call_id: str, name: str, new_uuid: str) -> 
     return orjson.dumps(row) + b"\n"
 
 
-def _calls_of_reply(rows: list[_Row], reply_id: str | None, answered: set[Any]) -> list[str]:
+def _calls_of_reply(
+    rows: list[TranscriptRow], reply_id: str | None, answered: set[Any]
+) -> list[str]:
     return [
         b["id"]
         for r in rows
