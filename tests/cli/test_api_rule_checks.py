@@ -67,10 +67,12 @@ def test_a_split_that_would_reveal_an_unanswered_call_is_refused(riff_env: dict[
     assert riff_json("log", SESSION)["events"] == []
     # With tool_result too, the same plan answers the call and goes through.
     done = riff_json("repair", SESSION, "--kinds", "torn,tool_result", "--write", "--yes")
+    # The rows after the calls go under the inserted results by re-links, after the edits.
     assert [e["kind"] for e in done["events"]] == [
         "quarantine_line",
         "insert_tool_result",
         "insert_tool_result",
+        "repair",
     ]
     assert riff_json("verify", "--db")["ok"] is True
     for event in reversed(done["events"]):

@@ -66,6 +66,7 @@ def test_plan_apply_and_undo_every_kind(mixed: tuple[Settings, Path, GroundTruth
         assert isinstance(app.screen, PlanScreen)
         rows = "\n".join(app.screen.rows)
         assert "quarantine_line" in rows and "insert_tool_result" in rows
+        assert "(tool pairing)" in rows  # the move under the inserted result, shown
         assert f"re-link {orphan.message_id[:8]}" in rows  # type: ignore[index]
         assert path.read_bytes() == original  # nothing before the yes
 
@@ -84,8 +85,16 @@ def test_plan_apply_and_undo_every_kind(mixed: tuple[Settings, Path, GroundTruth
         assert orphan.message_id is not None
         assert _parent_on_disk(path, orphan.message_id) == orphan.true_parent
         events = list(app.ws.store.events(MIXED))
-        # Structure, then the re-link, then tool pairing on the re-linked file.
-        assert [e.kind for e in events] == ["quarantine_line", "repair", "insert_tool_result"]
+        # Structure, then the re-link, then tool pairing on the re-linked file, then the
+        # row after the call moved under the inserted result (a re-link, after the edit).
+        assert [e.kind for e in events] == [
+            "quarantine_line",
+            "repair",
+            "insert_tool_result",
+            "repair",
+        ]
+        assert events[-1].new_parent_uuid == events[2].message_id
+        assert screen.state is not None and screen.state.pending_changes == {}
 
         # Undo, newest first, until no repair of any kind is in effect.
         for step in range(len(events)):

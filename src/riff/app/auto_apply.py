@@ -13,3 +13,20 @@ def auto_apply_threshold(settings: Settings) -> float:
     """The lowest candidate score that `riff repair --yes` applies by default and that
     `riff guard --auto` applies on its own: one rule for both."""
     return settings.min_score
+
+
+def applied_min_score(
+    settings: Settings, min_score: float | None, *, unattended: bool, by_hand: bool = False
+) -> tuple[float, bool]:
+    """(the lowest re-link score a plan applies, whether --min-score was raised to it).
+
+    A person who confirms the plan may go below the threshold with --min-score;
+    when nobody confirms (`--yes`, or `--json`, which cannot ask), only what the
+    calibration stands behind is applied. A re-link given by hand (--message with
+    --parent/--root or alone) was chosen by a person: no threshold.
+    """
+    threshold = auto_apply_threshold(settings)
+    score = threshold if min_score is None else min_score
+    if unattended and not by_hand and score < threshold:
+        return threshold, True
+    return score, False

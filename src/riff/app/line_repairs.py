@@ -20,15 +20,14 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from riff.app.errors import AppError
 from riff.app.live_files import note_own_write
 from riff.app.recording import append_revert, require_storable_text
 from riff.app.repairs import check_file_unchanged, find_event, refuse_live, session_file_for
-from riff.app.sessions import SessionState, ensure_view, load_session, session_events
+from riff.app.revert_order import refuse_out_of_order_revert
+from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.app.workspace import Workspace
-from riff.events import EventDraft, EventKind, RepairEvent, reverted_event_ids
+from riff.events import EventDraft, EventKind, RepairEvent
 from riff.events.line_edit import apply_edits, blob_ids_of, mirror_edit
 from riff.transcript import TranscriptChangedError, WriteResult
 from riff.transcript.api_rules import api_violations_of_bytes, new_or_unfixed
@@ -85,15 +84,21 @@ def read_checked(state: SessionState) -> bytes:
 
 
 def plan_line_repairs(
-    state: SessionState, kind_names: tuple[str, ...], *, check_api: bool = True
+    state: SessionState,
+    kind_names: tuple[str, ...],
+    *,
+    check_api: bool = True,
+    data: bytes | None = None,
 ) -> LinePlan:
     """Torn lines, then duplicates, then unanswered tool calls, each planned on the
     file as the edits before it leave it. `check_api=False`: the caller checks the
-    API rules on the file as its whole plan leaves it (riff.app.repair_plan)."""
+    API rules on the file as its whole plan leaves it (riff.app.repair_plan).
+    `data`: the file's bytes to plan on (default: as read, checked unchanged)."""
     kinds = tuple(KIND_NAMES[name] for name in kind_names if name in KIND_NAMES)
     if not kinds:
         return LinePlan()
-    data = read_checked(state)
+    if data is None:
+        data = read_checked(state)
     line_kinds = tuple(k for k in kinds if k != INSERT_TOOL_RESULT)
     plan = plan_line_edits(data, line_kinds) if line_kinds else LinePlan()
     if INSERT_TOOL_RESULT in kinds:
@@ -132,40 +137,6 @@ def check_api_rules(data: bytes, plan: LinePlan, *, where: str, after: bytes | N
 
 
 _TOOL_RULES = frozenset({API_TOOL_USE_NOT_ANSWERED, API_TOOL_RESULT_NOT_AFTER_USE})
-
-
-def apply_line_repairs(
-    ws: Workspace,
-    state: SessionState,
-    plan: LinePlan,
-    *,
-    operator: str,
-    reason: str = "",
-    backup: bool = True,
-    force_live: bool = False,
-) -> LineRepairResult:
-    """Record the plan's edits as events and write the file they describe."""
-    result = LineRepairResult(needs_decision=list(plan.needs_decision))
-    if not plan.edits:
-        return result
-    require_storable_text(operator=operator, reason=reason)
-    refuse_live(ws, state.file.path, force_live=force_live)
-    data = read_checked(state)
-    check_api_rules(data, plan, where=state.file.path.as_posix())
-    blobs = {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
-    repaired = apply_edits(data, [p.edit.to_value() for p in plan.edits], blobs)
-    result.events = record_line_edits(ws, state, plan, operator=operator, reason=reason, data=data)
-    changed = sum(len(p.edit.removed) + len(p.edit.inserted) for p in plan.edits)
-    result.written = replace_file_bytes(
-        state.file.path,
-        repaired,
-        state.transcript.fingerprint,
-        lines_changed=changed,
-        backup=backup,
-    )
-    note_own_write(state.file.path)
-    reload_after_write(ws, state)
-    return result
 
 
 def record_line_edits(
@@ -219,13 +190,13 @@ def revert_line_edit(
     target = find_event(ws, event_id)
     if target.edit is None:
         raise AppError(f"event {target.event_id} is a re-parenting, not a line edit")
+    refuse_out_of_order_revert(ws, target)
     state = load_session(ws, session_file_for(ws, target.session_id))
     refuse_live(ws, state.file.path, force_live=force_live)
     data = read_checked(state)
     undo = mirror_edit(target.edit)
     wanted = blob_ids_of(undo)
     blobs = ws.store.get_blobs(wanted)
-    _refuse_if_relinked_later(ws, target, blobs)
     restored = apply_edits(data, [undo], blobs)  # refuses unless the file is as the edit left it
     event = append_revert(ws.store, target.event_id, operator=operator, reason=reason)
     written = replace_file_bytes(
@@ -238,45 +209,6 @@ def revert_line_edit(
     note_own_write(state.file.path)
     reload_after_write(ws, state)
     return event, written
-
-
-def _refuse_if_relinked_later(ws: Workspace, target: RepairEvent, blobs: dict[str, bytes]) -> None:
-    """A row the edit wrote that a later re-link changed: that re-link is undone first.
-
-    (Re-links name rows by uuid, not by line, so the stack rule of line edits
-    does not see them; the edit's bytes would not match and the revert would
-    fail with a less helpful message.)
-    """
-    assert target.edit is not None
-    rows = {
-        row_id
-        for ref in target.edit["inserted"]
-        if (data := blobs.get(ref["sha256"])) is not None and (row_id := row_uuid(data)) is not None
-    }
-    if not rows:
-        return
-    log = session_events(ws, target.session_id)
-    reverted = reverted_event_ids(log)
-    for event in reversed(log):
-        if event.seq <= target.seq:
-            return
-        if event.edit is None and event.message_id in rows and event.event_id not in reverted:
-            if event.is_revert:
-                continue
-            raise AppError(
-                f"event {event.event_id} re-linked message {event.message_id}, a row this "
-                f"line edit wrote; revert {event.event_id} first, then {target.event_id}"
-            )
-
-
-def row_uuid(segment: bytes) -> str | None:
-    """The uuid of the row a line holds, or None."""
-    try:
-        value = orjson.loads(segment)
-    except orjson.JSONDecodeError:
-        return None
-    found = value.get("uuid") if isinstance(value, dict) else None
-    return found if isinstance(found, str) else None
 
 
 def reload_after_write(ws: Workspace, state: SessionState) -> SessionState:

@@ -9,7 +9,9 @@
      rescued from a torn line can be re-linked or be a parent);
    - tool pairing (tool calls without results, results without calls),
      planned on the file as the re-links leave it: a re-linked tool_result
-     answers its call again, so no synthetic result is needed for it;
+     answers its call again, so no synthetic result is needed for it. The row
+     a tool-pairing edit moves under the result it inserts is moved by a
+     re-link event recorded after the edit, not by the edit's bytes;
 2. validate, once: the re-links' problems and every check in PLAN_CHECKS (the
    API request rules on the file as the whole plan leaves it); a plan with
    problems is refused unless forced with a reason;
@@ -22,6 +24,16 @@ Line edits name line numbers of the file as everything before them leaves it;
 re-links name messages by uuid, so they shift nothing. A revert undoes any
 kind; edits undo newest first (riff.app.repairs.revert_event,
 riff.app.line_repairs.revert_line_edit).
+
+The rule that keeps the log and the file saying the same thing across runs:
+the events of one row apply in log order, each against the bytes the one
+before left. So a plan is made on the file as the log says it is (re-links
+recorded earlier without --write applied first, `base_bytes`), and a line edit
+never changes the parentUuid of a row that was there before it: every parent
+move is a re-link event, which the fold over the log sees (a parent moved
+only inside an edit's bytes would be undone by the next `riff write`, which
+writes the fold's parents). Reverts follow the same order
+(riff.app.revert_order).
 """
 
 from __future__ import annotations
@@ -33,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from riff.app.errors import AppError
 from riff.app.line_repairs import (
     ALL_KIND_NAMES,
@@ -43,13 +57,13 @@ from riff.app.line_repairs import (
     read_checked,
     record_line_edits,
     reload_after_write,
-    row_uuid,
 )
 from riff.app.line_repairs import parse_kinds as parse_kind_names
 from riff.app.live_files import note_own_write
 from riff.app.recording import record_relinks, require_reason_for_force, require_storable_text
 from riff.app.repairs import (
     ApplyResult,
+    PlannedRepair,
     RepairPlan,
     Skipped,
     apply_plan,
@@ -57,6 +71,7 @@ from riff.app.repairs import (
     plan_repairs,
     refuse_live,
 )
+from riff.app.revert_order import row_uuid
 from riff.app.sessions import SessionState
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
@@ -92,6 +107,9 @@ class SessionRepairPlan:
     """Re-links, planned on the file as the structural edits leave it."""
     tools: LinePlan = field(default_factory=LinePlan)
     """Tool pairing, planned on the file as the re-links leave it."""
+    tool_relinks: list[PlannedRepair] = field(default_factory=list)
+    """The rows tool pairing moves under the results it inserts: re-links recorded
+    after its edits (the edits themselves leave every existing row's parent alone)."""
     problems: list[str] = field(default_factory=list)
     """What validation found (empty: the plan may be applied)."""
     lines_deferred: bool = False
@@ -100,6 +118,8 @@ class SessionRepairPlan:
     _edited: SessionState | None = None
     """The file as the structural edits leave it (a copy in a temporary directory)."""
     _workdir: tempfile.TemporaryDirectory[str] | None = None
+    _base_data: bytes | None = None
+    """The file's bytes as the log says they are (earlier unwritten re-links applied)."""
     _edited_data: bytes | None = None
     """The file's bytes as the structural edits leave it (None: none to apply)."""
     _relinked_data: bytes | None = None
@@ -123,7 +143,7 @@ class SessionRepairPlan:
 
     @property
     def relinks(self) -> int:
-        return len(self.parents.items) if self.parents else 0
+        return (len(self.parents.items) if self.parents else 0) + len(self.tool_relinks)
 
     @property
     def is_empty(self) -> bool:
@@ -142,11 +162,21 @@ class SessionRepairPlan:
         """The session the re-links were planned on (the file itself when no line edit)."""
         return self._edited or self.state
 
+    def base_bytes(self) -> bytes:
+        """The file's bytes as the log says they are: the re-links recorded earlier
+        without --write applied (events of one row apply in log order, so this
+        plan's edits apply to the bytes those left)."""
+        if self._base_data is None:
+            self._base_data, _ = replace_parents_in_bytes(
+                read_checked(self.state), self.state.pending_changes
+            )
+        return self._base_data
+
     def edited_bytes(self) -> bytes:
         """The file's bytes after the structural edits (before the re-links)."""
         if self._edited_data is not None:
             return self._edited_data
-        return read_checked(self.state)
+        return self.base_bytes()
 
     def relinked_bytes(self) -> bytes:
         """The file's bytes after the structural edits and the re-links."""
@@ -157,20 +187,25 @@ class SessionRepairPlan:
         return self._relinked_data
 
     def parent_changes(self) -> dict[str, str | None]:
-        """The parentUuid values the file gets: this plan's re-links and those recorded
-        earlier without --write (none when the plan leaves parents out)."""
-        if self.parents is None:
-            return {}
-        changes = dict(self.edited_state.pending_changes)
-        changes.update({i.message_id: i.new_parent for i in self.parents.items})
+        """The parentUuid values the file gets before tool pairing: the re-links
+        recorded earlier without --write (whatever kinds the plan has) and this
+        plan's."""
+        changes = dict(self.state.pending_changes)
+        changes.update(self.edited_state.pending_changes)
+        if self.parents is not None:
+            changes.update({i.message_id: i.new_parent for i in self.parents.items})
         return changes
 
     def repaired_bytes(self) -> bytes:
         """The file as the whole plan would leave it."""
         data = self.relinked_bytes()
-        if not self.tools.edits:
-            return data
-        return apply_edits(data, _values(self.tools), _blobs(self.tools))
+        if self.tools.edits:
+            data = apply_edits(data, _values(self.tools), _blobs(self.tools))
+        if self.tool_relinks:
+            data, _ = replace_parents_in_bytes(
+                data, {i.message_id: i.new_parent for i in self.tool_relinks}
+            )
+        return data
 
     def close(self) -> None:
         if self._workdir is not None:
@@ -193,6 +228,7 @@ class SessionRepairPlan:
                 for p in self.lines.edits
             ],
             "parent_repairs": [i.to_json() for i in self.parents.items] if self.parents else [],
+            "tool_pairing_relinks": [i.to_json() for i in self.tool_relinks],
             "skipped": [s.to_json() for s in self.skipped],
             "needs_decision": list(self.lines.needs_decision),
             "line_edits_need_write": self.lines_deferred and bool(self.lines.edits),
@@ -220,7 +256,15 @@ def plan_rows(plan: SessionRepairPlan) -> list[str]:
             for item in plan.parents.items
         ]
         rows += [f"skipped {s.message_id[:8]}: {s.reason}" for s in plan.parents.skipped]
-    return rows + edit_rows(plan.tools)
+    return (
+        rows
+        + edit_rows(plan.tools)
+        + [
+            f"line {item.line or '?':>6}  re-link {item.message_id[:8]} under "
+            f"{(item.new_parent or 'none (root)')[:8]}  (tool pairing)"
+            for item in plan.tool_relinks
+        ]
+    )
 
 
 PlanCheck = Callable[[SessionRepairPlan], list[str]]
@@ -253,7 +297,7 @@ def _api_rules(plan: SessionRepairPlan) -> list[str]:
         return []
     try:
         check_api_rules(
-            read_checked(plan.state),
+            plan.base_bytes(),  # what the log says the file is: earlier events are not this plan's
             plan.lines,
             where=plan.state.file.path.as_posix(),
             after=plan.repaired_bytes(),
@@ -298,10 +342,12 @@ def plan_session_repairs(
     elif line_kinds:
         structural = tuple(name for name in line_kinds if name in STRUCTURE_KINDS)
         # The API rules are checked on the whole plan's result (validate, below).
-        plan.structure = plan_line_repairs(state, structural, check_api=False)
+        plan.structure = plan_line_repairs(
+            state, structural, check_api=False, data=plan.base_bytes()
+        )
         if plan.structure.edits:
             plan._edited_data = apply_edits(
-                read_checked(state), _values(plan.structure), _blobs(plan.structure)
+                plan.base_bytes(), _values(plan.structure), _blobs(plan.structure)
             )
     if PARENT in kinds:
         if plan._edited_data is not None:
@@ -312,49 +358,102 @@ def plan_session_repairs(
         )
     if write and any(name in TOOL_KINDS for name in line_kinds):
         plan.tools = LinePlan(plan_tool_results(plan.relinked_bytes()))
-        _fold_relinks_into_tool_edits(plan)
+        _moves_as_relinks(plan)
     validate(plan)
     return plan
 
 
-def _fold_relinks_into_tool_edits(plan: SessionRepairPlan) -> None:
-    """A re-link whose row a tool-pairing edit then rewrites (the row after an
-    unanswered call goes under the inserted result) becomes part of that edit.
+def _moves_as_relinks(plan: SessionRepairPlan) -> None:
+    """Take the parent moves out of the tool-pairing edits: each row an edit puts
+    back under a new parent (the row after an unanswered call goes under the
+    inserted result) keeps its bytes in the edit and is moved by a re-link
+    recorded after it.
 
-    Two events moving one row (a re-link by uuid, then a line edit by bytes)
-    would leave the log saying one parent and the file another; one edit that
-    takes the row out as it was and puts it back under the inserted result says
-    the same thing, and its revert gives the original bytes back.
+    The fold over the log, which `riff write`, the views and every later plan
+    read, sees re-links and not the bytes of edits: a parent moved only inside
+    an edit would be set back by the next `riff write` to what the log's
+    earlier re-links of that row say.
     """
-    if plan.parents is None or not plan.parents.items or not plan.tools.edits:
-        return
-    moved = {item.message_id: item for item in plan.parents.items}
-    before: dict[str, bytes] = {}
-    for segment in split_segments(plan.edited_bytes()):
-        row_id = row_uuid(segment)
-        if row_id in moved:
-            before.setdefault(row_id, segment)
-    folded: set[str] = set()
     edits: list[PlannedLineEdit] = []
+    relinks: list[PlannedRepair] = []
     for planned in plan.tools.edits:
-        removed = []
-        for segment in planned.edit.removed:
-            row_id = row_uuid(segment)
-            if row_id in moved and row_id in before:
-                folded.add(row_id)
-                segment = before[row_id]
-            removed.append(segment)
-        edit = LineEdit(planned.edit.line, tuple(removed), planned.edit.inserted)
+        edit, moves = _split_moves(planned.edit)
         edits.append(dataclasses.replace(planned, edit=edit))
-    if not folded:
+        relinks += [
+            PlannedRepair(
+                row_id,
+                None,
+                old,
+                new,
+                None,
+                reason=f"{planned.kind}: under the row it inserts ({planned.reason})",
+            )
+            for row_id, old, new in moves
+        ]
+    if not relinks:
         return
     plan.tools = LinePlan(edits, plan.tools.needs_decision)
-    plan.parents.items = [i for i in plan.parents.items if i.message_id not in folded]
-    plan.parents.skipped += [
-        Skipped(mid, "re-linked by the tool_result repair (under the result it inserts)")
-        for mid in sorted(folded)
-    ]
-    plan._relinked_data = None  # the file as the remaining re-links leave it
+    plan.tool_relinks = relinks
+    after = plan.repaired_bytes()
+    lines = _row_lines(after, {i.message_id for i in relinks})
+    for item in relinks:
+        item.line = lines.get(item.message_id)
+
+
+def _split_moves(edit: LineEdit) -> tuple[LineEdit, list[tuple[str, str | None, str | None]]]:
+    """`edit` with every removed row it re-inserts under another parent put back as it
+    was, trimmed to the segments it still changes; and those moves (uuid, old, new)."""
+    before: dict[str, tuple[bytes, str | None]] = {}
+    for segment in edit.removed:
+        row = _row_of(segment)
+        if row is not None:
+            before.setdefault(row[0], (segment, row[1]))
+    inserted: list[bytes] = []
+    moves: list[tuple[str, str | None, str | None]] = []
+    for segment in edit.inserted:
+        row = _row_of(segment)
+        if row is not None and row[0] in before and before[row[0]][1] != row[1]:
+            original, old = before[row[0]]
+            moves.append((row[0], old, row[1]))
+            segment = original
+        inserted.append(segment)
+    if not moves:
+        return edit, []
+    removed = list(edit.removed)
+    head = 0
+    while head < min(len(removed), len(inserted)) and removed[head] == inserted[head]:
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(removed), len(inserted)) - head and removed[-1 - tail] == inserted[-1 - tail]
+    ):
+        tail += 1
+    trimmed = LineEdit(
+        edit.line + head,
+        tuple(removed[head : len(removed) - tail]),
+        tuple(inserted[head : len(inserted) - tail]),
+    )
+    return trimmed, moves
+
+
+def _row_of(segment: bytes) -> tuple[str, str | None] | None:
+    """(uuid, parentUuid) of the row a line holds, or None."""
+    try:
+        value = orjson.loads(segment)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("uuid"), str):
+        return None
+    parent = value.get("parentUuid")
+    return value["uuid"], parent if isinstance(parent, str) else None
+
+
+def _row_lines(data: bytes, wanted: set[str]) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for number, segment in enumerate(split_segments(data), 1):
+        if wanted and (row_id := row_uuid(segment)) in wanted:
+            lines.setdefault(row_id, number)
+    return lines
 
 
 def _values(plan: LinePlan) -> list[dict[str, Any]]:
@@ -461,22 +560,24 @@ def _apply_with_line_edits(
 ) -> PlanResult:
     state = plan.state
     refuse_live(ws, state.file.path, force_live=force_live)
-    original = read_checked(state)  # the bytes the plan was made on, or refused
+    read_checked(state)  # the file is still the one the plan was made on, or refused
+    base = plan.base_bytes()
     relinked = plan.relinked_bytes()
     final = plan.repaired_bytes()  # refuses (nothing recorded) if an edit does not apply
     result = PlanResult()
     if plan.structure.edits:
         result.events += record_line_edits(
-            ws, state, plan.structure, operator=operator, reason=reason, data=original
+            ws, state, plan.structure, operator=operator, reason=reason, data=base
         )
     if plan.parents is not None and plan.parents.items:
-        head = (
-            ChainHead(state.session_id, result.events[-1].seq, result.events[-1].event_digest)
-            if result.events
-            else plan_head(state)
-        )
         relinks, refused = _append_relinks(
-            ws, plan, head, operator=operator, reason=reason, force=force
+            ws,
+            plan,
+            plan.parents.items,
+            _head_after(state, result.events),
+            operator=operator,
+            reason=reason,
+            force=force,
         )
         if refused:  # validated when planned, so only a concurrent change gets here
             raise AppError(
@@ -489,7 +590,18 @@ def _apply_with_line_edits(
         result.events += record_line_edits(
             ws, state, plan.tools, operator=operator, reason=reason, data=relinked
         )
-    changed = len(plan.parent_changes()) + sum(
+    if plan.tool_relinks:
+        moved, _ = _append_relinks(
+            ws,
+            plan,
+            plan.tool_relinks,
+            _head_after(state, result.events),
+            operator=operator,
+            reason=reason,
+            force=force,
+        )
+        result.events += moved
+    changed = len(set(plan.parent_changes()) | {i.message_id for i in plan.tool_relinks}) + sum(
         len(p.edit.removed) + len(p.edit.inserted) for p in plan.lines.edits
     )
     result.written = replace_file_bytes(
@@ -501,22 +613,29 @@ def _apply_with_line_edits(
     return result
 
 
+def _head_after(state: SessionState, events: list[RepairEvent]) -> ChainHead:
+    """Where the next events go: after the ones just recorded, else the plan's head."""
+    if not events:
+        return plan_head(state)
+    return ChainHead(state.session_id, events[-1].seq, events[-1].event_digest)
+
+
 def _append_relinks(
     ws: Workspace,
     plan: SessionRepairPlan,
+    items: list[PlannedRepair],
     head: ChainHead,
     *,
     operator: str,
     reason: str,
     force: bool,
 ) -> tuple[list[RepairEvent], list[Skipped]]:
-    """Record the re-links after the structural edits: validated once, when planned
-    on the edited file; appended on the head those edits left."""
-    assert plan.parents is not None
+    """Record re-links after the edits before them: validated once, when planned on
+    the file as those edits leave it; appended on the head they left."""
     events, refused = record_relinks(
         ws.store,
         plan.session_id,
-        plan.parents.items,
+        items,
         operator=operator,
         reason=reason,
         force=force,

@@ -18,6 +18,7 @@ from riff.app.recording import (
     record_relinks,
     require_reason_for_force,
 )
+from riff.app.revert_order import refuse_out_of_order_revert
 from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
 from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
@@ -339,6 +340,7 @@ def revert_event(
 ) -> tuple[RepairEvent, WriteResult | None]:
     """Append a revert of `event_id`, refresh the view, and optionally rewrite the file."""
     target = find_event(ws, event_id)
+    refuse_out_of_order_revert(ws, target)
     state = load_session(ws, session_file_for(ws, target.session_id)) if write else None
     if state is not None:
         check_file_unchanged(state)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riff.app.auto_apply import auto_apply_threshold
+from riff.app.auto_apply import applied_min_score
 from riff.app.display import short_id
 from riff.app.line_repairs import LineRepairResult, revert_line_edit
 from riff.app.recording import require_reason_for_force
@@ -151,6 +151,12 @@ def render_session_plan(plan: SessionRepairPlan, *, write: bool) -> None:
         )
         return
     note = "" if write else " (not applied: they change the file's bytes; add --write)"
+    earlier = len(plan.state.pending_changes)
+    if earlier and write and plan.lines.edits:
+        stdout.print(
+            f"[dim]the file first gets the {earlier} re-link(s) recorded earlier without "
+            "--write: this plan's edits apply to the rows as those left them[/]"
+        )
     _render_line_edits(plan.structure, f"Line repairs for {safe(plan.session_id)}{note}")
     for decision in plan.lines.needs_decision:
         stdout.print(f"  [yellow]left for a decision by hand[/]: {safe(decision)}")
@@ -159,6 +165,11 @@ def render_session_plan(plan: SessionRepairPlan, *, write: bool) -> None:
             stdout.print("[dim]re-link lines number the file as the line repairs leave it[/]")
         render_plan(plan.parents)
     _render_line_edits(plan.tools, "Then tool pairing, on the file as the re-links leave it")
+    for item in plan.tool_relinks:
+        stdout.print(
+            f"  then re-link {safe(short_id(item.message_id))} under "
+            f"{safe(short_id(item.new_parent))} (tool pairing: under the row it inserts)"
+        )
     for problem in plan.problems:
         stdout.print(f"  [red]problem[/]: {safe(problem)}")
 
@@ -256,17 +267,18 @@ def repair(
         names = (PARENT,)
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
-        say = not out.json and not app_ctx.quiet
-        threshold = auto_apply_threshold(ws.settings)
-        score = threshold if min_score is None else min_score
-        if yes and score < threshold and message is None:
-            # Unattended, only what the calibration stands behind is applied.
-            if say:
-                stdout.print(
-                    f"[yellow]--yes applies re-links scoring at least {threshold:.2f}[/] "
-                    f"(not {score:.2f}); without --yes you confirm the lower ones"
-                )
-            score = threshold
+        # --json cannot ask, so it confirms by itself: the same rule as --yes.
+        unattended = yes or out.json
+        score, raised = applied_min_score(
+            ws.settings, min_score, unattended=unattended, by_hand=message is not None
+        )
+        if raised and not app_ctx.quiet:
+            stderr.print(
+                f"{'--yes' if yes else '--json'} applies re-links scoring at least {score:.2f} "
+                f"(not {min_score:.2f}); without {'--yes' if yes else '--json'} you confirm "
+                "the lower ones",
+                highlight=False,
+            )
         state = load_session(ws, session)
         plan = plan_session_repairs(
             ws,
@@ -361,19 +373,16 @@ def _run_plan(
 
 
 def render_plan_applied(result: PlanResult) -> None:
+    """Every event in log order, then what was refused and written."""
     for event in result.events:
         if event.edit is not None:
             stdout.print(
                 f"[green]✓[/] event {safe(event.event_id)} seq {event.seq}: {event.kind} "
                 f"at line {event.edit['line']}"
             )
-    render_applied(
-        ApplyResult(
-            events=[e for e in result.events if e.edit is None],
-            refused=result.refused,
-            written=result.written,
-        )
-    )
+        else:
+            render_applied(ApplyResult(events=[event]))
+    render_applied(ApplyResult(refused=result.refused, written=result.written))
 
 
 @guarded
