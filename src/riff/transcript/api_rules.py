@@ -29,8 +29,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import ne, not_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,7 +58,7 @@ from riff.transcript.findings import (
     Finding,
 )
 from riff.transcript.graph import MessageGraph
-from riff.transcript.records import SIDECHAIN, Transcript
+from riff.transcript.records import META, SIDECHAIN, Columns, Transcript
 from riff.transcript.resume import resume_chain_array, resume_leaf_index
 
 API_RULES = API_FINDING_KINDS
@@ -245,7 +250,11 @@ def _slim_block(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def loaded_messages(transcript: Transcript, graph: MessageGraph) -> list[_Message]:
-    """The API messages resume builds from the file, root first."""
+    """The API messages resume builds from the file, root first, every row re-read.
+
+    The complete model (every loaded row, its blocks as the file has them):
+    for the loaded rows' uuids and as the reference the fast check is held to.
+    """
     cols = graph.columns
     if cols is None:
         raise ValueError("the API check needs a graph built with MessageGraph.from_records")
@@ -325,6 +334,222 @@ def _messages(cols: Any, chain_nodes: list[int], source: _LineSource) -> list[_M
     return messages
 
 
+_USER, _ASSISTANT = 1, 2
+_ROLES = {_USER: "user", _ASSISTANT: "assistant"}
+
+
+@dataclass(slots=True)
+class _Conversation:
+    """The loaded messages, of which only those the rules can flag are held.
+
+    Messages alternate between the roles (consecutive rows of one role are
+    one message), so a message's role follows from its index; a message not
+    held has no row the rules could flag (no tool block, no empty content or
+    text, nothing odd), and contributes no tool id to its neighbours.
+    """
+
+    count: int = 0
+    first_role: str = "user"
+    first: _Row | None = None
+    """The first loaded row (the first message's first row)."""
+    held: dict[int, _Message] = field(default_factory=dict)
+
+    def role(self, index: int) -> str:
+        if index % 2 == 0:
+            return self.first_role
+        return "assistant" if self.first_role == "user" else "user"
+
+    def message(self, index: int) -> _Message:
+        message = self.held.get(index)
+        if message is None:
+            message = self.held[index] = _Message(self.role(index))
+        return message
+
+    @classmethod
+    def of(cls, messages: list[_Message]) -> _Conversation:
+        if not messages:
+            return cls()
+        first = messages[0].rows[0] if messages[0].rows else messages[0].extra[0]
+        return cls(len(messages), messages[0].role, first, dict(enumerate(messages)))
+
+
+class _ChainReader:
+    """The loaded conversation judged from the scan's columns; odd rows re-read from the file.
+
+    A loaded row the rules could flag either has tool blocks (their ids, in
+    block order, are columns) or is one the reader marked suspect (see
+    ``Columns.api_suspects``): only those rows become objects, and only the
+    suspects are read again. A million-row chain of plain text rows costs a
+    few C loops over its arrays.
+    """
+
+    def __init__(self, transcript: Transcript, cols: Columns) -> None:
+        self.transcript = transcript
+        self.cols = cols
+        self.suspects = set(cols.api_suspects)
+        self.values: dict[int, dict[str, Any] | None] = {}
+        self._source: _LineSource | None = None
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+
+    def value(self, rec: int) -> dict[str, Any] | None:
+        """A suspect row as the rules read it (None: unreadable or not sent)."""
+        if rec not in self.values:
+            if self._source is None:
+                self._source = _LineSource(self.transcript)
+            value = self._source.value(rec)
+            self.values[rec] = value if value is not None and _sent(value) else None
+        return self.values[rec]
+
+    def sent_role(self, rec: int, want: str | None = None) -> str | None:
+        """The role the row is sent as (None: not sent), `want` the only one asked for."""
+        cols = self.cols
+        line_type, _, _, flags = cols.shapes[cols.shape[rec]]
+        if line_type not in ("user", "assistant") or flags & SIDECHAIN:
+            return None
+        if want is not None and line_type != want:
+            return None
+        if rec in self.suspects:
+            value = self.value(rec)
+            return None if value is None else str(value.get("type"))
+        return None if flags & META else line_type
+
+    def row(self, rec: int) -> _Row:
+        cols = self.cols
+        value = self.value(rec) if rec in self.suspects else None
+        if value is None:  # the tool blocks, from the columns, in block order
+            lo = bisect_left(cols.tool_rec, rec)
+            hi = bisect_right(cols.tool_rec, rec, lo)
+            ids, kind = cols.tool_ids, cols.tool_kind
+            blocks = [
+                {"type": "tool_result", "tool_use_id": ids[k]}
+                if kind[k]
+                else {"type": "tool_use", "id": ids[k]}
+                for k in range(lo, hi)
+            ]
+            line_type = cols.shapes[cols.shape[rec]][0]
+            value = {"type": line_type, "message": {"content": blocks}}
+        return _Row(cols.line[rec], cols.uuids[cols.uid[rec]], value)
+
+    def conversation(self, nodes: array[int]) -> _Conversation:
+        """The conversation of the chain `nodes` (root first)."""
+        cols = self.cols
+        recs = array("i", map(cols.node_rec.__getitem__, nodes))
+        table = bytes(
+            (_USER if t == "user" else _ASSISTANT)
+            if t in ("user", "assistant") and not flags & (SIDECHAIN | META)
+            else 0
+            for t, _, _, flags in cols.shapes
+        )
+        kinds = bytearray(map(table.__getitem__, map(cols.shape.__getitem__, recs)))
+        suspects = self.suspects
+        if suspects:
+            for pos in compress(range(len(recs)), map(suspects.__contains__, recs)):
+                role = self.sent_role(recs[pos])
+                kinds[pos] = 0 if role is None else _USER if role == "user" else _ASSISTANT
+        sent = array("i", compress(recs, kinds))
+        if not sent:
+            return _Conversation()
+        roles = bytes(kinds).replace(b"\0", b"")
+        # Message index of each sent row: a new message wherever the role changes.
+        msg_of = array("i", accumulate(map(ne, roles, roles[:1] + roles[:-1])))
+        conv = _Conversation(msg_of[-1] + 1, _ROLES[roles[0]], self.row_or_stub(sent[0]))
+        flaggable = set(cols.tool_rec) | suspects
+        for pos in compress(range(len(sent)), map(flaggable.__contains__, sent)):
+            conv.message(msg_of[pos]).rows.append(self.row(sent[pos]))
+        on_chain = bytearray(len(cols))
+        deque(map(on_chain.__setitem__, recs, repeat(1)), maxlen=0)
+        self._join_replies(conv, sent, roles, msg_of, on_chain, flaggable)
+        self._join_results(conv, on_chain)
+        return conv
+
+    def row_or_stub(self, rec: int) -> _Row:
+        cols = self.cols
+        return _Row(cols.line[rec], cols.uuids[cols.uid[rec]], {})
+
+    def _join_replies(
+        self,
+        conv: _Conversation,
+        sent: array[int],
+        roles: bytes,
+        msg_of: array[int],
+        on_chain: bytearray,
+        flaggable: set[int],
+    ) -> None:
+        """Off-chain rows of a loaded response join its message (see `_messages`)."""
+        cols = self.cols
+        msg_ref = cols.msg_ref
+        candidates = sorted(r for r in flaggable if not on_chain[r] and msg_ref[r] >= 0)
+        if not candidates:
+            return
+        wanted = {msg_ref[r] for r in candidates}
+        by_reply: dict[int, int] = {}
+        refs = map(msg_ref.__getitem__, sent)
+        for pos in compress(range(len(sent)), map(wanted.__contains__, refs)):
+            if roles[pos] == _ASSISTANT:
+                by_reply.setdefault(msg_ref[sent[pos]], msg_of[pos])
+        for rec in candidates:
+            at = by_reply.get(msg_ref[rec])
+            if at is None or cols.uid[rec] < 0:
+                continue
+            if self.sent_role(rec, "assistant") is not None:
+                conv.message(at).extra.append(self.row(rec))
+
+    def _join_results(self, conv: _Conversation, on_chain: bytearray) -> None:
+        """Off-chain results of a loaded call join the user message after it (see `_messages`)."""
+        holder: dict[str, int] = {}
+        for index in sorted(conv.held):
+            message = conv.held[index]
+            if message.role == "assistant":
+                for _, block in message.blocks():
+                    if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+                        holder[block["id"]] = index
+        if not holder:
+            return
+        cols = self.cols
+        off_chain = sorted(
+            set(compress(cols.tool_rec, map(not_, map(on_chain.__getitem__, cols.tool_rec))))
+        )
+        for rec in off_chain:
+            tools = cols.tools_of(rec)
+            if tools is None or not tools[1] or cols.uid[rec] < 0:
+                continue
+            if cols.shapes[cols.shape[rec]][0] != "user":
+                continue
+            indexes = {holder.get(r) for r in tools[1]}
+            if None in indexes or len(indexes) != 1:
+                continue
+            (at,) = indexes
+            assert at is not None
+            if self.sent_role(rec, "user") is None:
+                continue
+            # Roles alternate and `at` is an assistant message: the message after
+            # it is a user message, or there is none yet (a new one, at the end).
+            if at + 1 >= conv.count:
+                conv.count = at + 2
+            conv.message(at + 1).extra.append(self.row(rec))
+
+
+def _loaded_conversation(transcript: Transcript, graph: MessageGraph) -> _Conversation:
+    cols = graph.columns
+    if cols is None:
+        raise ValueError("the API check needs a graph built with MessageGraph.from_records")
+    if not cols.api_complete:  # columns built elsewhere: no suspects known, re-read every row
+        return _Conversation.of(loaded_messages(transcript, graph))
+    leaf = resume_leaf_index(graph, transcript.last_prompt_leaf)
+    if leaf is None:
+        return _Conversation()
+    nodes = resume_chain_array(graph, leaf)
+    nodes.reverse()
+    reader = _ChainReader(transcript, cols)
+    try:
+        return reader.conversation(nodes)
+    finally:
+        reader.close()
+
+
 def _empty_text(block: dict[str, Any]) -> bool:
     # Only the empty string: 2.1.x writes whitespace-only text blocks ("\n\n")
     # of streamed replies itself and resumes them without complaint.
@@ -333,9 +558,14 @@ def _empty_text(block: dict[str, Any]) -> bool:
 
 def check_messages(messages: list[_Message]) -> list[ApiViolation]:
     """Every rule the messages break, in message order."""
+    return _check(_Conversation.of(messages))
+
+
+def _check(conv: _Conversation) -> list[ApiViolation]:
     out: list[ApiViolation] = []
-    if messages and messages[0].role != "user":
-        first = messages[0].rows[0] if messages[0].rows else messages[0].extra[0]
+    if conv.count and conv.first_role != "user":
+        first = conv.first
+        assert first is not None
         out.append(
             ApiViolation(
                 API_FIRST_NOT_USER,
@@ -346,9 +576,11 @@ def check_messages(messages: list[_Message]) -> list[ApiViolation]:
                 "the API wants the user first",
             )
         )
-    for index, message in enumerate(messages):
-        before = messages[index - 1] if index > 0 else None
-        after = messages[index + 1] if index + 1 < len(messages) else None
+    held = conv.held
+    for index in sorted(held):
+        message = held[index]
+        before = held.get(index - 1)
+        after = held.get(index + 1)
         for row in message.all_rows():
             content = row.content()
             if content == "" or content == []:
@@ -474,7 +706,7 @@ def api_violations(transcript: Transcript, graph: MessageGraph) -> list[ApiViola
     An empty list when the file cannot be re-read (it moved since the scan).
     """
     try:
-        return check_messages(loaded_messages(transcript, graph))
+        return _check(_loaded_conversation(transcript, graph))
     except OSError:
         return []
 

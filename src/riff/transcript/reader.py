@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, chain, compress, count, filterfalse, repeat
-from operator import add, and_, attrgetter, eq, ge, is_not, lt, truth
+from operator import add, and_, attrgetter, eq, ge, is_not, lt, not_, truth
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -52,6 +52,12 @@ _STRIP = b" \t\r\n\x00"
 _NO_TS_TEXT = NO_TS.decode("ascii")
 _TOOL_BLOCKS = frozenset({"tool_use", "tool_result"})
 _get_type = attrgetter("type")
+_get_text = attrgetter("text")
+
+
+def _server_tool_block(block_type: str) -> bool:
+    """A block the API rules pair within its message (a server tool's call or result)."""
+    return block_type == "server_tool_use" or block_type.endswith("_tool_result")
 
 
 class _Block(msgspec.Struct, gc=False):
@@ -87,6 +93,7 @@ class _Line(msgspec.Struct, gc=False):
     toolUseID: str | None = None
     sessionId: str | None = None
     isCompactSummary: bool | None = None
+    isApiErrorMessage: bool | None = None
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -410,6 +417,8 @@ class _Reader:
                         skips_append(count + len(lines))
                         continue
                     line = slow
+                    # Read tolerantly: the API rules read it again their own way.
+                    cols.api_suspects.append(count + len(lines))
                 lines.append(line)
                 offset_append(offset)
                 length_append(len(body))
@@ -453,6 +462,7 @@ class _Reader:
             tool_uses,
             sessions,
             compacts,
+            api_errors,
         ) = cast(Any, zip(*map(astuple, lines), strict=True))
         roles: list[Any] = list(map(getattr, messages, repeat("role"), repeat(None)))
         contents = list(map(getattr, messages, repeat("content"), repeat(None)))
@@ -467,6 +477,8 @@ class _Reader:
         if None in flags:
             flags = [_flags_of(k) if f is None else f for f, k in zip(flags, keys, strict=True)]
             self.flag_codes.update(zip(keys, flags, strict=True))
+        if api_errors.count(None) + api_errors.count(False) != n:
+            cols.api_suspects.extend(compress(rows, api_errors))
         self._blocks(contents, types, line_contents, flags, first)
         self._shapes(types, subtypes, roles, flags)
         self._nodes(uuids, has_uuid, rows)
@@ -511,19 +523,30 @@ class _Reader:
         of each) so that picking the tool blocks is C loops; Python runs only
         per tool block.
         """
+        suspects = self.cols.api_suspects
+        if "" in contents:  # empty content: the API rules report it
+            suspects.extend(
+                compress(range(first, first + len(contents)), map(eq, contents, repeat("")))
+            )
         is_list = list(map(isinstance, contents, repeat(list)))
         if True not in is_list:
             return
         lists: list[list[_Block]] = list(compress(contents, is_list))
+        sizes = list(map(len, lists))
+        if 0 in sizes:
+            suspects.extend(
+                compress(compress(range(first, first + len(contents)), is_list), map(not_, sizes))
+            )
         blocks = list(chain.from_iterable(lists))
         if not blocks:
             return
         block_rows = list(
             chain.from_iterable(
-                map(repeat, compress(range(first, first + len(contents)), is_list), map(len, lists))
+                map(repeat, compress(range(first, first + len(contents)), is_list), sizes)
             )
         )
         block_types = list(map(_get_type, blocks))
+        self._api_suspect_blocks(blocks, block_rows, block_types)
         is_tool = list(map(_TOOL_BLOCKS.__contains__, block_types))
         if True not in is_tool:
             return
@@ -535,6 +558,7 @@ class _Reader:
         ]
         keep = list(map(truth, ids))
         if False in keep:  # a tool block without its id
+            suspects.extend(compress(tool_rows, map(not_, keep)))
             ids = list(compress(ids, keep))
             tool_rows = list(compress(tool_rows, keep))
             kinds = list(compress(kinds, keep))
@@ -562,6 +586,20 @@ class _Reader:
                 k = row - first
                 if flags[k] & CONVERSATION and types[k] == "user" and line_contents[k] is None:
                     flags[k] -= CONVERSATION
+
+    def _api_suspect_blocks(
+        self, blocks: list[_Block], block_rows: list[int], block_types: list[Any]
+    ) -> None:
+        """Rows with an empty text block or a server-tool block: the API rules re-read them."""
+        suspects = self.cols.api_suspects
+        is_text = list(map(eq, block_types, repeat("text")))
+        if True in is_text:
+            texts = list(map(_get_text, compress(blocks, is_text)))
+            if not all(texts):  # "" or absent
+                suspects.extend(compress(compress(block_rows, is_text), map(not_, texts)))
+        odd = {t for t in set(block_types) if t is not None and _server_tool_block(t)}
+        if odd:
+            suspects.extend(compress(block_rows, map(odd.__contains__, block_types)))
 
     def _shapes(
         self,
@@ -782,6 +820,7 @@ def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcrip
             reader.feed([carry], has_newline=False)
     cols = reader.cols
     cols.finish()
+    cols.api_complete = True
     fingerprint = Fingerprint(
         size=reader.offset if not carry else reader.offset - 1,
         mtime_ns=stat.st_mtime_ns,

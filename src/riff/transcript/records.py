@@ -246,6 +246,12 @@ class Columns:
         """Records older than an earlier line: only they can be older than their parent."""
         self.unresolved: list[int] = []
         """Records whose parent was not known when they were read."""
+        self.api_suspects: list[int] = []
+        """Records the API rules must re-read: what they ask of them is not in the columns
+        (odd types, an API error row, empty content or text, server-tool blocks, a tool
+        block without its id), in no order and possibly repeated."""
+        self.api_complete = False
+        """True when ``api_suspects`` is complete (columns built by the reader)."""
         self.previews: dict[int, str] = {}
         self.preview_of: Callable[[Columns, int], str] | None = None
 
