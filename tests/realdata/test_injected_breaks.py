@@ -36,16 +36,9 @@ def test_set_parent_changes_only_the_value() -> None:
 def test_cut_links_are_found_and_repaired_exactly(path: Path, kind: str, tmp_path: Path) -> None:
     data = path.read_bytes()
     rows = read_rows(split_lines(data)[0])
-    # Rows written before their own parent (the 2.1.62 REPL writes a new session's
-    # first prompt after its answers) are a known gap, tracked as a strict xfail in
-    # test_real_client_recordings.py.
-    seen: set[str] = set()
-    after_parent = []
-    for row in rows:
-        if row.parent is None or row.parent in seen:
-            after_parent.append(row)
-        seen.add(row.uuid)
-    pool = [r for r in breakable_rows(rows) if r in after_parent]
+    # Every row, also one written before its own parent (the 2.1.x REPL writes a
+    # new session's first prompt after its first answer row).
+    pool = breakable_rows(rows)
     targets = pick_targets(pool, 6, random.Random(path.name + kind))
     broken = inject(data, kind, targets, random.Random(1), rows)
     copy = tmp_path / path.name

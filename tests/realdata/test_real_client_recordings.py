@@ -27,6 +27,8 @@ from riff.cli.main import app
 from riff.testing.real_breaks import breakable_rows, inject, read_rows, split_lines
 from riff.transcript.detect import detect_findings
 from riff.transcript.reader import read_transcript
+from riff.transcript.suggest import AUTO_APPLY_SCORE, ConversationRepairEngine
+from riff.transcript.write import apply_parent_changes
 from tests.realdata.corpus import REAL_CLIENT
 
 VERSIONS = ("2.0.77", "2.1.62", "2.1.332")
@@ -226,12 +228,6 @@ def test_a_broken_link_is_found_and_restored_in_its_project(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a cut or nulled link on a row written before its parent (the "
-    "2.1.62 REPL's first answer row) is not named; the later prompt is reported as an "
-    "unexpected root instead",
-)
 @pytest.mark.parametrize("kind", ["cut", "null"])
 def test_a_break_on_a_row_written_before_its_parent_is_found_on_that_row(
     kind: str, tmp_path: Path
@@ -244,5 +240,13 @@ def test_a_break_on_a_row_written_before_its_parent_is_found_on_that_row(
     broken = inject(data, kind, [first], random.Random(7), rows)
     copy = tmp_path / path.name
     copy.write_bytes(broken.to_bytes())
-    named = {f.message_ids[0] for f in detect_findings(read_transcript(copy)) if f.repairable}
+    transcript = read_transcript(copy)
+    named = {f.message_ids[0] for f in detect_findings(transcript) if f.repairable}
     assert named == {first.uuid}
+    # Its parent, the prompt written after it, is the one suggestion, and sure enough
+    # to apply: the repair gives back the recorded bytes.
+    (suggestions,) = ConversationRepairEngine().suggest_all(transcript, k=3)
+    assert [c.parent_uuid for c in suggestions.candidates] == [first.parent]
+    assert suggestions.candidates[0].score >= AUTO_APPLY_SCORE
+    apply_parent_changes(copy, {first.uuid: first.parent}, transcript.fingerprint, backup=False)
+    assert copy.read_bytes() == data

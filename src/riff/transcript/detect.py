@@ -30,6 +30,7 @@ from riff.transcript.reader import read_line_bytes
 from riff.transcript.records import (
     COMPACT_SUMMARY,
     CONVERSATION,
+    META,
     SIDECHAIN,
     Columns,
     MessageRecord,
@@ -187,15 +188,17 @@ def orphan_findings(graph: MessageGraph) -> list[Finding]:
     """Rows whose parent is missing, except where Claude Code leaves it missing.
 
     Not orphans: the file's first row (a session continued from another file:
-    nothing before it can be lost), and rows written before a compaction whose
+    nothing before it can be lost) unless the file starts later with a prompt of
+    its own (see ``file_start``), and rows written before a compaction whose
     parent is the row the compaction names as its logical parent (Claude Code
     does not always write that row).
     """
     cols = _columns(graph)
     out = []
     compacted = _compacted_away(cols)
+    starts_with_continuation = file_start(graph) <= 0
     for i in graph.indices_with_parent(DANGLING):
-        if i == 0:
+        if i == 0 and starts_with_continuation:
             continue
         line = cols.line[cols.node_rec[i]]
         parent = graph.parent_of(graph.uuid_at(i))
@@ -233,17 +236,58 @@ def _expected_root(cols: Columns, r: int, first_root: bool, first_sidechain_root
     )
 
 
-def _root_written_after_its_descendants(
-    graph: MessageGraph, cols: Columns, first_main: int, roots: list[int]
-) -> int:
-    """The row that starts the file's main chain. Usually its first main row, but
-    the 2.1.x REPL can write a new session's first prompt after the assistant
-    rows that answer it: then the first main root starts the file when every main
-    row before it descends from it (nothing before it is dropped)."""
+def first_main_node(cols: Columns) -> int:
+    """The file's first node outside any sidechain (-1: none)."""
+    shape, shapes = cols.shape, cols.shapes
+    return next((i for i, r in enumerate(cols.node_rec) if not shapes[shape[r]][3] & SIDECHAIN), -1)
+
+
+def _is_plain_prompt(cols: Columns, r: int) -> bool:
+    """A person's prompt row (not a tool result, meta row or compaction summary)."""
+    line_type, _, _, flags = cols.shapes[cols.shape[r]]
+    return (
+        line_type == "user"
+        and flags & (CONVERSATION | META | COMPACT_SUMMARY | SIDECHAIN) == CONVERSATION
+        and cols.tools_of(r) is None
+    )
+
+
+def file_start(graph: MessageGraph) -> int:
+    """The node that starts the file's main chain (-1: the file has no main row).
+
+    Usually its first main row. The 2.1.x REPL can write a new session's first
+    prompt after the assistant rows that answer it: then the first main root
+    starts the file when every main row before it descends from it (nothing
+    before it is dropped), or when it is a person's prompt. A session continued
+    from another file has no prompt root of its own before a compaction; a
+    file whose first main root is a prompt began here, so a row written before
+    that prompt and not under it lost its link (cut or nulled)."""
+    cols = _columns(graph)
+    first_main = first_main_node(cols)
     node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
-    root = next((i for i in roots if not shapes[shape[node_rec[i]]][3] & SIDECHAIN), -1)
+    main_roots = [
+        i for i in graph.indices_with_parent(ROOT) if not shapes[shape[node_rec[i]]][3] & SIDECHAIN
+    ]
+    root = main_roots[0] if main_roots else -1
+    prompt = next((i for i in main_roots if _is_plain_prompt(cols, node_rec[i])), -1)
+    if prompt > first_main and (prompt == root or _answer_row(cols, node_rec[root])):
+        return prompt
     if root <= first_main:
         return first_main
+    return _root_written_after_its_descendants(graph, cols, first_main, root)
+
+
+def _answer_row(cols: Columns, r: int) -> bool:
+    """An assistant row or a tool result: a row that never starts a conversation."""
+    line_type = cols.shapes[cols.shape[r]][0]
+    return line_type == "assistant" or (line_type == "user" and cols.tools_of(r) is not None)
+
+
+def _root_written_after_its_descendants(
+    graph: MessageGraph, cols: Columns, first_main: int, root: int
+) -> int:
+    """``root`` if every main row before it descends from it, else ``first_main``."""
+    node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
     below = {root}
     for j in range(first_main, root):
         if shapes[shape[node_rec[j]]][3] & SIDECHAIN:
@@ -265,13 +309,10 @@ def unexpected_root_findings(graph: MessageGraph) -> list[Finding]:
     out = []
     first_sidechain_root_seen = False
     node_rec, shape, shapes = cols.node_rec, cols.shape, cols.shapes
-    # Only the file's first main row may start it: a later root cuts the chain
-    # even when the file has no root of its own (it continues another file).
-    first_main = next(
-        (i for i, r in enumerate(node_rec) if not shapes[shape[r]][3] & SIDECHAIN), -1
-    )
+    # Only the file's start may be a root: a later root cuts the chain even
+    # when the file has no root of its own (it continues another file).
+    first_main = file_start(graph)
     roots = graph.indices_with_parent(ROOT)
-    first_main = _root_written_after_its_descendants(graph, cols, first_main, roots)
     for i in roots:
         r = node_rec[i]
         is_sidechain = bool(shapes[shape[r]][3] & SIDECHAIN)

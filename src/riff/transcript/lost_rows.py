@@ -93,7 +93,7 @@ def lost_group(idx: SessionIndex, m: int) -> list[int] | None:
 
 def hypotheses(idx: SessionIndex, m: int) -> list[Hypothesis]:
     """Accounts of node ``m``'s break, including its own link being cut."""
-    own = _named(idx.group_probabilities(m))
+    own = _named(idx.group_probabilities(m)) + idx.prompt_written_after(m)
     group = lost_group(idx, m)
     if group is None:
         return [Hypothesis("own_link_cut", 1.0, own)]

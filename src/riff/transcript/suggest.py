@@ -34,7 +34,12 @@ from datetime import datetime
 from itertools import compress
 from typing import Any
 
-from riff.transcript.detect import orphan_findings, unexpected_root_findings
+from riff.transcript.detect import (
+    file_start,
+    first_main_node,
+    orphan_findings,
+    unexpected_root_findings,
+)
 from riff.transcript.graph import MessageGraph
 from riff.transcript.lost_rows import hypotheses
 from riff.transcript.records import (
@@ -108,6 +113,11 @@ CALIBRATION: tuple[tuple[float, float], ...] = (
 )
 
 AUTO_APPLY_SCORE = 0.95
+
+FIRST_PROMPT_WRITTEN_AFTER = 0.95
+"""Raw probability that a file's first main row, written before the file's first
+prompt, hangs under that prompt (the 2.1.x REPL's order; it holds for every such
+row of the real recordings, and nothing else is written before it to hang under)."""
 """``repair --yes`` applies a suggestion only at or above this score: the lowest
 score at which the measured precision on real transcripts stays >= 99.5%."""
 
@@ -224,6 +234,7 @@ class SessionIndex:
             node for tool_id, node in self.holder.items() if tool_id not in self.answered
         }
         self._tour: tuple[array[int], array[int]] | None = None
+        self._file_start: int | None = None
         self.lost_groups: dict[str | None, list[int]] | None = None
         """Orphans by the missing uuid they name (see riff.transcript.lost_rows)."""
 
@@ -397,6 +408,18 @@ class SessionIndex:
                     per_rule[k][0] += seen.get(label, 0)
 
     # -- asking -------------------------------------------------------------
+
+    def prompt_written_after(self, i: int) -> list[tuple[int, float, list[str]]]:
+        """The file's first prompt, when node ``i`` is the first main row and was
+        written before it: the 2.1.x REPL writes a session's first answer row
+        before the prompt it answers (every such row in the real recordings hangs
+        under that prompt)."""
+        if self._file_start is None:
+            self._file_start = file_start(self.graph)
+        start = self._file_start
+        if i < start and i == first_main_node(self.cols):
+            return [(start, FIRST_PROMPT_WRITTEN_AFTER, ["first_prompt_written_after"])]
+        return []
 
     def key(self, i: int) -> list[int]:
         """Each rule's parent for node ``i`` (-1: the rule names none)."""
