@@ -399,8 +399,20 @@ def fit_calibration(
     return points
 
 
-def inputs(corpus: Path | None) -> list[Path]:
-    files = sorted((REPO / "tests" / "fixtures" / "real_client").glob("*.jsonl"))
+def inputs(corpus: Path | None, recordings: bool = False) -> list[Path]:
+    """The corpus's files, then the flat real-client recordings; with ``recordings``
+    also each recorded project folder's session file (its subagent files need
+    their session to be resolved against, so they are left out here)."""
+    real_client = REPO / "tests" / "fixtures" / "real_client"
+    files = sorted(real_client.glob("*.jsonl"))
+    if recordings:
+        files += sorted(
+            p
+            for folder in real_client.glob("real_*")
+            if folder.is_dir()
+            for p in folder.glob("*.jsonl")
+            if not p.name.startswith("agent-") and p.stat().st_size > 0
+        )
     if corpus is not None and corpus.is_dir():
         files = sorted(corpus.glob("*.jsonl")) + files
     return files
@@ -416,8 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1", help="comma-separated seeds; the tables pool them")
     parser.add_argument("--misses", type=int, default=15, help="misses to list")
     parser.add_argument("--fit", action="store_true", help="print a fitted CALIBRATION table")
+    parser.add_argument(
+        "--recordings",
+        action="store_true",
+        help="add the session file of every recorded project folder (tests/fixtures/real_client)",
+    )
     args = parser.parse_args(argv)
-    files = inputs(args.corpus)
+    files = inputs(args.corpus, args.recordings)
     if not args.corpus.is_dir():
         print(f"no corpus at {args.corpus}; only tests/fixtures/real_client", file=sys.stderr)
     res = Results()

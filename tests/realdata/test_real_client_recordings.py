@@ -250,3 +250,39 @@ def test_a_break_on_a_row_written_before_its_parent_is_found_on_that_row(
     assert suggestions.candidates[0].score >= AUTO_APPLY_SCORE
     apply_parent_changes(copy, {first.uuid: first.parent}, transcript.fingerprint, backup=False)
     assert copy.read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    "folder",
+    sorted(
+        p.name for p in RECORDINGS if p.name.startswith("real_2.1.62_") and "_interactive" in p.name
+    ),
+)
+def test_a_first_prompt_written_after_its_answer_is_never_taken_for_a_later_rows_parent(
+    folder: str, tmp_path: Path
+) -> None:
+    """The 2.1.62 REPL writes a session's first prompt after its first answer rows.
+    Drop any row with children: what ``repair --yes`` would apply is the truth (the
+    lost row's own parent), never that prompt just because it sits before the gap."""
+    path = _session_file(REAL_CLIENT / folder)
+    data = path.read_bytes()
+    rows = read_rows(split_lines(data)[0])
+    with_children = {r.parent for r in rows}
+    applied = 0
+    for target in breakable_rows(rows):
+        if target.uuid not in with_children:
+            continue
+        broken = inject(data, "drop", [target], random.Random(1), rows)
+        copy = tmp_path / f"{target.index}.jsonl"
+        copy.write_bytes(broken.to_bytes())
+        transcript = read_transcript(copy)
+        suggestions = {
+            o.message_id: o.candidates
+            for o in ConversationRepairEngine().suggest_all(transcript, k=1)
+        }
+        for child in broken.breaks[0].broken_ids:
+            best = suggestions[child][0]
+            if best.score >= AUTO_APPLY_SCORE:
+                assert best.parent_uuid == target.parent, (target.index + 1, target.category)
+                applied += 1
+    assert applied

@@ -249,11 +249,12 @@ def _continued_share(idx: SessionIndex, first: int, response: int, side: int) ->
 
 def _back(idx: SessionIndex, first: int, side: int) -> Iterator[int]:
     """Nodes of ``side`` before ``first``, nearest first: up to ``LOOK_BACK`` rows
-    besides progress rows (a long call writes thousands of those)."""
+    besides progress rows (a long call writes thousands of those), without a first
+    prompt written after its answer (see ``SessionIndex.late_prompt``)."""
     kinds, kind_of = idx.kind_names, idx.kind_of
     budget = LOOK_BACK
     for j in range(first - 1, -1, -1):
-        if _side(idx, j) != side:
+        if _side(idx, j) != side or j == idx.late_prompt:
             continue
         yield j
         if not kinds[kind_of[j]].startswith("progress"):

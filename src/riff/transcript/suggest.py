@@ -226,6 +226,12 @@ class SessionIndex:
         """Further calls of a response written after a result of its earlier call."""
         self.batched_calls = 0
         """Further calls of a response written before any of its calls' results."""
+        self._file_start = file_start(self.graph)
+        """The node that starts the file's main chain (see riff.transcript.detect)."""
+        self.late_prompt = self._file_start if self._file_start > first_main_node(cols) else _NONE
+        """The file's first prompt when written after rows answering it (the 2.1.x
+        REPL), else -1: it stands logically before them, so no rule or walk back in
+        file order takes it for the row written just before a later one."""
         self._build(cols)
         self.rule_hits: dict[int, list[list[int]]] = {}
         """Per kind and rule: [rows it named the parent of, rows it named one for]."""
@@ -234,7 +240,6 @@ class SessionIndex:
             node for tool_id, node in self.holder.items() if tool_id not in self.answered
         }
         self._tour: tuple[array[int], array[int]] | None = None
-        self._file_start: int | None = None
         self.lost_groups: dict[str | None, list[int]] | None = None
         """Orphans by the missing uuid they name (see riff.transcript.lost_rows)."""
 
@@ -298,6 +303,9 @@ class SessionIndex:
         blank = [_NONE] * len(RULES)
         same_response, tool_use_holder, result_chain, response_tail = 0, 1, 2, 3
         previous_row, previous_non_progress, previous_message, same_tool_progress = 4, 5, 6, 7
+        # A first prompt written after the rows answering it (the 2.1.x REPL) stands
+        # logically before them: no rule names it as the row written just before.
+        late_prompt = self.late_prompt
         t = 0
         for i, r in enumerate(node_rec):
             cls, side, kind, alt, is_message, is_progress = info[shape[r]]
@@ -353,6 +361,8 @@ class SessionIndex:
                     last_progress_by_tool[ref] = i
             preds.extend(p)
             kind_of.append(kind)
+            if i == late_prompt:
+                continue
             # Update the running state after predicting (a row is not its own parent).
             last_any[side] = i
             if not is_progress:
@@ -414,8 +424,6 @@ class SessionIndex:
         written before it: the 2.1.x REPL writes a session's first answer row
         before the prompt it answers (every such row in the real recordings hangs
         under that prompt)."""
-        if self._file_start is None:
-            self._file_start = file_start(self.graph)
         start = self._file_start
         if i < start and i == first_main_node(self.cols):
             return [(start, FIRST_PROMPT_WRITTEN_AFTER, ["first_prompt_written_after"])]
