@@ -62,14 +62,31 @@ def test_stop_tells_only_what_is_new(demo: list[DemoSession], settings: Settings
     assert again is not None
 
 
-def test_findings_that_riff_cannot_rewrite_point_to_show(
+def test_torn_lines_point_to_the_repair_that_rewrites_them(
     demo: list[DemoSession], settings: Settings
 ) -> None:
     torn = pick(demo, ("malformed_line", "truncated_line"))
     result = run_guard(hook_input("SessionStart", torn, source="resume"), settings)
     assert result.output is not None
     message = result.output["systemMessage"]
-    assert "riff repair" not in message and f"riff show {torn.session_id}" in message
+    assert f"riff repair {torn.session_id} --write" in message
+
+
+def test_findings_that_riff_cannot_rewrite_point_to_show(
+    demo: list[DemoSession], settings: Settings
+) -> None:
+    healthy = pick(demo, ())
+    # A uuid written again with other content: which one to keep is a person's decision.
+    rows = [orjson.loads(line) for line in healthy.path.read_bytes().splitlines()]
+    row = next(r for r in rows if r.get("type") == "user" and "uuid" in r)
+    row["cwd"] = "/somewhere/else"
+    with healthy.path.open("ab") as f:
+        f.write(orjson.dumps(row) + b"\n")
+    result = run_guard(hook_input("SessionStart", healthy, source="resume"), settings)
+    assert result.output is not None
+    message = result.output["systemMessage"]
+    assert "duplicate_uuid" in message
+    assert "riff repair" not in message and f"riff show {healthy.session_id}" in message
 
 
 def test_a_file_outside_the_projects_dir_is_named_by_its_path(
@@ -119,7 +136,7 @@ def test_auto_hands_the_repair_to_a_deferred_process(
     )
     assert calls == [(broken.path, broken.session_id)]
     assert result.output is not None and "--auto applies" in result.output["systemMessage"]
-    # Nothing repairable: nothing to hand over.
+    # Nothing --auto repairs (torn lines need `riff repair --write`): nothing to hand over.
     torn = pick(demo, ("malformed_line", "truncated_line"))
     run_guard(hook_input("SessionStart", torn, source="resume"), settings, auto=True, spawn=spawn)
     assert len(calls) == 1

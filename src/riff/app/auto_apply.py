@@ -3,7 +3,8 @@ reads it on every hook)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from riff.settings import Settings
@@ -30,3 +31,22 @@ def applied_min_score(
     if unattended and not by_hand and score < threshold:
         return threshold, True
     return score, False
+
+
+LINE_EDIT_KINDS = frozenset(
+    {
+        "malformed_line",
+        "truncated_line",
+        "duplicate_uuid",
+        "tool_use_without_result",
+        "tool_result_without_use",
+    }
+)
+"""Finding kinds (riff.transcript.findings) that only line edits repair: `riff repair
+--write` rewrites them, `riff guard --auto` (re-links only) leaves them to a person.
+Spelled out here so that the hook path imports no transcript code."""
+
+
+def auto_repairs(finding: Mapping[str, Any]) -> bool:
+    """Whether `riff guard --auto` has something to do for a finding (as in scan JSON)."""
+    return bool(finding.get("repairable")) and finding.get("kind") not in LINE_EDIT_KINDS

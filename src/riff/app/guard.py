@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from riff.app.auto_apply import auto_apply_threshold
+from riff.app.auto_apply import auto_apply_threshold, auto_repairs
 from riff.app.errors import GuardInputError
 from riff.app.live_files import QUIET_SECONDS, live_reason
 from riff.app.scan_cache import ScanCache, scan_cache_path
@@ -322,7 +322,7 @@ def run_guard(
     if not problems:
         state.remember(session_id, "")
         return result
-    if auto and any(f.get("repairable") for f in problems):
+    if auto and any(auto_repairs(f) for f in problems):
         # Planning needs the suggestion engine and applying needs the store: both are
         # left to a detached process that waits until Claude Code has let go of the file.
         launch = spawn or spawn_deferred_apply

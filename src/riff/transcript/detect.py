@@ -6,7 +6,8 @@ equal timestamps). docs/findings.md shows the real shape behind each kind."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from itertools import compress, repeat
 from operator import and_, eq, not_, or_
 from pathlib import Path
@@ -26,6 +27,7 @@ from riff.transcript.findings import (
     Finding,
 )
 from riff.transcript.graph import DANGLING, ROOT, MessageGraph
+from riff.transcript.line_repairs import repairs_torn_line, same_row_again
 from riff.transcript.reader import read_line_bytes
 from riff.transcript.records import (
     COMPACT_SUMMARY,
@@ -33,6 +35,7 @@ from riff.transcript.records import (
     META,
     SIDECHAIN,
     Columns,
+    LineProblem,
     MessageRecord,
     Transcript,
 )
@@ -78,17 +81,43 @@ def detect_findings(
     if graph is None:
         graph = build_graph(transcript, known_uuids=known_uuids, parent_overrides=parent_overrides)
     findings: list[Finding] = []
-    findings += line_findings(transcript)
+    torn = _repairable_torn_lines(transcript)
+    findings += line_findings(transcript, torn)
     findings += duplicate_findings(transcript)
     findings += orphan_findings(graph)
     findings += unexpected_root_findings(graph)
     findings += cycle_findings(graph)
-    findings += tool_findings(transcript, known_tool_use_ids, known_tool_result_ids)
+    findings += _results_resume_loads(
+        graph,
+        transcript,
+        tool_findings(
+            transcript, known_tool_use_ids, known_tool_result_ids, torn=list(torn.values())
+        ),
+    )
     findings += timestamp_findings(graph)
     findings += lost_branch_findings(graph, transcript.last_prompt_leaf)
     findings += api_findings(transcript, graph, findings)
     findings.sort(key=lambda f: (f.lines[0] if f.lines else 0, f.kind))
     return findings
+
+
+def _results_resume_loads(
+    graph: MessageGraph, transcript: Transcript, findings: list[Finding]
+) -> list[Finding]:
+    """Tool findings, a tool_result without its call marked repairable where resume
+    loads its row: that is where neutralize_tool_result rewrites it (a row resume does
+    not load sends nothing to the API and is left alone)."""
+    if not any(f.kind == TOOL_RESULT_WITHOUT_USE for f in findings):
+        return findings
+    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
+    out = []
+    for f in findings:
+        if f.kind == TOOL_RESULT_WITHOUT_USE:
+            node = graph.get_index(f.message_ids[0])
+            if node is not None and kept[node]:
+                f = dataclasses.replace(f, repairable=True)
+        out.append(f)
+    return out
 
 
 def resume_loss(
@@ -110,17 +139,41 @@ def _columns(graph: MessageGraph) -> Columns:
     return cols
 
 
-def line_findings(transcript: Transcript) -> list[Finding]:
+def _repairable_torn_lines(transcript: Transcript) -> dict[int, bytes]:
+    """The bytes of each unreadable line quarantine_line repairs, by line number."""
+    out = {}
+    for problem in transcript.problems:
+        data = _problem_bytes(transcript.path, problem)
+        if repairs_torn_line(data):
+            out[problem.line] = data
+    return out
+
+
+def line_findings(transcript: Transcript, torn: Mapping[int, bytes] | None = None) -> list[Finding]:
+    """One finding per unreadable line; `torn`: the lines riff repairs (read when None)."""
+    if torn is None:
+        torn = _repairable_torn_lines(transcript)
     out = []
     for problem in transcript.problems:
         explanation = (
             f"Line {problem.line} (byte {problem.offset}) cannot be read: {problem.reason}; "
             "Claude Code skips it."
         )
+        repairable = problem.line in torn
         out.append(
-            Finding(problem.kind, WARNING, (), (problem.line,), explanation, repairable=False)
+            Finding(problem.kind, WARNING, (), (problem.line,), explanation, repairable=repairable)
         )
     return out
+
+
+def _problem_bytes(path: Path, problem: LineProblem) -> bytes:
+    """The bytes of an unreadable line (b"" when the file cannot be read again)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(problem.offset)
+            return f.read(problem.length)
+    except OSError:
+        return b""
 
 
 def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
@@ -135,6 +188,13 @@ def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
             for f in a.__struct_fields__
             if f not in ("line", "offset")
         )
+
+
+def _same_row(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
+    try:
+        return same_row_again(read_line_bytes(path, a), read_line_bytes(path, b))
+    except OSError:
+        return False
 
 
 def duplicate_findings(transcript: Transcript) -> list[Finding]:
@@ -161,7 +221,19 @@ def duplicate_findings(transcript: Transcript) -> list[Finding]:
                     (uuid,),
                     lines,
                     f"Lines {where} are identical copies of one message; only one is used.",
-                    repairable=False,
+                    repairable=True,
+                )
+            )
+        elif all(_same_row(transcript.path, first, r) for r in records[1:]):
+            out.append(
+                Finding(
+                    DUPLICATE_UUID,
+                    WARNING,
+                    (uuid,),
+                    lines,
+                    f"Lines {where} hold one message written more than once (the same "
+                    "content in other bytes); only one is used.",
+                    repairable=True,
                 )
             )
         else:
@@ -374,7 +446,11 @@ def tool_findings(
     transcript: Transcript,
     known_tool_use_ids: Collection[str] = (),
     known_tool_result_ids: Collection[str] = (),
+    *,
+    torn: Sequence[bytes] = (),
 ) -> list[Finding]:
+    """Tool calls without a result and results without a call. `torn`: the unreadable
+    lines riff repairs; a result whose call one of them holds comes back with it."""
     cols = transcript.columns
     ids, kind, tool_rec = cols.tool_ids, cols.tool_kind, cols.tool_rec
     is_use = bytes(kind).translate(_INVERT)
@@ -428,7 +504,8 @@ def tool_findings(
                         if at_end
                         else ", so the API rejects the conversation or resume drops the line."
                     ),
-                    repairable=False,
+                    # insert_tool_result answers every call after the last compaction.
+                    repairable=True,
                 )
             )
         if i in orphans:
@@ -440,7 +517,10 @@ def tool_findings(
                     (line,),
                     f"Line {line} holds a result for tool call {orphans[i]}, which no "
                     "message made, so the API rejects the conversation.",
-                    repairable=False,
+                    # Its call comes back with a torn line riff splits; otherwise
+                    # neutralize_tool_result rewrites it where resume loads it
+                    # (detect_findings sets the flag from the chain).
+                    repairable=any(orphans[i].encode() in line for line in torn),
                 )
             )
     return out

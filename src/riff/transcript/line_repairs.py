@@ -111,6 +111,23 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
     )
 
 
+def repairs_torn_line(segment: bytes) -> bool:
+    """Whether quarantine_line changes this line: the rule behind the `repairable` flag of
+    malformed_line and truncated_line findings (riff.transcript.detect)."""
+    return _torn_edit(1, segment) is not None
+
+
+def same_row_again(first: bytes, later: bytes) -> bool:
+    """Whether drop_duplicate drops `later` as a copy of `first` (both one line): the same
+    bytes, or the same row written differently. The rule behind the `repairable` flag of
+    duplicate_uuid findings."""
+    a, b = first.strip(_BLANK), later.strip(_BLANK)
+    if a == b:
+        return True
+    value = _parse(a)
+    return _uuid_of(value) is not None and value == _parse(b)
+
+
 def plan_line_edits(data: bytes, kinds: tuple[str, ...] = LINE_KINDS) -> LinePlan:
     """Every line edit of `kinds` that `data` (a transcript's bytes) needs, in file order.
 
