@@ -148,15 +148,23 @@ class SessionState:
 
 
 def load_session(
-    ws: Workspace, session: str | SessionFile, *, with_events: bool = True
+    ws: Workspace,
+    session: str | SessionFile,
+    *,
+    with_events: bool = True,
+    content_hash: bool = True,
 ) -> SessionState:
-    """Read a session's transcript (with its session's other files) and its events."""
+    """Read a session's transcript (with its session's other files) and its events.
+
+    ``content_hash=False`` is for callers that only show the session: its
+    fingerprint then carries no hash, so no write or view can be based on it.
+    """
     file = session if isinstance(session, SessionFile) else ws.resolve(session)
     try:
         others = ws.sessions()
     except AppError:  # a single file given by path, with no projects dir around it
         others = [file]
-    scan = scan_session(file, others)
+    scan = scan_session(file, others, content_hash=content_hash)
     events = session_events(ws, file.session_id) if with_events else []
     return SessionState(file, scan, events)
 

@@ -172,7 +172,7 @@ def show(
             show_event(out, event_detail(ws, event))
             return
         assert session is not None
-        state = load_session(ws, session)
+        state = load_session(ws, session, content_hash=False)  # shown, never written
         if out.json:
             out.emit_json(_show_json(state))
             return

@@ -32,10 +32,10 @@ import tempfile
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
-from operator import ne, not_
+from operator import ne
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -509,10 +509,12 @@ class _ChainReader:
         if not holder:
             return
         cols = self.cols
-        off_chain = sorted(
-            set(compress(cols.tool_rec, map(not_, map(on_chain.__getitem__, cols.tool_rec))))
-        )
-        for rec in off_chain:
+        # Only a row with a result for a held call can join (all its results must
+        # answer calls of one message): C loops pick those rows, off the chain.
+        tool_rec, kind = cols.tool_rec, cols.tool_kind
+        answering = compress(range(len(tool_rec)), map(holder.__contains__, cols.tool_ids))
+        candidates = {tool_rec[k] for k in answering if kind[k] and not on_chain[tool_rec[k]]}
+        for rec in sorted(candidates):
             tools = cols.tools_of(rec)
             if tools is None or not tools[1] or cols.uid[rec] < 0:
                 continue
@@ -577,10 +579,12 @@ def _check(conv: _Conversation) -> list[ApiViolation]:
             )
         )
     held = conv.held
+    # Each message's blocks, listed once: a message is read as itself and as
+    # the neighbour of the two around it.
+    blocks_of = {index: list(message.blocks()) for index, message in held.items()}
     for index in sorted(held):
         message = held[index]
-        before = held.get(index - 1)
-        after = held.get(index + 1)
+        blocks = blocks_of[index]
         for row in message.all_rows():
             content = row.content()
             if content == "" or content == []:
@@ -594,8 +598,8 @@ def _check(conv: _Conversation) -> list[ApiViolation]:
                     )
                 )
         if message.role == "user":
-            asked = _ids(before, "tool_use") if before is not None else set()
-            for row, block in message.blocks():
+            asked = _use_ids(blocks_of.get(index - 1, ()))
+            for row, block in blocks:
                 if block.get("type") == "tool_result" and block.get("tool_use_id") not in asked:
                     tool_id = str(block.get("tool_use_id"))
                     out.append(
@@ -609,13 +613,18 @@ def _check(conv: _Conversation) -> list[ApiViolation]:
                         )
                     )
         else:
-            answered = _result_ids(after) if after is not None else set()
+            after = held.get(index + 1)
+            answered = (
+                _result_ids(blocks_of[index + 1])
+                if after is not None and after.role == "user"
+                else set()
+            )
             served = {
                 str(b.get("tool_use_id"))
-                for _, b in message.blocks()
+                for _, b in blocks
                 if str(b.get("type", "")).endswith("_tool_result")
             }
-            for row, block in message.blocks():
+            for row, block in blocks:
                 kind = block.get("type")
                 tool_id = str(block.get("id"))
                 if kind == "tool_use" and tool_id not in answered:
@@ -640,7 +649,7 @@ def _check(conv: _Conversation) -> list[ApiViolation]:
                             f"({block.get('name')}) has no result block in its message",
                         )
                     )
-        for row, block in message.blocks():
+        for row, block in blocks:
             if _empty_text(block):
                 out.append(
                     ApiViolation(
@@ -654,16 +663,12 @@ def _check(conv: _Conversation) -> list[ApiViolation]:
     return out
 
 
-def _ids(message: _Message, kind: str) -> set[str]:
-    return {str(b.get("id")) for _, b in message.blocks() if b.get("type") == kind}
+def _use_ids(blocks: Iterable[tuple[_Row, dict[str, Any]]]) -> set[str]:
+    return {str(b.get("id")) for _, b in blocks if b.get("type") == "tool_use"}
 
 
-def _result_ids(message: _Message) -> set[str]:
-    if message.role != "user":
-        return set()
-    return {
-        str(b.get("tool_use_id")) for _, b in message.blocks() if b.get("type") == "tool_result"
-    }
+def _result_ids(blocks: Iterable[tuple[_Row, dict[str, Any]]]) -> set[str]:
+    return {str(b.get("tool_use_id")) for _, b in blocks if b.get("type") == "tool_result"}
 
 
 def _on_file(data: bytes, use: Callable[[Transcript, MessageGraph], _T]) -> _T:

@@ -140,10 +140,16 @@ def scan_sessions(files: list[SessionFile], *, content_hash: bool = True) -> Ite
             yield _scan(member, transcripts[key], others)
 
 
-def scan_session(file: SessionFile, all_files: list[SessionFile] | None = None) -> SessionScan:
-    """Scan one file, knowing the other files of its session when ``all_files`` is given."""
+def scan_session(
+    file: SessionFile, all_files: list[SessionFile] | None = None, *, content_hash: bool = True
+) -> SessionScan:
+    """Scan one file, knowing the other files of its session when ``all_files`` is given.
+
+    ``content_hash=False``: for a caller that only shows the session (no write
+    can be based on this scan; hashing is about a third of reading).
+    """
     group = session_group(file, all_files or [])
-    transcript = read_transcript(file.path)
+    transcript = read_transcript(file.path, content_hash=content_hash)
     # Only the session's own file can be written: the others need no hash.
     others = [read_transcript(f.path, content_hash=False) for f in group]
     return _scan(file, transcript, others)
