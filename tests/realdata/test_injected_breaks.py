@@ -44,7 +44,7 @@ def test_cut_links_are_found_and_repaired_exactly(path: Path, kind: str, tmp_pat
     copy = tmp_path / path.name
     copy.write_bytes(broken.to_bytes())
     transcript = read_transcript(copy)
-    named = {f.message_ids[0] for f in detect_findings(transcript) if f.repairable}
+    named = {m for f in detect_findings(transcript) if f.repairable for m in f.message_ids[:1]}
     engine = ConversationRepairEngine()
     changes: dict[str, str | None] = {}
     for b in broken.breaks:
