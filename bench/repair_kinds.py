@@ -11,6 +11,19 @@ same-uuid duplicates), each injected into healthy files, it counts:
   (riff.transcript.api_rules) are clean;
 - revert byte-exact: undoing the edits, last first, gives the broken bytes back.
 
+With ``--store`` the same breakages go through riff's whole pipeline instead
+(riff.app: one plan, validated, appended as events in a fresh embedded store,
+the file written; then every event reverted newest first, each revert written),
+counting per kind:
+
+- repaired: as above, on the file riff wrote;
+- events: every byte the file changed is accounted for by the events (the
+  events' edits and re-links, replayed on the broken bytes, give the written
+  file);
+- verify: `riff verify --db` (riff.app.integrity.verify_database) finds the log
+  intact after the repair and after the reverts;
+- revert byte-exact: the file after the reverts is the broken file.
+
 Data: ``--generated N`` generated sessions (riff.testing, seeds 0..N-1) and
 the real files (``--corpus``, default ``$RIFF_DEV_CORPUS`` or the development
 corpus beside the checkout, plus tests/fixtures/real_client), ``--per-file K``
@@ -26,6 +39,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from riff.testing.repair_kinds import REPAIR_BREAKS, inject_break, repair_all, repair_problems
 from riff.testing.synthetic import generate_session
@@ -71,6 +85,105 @@ def _measure(
     return figures
 
 
+def _measure_through_store(
+    sources: list[tuple[str, bytes]], per_file: int, folder: Path
+) -> dict[str, Counter[str]]:
+    from riff.app.integrity import verify_database
+    from riff.app.line_repairs import revert_line_edit
+    from riff.app.repair_plan import apply_session_plan, plan_session_repairs
+    from riff.app.repairs import revert_event
+    from riff.app.sessions import load_session
+    from riff.app.workspace import Workspace
+    from riff.events import reverted_event_ids
+    from riff.settings import Settings
+
+    figures: dict[str, Counter[str]] = {kind: Counter() for kind in REPAIR_BREAKS}
+    for name, clean in sources:
+        for kind in REPAIR_BREAKS:
+            for attempt in range(per_file):
+                broken = inject_break(kind, clean, random.Random(f"{name}/{kind}/{attempt}"))
+                count = figures[kind]
+                if broken is None:
+                    count["no place"] += attempt == 0
+                    break
+                count["injected"] += 1
+                root = Path(tempfile.mkdtemp(dir=folder))
+                path = root / "projects" / "-bench" / "broken.jsonl"
+                path.parent.mkdir(parents=True)
+                path.write_bytes(broken.data)
+                settings = Settings(
+                    data_dir=root / "data",
+                    projects_dir=root / "projects",
+                    db_url="mem://",
+                    operator="bench",
+                    live_quiet_seconds=0,
+                )
+                with Workspace(settings) as ws:
+                    state = load_session(ws, str(path))
+                    plan = plan_session_repairs(ws, state, min_score=settings.min_score)
+                    try:
+                        result = apply_session_plan(
+                            ws, plan, operator="bench", write=True, force_live=True
+                        )
+                    finally:
+                        plan.close()
+                    repaired = path.read_bytes()
+                    problems = repair_problems(clean, repaired)
+                    if not problems:
+                        count["repaired"] += 1
+                    else:
+                        print(f"  not repaired: {name} {kind}: {problems[0]}", file=sys.stderr)
+                    if _replayed(broken.data, result.events, ws.store) == repaired:
+                        count["events"] += 1
+                    else:
+                        print(f"  events differ from the file: {name} {kind}", file=sys.stderr)
+                    intact = verify_database(ws.store).ok
+                    log = list(ws.store.events(state.session_id))
+                    reverted = reverted_event_ids(log)
+                    for event in reversed(log):
+                        if event.is_revert or event.event_id in reverted:
+                            continue
+                        if event.edit is not None:
+                            revert_line_edit(ws, event.event_id, operator="bench", force_live=True)
+                        else:
+                            revert_event(
+                                ws, event.event_id, operator="bench", write=True, force_live=True
+                            )
+                    if intact and verify_database(ws.store).ok:
+                        count["verify"] += 1
+                    if path.read_bytes() == broken.data:
+                        count["revert exact"] += 1
+                    else:
+                        print(f"  revert not exact: {name} {kind}", file=sys.stderr)
+    return figures
+
+
+def _replayed(data: bytes, events: list[Any], store: Any) -> bytes:
+    """The broken bytes with the events applied in log order (edits, then re-links)."""
+    from riff.events.line_edit import apply_edits, blob_ids_of
+    from riff.transcript.write import replace_parents_in_bytes
+
+    for event in events:
+        if event.edit is not None:
+            blobs = store.get_blobs(blob_ids_of(event.edit))
+            data = apply_edits(data, [event.edit], blobs)
+        else:
+            data, _ = replace_parents_in_bytes(data, {event.message_id: event.new_parent_uuid})
+    return data
+
+
+def _print_store(title: str, figures: dict[str, Counter[str]]) -> None:
+    print(f"\n{title}")
+    print(f"{'kind':22} {'injected':>8} {'repaired':>9} {'events':>9} {'verify':>9} {'revert':>9}")
+    for kind, c in figures.items():
+        n = c["injected"]
+        print(
+            f"{kind:22} {n:8d} {_pct(c['repaired'], n):>9} {_pct(c['events'], n):>9} "
+            f"{_pct(c['verify'], n):>9} {_pct(c['revert exact'], n):>9}"
+            + (f"   (no place in {c['no place']} file(s))" if c["no place"] else "")
+        )
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "   n/a"
 
@@ -92,6 +205,9 @@ def main() -> int:
     parser.add_argument("--generated", type=int, default=30, help="generated sessions")
     parser.add_argument("--per-file", type=int, default=2, help="injections per kind and file")
     parser.add_argument("--corpus", type=Path, default=None)
+    parser.add_argument(
+        "--store", action="store_true", help="through riff's pipeline: events, verify, reverts"
+    )
     args = parser.parse_args()
     corpus = args.corpus
     if corpus is None:
@@ -103,6 +219,18 @@ def main() -> int:
     ]
     real = [(p.name, p.read_bytes()) for p in _real_files(corpus)]
     with tempfile.TemporaryDirectory(prefix="riff-bench-") as folder:
+        if args.store:
+            _print_store(
+                f"Through the store, on generated sessions ({len(generated)} sessions, "
+                f"{args.per_file} per kind each)",
+                _measure_through_store(generated, args.per_file, Path(folder)),
+            )
+            _print_store(
+                f"Through the store, on real transcripts ({len(real)} files; "
+                f"{args.per_file} per kind each)",
+                _measure_through_store(real, args.per_file, Path(folder)),
+            )
+            return 0
         _print(
             f"On generated sessions ({len(generated)} sessions, {args.per_file} per kind each)",
             _measure(generated, args.per_file, Path(folder)),

@@ -206,3 +206,16 @@ def test_json_applies_only_relinks_above_the_threshold_like_yes(
     by_hand = riff_json("repair", SID, "--message", U + "3", "--parent", U + "2")
     assert [e["new_parent_uuid"] for e in by_hand["events"]] == [U + "2"]
     assert _parent_in_file(path, U + "3") == LOST  # recorded, not written
+
+
+def test_a_later_write_puts_in_relinks_recorded_earlier(riff_env: dict[str, str]) -> None:
+    """Nothing new to repair, re-links recorded without --write: `repair --write` writes them."""
+    path, data = _session(riff_env)
+    riff_json("repair", SID, "--message", U + "3", "--parent", U + "2")
+    shown = riff("repair", SID, "--kinds", "parent")
+    assert shown.exit_code == 0 and "--write puts them in" in shown.stdout
+    assert path.read_bytes() == data
+    done = riff_json("repair", SID, "--kinds", "parent", "--write")
+    assert done["events"] == [] and done["written"] is True
+    assert _parent_in_file(path, U + "3") == U + "2"
+    assert riff_json("write", SID, "--dry-run")["written"] is False

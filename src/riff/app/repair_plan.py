@@ -70,6 +70,7 @@ from riff.app.repairs import (
     plan_head,
     plan_repairs,
     refuse_live,
+    write_and_reload,
 )
 from riff.app.revert_order import row_uuid
 from riff.app.sessions import SessionState
@@ -520,6 +521,12 @@ def apply_session_plan(
         )
     if not plan.lines.edits or plan.lines_deferred:
         if plan.parents is None or not plan.parents.items:
+            if write and plan.state.pending_changes:
+                # Nothing new, but re-links recorded earlier without --write: written now.
+                written, fresh = write_and_reload(
+                    ws, plan.state, backup=backup, force_live=force_live
+                )
+                return PlanResult(written=written, state=fresh)
             return PlanResult(state=plan.state)
         applied = apply_plan(
             ws,

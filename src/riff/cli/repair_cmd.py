@@ -149,6 +149,11 @@ def render_session_plan(plan: SessionRepairPlan, *, write: bool) -> None:
             f"[green]nothing to repair[/] in {safe(plan.session_id)} "
             f"(kinds: {', '.join(plan.kinds)})"
         )
+        if plan.state.pending_changes:
+            stdout.print(
+                f"{len(plan.state.pending_changes)} re-link(s) recorded earlier are not in the "
+                "file yet: --write puts them in"
+            )
         return
     note = "" if write else " (not applied: they change the file's bytes; add --write)"
     earlier = len(plan.state.pending_changes)
@@ -317,7 +322,8 @@ def _run_plan(
     if say:
         render_session_plan(plan, write=not plan.lines_deferred)
     left = ExitCode.PROBLEMS if plan.lines.needs_decision else ExitCode.OK
-    if dry_run or (plan.is_empty or (plan.lines_deferred and not plan.relinks)):
+    earlier = len(plan.state.pending_changes) if write and not plan.lines_deferred else 0
+    if dry_run or ((plan.is_empty and not earlier) or (plan.lines_deferred and not plan.relinks)):
         if dry_run and say and plan.state.pending_changes and not plan.lines.edits:
             stdout.print(safe(preview_write(plan.state)))
         if out.json:
@@ -352,7 +358,10 @@ def _run_plan(
         )
         if part
     )
-    question = f"Append {what} as events" + (" and rewrite the file?" if write else "?")
+    if what:
+        question = f"Append {what} as events" + (" and rewrite the file?" if write else "?")
+    else:
+        question = f"Write the {earlier} re-link(s) recorded earlier into the file?"
     if not confirm(question, yes=yes or out.json):
         raise typer.Exit(int(ExitCode.OK))
     result = apply_session_plan(
