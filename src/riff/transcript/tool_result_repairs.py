@@ -115,8 +115,32 @@ def _rows(segments: list[bytes]) -> list[TranscriptRow]:
     return rows
 
 
-def _synthetic_row(anchor: TranscriptRow, call_ids: list[str], new_uuid: str) -> bytes:
-    row: dict[str, Any] = {"parentUuid": anchor.uuid}
+def _continued_from(
+    row: TranscriptRow, anchor: TranscriptRow, children: dict[str, list[TranscriptRow]]
+) -> list[TranscriptRow]:
+    """The conversation rows hanging under `row`, a row of a reply that is not its
+    last (`anchor`), other than further rows of the reply: where the chain resume
+    follows goes on from the row holding the unanswered call."""
+    if row is anchor:
+        return []
+    return [
+        c
+        for c in children.get(row.uuid or "", [])
+        if c.value.get("type") in ("user", "assistant", "system")
+        and not (c.value.get("type") == "assistant" and c.reply_id == row.reply_id)
+    ]
+
+
+def _synthetic_row(
+    anchor: TranscriptRow,
+    call_ids: list[str],
+    new_uuid: str,
+    *,
+    parent: TranscriptRow | None = None,
+) -> bytes:
+    """The interrupted-call result for `call_ids`, shaped after `anchor`, under
+    `parent` (default: the anchor)."""
+    row: dict[str, Any] = {"parentUuid": (parent or anchor).uuid}
     for key in _COPIED_KEYS:
         if key in anchor.value:
             row[key] = anchor.value[key]
@@ -146,10 +170,14 @@ def _insert_after(
     anchor: TranscriptRow,
     new_row: bytes,
     fresh: str,
+    next_rows: list[TranscriptRow] | None = None,
 ) -> tuple[int, list[bytes], list[bytes]]:
     """(0-based start, removed, inserted) putting `new_row` right after `anchor` and
-    re-linking the anchor's first child (in file order) to it."""
-    next_rows = sorted(children.get(anchor.uuid or "", []), key=lambda r: r.index)
+    re-linking the first of `next_rows` (default: the anchor's children) in file
+    order to it."""
+    if next_rows is None:
+        next_rows = children.get(anchor.uuid or "", [])
+    next_rows = sorted(next_rows, key=lambda r: r.index)
     first_child = next_rows[0] if next_rows else None
     start = anchor.index + 1
     if first_child is None or first_child.index < start:
@@ -227,8 +255,17 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
         if anchor is not row:
             reply_calls = _calls_of_reply(rows, row.reply_id, answered)
         fresh = str(new_uuid())
-        new_row = _synthetic_row(anchor, reply_calls, fresh)
-        start, removed, inserted = _insert_after(segments, children, anchor, new_row, fresh)
+        continued = _continued_from(row, anchor, children)
+        if continued:
+            # The conversation goes on from the call's own row, not from the reply's
+            # last row (1.x/2.0.x parallel calls hang each result under its call):
+            # the result takes the lost one's place, under the call, before them.
+            new_row = _synthetic_row(anchor, reply_calls, fresh, parent=row)
+        else:
+            new_row = _synthetic_row(anchor, reply_calls, fresh)
+        start, removed, inserted = _insert_after(
+            segments, children, anchor, new_row, fresh, continued or None
+        )
         planned.append(
             (start, len(removed), removed, inserted, fresh, row.uuid, tuple(reply_calls))
         )
