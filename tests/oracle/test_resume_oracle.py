@@ -188,7 +188,17 @@ def test_line_repairs_resume_without_api_problems_or_loss(
         repaired = _resume(copy, binary)
         where = f"{version} {kind} (line {broken.line})"
         KIND_FIGURES[f"{version} {kind} repaired files"] += 1
-        assert set(repaired["api_problems"]) <= set(untouched["api_problems"]), (where, repaired)
+        allowed = set(untouched["api_problems"])
+        if kind == TORN_LAST_LINE and not set(repaired["api_problems"]) <= allowed:
+            # The torn bytes are gone for good: when they held the session's last
+            # answer, what is left may end in a row the CLI sends as an empty message.
+            # The repair must add no API problem that the broken file does not have.
+            torn = tmp_path / f"{kind}-broken" / path.name
+            torn.parent.mkdir()
+            torn.write_bytes(broken.data)
+            allowed |= set(_resume(torn, binary)["api_problems"])
+            KIND_FIGURES[f"{version} {kind} API problems the torn bytes left"] += 1
+        assert set(repaired["api_problems"]) <= allowed, (where, repaired)
         if not repaired["api_problems"]:
             KIND_FIGURES[f"{version} {kind} api_problems == []"] += 1
         still_held = loaded & _conversation_uuids(outcome.repaired)
