@@ -1,12 +1,13 @@
 """Offline verification of an export file, fast and in bounded memory.
 
-Pass 1 streams every event once: msgspec decodes and type-checks it in C, its
-digest is recomputed, and its seq and link are checked against its session's
-head; only per-session heads, a 64-bit hash of each event id, and the events
-that reverts name are kept. Pass 2 runs only when the log holds reverts (or a
-hash collision hints at a duplicated id): it re-reads just the lines of the
-messages that reverts touch and folds them to check the revert rules and the
-derived status the export claims.
+Pass 1 streams every event once, a batch of lines per msgspec decode (in C):
+digests, links, seqs, shapes and metadata are checked over the batch's
+columns, and each session's reverts are settled when its lines end
+(riff.events.audit_passes). Pass 2 runs only for the sessions pass 1 could
+not settle (split into several runs, very long, or odd): it re-reads their
+lines and folds them with the rule book, `SessionFold`. Kept in memory: the
+sessions' heads, an 8-byte hash of each event id, 16 bytes per reverted
+event, and the open session's columns while it is read.
 """
 
 from __future__ import annotations
@@ -15,17 +16,24 @@ import functools
 import itertools
 import json
 import operator
-from array import array
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from itertools import compress
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO
 
 import msgspec
 
+from riff.errors import RiffError
+from riff.events.audit_passes import (
+    Batch,
+    ChainPass,
+    RevertPass,
+    Row,
+    fail,
+    fold_rows,
+)
 from riff.events.errors import ExportFormatError
+from riff.events.event_ids import PackedIds
 from riff.events.export import (
     FORMAT_VERSION,
     ExportReader,
@@ -33,35 +41,25 @@ from riff.events.export import (
     ExportTrailer,
     sniff_format,
 )
-from riff.events.fold import ChainBreak, SessionFold
-from riff.events.model import EVENT_FIELDS, GENESIS_DIGEST
+from riff.events.fold import ChainBreak
+from riff.events.model import EVENT_FIELDS
 from riff.events.verify import (
     ChainVerifier,
     SessionHead,
     ValidationResult,
-    chain_step_problems,
     check_expected_heads,
 )
 from riff.events.wire import (
-    DAYS_OK,
+    BlankableWireEvent,
     WireEvent,
-    batch_shape_ok,
-    day_is_real,
+    blankable_decoder,
+    huge_reason_decoder,
+    huge_reason_digest,
     semantic_problem,
-    shape_problem,
     wire_decoder,
-    wire_digest,
 )
 
-Runs = dict[str, list[tuple[int, int, int]]]  # session -> (start byte, end byte, first event #)
-
-
-_get_event_id = operator.attrgetter("event_id")
-_get_message_id = operator.attrgetter("message_id")
-_get_timestamp = operator.attrgetter("timestamp")
-_get_operator = operator.attrgetter("operator")
-_get_kind = operator.attrgetter("kind")
-_get_reverts = operator.attrgetter("reverts_event_id")
+wire_lines_decoder = blankable_decoder
 _get_is_reverted = operator.attrgetter("is_reverted")
 _get_session = operator.attrgetter("session_id")
 
@@ -92,16 +90,14 @@ class _Trailer(msgspec.Struct, forbid_unknown_fields=True):
     transparency_log: dict[str, Any] | None = None  # checked by riff.app.export_tree
 
 
-def _fail(path: Path, where: str, problem: str) -> ExportFormatError:
-    return ExportFormatError(
-        f"{path}: {where}: {problem}; this is not a readable riff export (re-export it with "
-        "`riff export`)"
-    )
+_fail = fail
 
 
-def _decode_event(path: Path, where: str, raw: bytes) -> WireEvent:
+def _decode_event(path: Path, where: str, raw: bytes) -> BlankableWireEvent:
     try:
-        event = wire_decoder.decode(raw)
+        event = blankable_decoder.decode(raw)
+        if not event.event_digest:  # missing: the strict decoder says so
+            wire_decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise _fail(path, where, f"invalid event: {exc}") from None
     except msgspec.DecodeError as exc:
@@ -121,267 +117,6 @@ def _check_version(path: Path, where: str, version: str) -> None:
         )
 
 
-@dataclass(slots=True)
-class _SessionHead:
-    seq: int = 0
-    digest: str = "0" * 64
-
-
-@dataclass(slots=True)
-class _Pass1:
-    """Everything pass 1 keeps: O(sessions + reverts), plus 8 bytes per event id."""
-
-    heads: dict[str, _SessionHead] = field(default_factory=dict)
-    breaks: list[ChainBreak] = field(default_factory=list)
-    # Per event in file order: the hash of its id (duplicates are found by
-    # sorting these at the end) and of its message, so that pass 2 decodes
-    # only the lines that can matter. 16 bytes an event, nothing else.
-    id_hashes: array[int] = field(default_factory=lambda: array("q"))
-    message_hashes: array[int] = field(default_factory=lambda: array("q"))
-    revert_targets: set[str] = field(default_factory=set)
-    revert_messages: set[str] = field(default_factory=set)
-    revert_sessions: set[str] = field(default_factory=set)
-    claimed_reverted: set[str] = field(default_factory=set)
-    events: int = 0
-    revert_count: int = 0
-    operators: Counter[str] = field(default_factory=Counter)
-    first_ts: str = "\uffff"
-    last_ts: str = ""
-    # Where each session's lines lie in a JSON Lines file: (start, end, first event #).
-    runs: Runs = field(default_factory=dict)
-    offset: int = 0
-    run_session: str | None = None
-    run_start: int = 0
-    run_index: int = 0
-
-    def feed_batch(
-        self, path: Path, events: list[WireEvent], lengths: list[int] | None, first_number: int
-    ) -> None:
-        """Check a batch of decoded events in file order (the hot loop of `riff verify`).
-
-        Whatever can be done field by field over the batch is done by C loops
-        (map, Counter, min/max, array); the per-event loop only chains digests.
-        `lengths` are the events' line lengths in a JSON Lines file, used to
-        note where each session's lines lie for pass 2.
-        """
-        where = functools.partial(_where, first_number, lengths=lengths)
-        self._batch_fields(path, events, where)
-        heads = self.heads
-        breaks = self.breaks
-        offset = self.offset
-        run_session = self.run_session
-        head = heads.get(run_session) if run_session is not None else None
-        for index, e in enumerate(events):
-            sid = e.session_id
-            if sid != run_session:
-                if run_session is not None:
-                    self.runs.setdefault(run_session, []).append(
-                        (self.run_start, offset, self.run_index)
-                    )
-                run_session, self.run_start = sid, offset
-                self.run_index = self.events + index
-                head = heads.get(sid)
-                if head is None:
-                    if not sid.strip():
-                        self._refuse(path, e, where(index))
-                    head = heads[sid] = _SessionHead()
-            assert head is not None
-            seq = e.seq
-            actual = wire_digest(e)
-            if actual != e.event_digest or seq != head.seq + 1 or e.prev_digest != head.digest:
-                if seq == 1 and e.prev_digest != GENESIS_DIGEST:
-                    self._refuse(path, e, where(index))
-                for problem, detail in chain_step_problems(
-                    head.seq, head.digest, seq, e.prev_digest, e.event_digest, actual
-                ):
-                    breaks.append(ChainBreak(sid, seq, e.event_id, problem, detail))
-            head.seq = seq
-            head.digest = e.event_digest
-            if lengths is not None:
-                offset += lengths[index]
-        self.events += len(events)
-        self.offset = offset
-        self.run_session = run_session
-
-    def _batch_fields(self, path: Path, events: list[WireEvent], where: Any) -> None:
-        if not events:
-            return
-        ids = list(map(_get_event_id, events))
-        message_ids = list(map(_get_message_id, events))
-        timestamps = list(map(_get_timestamp, events))
-        joined_times = "".join(timestamps)
-        if not batch_shape_ok(events, ids, message_ids, joined_times):
-            for index, event in enumerate(events):
-                problem = shape_problem(event)
-                if problem is not None:
-                    raise _fail(path, where(index), f"field {problem[0]!r} {problem[1]}")
-        self.id_hashes.extend(map(hash, ids))
-        self.message_hashes.extend(map(hash, message_ids))
-        self.first_ts = min(self.first_ts, min(timestamps))
-        self.last_ts = max(self.last_ts, max(timestamps))
-        for day in {ts[:10] for ts in timestamps} - DAYS_OK:
-            if not day_is_real(day):
-                index = next(i for i, ts in enumerate(timestamps) if ts.startswith(day))
-                self._refuse(path, events[index], where(index))
-        before = len(self.operators)
-        self.operators.update(map(_get_operator, events))
-        if len(self.operators) != before and any(not op.strip() for op in self.operators):
-            index = next(i for i, e in enumerate(events) if not e.operator.strip())
-            self._refuse(path, events[index], where(index))
-        kinds = list(map(_get_kind, events))
-        targets = list(map(_get_reverts, events))
-        reverts = kinds.count("revert")
-        self.revert_count += reverts
-        if reverts or targets.count(None) != len(targets):
-            is_revert = list(map(operator.eq, kinds, itertools.repeat("revert")))
-            has_target = list(map(operator.is_not, targets, itertools.repeat(None)))
-            if is_revert != has_target or any(map(operator.eq, targets, ids)):
-                for index, (kind, target) in enumerate(zip(kinds, targets, strict=True)):
-                    if (kind == "revert") != (target is not None) or target == ids[index]:
-                        self._refuse(path, events[index], where(index))
-            self.revert_targets.update(compress(targets, has_target))
-            self.revert_messages.update(compress(message_ids, has_target))
-            self.revert_sessions.update(compress(map(_get_session, events), has_target))
-        claims = list(map(_get_is_reverted, events))
-        if claims.count(True):
-            self.claimed_reverted.update(compress(ids, claims))
-
-    def close_runs(self) -> None:
-        if self.run_session is not None:
-            self.runs.setdefault(self.run_session, []).append(
-                (self.run_start, self.offset, self.run_index)
-            )
-            self.run_session = None
-
-    @property
-    def repairs(self) -> int:
-        return self.events - self.revert_count
-
-    @staticmethod
-    def _refuse(path: Path, event: WireEvent, where: str) -> NoReturn:
-        problem = semantic_problem(event, shapes_checked=True)
-        field_name, text = problem or ("event", "is not valid")
-        raise _fail(path, where, f"field {field_name!r} {text}")
-
-    def colliding_hashes(self) -> set[int]:
-        """Id hashes seen twice: a duplicated event id, or (rarely) a hash collision."""
-        ordered = sorted(self.id_hashes)
-        return {a for a, b in itertools.pairwise(ordered) if a == b}
-
-
-class _FoldRow(msgspec.Struct, gc=False):
-    """The fields pass 2 folds (pass 1 has already checked every line in full)."""
-
-    event_id: str
-    session_id: str
-    seq: int
-    message_id: str
-    old_parent_uuid: str | None = None
-    new_parent_uuid: str | None = None
-    reverts_event_id: str | None = None
-    event_digest: str = ""
-
-
-_fold_rows = msgspec.json.Decoder(list[_FoldRow])
-
-
-@dataclass(slots=True)
-class _Pass2:
-    """Folds only the messages that reverts touch, a session at a time; finds duplicated ids.
-
-    A session's fold is dropped once the session is done: what is kept is
-    its reverted ids and count, not its events.
-    """
-
-    wanted_messages: set[str]
-    revert_targets: set[str]
-    suspect_hashes: set[int]
-    folds: dict[str, SessionFold] = field(default_factory=dict)
-    target_home: dict[str, tuple[str, str, int]] = field(default_factory=dict)
-    seen_suspects: dict[str, tuple[str, int]] = field(default_factory=dict)
-    breaks: list[ChainBreak] = field(default_factory=list)
-    _message_hashes: set[int] = field(default_factory=set)
-    _id_hashes: set[int] = field(default_factory=set)
-    _reverted: set[str] = field(default_factory=set)
-    _reverted_repairs: int = 0
-
-    def __post_init__(self) -> None:
-        self._message_hashes = {hash(m) for m in self.wanted_messages}
-        self._id_hashes = {hash(t) for t in self.revert_targets} | self.suspect_hashes
-
-    def wanted(self, first: _Pass1, start: int, stop: int) -> list[int]:
-        """Which events #start..#stop (file order) may matter, judged from pass 1's hashes."""
-        by_message = map(self._message_hashes.__contains__, first.message_hashes[start:stop])
-        by_id = map(self._id_hashes.__contains__, first.id_hashes[start:stop])
-        return list(compress(range(start, stop), map(operator.or_, by_message, by_id)))
-
-    def feed(self, e: WireEvent | _FoldRow) -> None:
-        if self.suspect_hashes and hash(e.event_id) in self.suspect_hashes:
-            first = self.seen_suspects.get(e.event_id)
-            if first is not None:
-                self.breaks.append(
-                    ChainBreak(
-                        e.session_id,
-                        e.seq,
-                        e.event_id,
-                        "duplicate_event_id",
-                        f"event id {e.event_id} also appears at session {first[0]} seq {first[1]}",
-                    )
-                )
-            else:
-                self.seen_suspects[e.event_id] = (e.session_id, e.seq)
-        if e.event_id in self.revert_targets:
-            self.target_home[e.event_id] = (e.session_id, e.message_id, e.seq)
-        if e.message_id not in self.wanted_messages:
-            return
-        fold = self.folds.get(e.session_id)
-        if fold is None:
-            fold = self.folds[e.session_id] = SessionFold(e.session_id)
-        if e.reverts_event_id is not None:
-            problem = self._revert_problem(fold, e)
-            if problem:
-                self.breaks.append(
-                    ChainBreak(e.session_id, e.seq, e.event_id, "bad_revert", problem)
-                )
-        fold.apply_fields(
-            e.message_id,
-            e.event_id,
-            e.seq,
-            e.old_parent_uuid,
-            e.new_parent_uuid,
-            e.reverts_event_id,
-            e.event_digest,
-        )
-
-    def _revert_problem(self, fold: SessionFold, e: WireEvent | _FoldRow) -> str | None:
-        target = e.reverts_event_id
-        assert target is not None
-        home = self.target_home.get(target)
-        if home is not None and home[0] == e.session_id and home[1] != e.message_id:
-            return f"reverts {target}, which re-parented another message ({home[1]})"
-        return fold.revert_problem_fields(
-            target, e.message_id, e.old_parent_uuid, e.new_parent_uuid
-        )
-
-    def close_session(self, session_id: str) -> None:
-        """Keep what the session's fold found, then drop the fold."""
-        fold = self.folds.pop(session_id, None)
-        if fold is not None:
-            self._reverted |= fold.reverted_ids()
-            self._reverted_repairs += fold.reverted_repair_count()
-        self.target_home.clear()  # a revert's target counts only in its own session
-
-    def close_all(self) -> None:
-        for session_id in list(self.folds):
-            self.close_session(session_id)
-
-    def reverted_ids(self) -> set[str]:
-        return self._reverted
-
-    def reverted_repairs(self) -> int:
-        return self._reverted_repairs
-
-
 def _check_header_keys(path: Path, line: bytes) -> None:
     try:
         json.loads(line, object_pairs_hook=_duplicate_key)
@@ -399,13 +134,13 @@ def _read_header(path: Path, line: bytes) -> None:
     _check_version(path, "line 1", header.format_version)
 
 
-def _read_trailer(path: Path, number: int, line: bytes, fh: Any) -> ExportTrailer | None:
-    """The trailer if `line` is one and nothing follows it, else None."""
+def _read_trailer(path: Path, number: int, line: bytes, follows: bool) -> ExportTrailer | None:
+    """The trailer if `line` is one and nothing (`follows`) comes after it, else None."""
     try:
         trailer = msgspec.json.decode(line, type=_Trailer)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if fh.readline():
+    if follows:
         raise _fail(path, f"line {number + 1}", "lines follow the trailer")
     return ExportTrailer(trailer.sessions, trailer.metadata)
 
@@ -448,7 +183,7 @@ _TEXT_FIELDS = tuple(
 )
 
 
-def _keys_surely_unique(raw: bytes, events: list[WireEvent]) -> bool:
+def _keys_surely_unique(raw: bytes, events: Sequence[WireEvent]) -> bool:
     """True when no event decoded from `raw` can repeat a key; False: look line by line.
 
     Every decoded event holds each of its 16 fields at least once (unknown
@@ -475,30 +210,105 @@ def _keys_surely_unique(raw: bytes, events: list[WireEvent]) -> bool:
 
 
 _BATCH_LINES = 1024
+_BLOCK = 1 << 17
+"""Bytes of whole lines decoded at once (a longer line comes alone); small enough that
+a batch's objects stay in the caches (1 MiB blocks measured about 10% slower)."""
 _JOIN_LIMIT = 8 << 20
 """Batches of more bytes are decoded line by line (joining them would copy a huge line)."""
-_batch_decoder = msgspec.json.Decoder(list[WireEvent])
+_batch_decoder = msgspec.json.Decoder(list[BlankableWireEvent])
+
+
+class _HoldsFormat2(RiffError):
+    """Pass 1 met a format-2 event: the export takes the path that reads both formats."""
+
+
+class _Blocks:
+    """A file's lines, whole, about `_BLOCK` bytes of them per read (one system call each).
+
+    A line longer than a block comes alone, read in one piece once its end is
+    found (so it is held once, not grown from pieces).
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._size = os.fstat(fh.fileno()).st_size
+        self.pos = 0
+        self.long_line = False  # whether `take` gave one line longer than a block
+
+    @property
+    def more(self) -> bool:
+        return self.pos < self._size
+
+    def take(self) -> tuple[bytes, int]:
+        """(block, end): the next whole lines are block[:end]; end is 0 at the end of the file."""
+        self._fh.seek(self.pos)
+        block = self._fh.read(_BLOCK)
+        end = block.rfind(b"\n") + 1
+        self.long_line = False
+        if not end and block:
+            if self.pos + len(block) >= self._size:  # the last line, without a newline
+                end = len(block)
+            else:
+                block = self._long_line()
+                end = len(block)
+                self.long_line = True
+        self.pos += end
+        return block, end
+
+    def _long_line(self) -> bytes:
+        searched = self.pos + _BLOCK
+        while chunk := self._fh.read(_BLOCK):
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                searched += newline + 1
+                break
+            searched += len(chunk)
+        self._fh.seek(self.pos)
+        return self._fh.read(searched - self.pos)
+
+
+def _split_lines(block: bytes, end: int) -> list[bytes]:
+    """block[:end] as lines, each with its newline (as iterating over the file gives them)."""
+    parts = block[:end].split(b"\n")
+    lines = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _newlines_end(block: bytes, lengths: list[int]) -> bool:
+    """Whether a newline ends each of the lines `lengths` cut `block` into."""
+    ends = map(operator.sub, itertools.accumulate(lengths), itertools.repeat(1))
+    return bytes(map(block.__getitem__, ends)) == b"\n" * len(lengths)
 
 
 def _decode_lines(
-    path: Path, first_number: int, lines: list[bytes], fh: Any
-) -> tuple[list[WireEvent], ExportTrailer | None]:
-    """Decode a batch of event lines in one C call; on any trouble go line by line.
+    path: Path, first_number: int, lines: list[bytes], size: int, follows: bool
+) -> tuple[list[BlankableWireEvent], ExportTrailer | None]:
+    """Decode a batch of event lines (`size` bytes) in one C call; on trouble, line by line.
 
     Line by line finds the trailer (the file's last line) or names the bad line.
+    `follows`: whether lines come after these.
     """
     try:
-        if sum(map(len, lines)) > _JOIN_LIMIT:  # a huge line: not copied into a batch
+        if size > _JOIN_LIMIT:  # a huge line: not copied into a batch
             raise msgspec.DecodeError
-        events = _batch_decoder.decode(b"[" + b",".join(lines) + b"]")
+        joined = b"[" + b",".join(lines) + b"]"
+        if _V2_MARK in joined:
+            raise _HoldsFormat2
+        events = _batch_decoder.decode(joined)
+        if len(events) != len(lines):  # a line holding two events: line by line names it
+            raise msgspec.DecodeError
     except (msgspec.ValidationError, msgspec.DecodeError):
+        if any(_V2_MARK in line for line in lines):
+            raise _HoldsFormat2 from None
         events = []
         for number, line in enumerate(lines, start=first_number):
             try:
-                events.append(wire_decoder.decode(line))
+                events.append(blankable_decoder.decode(line))
             except (msgspec.ValidationError, msgspec.DecodeError):
                 if number == first_number + len(lines) - 1:
-                    trailer = _read_trailer(path, number, line, fh)
+                    trailer = _read_trailer(path, number, line, follows)
                     if trailer is not None:
                         return events, trailer
                 _decode_event(path, f"line {number}", line)  # raises with the reason
@@ -506,31 +316,50 @@ def _decode_lines(
     return events, None
 
 
-def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
-    """Pass 1 over a JSON Lines export, a batch of lines per C decode."""
-    with path.open("rb") as fh:
-        header = fh.readline()
+def _scan_jsonl(path: Path, first: ChainPass) -> ExportTrailer:
+    """Pass 1 over a JSON Lines export: a block of lines per C decode.
+
+    A block whose lines are each an event spelt as riff writes it (each line
+    as long as its event's shortest spelling, see `_lengths_rule_out_repeats`)
+    takes the fast path; any other block (the trailer's, a bad line, a line
+    spelt otherwise) is read line by line as before.
+    """
+    with path.open("rb", buffering=0) as fh:
+        blocks = _Blocks(fh)
+        block, end = blocks.take()
+        header = block[: block.find(b"\n", 0, end) + 1] or block[:end]
+        if _V2_MARK in header:
+            raise _HoldsFormat2
         _read_header(path, header)
         _check_header_keys(path, header)
-        first.offset = len(header)
+        blocks.pos = first.offset = len(header)
         number = 2  # of the next line
         trailer: ExportTrailer | None = None
         while trailer is None:
-            lines = list(itertools.islice(fh, _BATCH_LINES))
-            if not lines:
+            block, end = blocks.take()
+            if not end:
                 break
-            try:
-                events, trailer = _decode_lines(path, number, lines, fh)
-            except ExportFormatError:
-                _check_lines_unique_keys(path, number, lines)  # a repeated key is named first
-                raise
-            if trailer is not None or not _batch_keys_surely_unique(lines, events):
-                _check_lines_unique_keys(path, number, lines)
-            first.feed_batch(path, events, [len(line) for line in lines], number)
-            number += len(lines)
-    first.close_runs()
+            if blocks.long_line:  # longer than a block: its reason hashed where it lies
+                batch = None if first.exact else _huge_line_batch(first, block, end)
+            else:
+                batch = None if first.exact else _fast_batch(first, block, end)
+            if batch is not None:
+                where = functools.partial(_where, number, lengths=[])
+                first.feed(batch, batch.shortest or [end], where)
+                number += len(batch.events)
+                continue
+            # Line by line, _BATCH_LINES at a time (a long line as it was read: not copied).
+            lines = [block] if blocks.long_line else _split_lines(block, end)
+            for offset in range(0, len(lines), _BATCH_LINES):
+                chunk = lines[offset : offset + _BATCH_LINES]
+                follows = offset + _BATCH_LINES < len(lines) or blocks.more
+                trailer = _scan_lines(path, first, number, chunk, follows)
+                number += len(chunk)
+                if trailer is not None:
+                    break
+    first.finish()
     if trailer is not None:
-        return trailer, first.runs
+        return trailer
     if first.events:
         raise _fail(
             path, f"line {number - 1}", "the last line is an event, not the trailer (truncated?)"
@@ -538,12 +367,76 @@ def _scan_jsonl(path: Path, first: _Pass1) -> tuple[ExportTrailer, Runs]:
     raise _fail(path, f"line {number}", "the file ends without its trailer line (truncated?)")
 
 
-def _batch_keys_surely_unique(lines: list[bytes], events: list[WireEvent]) -> bool:
-    """`_keys_surely_unique` over a batch, joined unless that would copy a huge line."""
-    if sum(map(len, lines)) <= _JOIN_LIMIT:
-        return _keys_surely_unique(b"".join(lines), events)
-    pairs = zip(lines, events, strict=True)
-    return all(_keys_surely_unique(line, [event]) for line, event in pairs)
+def _fast_batch(first: ChainPass, block: bytes, end: int) -> Batch | None:
+    """The block's events, prepared, if every line is one event spelt as riff writes it."""
+    try:
+        events = wire_lines_decoder.decode_lines(memoryview(block)[:end])
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if not events:
+        return None
+    batch = first.prepare(events)
+    shortest = batch.shortest
+    if (
+        batch.blank_digest
+        or shortest is None
+        or sum(shortest) != end
+        or not _newlines_end(block, shortest)
+    ):
+        return None
+    return batch
+
+
+def _huge_line_batch(first: ChainPass, line: bytes, end: int) -> Batch | None:
+    """A huge line's event, its reason hashed where it lies (memory: the line, once).
+
+    None when the line is not one event spelt as riff writes it: the general
+    path then decodes it in full.
+    """
+    if _V2_MARK in line:
+        raise _HoldsFormat2
+    try:
+        event = huge_reason_decoder.decode(memoryview(line)[:end])
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if not event.event_digest:
+        return None
+    hashed = huge_reason_digest(event, line)
+    if hashed is None or hashed[1] != end or line[end - 1 : end] != b"\n":
+        return None
+    return first.prepare_digested([event], [hashed[0]])
+
+
+def _scan_lines(
+    path: Path, first: ChainPass, number: int, lines: list[bytes], follows: bool
+) -> ExportTrailer | None:
+    """Lines checked one by one where need be (the reference path); the trailer if met."""
+    lengths = list(map(len, lines))
+    try:
+        events, trailer = _decode_lines(path, number, lines, sum(lengths), follows)
+    except ExportFormatError:
+        _check_lines_unique_keys(path, number, lines)  # a repeated key is named first
+        raise
+    batch = first.prepare(events)
+    if batch.blank_digest:
+        index = batch.cols.digests.index("")
+        _decode_event(path, f"line {number + index}", lines[index])  # raises: it is missing
+    del lengths[len(events) :]  # the trailer's
+    if trailer is not None or first.exact or batch.shortest != lengths:
+        _check_lines_unique_keys(path, number, lines)
+    first.feed(batch, lengths, functools.partial(_where, number, lengths=[]))
+    return trailer
+
+
+# Why a line as long as its event's shortest spelling repeats no key
+# (`_fast_batch`, `_scan_lines`): `wire_digests` gives each event's shortest
+# line, its fields written by msgspec, whose escapes are minimal (checked by
+# tests/events/test_verify_fast.py), plus the pairs the digest leaves out and
+# a newline. When every score lies in [0.01, 1) no value can be spelt
+# shorter than that (`1e-3` for 0.001 could). A repeated key adds a pair, at
+# least 8 bytes (`,"seq":1`); so does anything else (spaces, escapes,
+# unknown keys). A block as long as the sum of its events' shortest lines,
+# with a newline where each of them ends, is such lines and nothing else.
 
 
 def _check_lines_unique_keys(path: Path, first_number: int, lines: list[bytes]) -> None:
@@ -551,37 +444,34 @@ def _check_lines_unique_keys(path: Path, first_number: int, lines: list[bytes]) 
         _check_unique_keys(path, f"line {first_number + offset}", line)
 
 
-def _rescan_jsonl(
-    path: Path, first: _Pass1, second: _Pass2, runs: Runs, sessions: set[str] | None
-) -> None:
-    """Pass 2: re-read the runs of `sessions` (all when None) a session at a time.
+def _jsonl_rows(path: Path, fh: Any, session_runs: list[tuple[int, int, int]]) -> Iterator[Row]:
+    """A session's lines again (pass 2), decoded a batch at a time into the fold's fields."""
+    for start, end, index in session_runs:
+        fh.seek(start)
+        remaining = end - start
+        lines: list[bytes] = []
+        while remaining > 0:
+            line = fh.readline()
+            if not line:
+                break
+            remaining -= len(line)
+            lines.append(line)
+            if len(lines) == _BATCH_LINES or remaining <= 0:
+                yield from _fold_lines(path, lines, index)
+                index += len(lines)
+                lines = []
 
-    Only the wanted lines are decoded, in one C call per run, into the few
-    fields the fold needs; each session's fold is dropped when it is done.
-    """
-    with path.open("rb") as fh:
-        for sid, session_runs in runs.items():
-            if sessions is not None and sid not in sessions:
-                continue
-            for start, end, index in session_runs:
-                fh.seek(start)
-                lines = fh.read(end - start).splitlines()
-                picked = second.wanted(first, index, index + len(lines))
-                if not picked:
-                    continue
-                chosen = [lines[i - index] for i in picked]
-                try:
-                    rows: list[WireEvent] | list[_FoldRow] = _fold_rows.decode(
-                        b"[" + b",".join(chosen) + b"]"
-                    )
-                except (msgspec.ValidationError, msgspec.DecodeError):  # changed since pass 1
-                    rows = [
-                        _decode_event(path, f"event #{i + 1}", line)
-                        for i, line in zip(picked, chosen, strict=True)
-                    ]
-                for row in rows:
-                    second.feed(row)
-            second.close_session(sid)
+
+def _fold_lines(path: Path, lines: list[bytes], index: int) -> list[Row]:
+    try:
+        rows: list[Row] = list(fold_rows.decode(b"[" + b",".join(lines) + b"]"))
+    except (msgspec.ValidationError, msgspec.DecodeError):  # changed since pass 1
+        rows = [
+            _decode_event(path, f"event #{index + i + 1}", line) for i, line in enumerate(lines)
+        ]
+    if len(rows) != len(lines):
+        raise _fail(path, f"event #{index + 1}", "the file changed while it was verified")
+    return rows
 
 
 class _TypedExport(msgspec.Struct):
@@ -589,16 +479,20 @@ class _TypedExport(msgspec.Struct):
     exported_at: str
     sessions: dict[str, dict[str, Any]]
     metadata: dict[str, Any]
-    events: list[WireEvent]
+    events: list[BlankableWireEvent]
 
 
-def _decode_document(path: Path) -> tuple[list[WireEvent], ExportTrailer]:
+def _decode_document(path: Path) -> tuple[list[BlankableWireEvent], ExportTrailer]:
     """The JSON form: decoded and type-checked in one call; precise errors on failure."""
     raw = path.read_bytes()
+    if _V2_MARK in raw:
+        raise _HoldsFormat2
     try:
         typed = msgspec.json.decode(raw, type=_TypedExport)
         _check_version(path, "document", typed.format_version)
         events = typed.events
+        if any(not event.event_digest for event in events):  # missing: named below
+            raise msgspec.ValidationError
         if not _keys_surely_unique(raw, events):
             _check_unique_keys(path, "document", raw)
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -615,57 +509,81 @@ def _decode_document(path: Path) -> tuple[list[WireEvent], ExportTrailer]:
     return events, ExportTrailer(typed.sessions, typed.metadata)
 
 
-def verify_export(path: Path, expected_heads: Mapping[str, str] | None = None) -> ValidationResult:
+def verify_export(
+    path: Path, expected_heads: Mapping[str, str] | None = None, *, exact: bool = False
+) -> ValidationResult:
     """Verify an export file of either form.
 
     Raises ExportFormatError when the file is not a readable export; returns
-    a result whose breaks locate every inconsistency otherwise.
+    a result whose breaks locate every inconsistency otherwise. `exact`
+    takes the reference path: every event and every session one at a time
+    (the fast path must agree with it; tests hold them equal).
     """
     try:
-        return _verify_export(path, expected_heads)
+        return _verify_export(path, expected_heads, exact)
     except RecursionError:  # msgspec decodes nested values recursively
         raise _fail(path, "document", "JSON nested too deeply") from None
 
 
-def _verify_export(path: Path, expected_heads: Mapping[str, str] | None) -> ValidationResult:
+def _verify_export(
+    path: Path, expected_heads: Mapping[str, str] | None, exact: bool
+) -> ValidationResult:
     fmt = sniff_format(path)
-    if _holds_format_2(path):
+    first = ChainPass(path, exact=exact)
+    decoded: list[BlankableWireEvent] = []
+    try:
+        if fmt == "json":
+            decoded, trailer = _decode_document(path)
+            for start in range(0, len(decoded), _BATCH_LINES):
+                where = functools.partial(_where, start + 1, lengths=None)
+                batch = first.prepare(decoded[start : start + _BATCH_LINES])
+                first.feed(batch, None, where)
+            first.finish()
+        else:
+            trailer = _scan_jsonl(path, first)
+    except _HoldsFormat2:
         return _verify_any_format(path, expected_heads)
-    first = _Pass1()
-    decoded: list[WireEvent] = []
-    runs: Runs = {}
-    if fmt == "json":
-        decoded, trailer = _decode_document(path)
-        first.feed_batch(path, decoded, None, 1)
-
-    else:
-        trailer, runs = _scan_jsonl(path, first)
+    except ExportFormatError:
+        if _holds_format_2(path):  # that path names the trouble in its own words
+            return _verify_any_format(path, expected_heads)
+        raise
 
     suspects = first.colliding_hashes()
-    second = _Pass2(first.revert_messages, first.revert_targets, suspects)
-    if first.revert_targets or suspects:
-        if fmt == "json":
-            for index in second.wanted(first, 0, len(decoded)):
-                second.feed(decoded[index])
-            second.close_all()
-        else:
-            _rescan_jsonl(path, first, second, runs, None if suspects else first.revert_sessions)
+    if suspects:  # a duplicated id (or a hash collision): every session in pass 2
+        first.unsettled.update(first.heads)
+    second = RevertPass(suspects)
+    unsettled = [sid for sid in first.heads if sid in first.unsettled]
+    if unsettled and fmt == "json":
+        positions: dict[str, list[int]] = {}
+        for index, sid in enumerate(map(_get_session, decoded)):
+            positions.setdefault(sid, []).append(index)
+        for sid in unsettled:
+            indexes = positions[sid]
+            second.fold_session(sid, lambda i=indexes: map(decoded.__getitem__, i))  # type: ignore[misc]
+    elif unsettled:
+        with path.open("rb") as fh:
+            for sid in unsettled:
+                runs = first.runs[sid]
+                second.fold_session(sid, lambda r=runs: _jsonl_rows(path, fh, r))  # type: ignore[misc]
 
+    settled = first.settled_reverted()
     result = ValidationResult(
         events_checked=first.events,
         sessions_checked=len(first.heads),
         breaks=first.breaks + second.breaks,
     )
     result.heads = {sid: SessionHead(h.seq, h.digest) for sid, h in first.heads.items()}
-    result.reverted_ids = second.reverted_ids()
-    result.breaks.extend(_status_breaks(first, result.reverted_ids))
-    result.breaks.extend(_metadata_breaks(trailer, first, second))
+    result.reverted_ids = PackedIds(settled, second.reverted)
+    result.breaks.extend(_status_breaks(second.claimed, second.reverted))
+    reverted_repairs = len(settled) // 16 + second.reverted_repairs
+    result.breaks.extend(_metadata_breaks(trailer, first, reverted_repairs))
     if expected_heads:
         result.breaks.extend(check_expected_heads(result, expected_heads))
     return result
 
 
-def _status_breaks(first: _Pass1, derived: set[str]) -> list[ChainBreak]:
+def _status_breaks(claimed: set[str], derived: set[str]) -> list[ChainBreak]:
+    """Where the export's `is_reverted` differs from the status the log derives."""
     return [
         ChainBreak(
             "*",
@@ -673,15 +591,16 @@ def _status_breaks(first: _Pass1, derived: set[str]) -> list[ChainBreak]:
             event_id,
             "metadata_mismatch",
             f"the export says event {event_id} is "
-            f"{'reverted' if event_id in first.claimed_reverted else 'not reverted'}, "
+            f"{'reverted' if event_id in claimed else 'not reverted'}, "
             "the log says otherwise",
         )
-        for event_id in sorted(first.claimed_reverted ^ derived)
+        for event_id in sorted(claimed ^ derived)
     ]
 
 
-def _metadata_breaks(trailer: ExportTrailer, first: _Pass1, second: _Pass2) -> list[ChainBreak]:
-    reverted_repairs = second.reverted_repairs()
+def _metadata_breaks(
+    trailer: ExportTrailer, first: ChainPass, reverted_repairs: int
+) -> list[ChainBreak]:
     computed: dict[str, Any] = {
         "total_events": first.events,
         "active_events": first.repairs - reverted_repairs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ class ValidationResult:
     sessions_checked: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
     heads: dict[str, SessionHead] = field(default_factory=dict)
-    reverted_ids: set[str] = field(default_factory=set)
+    reverted_ids: AbstractSet[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:

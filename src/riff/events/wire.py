@@ -8,11 +8,15 @@ score the ECMAScript way. Property tests hold it equal to the reference.
 
 from __future__ import annotations
 
+import codecs
+import collections
 import functools
 import operator
 import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from hashlib import sha256
+from itertools import repeat
 from typing import Annotated, Literal
 
 import msgspec
@@ -111,6 +115,145 @@ def wire_digest(event: WireEvent) -> str:
     return digest.hexdigest()
 
 
+class BlankableWireEvent(
+    WireEvent, kw_only=True, forbid_unknown_fields=True, omit_defaults=True, gc=False
+):
+    """A `WireEvent` whose digest and derived status can be blanked for hashing.
+
+    Overriding `event_digest` with a default moves it behind `is_reverted`;
+    with both blank (their defaults, hence omitted) msgspec writes exactly the
+    canonical bytes, with no slicing or copying. A line without
+    `event_digest` decodes with it blank: callers refuse that. Its fields
+    are strings, numbers and literals, so it needs no cycle collection.
+    """
+
+    event_digest: Hex64 = ""
+
+
+blankable_decoder = msgspec.json.Decoder(BlankableWireEvent)
+_SHA256 = sha256()
+_get_score = operator.attrgetter("similarity_score")
+_consume: Callable[[Iterable[object]], None] = collections.deque[object](maxlen=0).extend
+# Beyond the canonical bytes, the shortest line of an event in an export
+# holds its digest pair, its `is_reverted` pair if any, and a newline.
+_LINE_EXTRA = {None: 83, False: 103, True: 102}
+
+
+def wire_digests(
+    events: list[BlankableWireEvent], digests: list[str], claims: list[bool | None]
+) -> tuple[list[str], list[int] | None]:
+    """`wire_digest` of every event of a batch, in C loops; and the shortest line of each.
+
+    `digests` and `claims` are the events' `event_digest` and `is_reverted`
+    (blanked while hashing, then put back). The shortest lengths (newline
+    included) are None when a score could be spelt shorter than msgspec
+    writes it (integral, or below 0.01, as `1` or `1e-3`): nothing is then
+    known about the lines' lengths.
+    """
+    scores = list(map(_get_score, events))
+    present = list(filter(None, scores))
+    # Zeros are falsy, hence missing from `present` (like None): count them apart.
+    zeros = len(events) - len(present) - scores.count(None)
+    low = min(present, default=0.5)
+    high = max(present, default=0.5)
+    _consume(map(setattr, events, repeat("event_digest"), repeat("")))
+    _consume(map(setattr, events, repeat("is_reverted"), repeat(None)))
+    try:
+        texts = list(map(_encode, events))
+        if zeros or low < 1e-5 or high >= 1.0:
+            texts = [_fix_score(text, score) for text, score in zip(texts, scores, strict=True)]
+        actual: list[str] = []
+        add = actual.append
+        for text in texts:  # copying a ready hash skips OpenSSL's lookup of sha256 by name
+            digest = _SHA256.copy()
+            digest.update(text)
+            add(digest.hexdigest())
+    finally:
+        _consume(map(setattr, events, repeat("event_digest"), digests))
+        _consume(map(setattr, events, repeat("is_reverted"), claims))
+    if zeros or low < 0.01 or high >= 1.0:
+        return actual, None
+    return actual, list(map(operator.add, map(len, texts), map(_LINE_EXTRA.__getitem__, claims)))
+
+
+class HugeReasonEvent(
+    BlankableWireEvent, kw_only=True, forbid_unknown_fields=True, omit_defaults=True, gc=False
+):
+    """An event whose reason stays where it lies in its line (msgspec.Raw: no copy).
+
+    For a line too large to hold twice: the reason's bytes are hashed in place.
+    """
+
+    reason: msgspec.Raw  # type: ignore[assignment]
+
+
+huge_reason_decoder = msgspec.json.Decoder(HugeReasonEvent)
+_REASON_KEY = b'"reason":'
+_TEXT_CHUNK = 1 << 20
+# Every byte but the C0 controls, which JSON strings hold only escaped.
+_NOT_CONTROL = bytes(range(0x20, 0x100))
+
+
+def huge_reason_digest(event: HugeReasonEvent, line: bytes) -> tuple[str, int] | None:
+    """(`wire_digest`, shortest line) of an event read from `line`, its reason hashed in place.
+
+    None when the reason is not spelt canonically in the line (an escape, or
+    spaces around it): the caller then decodes it in full.
+    """
+    raw = memoryview(event.reason)
+    start = line.find(_REASON_KEY) + len(_REASON_KEY)
+    end = start + len(raw)
+    if line[start : start + 1] != b'"' or not _plain_text(line, start + 1, end - 1):
+        return None
+    digest, claim, score = event.event_digest, event.is_reverted, event.similarity_score
+    event.event_digest, event.is_reverted = "", None
+    event.reason = msgspec.Raw(b'""')
+    try:
+        text = _fix_score(_encode(event), score)
+    finally:
+        event.event_digest, event.is_reverted = digest, claim
+        event.reason = msgspec.Raw(raw)
+    # msgspec wrote the overridden field last: put the reason in its sorted place.
+    body = text[: -len(b',"reason":""}')]
+    cut = body.index(b',"reverts_event_id":')
+    hashed = sha256(body[:cut])
+    hashed.update(b"," + _REASON_KEY)
+    hashed.update(raw)
+    hashed.update(body[cut:])
+    hashed.update(b"}")
+    return hashed.hexdigest(), len(text) - 2 + len(raw) + _LINE_EXTRA[claim]
+
+
+def _plain_text(line: bytes, start: int, end: int) -> bool:
+    """Whether line[start:end] is UTF-8 text a JSON string holds as is (no escape, no control).
+
+    Read a mebibyte at a time, so that a huge text is never copied whole.
+    """
+    if line.find(b"\\", start, end) != -1:
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for at in range(start, end, _TEXT_CHUNK):
+            chunk = line[at : min(at + _TEXT_CHUNK, end)]
+            if chunk.translate(None, _NOT_CONTROL):
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _fix_score(text: bytes, score: float | None) -> bytes:
+    """Canonical bytes: msgspec writes integral scores as 1.0, JCS as 1 (see above)."""
+    if score is None or 1e-5 <= score < 1.0:
+        return text
+    written, canonical = _score_bytes(score)
+    if written == canonical:
+        return text
+    return text.replace(_SCORE_KEY + written, _SCORE_KEY + canonical, 1)
+
+
 def shape_problem(event: WireEvent) -> tuple[str, str] | None:
     """(field, problem) for the first id, digest or timestamp not of the spec's shape."""
     joined = (
@@ -177,38 +320,33 @@ def _uuids_ok(values: list[str], *, version7: bool) -> bool:
     return not version7 or (joined[14::36] == "7" * count and not joined[19::36].strip("89ab"))
 
 
-def _values(name: str, events: list[WireEvent]) -> list[str]:
+def _values(name: str, events: Sequence[WireEvent]) -> list[str]:
     return list(filter(None, map(_GETTERS[name], events)))
 
 
-def batch_shape_ok(
-    events: list[WireEvent],
-    event_ids: list[str] | None = None,
-    message_ids: list[str] | None = None,
-    joined_timestamps: str | None = None,
-) -> bool:
-    """Whether every id, digest and timestamp of `events` has the spec's shape.
+def batch_shape_ok(events: Sequence[WireEvent]) -> bool:
+    """Whether every id, digest and timestamp of `events` has the spec's shape."""
+    return ids_shape_ok(
+        _values("event_id", events) + _values("reverts_event_id", events),
+        _values("message_id", events)
+        + _values("new_parent_uuid", events)
+        + _values("old_parent_uuid", events),
+        "".join(_values("timestamp", events)),
+    ) and digests_shape_ok(_values("prev_digest", events) + _values("event_digest", events))
 
-    Callers that already gathered the ids or timestamps pass them in.
-    """
-    if event_ids is None:
-        event_ids = _values("event_id", events)
-    if message_ids is None:
-        message_ids = _values("message_id", events)
-    if joined_timestamps is None:
-        joined_timestamps = "".join(_values("timestamp", events))
+
+def ids_shape_ok(version7: list[str], uuids: list[str], joined_timestamps: str) -> bool:
+    """Whether event ids (`version7`), other ids and timestamps have the spec's shape."""
     return (
-        _uuids_ok(event_ids + _values("reverts_event_id", events), version7=True)
-        and _uuids_ok(
-            message_ids + _values("new_parent_uuid", events) + _values("old_parent_uuid", events),
-            version7=False,
-        )
-        and _only(
-            "".join(_values("prev_digest", events) + _values("event_digest", events)),
-            _LOWER_HEX,
-        )
+        _uuids_ok(version7, version7=True)
+        and _uuids_ok(uuids, version7=False)
         and _TIMESTAMPS.fullmatch(joined_timestamps) is not None
     )
+
+
+def digests_shape_ok(digests: list[str]) -> bool:
+    """Whether every digest is 64 lowercase hex digits (msgspec checked the width)."""
+    return _only("".join(digests), _LOWER_HEX)
 
 
 def day_is_real(day: str) -> bool:
