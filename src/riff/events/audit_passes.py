@@ -171,8 +171,10 @@ class ChainPass:
     operators: Counter[str] = field(default_factory=Counter)
     first_ts: str = "\uffff"
     last_ts: str = ""
-    # Sessions pass 1 settled: the ids their reverts undo, packed.
-    settled: dict[str, bytes] = field(default_factory=dict)
+    # The ids the reverts of pass 1's settled sessions undo, packed one
+    # session after another (grown in place: never held twice), and where.
+    settled: bytearray = field(default_factory=bytearray)
+    settled_spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Sessions left to pass 2, and sessions whose lines ended (to notice a split one).
     unsettled: set[str] = field(default_factory=set)
     closed: set[str] = field(default_factory=set)
@@ -229,9 +231,17 @@ class ChainPass:
         """Id hashes seen twice: a duplicated event id, or (rarely) a hash collision."""
         return repeated_hashes(self.id_hashes)
 
-    def settled_reverted(self) -> bytes:
+    def settled_reverted(self) -> bytes | bytearray:
         """The ids pass 1's sessions undo, packed (pass 2's sessions excluded)."""
-        return b"".join(packed for sid, packed in self.settled.items() if sid not in self.unsettled)
+        dropped = [span for sid, span in self.settled_spans.items() if sid in self.unsettled]
+        if not dropped:
+            return self.settled
+        kept = [
+            self.settled[start:end]
+            for sid, (start, end) in self.settled_spans.items()
+            if sid not in self.unsettled
+        ]
+        return b"".join(kept)
 
     # ------------------------------------------------------------ chains
 
@@ -375,7 +385,9 @@ class ChainPass:
         if reverted is None:
             self.unsettled.add(sid)
         else:
-            self.settled[sid] = pack_ids(reverted)
+            start = len(self.settled)
+            self.settled += pack_ids(reverted)
+            self.settled_spans[sid] = (start, len(self.settled))
 
     # ------------------------------------------------------------ fields
 

@@ -34,7 +34,7 @@ class PackedIds(AbstractSet[str]):
 
     __slots__ = ("_others", "_packed")
 
-    def __init__(self, packed: bytes = b"", others: Iterable[str] = ()) -> None:
+    def __init__(self, packed: bytes | bytearray = b"", others: Iterable[str] = ()) -> None:
         self._packed = packed
         self._others = frozenset(others)
 
@@ -56,7 +56,7 @@ class PackedIds(AbstractSet[str]):
         yield from self._others
         packed = self._packed
         for start in range(0, len(packed), _PACKED):
-            yield _unpack(packed[start : start + _PACKED])
+            yield _unpack(bytes(packed[start : start + _PACKED]))
 
     def __len__(self) -> int:
         return len(self._others) + len(self._packed) // _PACKED
