@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 
 from riff.app import scanning
@@ -70,3 +71,28 @@ def test_progress_reports_every_file_and_byte(projects: Path) -> None:
     scan_files(files, progress=lambda n, b: seen.append((n, b)))
     assert seen[-1] == (len(files), sum(f.size for f in files))
     assert [n for n, _ in seen] == sorted(n for n, _ in seen)
+
+
+def test_findings_cached_before_the_repairable_flags_changed_are_read_again(
+    projects: Path, tmp_path: Path
+) -> None:
+    """A cache written by an older riff (version 2: torn lines and tool findings were
+    all `repairable: false`) is stale, not a source of findings."""
+    files = discover_sessions(projects)
+    cache_path = tmp_path / "cache" / "scan.json"
+    cache = ScanCache(cache_path)
+    fresh = scan_files(files, cache=cache)
+    cache.save()
+    stale = orjson.loads(cache_path.read_bytes())
+    flags = 0
+    for entry in stale["entries"].values():
+        for finding in entry["scan"]["findings"]:
+            if finding["kind"] in ("truncated_line", "tool_use_without_result"):
+                assert finding["repairable"] is True
+                finding["repairable"] = False
+                flags += 1
+    assert flags
+    stale["version"] = 2
+    cache_path.write_bytes(orjson.dumps(stale))
+    again = scan_files(discover_sessions(projects), cache=ScanCache(cache_path))
+    assert again.read == len(files) and again.to_json() == fresh.to_json()

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 import orjson
 
-CACHE_VERSION = 2  # 2: detectors that know real shapes (older cached findings are stale)
+CACHE_VERSION = (
+    3  # 2: detectors that know real shapes; 3: repairable says what riff repair --write repairs
+)
 CACHE_FILE_NAME = "scan.json"
 
 
