@@ -85,7 +85,7 @@ def _resume(path: Path, claude: Path) -> dict[str, Any]:
         [sys.executable, str(ORACLE), str(path), "--claude", str(claude)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # the real CLI starts slowly on a loaded machine
     )
     result: dict[str, Any] = json.loads(done.stdout)
     assert result.get("ok"), result.get("error")
