@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
 from riff.events.line_edit import apply_edits, mirror_edit, split_segments
 from riff.transcript.api_rules import api_violations_of_bytes
@@ -242,44 +245,44 @@ def test_a_call_compacted_while_it_ran_is_left_alone() -> None:
     assert plan_tool_results(data) == []
 
 
-def test_a_lost_result_of_a_parallel_call_is_replaced_under_its_call() -> None:
-    """2.0.x parallel calls hang each result under the row holding its call, and the
-    next reply under the last result. Lose one result and re-link its child to the
-    lost row's parent (the call's row), as riff's suggestion does: the inserted
-    result goes under that call's row and the child under it, so the chain resume
-    follows holds the whole reply again (checked with the real 2.0.77 CLI, which
-    otherwise drops the call's row), and the other results keep their parents."""
-    from pathlib import Path
-
-    folder = (
-        Path(__file__).parents[1] / "fixtures" / "real_client" / "real_2.0.77_parallel_interactive"
-    )
+@pytest.mark.parametrize(
+    "recording", ["real_2.0.77_parallel_interactive", "real_2.1.332_hooks", "real_2.1.332_parallel"]
+)
+def test_a_lost_result_is_replaced_where_the_conversation_goes_on(recording: str) -> None:
+    """Lose a call's result and re-link its child to the lost row's parent (the call's
+    row), as riff's suggestion does. The inserted result goes under that call's row
+    and the child under it, so the chain resume follows holds the call and its
+    answer again: 2.0.x hangs each parallel call's result under its call (not under
+    the reply's last row), and 2.1.x hooks write an attachment under the call before
+    its result (the first child in file order, a leaf). The real 2.0.77 CLI dropped
+    the call's row when the result went elsewhere. Other rows keep their parents."""
+    folder = Path(__file__).parents[1] / "fixtures" / "real_client" / recording
     (path,) = [
         p for p in folder.glob("*.jsonl") if p.stat().st_size and not p.name.startswith("agent-")
     ]
     rows = [orjson.loads(s) for s in split_segments(path.read_bytes())]
     by_uuid = {r.get("uuid"): r for r in rows}
+
+    def is_result(r: dict[str, Any]) -> bool:
+        content = r.get("message", {}).get("content") if r.get("type") == "user" else None
+        return isinstance(content, list) and content[0].get("type") == "tool_result"
+
     lost = next(
         r
         for r in rows
-        if r["type"] == "user"
-        and isinstance(r["message"]["content"], list)
-        and r["message"]["content"][0].get("type") == "tool_result"
-        and any(c.get("parentUuid") == r["uuid"] and c["type"] == "assistant" for c in rows)
+        if is_result(r)
+        and any(c.get("parentUuid") == r["uuid"] and c["type"] != "progress" for c in rows)
     )
     call_row = by_uuid[lost["parentUuid"]]
     child = next(c for c in rows if c.get("parentUuid") == lost["uuid"])
-    assert child["type"] == "assistant"
     kept = [r for r in rows if r is not lost]
     child["parentUuid"] = call_row["uuid"]
     broken = b"".join(orjson.dumps(r) + b"\n" for r in kept)
 
     edits = plan_tool_results(broken, new_uuid=lambda: "synthetic")
     blobs = {k: v for p in edits for k, v in p.edit.blobs().items()}
-    repaired = [
-        orjson.loads(s)
-        for s in split_segments(apply_edits(broken, [p.edit.to_value() for p in edits], blobs))
-    ]
+    repaired_bytes = apply_edits(broken, [p.edit.to_value() for p in edits], blobs)
+    repaired = [orjson.loads(s) for s in split_segments(repaired_bytes)]
 
     (inserted,) = [r for r in repaired if r.get("uuid") == "synthetic"]
     assert inserted["parentUuid"] == call_row["uuid"]

@@ -115,20 +115,51 @@ def _rows(segments: list[bytes]) -> list[TranscriptRow]:
     return rows
 
 
-def _continued_from(
-    row: TranscriptRow, anchor: TranscriptRow, children: dict[str, list[TranscriptRow]]
-) -> list[TranscriptRow]:
-    """The conversation rows hanging under `row`, a row of a reply that is not its
-    last (`anchor`), other than further rows of the reply: where the chain resume
-    follows goes on from the row holding the unanswered call."""
-    if row is anchor:
-        return []
-    return [
-        c
-        for c in children.get(row.uuid or "", [])
-        if c.value.get("type") in ("user", "assistant", "system")
-        and not (c.value.get("type") == "assistant" and c.reply_id == row.reply_id)
-    ]
+def _resume_chain(rows: list[TranscriptRow]) -> set[str]:
+    """Uuids on the chain resume follows: from the file's last main user or
+    assistant row up its parents (a loop, bounded by the rows seen)."""
+    parent_of = {r.uuid: r.parent for r in rows if r.uuid is not None}
+    leaf = next(
+        (
+            r.uuid
+            for r in reversed(rows)
+            if r.value.get("type") in ("user", "assistant")
+            and not r.value.get("isSidechain")
+            and r.uuid is not None
+        ),
+        None,
+    )
+    chain: set[str] = set()
+    while leaf is not None and leaf not in chain:
+        chain.add(leaf)
+        leaf = parent_of.get(leaf)
+    return chain
+
+
+def _continuation(
+    row: TranscriptRow,
+    anchor: TranscriptRow,
+    children: dict[str, list[TranscriptRow]],
+    on_chain: set[str],
+) -> tuple[TranscriptRow, list[TranscriptRow] | None]:
+    """(the row the inserted result hangs under, the rows that then hang under it).
+
+    Where resume's chain goes on from the reply: under the row holding the
+    unanswered call (1.x and 2.0.x hang each parallel call's result under its
+    call, so a lost result's child is re-linked there) or under the reply's last
+    row, through the child on that chain (not a hook's attachment or a call's
+    progress row written before it). Off that chain: the reply's last row and
+    its first child in file order."""
+    for parent in (row, anchor) if row is not anchor else (anchor,):
+        onward = [
+            c
+            for c in children.get(parent.uuid or "", [])
+            if c.uuid in on_chain
+            and not (c.value.get("type") == "assistant" and c.reply_id == row.reply_id)
+        ]
+        if onward:
+            return parent, onward
+    return anchor, None
 
 
 def _synthetic_row(
@@ -223,6 +254,7 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
     planned += _server_inserts(segments, rows, children, new_uuid)
     done: set[int] = set()
     compacted = _last_compaction(rows)
+    on_chain = _resume_chain(rows)
     for row in rows:
         if row.value.get("type") != "assistant" or row.uuid is None or row.index < compacted:
             continue
@@ -255,16 +287,10 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
         if anchor is not row:
             reply_calls = _calls_of_reply(rows, row.reply_id, answered)
         fresh = str(new_uuid())
-        continued = _continued_from(row, anchor, children)
-        if continued:
-            # The conversation goes on from the call's own row, not from the reply's
-            # last row (1.x/2.0.x parallel calls hang each result under its call):
-            # the result takes the lost one's place, under the call, before them.
-            new_row = _synthetic_row(anchor, reply_calls, fresh, parent=row)
-        else:
-            new_row = _synthetic_row(anchor, reply_calls, fresh)
+        under, continued = _continuation(row, anchor, children, on_chain)
+        new_row = _synthetic_row(anchor, reply_calls, fresh, parent=under)
         start, removed, inserted = _insert_after(
-            segments, children, anchor, new_row, fresh, continued or None
+            segments, children, anchor, new_row, fresh, continued
         )
         planned.append(
             (start, len(removed), removed, inserted, fresh, row.uuid, tuple(reply_calls))
