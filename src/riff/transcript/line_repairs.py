@@ -136,19 +136,35 @@ def plan_line_edits(data: bytes, kinds: tuple[str, ...] = LINE_KINDS) -> LinePla
     """
     plan = LinePlan()
     segments = split_segments(data)
+    row_ids: list[str | None] | None = None
     if QUARANTINE_LINE in kinds:
+        row_ids = []
+        read_all = True  # every segment's uuid is in row_ids
         shift = 0  # how many segments earlier edits added (+) or removed (-)
         for index, segment in enumerate(segments):
+            body = segment[:-1] if segment.endswith(b"\n") else segment
+            if b"\x00" not in body:
+                # The common case, read once: a line that reads as JSON (or is
+                # blank) needs no edit; its uuid is kept for the duplicates.
+                if not body.strip(_BLANK):
+                    row_ids.append(None)
+                    continue
+                if (value := _parse(body)) is not None:
+                    row_ids.append(_uuid_of(value))
+                    continue
+            read_all = False
             planned = _torn_edit(index + 1 + shift, segment)
             if planned is not None:
                 plan.edits.append(planned)
                 shift += len(planned.edit.inserted) - len(planned.edit.removed)
+        if not read_all:
+            row_ids = None  # the duplicates read the file (as the edits leave it) again
         if plan.edits:
             segments = split_segments(
                 apply_edits(data, [p.edit.to_value() for p in plan.edits], _blobs_of(plan))
             )
     if DROP_DUPLICATE in kinds:
-        _plan_duplicates(segments, plan)
+        _plan_duplicates(segments, plan, row_ids)
     return plan
 
 
@@ -156,35 +172,49 @@ def _blobs_of(plan: LinePlan) -> dict[str, bytes]:
     return {key: value for p in plan.edits for key, value in p.edit.blobs().items()}
 
 
-def _plan_duplicates(segments: list[bytes], plan: LinePlan) -> None:
+def _plan_duplicates(
+    segments: list[bytes], plan: LinePlan, row_ids: list[str | None] | None = None
+) -> None:
+    """Drop each later copy of a row. `row_ids`: each segment's uuid (None: no uuid or
+    blank), when the caller has read them already.
+
+    Only the first line of each uuid is remembered, by its index (no parsed row is
+    kept): a later line is byte for byte the same as an earlier one only if it is
+    the same as the first line of its uuid, since equal bytes read as equal rows.
+    """
     dropped = 0
-    seen_bytes: set[bytes] = set()
-    seen_rows: dict[str, Any] = {}
+    first_line: dict[str, int] = {}
     for index, segment in enumerate(segments):
         body = segment.rstrip(b"\n")
-        if not body.strip(_BLANK):
-            continue
-        value = _parse(body)
-        row_id = _uuid_of(value)
+        if row_ids is None:
+            if not body.strip(_BLANK):
+                continue
+            value = _parse(body)
+            row_id = _uuid_of(value)
+        else:
+            row_id = row_ids[index]
+            value = None
         if row_id is None:
             # Lines without a uuid (queue operations, tool lists, snapshots…) are
             # state Claude Code legitimately writes again, byte for byte.
             continue
-        key = body.strip(_BLANK)
-        if key in seen_bytes:
+        first = first_line.get(row_id)
+        if first is None:
+            first_line[row_id] = index
+            continue
+        first_body = segments[first].rstrip(b"\n")
+        if body.strip(_BLANK) == first_body.strip(_BLANK):
             why = "byte for byte the same as an earlier line"
-        elif row_id is not None and row_id in seen_rows:
-            if seen_rows[row_id] != value:
+        else:
+            if value is None:
+                value = _parse(body)
+            if _parse(first_body) != value:
                 plan.needs_decision.append(
                     f"line {index + 1}: uuid {row_id} appears again with different content; "
                     "riff leaves it for a decision by hand"
                 )
                 continue
             why = f"the same row (uuid {row_id}) as an earlier line"
-        else:
-            seen_bytes.add(key)
-            seen_rows[row_id] = value
-            continue
         plan.edits.append(
             PlannedLineEdit(
                 DROP_DUPLICATE,

@@ -24,6 +24,7 @@ message). Only that row's line changes.
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -223,11 +224,93 @@ def _insert_after(
 def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLineEdit]:
     """Every tool-pairing edit `data` needs: neutralize_tool_result edits first, then
     insert_tool_result edits planned on the file as those leave it."""
+    if not may_need_tool_pairing(data):
+        return []
     neutralized = plan_neutralize(data)
     if neutralized:
         blobs = {key: value for p in neutralized for key, value in p.edit.blobs().items()}
         data = apply_edits(data, [p.edit.to_value() for p in neutralized], blobs)
     return [*neutralized, *plan_inserts(data, new_uuid=new_uuid)]
+
+
+def may_need_tool_pairing(data: bytes) -> bool:
+    """False only when neither planner below would plan an edit for `data`: one pass
+    reading each line once and keeping only tool ids, so a healthy file costs no
+    rows held in memory and no API-rule check.
+
+    The conditions are those of the planners, loosened, never tightened: every
+    tool_result's id is a call of an assistant row after the last compaction
+    (plan_neutralize turns only results whose call is not there into text);
+    every tool call of an assistant row with a uuid at or after it has a result
+    in a user row (plan_inserts), every server tool call it can answer has its
+    result block in the same response. A line that is not blank and does not
+    read as JSON, or a tool id that is not text, sends the file to the
+    planners themselves.
+    """
+    compacted = -1
+    calls: list[tuple[int, Any]] = []  # (index, id) of tool_use blocks of assistant rows
+    unanswered_candidates: list[tuple[int, str]] = []  # ... of rows with a uuid
+    server_calls: list[tuple[int, str | None, str]] = []  # (index, reply id, call id)
+    answered: set[Any] = set()
+    served: set[tuple[str | None, Any]] = set()
+    results: set[str] = set()
+    try:
+        for index, segment in enumerate(io.BytesIO(data)):
+            try:
+                value = orjson.loads(segment)
+            except orjson.JSONDecodeError:
+                if segment.strip(b" \t\r\n"):
+                    return True
+                continue
+            if not isinstance(value, dict):
+                continue
+            row = TranscriptRow(index, value)
+            if value.get("subtype") == "compact_boundary":
+                compacted = index
+            blocks = row.blocks()
+            if not blocks:
+                continue
+            kind = value.get("type")
+            reply_id = row.reply_id
+            for block in blocks:
+                block_type = block.get("type")
+                if block_type == "tool_result":
+                    result_id = block.get("tool_use_id")
+                    if not isinstance(result_id, str):
+                        return True  # the API check may read such an id its own way
+                    results.add(result_id)
+                    if kind == "user":
+                        answered.add(result_id)
+                if str(block.get("type", "")).endswith("_tool_result"):
+                    served.add((reply_id, block.get("tool_use_id")))
+                if kind != "assistant":
+                    continue
+                call_id = block.get("id")
+                if block_type == "tool_use":
+                    calls.append((index, call_id))
+                    if isinstance(call_id, str) and row.uuid is not None:
+                        unanswered_candidates.append((index, call_id))
+                elif (
+                    block_type == "server_tool_use"
+                    and isinstance(call_id, str)
+                    and row.uuid is not None
+                    and block.get("name") in SERVER_RESULT_TYPES
+                ):
+                    server_calls.append((index, reply_id, call_id))
+        calls_present = {call_id for index, call_id in calls if index > compacted}
+        return (
+            any(result not in calls_present for result in results)
+            or any(
+                index >= compacted and call_id not in answered
+                for index, call_id in unanswered_candidates
+            )
+            or any(
+                index >= compacted and (reply_id, call_id) not in served
+                for index, reply_id, call_id in server_calls
+            )
+        )
+    except TypeError:  # an id that cannot be a set member: the planners decide
+        return True
 
 
 def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLineEdit]:
