@@ -33,7 +33,7 @@ from riff.transcript.line_repairs import (
     split_join,
 )
 from riff.transcript.tool_result_repairs import TranscriptRow as _Row
-from riff.transcript.tool_result_repairs import plan_tool_results
+from riff.transcript.tool_result_repairs import plan_tool_results, transcript_rows
 from riff.transcript.write import replace_parent
 
 UNANSWERED_TOOL_USE = "unanswered_tool_use"
@@ -75,15 +75,7 @@ class _File:
         from riff.transcript.api_rules import loaded_row_uuids
 
         segments = split_segments(data)
-        rows = []
-        for index, segment in enumerate(segments):
-            try:
-                value = orjson.loads(segment)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(value, dict):
-                rows.append(_Row(index, value))
-        return cls(segments, rows, loaded_row_uuids(data))
+        return cls(segments, transcript_rows(segments), loaded_row_uuids(data))
 
     def after_compaction(self) -> list[_Row]:
         last = max(

@@ -104,7 +104,8 @@ def _last_compaction(rows: list[TranscriptRow]) -> int:
     return max((r.index for r in rows if r.value.get("subtype") == "compact_boundary"), default=-1)
 
 
-def _rows(segments: list[bytes]) -> list[TranscriptRow]:
+def transcript_rows(segments: list[bytes]) -> list[TranscriptRow]:
+    """The JSON-object lines of ``segments``, with their 0-based line index."""
     rows = []
     for index, segment in enumerate(segments):
         try:
@@ -321,7 +322,7 @@ def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLine
     lines would overlap an earlier one are left for the next run.
     """
     segments = split_segments(data)
-    rows = _rows(segments)
+    rows = transcript_rows(segments)
     answered = {  # by a conversation row (2.1.x api-request-blob rows copy requests)
         b.get("tool_use_id")
         for r in rows
@@ -526,7 +527,7 @@ def plan_neutralize(data: bytes) -> list[PlannedLineEdit]:
     # orphaned: a broken link keeps them apart, and the re-link (or a person, when
     # the suggestion is left for review) fixes that. Turning the real result into
     # text would rewrite a healthy row and invite an "interrupted" result beside it.
-    rows = _rows(segments)
+    rows = transcript_rows(segments)
     compacted = _last_compaction(rows)
     calls_present = {
         block.get("id")
