@@ -96,3 +96,53 @@ def test_findings_cached_before_the_repairable_flags_changed_are_read_again(
     cache_path.write_bytes(orjson.dumps(stale))
     again = scan_files(discover_sessions(projects), cache=ScanCache(cache_path))
     assert again.read == len(files) and again.to_json() == fresh.to_json()
+
+
+def test_a_file_in_two_groups_keeps_the_serial_scans_answer(
+    projects: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agent file whose session is unknown groups with every main session of
+    # its project, so those files are scanned twice (once with it as context):
+    # the parallel scan keeps the later group's scan, as the serial one does,
+    # whichever task finishes first.
+    files = discover_sessions(projects)
+    alone = scan_files(files, workers=1)
+    orphaned = next(s for s in alone.sessions if any(f["kind"] == "orphan" for f in s["findings"]))
+    main = Path(orphaned["path"])
+    orphan = next(f for f in orphaned["findings"] if f["kind"] == "orphan")
+    row = orjson.loads(main.read_bytes().splitlines()[orphan["lines"][0] - 1])
+    # The agent file holds the orphan's missing parent: with it as context, the
+    # main session's scan differs.
+    lost = main.parent / "agent-0lost.jsonl"
+    lost.write_bytes(
+        orjson.dumps({"type": "user", "uuid": row["parentUuid"], "parentUuid": None}) + b"\n"
+    )
+    files = discover_sessions(projects)
+    assert any(f.is_subagent and f.parent_session_id is None for f in files)
+    serial = scan_files(files, workers=1)
+    entry = next(s for s in serial.sessions if s["path"] == str(main))
+    assert entry != orphaned  # scanned last with the agent file beside it
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 0)
+    for _ in range(3):
+        assert scan_files(files, workers=2).to_json() == serial.to_json()
+
+
+def test_the_later_group_wins_in_any_order() -> None:
+    scans = [(0, "a", {"n": 0}), (1, "a", {"n": 1}), (1, "b", {"n": 1}), (2, "a", {"n": 2})]
+    for order in (scans, scans[::-1], [scans[2], scans[3], scans[0], scans[1]]):
+        results: dict[str, dict[str, object]] = {}
+        groups: dict[str, int] = {}
+        for number, path, scan in order:
+            scanning.keep_later_group(results, groups, number, path, scan)
+        assert results == {"a": {"n": 2}, "b": {"n": 1}}
+
+
+def test_tasks_hold_every_group_once_biggest_first(projects: Path) -> None:
+    files = discover_sessions(projects)
+    groups = [[f] for f in files]
+    tasks = scanning._tasks(groups, 2)
+    numbers = [number for task in tasks for number, _ in task]
+    assert sorted(numbers) == list(range(len(groups)))
+    sizes = [groups[n][0].size for n in numbers]
+    assert sizes == sorted(sizes, reverse=True)
+    assert 1 < len(tasks) <= len(groups)

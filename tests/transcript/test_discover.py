@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from riff.transcript.discover import (
+    SessionFile,
+    SessionGroups,
     default_projects_dir,
     discover_sessions,
     resolve_session,
@@ -96,3 +98,35 @@ def test_a_name_starting_with_a_tilde_of_no_user_is_not_found_cleanly(tmp_path: 
     # operator string used as a session reference hit it (hypothesis found it).
     with pytest.raises(SessionNotFoundError):
         resolve_session(tmp_path, "~[/x]no-such-user/x")
+
+
+def _files_with_every_kind_of_group(tmp_path: Path) -> list[SessionFile]:
+    built = build_projects_dir(tmp_path, sessions=6, seed=4, messages=30)
+    main = built[0]
+    project = main.path.parent
+    # a 1.x/2.0 agent file naming its session, one naming none (its session is
+    # unknown: session_group puts it with every file of its project that has no
+    # parent session), and a second project with a session of the same id
+    named = project / "agent-aa11.jsonl"
+    write_generated_session(
+        named, generate_session(8, seed=6, session_id=main.session_id, sidechain=True)
+    )
+    lost = project / "agent-bb22.jsonl"
+    lost.write_bytes(b'{"type":"user","uuid":"x","parentUuid":null}\n')
+    twin = tmp_path / "-other-project" / main.path.name
+    twin.parent.mkdir()
+    twin.write_bytes(main.path.read_bytes())
+    return discover_sessions(tmp_path)
+
+
+def test_session_groups_are_session_group(tmp_path: Path) -> None:
+    # The index gives every file exactly session_group's members, in its order,
+    # for the whole list, a part of it, and a list holding a file twice.
+    found = _files_with_every_kind_of_group(tmp_path)
+    assert any(f.is_subagent and f.parent_session_id is None for f in found)
+    for files in (found, found[::2], found[3:], [*found, found[0]]):
+        groups = SessionGroups(files)
+        for file in files:
+            assert groups.group(file) == session_group(file, files), file.path.name
+    sizes = {len(SessionGroups(found).group(f)) for f in found}
+    assert len(sizes) > 2  # groups of different kinds, not all empty

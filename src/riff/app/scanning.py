@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from riff.app.scan_cache import ScanCache as ScanCache  # its home is the light module
 from riff.transcript import SessionFile, scan_sessions
-from riff.transcript.discover import session_group
+from riff.transcript.discover import SessionGroups
 from riff.transcript.findings import UNREADABLE_FILE
 from riff.transcript.scan import unreadable_scan_json
 
@@ -70,6 +72,41 @@ def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[
     return failed + _scan_readable(files, set(paths))
 
 
+def _scan_groups(groups: list[tuple[int, list[str]]]) -> bytes:
+    """Worker: scan several groups; (group number, path, scan JSON) of each file, as JSON.
+
+    One task holds many groups, so a projects dir of small sessions does not
+    pay a round trip through the pool per session, and what comes back is one
+    bytes object (orjson is faster at both ends than pickling the dicts).
+    """
+    return orjson.dumps(
+        [
+            (number, path, scan)
+            for number, paths in groups
+            for path, scan in _scan_group(paths, paths)
+        ]
+    )
+
+
+def _tasks(groups: list[list[SessionFile]], workers: int) -> list[list[tuple[int, list[str]]]]:
+    """The groups packed into tasks, biggest first, each about 1/8 of a worker's share.
+
+    Biggest first, so that the last tasks to finish are small ones and both
+    cores stay busy to the end; small enough tasks that progress moves.
+    """
+    sizes = [sum(f.size for f in group) for group in groups]
+    share = max(sum(sizes) // (workers * 8), 1)
+    tasks: list[list[tuple[int, list[str]]]] = []
+    load = share
+    for number in sorted(range(len(groups)), key=lambda n: -sizes[n]):
+        if load >= share:
+            tasks.append([])
+            load = 0
+        tasks[-1].append((number, [str(f.path) for f in groups[number]]))
+        load += sizes[number]
+    return tasks
+
+
 def _vanished(path: str, exc: OSError) -> dict[str, Any]:
     p = Path(path)
     stub = SessionFile(p, p.parent.name, p.stem, 0, 0, False, None)
@@ -115,10 +152,11 @@ def _groups(
     """Each file with the other files of its session, found in ``context`` (else ``files``)."""
     seen: set[str] = set()
     groups = []
+    index = SessionGroups(context if context is not None else files)
     for file in files:
         if str(file.path) in seen:
             continue
-        group = [file, *session_group(file, context if context is not None else files)]
+        group = [file, *index.group(file)]
         seen.update(str(f.path) for f in group)
         groups.append(group)
     return groups
@@ -157,11 +195,12 @@ def scan_files(
         progress(done_files, done_bytes)
 
     sizes = {str(f.path): f.size for f in files}
+    by_group: dict[str, int] = {}
 
-    def record(pairs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    def record(pairs: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
         nonlocal done_files, done_bytes
-        for path, scan in pairs:
-            results[path] = scan
+        for number, path, scan in pairs:
+            keep_later_group(results, by_group, number, path, scan)
             done_files += 1
             done_bytes += sizes.get(path, 0)
             report.read += 1
@@ -171,20 +210,15 @@ def scan_files(
     work_bytes = sum(f.size for group in todo for f in group)
     cores = workers or os.cpu_count() or 1
     if cores > 1 and len(todo) > 1 and work_bytes >= PARALLEL_MIN_BYTES:
-        with ProcessPoolExecutor(max_workers=min(cores, len(todo))) as pool:
-            futures = [
-                pool.submit(
-                    _scan_group,
-                    [str(f.path) for f in group],
-                    [str(f.path) for f in group],
-                )
-                for group in todo
-            ]
+        tasks = _tasks(todo, min(cores, len(todo)))
+        with ProcessPoolExecutor(max_workers=min(cores, len(tasks))) as pool:
+            futures = [pool.submit(_scan_groups, task) for task in tasks]
             for future in as_completed(futures):
-                record(future.result())
+                record(orjson.loads(future.result()))
     else:
-        for group in todo:
-            record(_scan_readable(group, {str(f.path) for f in group}))
+        for number, group in enumerate(todo):
+            scans = _scan_readable(group, {str(f.path) for f in group})
+            record((number, path, scan) for path, scan in scans)
 
     for file in files:
         scan = results.get(str(file.path))
@@ -194,6 +228,24 @@ def scan_files(
                 cache.put(file, scan)  # (names that are not UTF-8 are never cached)
     report.sessions.sort(key=_broken_first)
     return report
+
+
+def keep_later_group(
+    results: dict[str, dict[str, Any]],
+    by_group: dict[str, int],
+    number: int,
+    path: str,
+    scan: dict[str, Any],
+) -> None:
+    """Record the scan of `path` from group `number` unless a later group's is there.
+
+    A file can be in two groups (a subagent file whose session is unknown
+    groups with every main session of its project): it keeps the later
+    group's scan, as a serial scan does, in whatever order the tasks finish.
+    """
+    if by_group.get(path, -1) <= number:
+        results[path] = scan
+        by_group[path] = number
 
 
 def _unreadable(scan: dict[str, Any]) -> bool:

@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
-from operator import ne
+from operator import add, ne, not_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -534,17 +534,222 @@ class _ChainReader:
             conv.message(at + 1).extra.append(self.row(rec))
 
 
-def _loaded_conversation(transcript: Transcript, graph: MessageGraph) -> _Conversation:
+def _role_table(cols: Columns) -> bytes:
+    """Per shape code: the role a row of that shape is sent as (0: not sent), suspects aside."""
+    return bytes(
+        (_USER if t == "user" else _ASSISTANT)
+        if t in ("user", "assistant") and not flags & (SIDECHAIN | META)
+        else 0
+        for t, _, _, flags in cols.shapes
+    )
+
+
+_USE_IN_ASSISTANT = bytes(1 if code == 2 * _ASSISTANT else 0 for code in range(256))
+_RESULT_IN_USER = bytes(1 if code == 2 * _USER + 1 else 0 for code in range(256))
+
+
+def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation] | None:
+    """The violations of the chain `nodes` (root first) when the columns settle them, else None.
+
+    The common case, a loaded conversation whose every call is answered and
+    every result asked for, is told by C loops over the columns, with no
+    object per row: each tool id is keyed by the message it lands in, a
+    call by its own message and a result by the message before it; the
+    rules hold exactly when the two sets of keys are equal. Anything this
+    cannot settle returns None, and `_ChainReader` (held to the complete
+    model) judges the file: a suspect row that is loaded or could join a
+    loaded message (only a suspect can be empty, odd or a server tool), a
+    tool_use id held twice (where its off-chain results join would depend on
+    block order), or any unpaired tool id (the violations are then named by
+    the objects' path).
+    """
+    recs = array("i", map(cols.node_rec.__getitem__, nodes))
+    suspects = set(cols.api_suspects)
+    if suspects and any(map(suspects.__contains__, recs)):
+        return None
+    kinds = bytes(map(_role_table(cols).__getitem__, map(cols.shape.__getitem__, recs)))
+    sent = array("i", compress(recs, kinds))
+    if not sent:
+        return []
+    roles = kinds.replace(b"\0", b"")
+    # Message index of each sent row: a new message wherever the role changes.
+    msg_of = array("i", accumulate(map(ne, roles, roles[:1] + roles[:-1])))
+    n = len(cols)
+    # 1 + the message each record lands in (0: none); roles alternate, so a
+    # message's role follows from its index.
+    lands = array("i", bytes(4 * n))
+    deque(map(lands.__setitem__, sent, map((1).__add__, msg_of)), maxlen=0)
+    on_chain = bytearray(n)
+    deque(map(on_chain.__setitem__, recs, repeat(1)), maxlen=0)
+    first_role = roles[0]
+    other_role = _ASSISTANT if first_role == _USER else _USER
+    tool_rec, tool_ids, msg_ref, uid = cols.tool_rec, cols.tool_ids, cols.msg_ref, cols.uid
+    off_chain = sorted(set(compress(tool_rec, map(not_, map(on_chain.__getitem__, tool_rec)))))
+    # Off-chain rows of a loaded response join its message (`_ChainReader._join_replies`).
+    replies = [r for r in off_chain if msg_ref[r] >= 0]
+    odd_replies = [r for r in suspects if not on_chain[r] and msg_ref[r] >= 0]
+    if replies or odd_replies:
+        wanted = {msg_ref[r] for r in replies} | {msg_ref[r] for r in odd_replies}
+        by_reply: dict[int, int] = {}
+        refs = map(msg_ref.__getitem__, sent)
+        for pos in compress(range(len(sent)), map(wanted.__contains__, refs)):
+            if roles[pos] == _ASSISTANT:
+                by_reply.setdefault(msg_ref[sent[pos]], msg_of[pos])
+        if any(msg_ref[r] in by_reply for r in odd_replies):
+            return None  # a suspect joins a loaded response: only its bytes tell how
+        shapes, shape = cols.shapes, cols.shape
+        for rec in replies:
+            at = by_reply.get(msg_ref[rec])
+            if at is None or uid[rec] < 0:
+                continue
+            line_type, _, _, flags = shapes[shape[rec]]
+            if line_type == "assistant" and not flags & (SIDECHAIN | META):
+                lands[rec] = at + 1
+    # Role of each message, 1-based (0: lands nowhere), one past the last for
+    # results that open a new message at the end.
+    count = msg_of[-1] + 1
+    message_role = b"\0" + (bytes([first_role, other_role]) * (count // 2 + 1))[: count + 1]
+    landed = array("i", map(lands.__getitem__, tool_rec))
+    # 2 * role + kind of each tool id: a call in an assistant message, a result in a user one.
+    codes = bytes(map(add, map((2).__mul__, map(message_role.__getitem__, landed)), cols.tool_kind))
+    calls = codes.translate(_USE_IN_ASSISTANT)
+    holder = dict(compress(zip(tool_ids, landed, strict=True), calls))
+    if len(holder) != calls.count(1):
+        return None
+    # Off-chain results of a loaded call join the user message after it (`_join_results`).
+    answering = compress(range(len(tool_rec)), map(holder.__contains__, tool_ids))
+    joining = {tool_rec[k] for k in answering if cols.tool_kind[k] and not on_chain[tool_rec[k]]}
+    if joining:
+        if suspects & joining:
+            return None
+        for rec in sorted(joining):
+            tools = cols.tools_of(rec)
+            if tools is None or not tools[1] or uid[rec] < 0:
+                continue
+            line_type, _, _, flags = cols.shapes[cols.shape[rec]]
+            if line_type != "user" or flags & (SIDECHAIN | META):
+                continue
+            indexes = {holder.get(r) for r in tools[1]}
+            if None in indexes or len(indexes) != 1:
+                continue
+            (at,) = indexes
+            assert at is not None
+            lands[rec] = at + 1  # `at` is 1 + the call's message: the message after it
+        landed = array("i", map(lands.__getitem__, tool_rec))
+        codes = bytes(
+            map(add, map((2).__mul__, map(message_role.__getitem__, landed)), cols.tool_kind)
+        )
+        calls = codes.translate(_USE_IN_ASSISTANT)
+    results = codes.translate(_RESULT_IN_USER)
+    asked = set(compress(zip(landed, tool_ids, strict=True), calls))
+    answered = set(compress(zip(map((-1).__add__, landed), tool_ids, strict=True), results))
+    out: list[ApiViolation] = []
+    if first_role != _USER:
+        first = sent[0]
+        line, uuid = cols.line[first], cols.uuids[uid[first]]
+        out.append(
+            ApiViolation(
+                API_FIRST_NOT_USER,
+                line,
+                uuid,
+                uuid,
+                f"line {line}: the first message resume sends is the assistant's; "
+                "the API wants the user first",
+            )
+        )
+    if asked == answered:
+        return out
+    unpaired = _unpaired(cols, recs, on_chain, landed, calls, results, asked, answered)
+    return None if unpaired is None else out + unpaired
+
+
+_MOST_UNPAIRED_ROWS = 32
+"""Past this many rows with an unpaired id, the objects' path names them (placing each row
+in its message costs a pass over the chain)."""
+
+
+def _unpaired(
+    cols: Columns,
+    recs: array[int],
+    on_chain: bytearray,
+    landed: array[int],
+    calls: bytes,
+    results: bytes,
+    asked: set[tuple[int, str]],
+    answered: set[tuple[int, str]],
+) -> list[ApiViolation] | None:
+    """The calls no result answers and the results no call asked for, in `_check`'s order.
+
+    `_check` goes message by message; within one, through its loaded rows in
+    chain order, then the rows that joined it (in file order), each row's
+    blocks in order. None when too many rows are involved.
+    """
+    tool_rec, tool_ids = cols.tool_rec, cols.tool_ids
+    unpaired = [
+        k for k in compress(range(len(tool_rec)), calls) if (landed[k], tool_ids[k]) not in answered
+    ]
+    unpaired += [
+        k
+        for k in compress(range(len(tool_rec)), results)
+        if (landed[k] - 1, tool_ids[k]) not in asked
+    ]
+    rows = {tool_rec[k] for k in unpaired}
+    if len(rows) > _MOST_UNPAIRED_ROWS:
+        return None
+    # Loaded rows first, by their place in the chain; joined rows after, by line.
+    place = {rec: recs.index(rec) if on_chain[rec] else len(recs) + rec for rec in rows}
+    unpaired.sort(key=lambda k: (landed[k], place[tool_rec[k]], k))
+    out = []
+    for k in unpaired:
+        rec = tool_rec[k]
+        line, uuid, tool_id = cols.line[rec], cols.uuids[cols.uid[rec]], tool_ids[k]
+        if cols.tool_kind[k]:
+            out.append(
+                ApiViolation(
+                    API_TOOL_RESULT_NOT_AFTER_USE,
+                    line,
+                    uuid,
+                    tool_id,
+                    f"line {line}: tool_result {tool_id} answers no tool_use of "
+                    "the assistant message right before it",
+                )
+            )
+        else:
+            out.append(
+                ApiViolation(
+                    API_TOOL_USE_NOT_ANSWERED,
+                    line,
+                    uuid,
+                    tool_id,
+                    f"line {line}: tool_use {tool_id} has no tool_result in the "
+                    "user message right after it",
+                )
+            )
+    return out
+
+
+def _loaded_chain(transcript: Transcript, graph: MessageGraph) -> array[int]:
+    """The nodes resume loads, root first (none for an empty session)."""
+    leaf = resume_leaf_index(graph, transcript.last_prompt_leaf)
+    if leaf is None:
+        return array("i")
+    nodes = resume_chain_array(graph, leaf)
+    nodes.reverse()
+    return nodes
+
+
+def _loaded_conversation(
+    transcript: Transcript, graph: MessageGraph, nodes: array[int] | None = None
+) -> _Conversation:
     cols = graph.columns
     if cols is None:
         raise ValueError("the API check needs a graph built with MessageGraph.from_records")
     if not cols.api_complete:  # columns built elsewhere: no suspects known, re-read every row
         return _Conversation.of(loaded_messages(transcript, graph))
-    leaf = resume_leaf_index(graph, transcript.last_prompt_leaf)
-    if leaf is None:
+    if nodes is None:
+        nodes = _loaded_chain(transcript, graph)
+    if not nodes:
         return _Conversation()
-    nodes = resume_chain_array(graph, leaf)
-    nodes.reverse()
     reader = _ChainReader(transcript, cols)
     try:
         return reader.conversation(nodes)
@@ -711,6 +916,13 @@ def api_violations(transcript: Transcript, graph: MessageGraph) -> list[ApiViola
     An empty list when the file cannot be re-read (it moved since the scan).
     """
     try:
+        cols = graph.columns
+        if cols is not None and cols.api_complete:
+            nodes = _loaded_chain(transcript, graph)
+            verdict = _verdict_from_columns(cols, nodes) if nodes else []
+            if verdict is not None:
+                return verdict
+            return _check(_loaded_conversation(transcript, graph, nodes))
         return _check(_loaded_conversation(transcript, graph))
     except OSError:
         return []

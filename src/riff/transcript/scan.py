@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import compress
+from operator import not_
 
 from riff.transcript.detect import build_graph, detect_findings
-from riff.transcript.discover import SessionFile, session_group
+from riff.transcript.discover import SessionFile, SessionGroups, session_group
 from riff.transcript.findings import ERROR, INFO, UNDECODABLE_NAME, UNREADABLE_FILE, Finding
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
@@ -93,12 +95,11 @@ def _scan(file: SessionFile, transcript: Transcript, others: Iterable[Transcript
     known_uuids: set[str] = set()
     known_uses: set[str] = set()
     known_results: set[str] = set()
-    for other in others:
-        for record in other.records:
-            if record.uuid is not None:
-                known_uuids.add(record.uuid)
-            known_uses.update(record.tool_use_ids)
-            known_results.update(record.tool_result_ids)
+    for other in others:  # from the columns: no record object per line
+        cols = other.columns
+        known_uuids.update(cols.index)
+        known_uses.update(compress(cols.tool_ids, map(not_, cols.tool_kind)))
+        known_results.update(compress(cols.tool_ids, cols.tool_kind))
     graph = build_graph(transcript, known_uuids=known_uuids)
     findings = detect_findings(
         transcript,
@@ -124,10 +125,11 @@ def scan_sessions(files: list[SessionFile], *, content_hash: bool = True) -> Ite
     carry no hash, so no write can be based on them.
     """
     done: set[str] = set()
+    groups = SessionGroups(files)
     for file in files:
         if str(file.path) in done:
             continue
-        group = [file, *session_group(file, files)]
+        group = [file, *groups.group(file)]
         transcripts = {
             str(f.path): read_transcript(f.path, content_hash=content_hash) for f in group
         }
