@@ -12,13 +12,14 @@ offset. Previews are computed from a line's bytes when first asked for.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import accumulate, chain, compress, count, filterfalse, repeat
+from itertools import accumulate, chain, compress, count, repeat
 from operator import add, and_, attrgetter, eq, ge, is_not, lt, not_, truth
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -46,6 +47,8 @@ from riff.transcript.timestamps import normalize_timestamp
 
 PREVIEW_CHARS = 80
 _READ_BUFFER = 1 << 19
+SPLIT_MIN_BYTES = 48 << 20
+"""Files this large (read without a content hash) are read in two halves at once."""
 _HASH_LAG = 2
 """Chunks handed to the hashing thread and not yet waited for."""
 _STRIP = b" \t\r\n\x00"
@@ -324,7 +327,7 @@ def _flags_of(key: tuple[Any, ...]) -> int:
     )
 
 
-class _Reader:
+class LineReader:
     """Turns physical lines into columns; state lives here between chunks."""
 
     def __init__(self, path: Path) -> None:
@@ -425,10 +428,10 @@ class _Reader:
                 offset += len(body) + 1
         else:
             sizes = list(map(len, pieces))
-            cols.length.extend(sizes)
+            cols.length.fromlist(sizes)
             starts = list(accumulate(map(add, sizes, repeat(1)), initial=offset))
             offset = starts.pop()
-            cols.offset.extend(starts)
+            cols.offset.fromlist(starts)
             line_no += len(pieces)
         self.line_no = line_no
         self.offset = offset
@@ -571,7 +574,7 @@ class _Reader:
         if True in kinds:
             deque(map(open_uses.pop, compress(shared, kinds), repeat(None)), maxlen=0)
         cols = self.cols
-        cols.tool_rec.extend(tool_rows)
+        cols.tool_rec.fromlist(tool_rows)
         cols.tool_ids.extend(shared)
         cols.tool_kind.extend(cast("list[int]", kinds))
         if True in kinds:
@@ -614,21 +617,33 @@ class _Reader:
         found = list(map(codes.get, keys))
         if None in found:
             found = [cols.shape_code(codes, key) for key in keys]
-        cols.shape.extend(cast("list[int]", found))
+        cols.shape.fromlist(cast("list[int]", found))
 
     def _nodes(self, uuids: Sequence[Any], has_uuid: list[bool], rows: range) -> None:
-        """Number the new uuids; a uuid seen before is a duplicate, not a node."""
+        """Number the new uuids; a uuid seen before is a duplicate, not a node.
+
+        One dict probe per uuid: ``setdefault`` numbers each uuid as if all
+        were new; if the index grew by fewer than that, some uuid was seen
+        before, so this chunk's insertions are taken back and the lines are
+        numbered one by one (rare: duplicates only).
+        """
         cols = self.cols
         index: dict[Any, int] = cols.index
-        named = list(compress(uuids, has_uuid))
+        everyone = False not in has_uuid
+        named = uuids if everyone else list(compress(uuids, has_uuid))
         before = len(index)
-        if index.keys().isdisjoint(named):
-            index.update(zip(named, count(before)))
-            if len(index) == before + len(named):
-                cols.uid.extend(map(index.get, uuids, repeat(-1)))
-                cols.node_rec.extend(compress(rows, has_uuid))
-                return
-            for uuid in named:  # a uuid twice within the lines: number them one by one
+        found = list(map(index.setdefault, named, count(before)))
+        if len(index) == before + len(found):
+            if everyone:
+                cols.uid.fromlist(found)
+                cols.node_rec.fromlist(list(rows))
+            else:
+                sources = (repeat(-1), iter(found))
+                cols.uid.fromlist(list(map(next, map(sources.__getitem__, has_uuid))))
+                cols.node_rec.fromlist(list(compress(rows, has_uuid)))
+            return
+        for uuid, node in zip(named, found, strict=True):
+            if node >= before:
                 index.pop(uuid, None)
         setdefault = index.setdefault
         uid_append = cols.uid.append
@@ -674,7 +689,7 @@ class _Reader:
             for k, (j, node) in enumerate(zip(found, mine, strict=True)):
                 if j >= node >= 0 and node_rec[node] == first + k:
                     cols.forward.append(node)
-        cols.par.extend(found)
+        cols.par.fromlist(found)
 
     def _timestamps(self, stamps: Sequence[Any], first: int) -> None:
         """Fixed-width timestamps; records older than an earlier line are suspects."""
@@ -729,17 +744,12 @@ class _Reader:
         self.ts_max = ts_max
 
     def _message_ids(self, messages: Sequence[Any], first: int) -> None:
-        """``message.id`` of each record, interned (one response spans several lines)."""
+        """``message.id`` of each record, and the first record carrying it (a response
+        spans several lines): one dict probe per record."""
         cols = self.cols
         ids: list[Any] = list(map(getattr, messages, repeat("id"), repeat(None)))
-        known: dict[Any, int] = cols.msg_index
-        if ids.count(None) != len(ids):
-            fresh = dict.fromkeys(ids)
-            fresh.pop(None, None)
-            new = list(filterfalse(known.__contains__, fresh))
-            known.update(zip(new, count(len(cols.msg_ids))))
-            cols.msg_ids.extend(cast("list[str]", new))
-        cols.msg_ref.extend(map(known.get, ids, repeat(-1)))
+        cols.msg_ids.extend(ids)
+        cols.msg_ref.fromlist(list(map(cols.msg_index.setdefault, ids, count(first))))
 
     def _odd_timestamp(self, i: int, stamp: str, ts_max: str) -> str:
         """A timestamp not in canonical ASCII form: normalised, kept aside; the new maximum."""
@@ -785,6 +795,38 @@ def _plain_chunks(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
+def range_chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
+    """The bytes of ``[start, end)`` in chunks, read by position (the file offset is
+    left alone, so another process sharing the descriptor is not disturbed)."""
+    while start < end:
+        chunk = os.pread(fd, min(_READ_BUFFER, end - start), start)
+        if not chunk:  # the file shrank under the reader
+            return
+        start += len(chunk)
+        yield chunk
+
+
+def feed_chunks(reader: LineReader, chunks: Iterable[bytes], carry: bytearray) -> bytearray:
+    """Feed every complete line of ``chunks`` to ``reader``; returns the bytes after
+    the last newline (the start of a line that continues in later chunks)."""
+    # A line longer than a chunk grows in one buffer (extended in place, not
+    # joined from parts), so a 100 MB line costs about its own size once.
+    for chunk in chunks:
+        pieces: list[Any] = chunk.split(b"\n")
+        last = pieces.pop()
+        if pieces:
+            if carry:
+                carry += pieces[0]
+                pieces[0] = carry
+                carry = bytearray()
+                if len(pieces[0]) > 0xFFFFFFFF:  # beyond the 32-bit length column
+                    reader.cols.length = array("q", reader.cols.length)
+            reader.feed(pieces)
+        if last:
+            carry += last
+    return carry
+
+
 def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcript:
     """Read a transcript in one streaming pass; never raises on bad content.
 
@@ -793,27 +835,30 @@ def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcrip
     write can follow it) leaves it out: it costs about a third of the read.
     """
     path = Path(path)
-    reader = _Reader(path)
+    # The reader makes short-lived tuples by the million and no cycles: the
+    # cyclic collector would only walk the growing columns again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(path, content_hash)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(path: Path, content_hash: bool) -> Transcript:
+    reader = LineReader(path)
     hasher = hashlib.sha256() if content_hash else None
-    # A line longer than a chunk grows in one buffer (extended in place, not
-    # joined from parts), so a 100 MB line costs about its own size once.
     carry = bytearray()
     with path.open("rb", buffering=0) as handle:
         stat = os.fstat(handle.fileno())
+        if hasher is None and stat.st_size >= SPLIT_MIN_BYTES:
+            # Imported here: the split reader builds on this module.
+            from riff.transcript.split_read import read_halves
+
+            carry = read_halves(reader, handle, stat.st_size)
         chunks = _plain_chunks(handle) if hasher is None else _chunks(handle, hasher)
-        for chunk in chunks:
-            pieces: list[Any] = chunk.split(b"\n")
-            last = pieces.pop()
-            if pieces:
-                if carry:
-                    carry += pieces[0]
-                    pieces[0] = carry
-                    carry = bytearray()
-                    if len(pieces[0]) > 0xFFFFFFFF:  # beyond the 32-bit length column
-                        reader.cols.length = array("q", reader.cols.length)
-                reader.feed(pieces)
-            if last:
-                carry += last
+        carry = feed_chunks(reader, chunks, carry)
         if carry:
             if len(carry) > 0xFFFFFFFF:  # beyond the 32-bit length column
                 reader.cols.length = array("q", reader.cols.length)

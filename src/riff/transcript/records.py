@@ -230,9 +230,10 @@ class Columns:
         self.tool_ref: dict[int, str] = {}
         self.leaf: dict[int, str] = {}
         self.msg_ref = array("i")
-        """Per record: index into ``msg_ids`` of its ``message.id``, or -1."""
-        self.msg_ids: list[str] = []
-        self.msg_index: dict[str, int] = {}
+        """Per record: the first record with the same ``message.id``, or -1 without one."""
+        self.msg_ids: list[str | None] = []
+        """Per record: its ``message.id``."""
+        self.msg_index: dict[str | None, int] = {None: -1}
         self.tool_rec = array("i")
         """Record of each tool id, in file order (a flat list, not a tuple per record)."""
         self.tool_ids: list[str] = []
@@ -342,19 +343,13 @@ class Columns:
 
     def message_id(self, i: int) -> str | None:
         """The ``message.id`` of record ``i`` (None when it has none)."""
-        ref = self.msg_ref[i]
-        return self.msg_ids[ref] if ref >= 0 else None
+        return self.msg_ids[i]
 
     def add_message_id(self, message_id: str | None) -> None:
-        """Append the next record's ``message.id`` (interned: a response spans lines)."""
-        if message_id is None:
-            self.msg_ref.append(-1)
-            return
-        ref = self.msg_index.get(message_id)
-        if ref is None:
-            ref = self.msg_index[message_id] = len(self.msg_ids)
-            self.msg_ids.append(message_id)
-        self.msg_ref.append(ref)
+        """Append the next record's ``message.id`` (a response spans lines: equal ids share
+        the first record's number)."""
+        self.msg_ref.append(self.msg_index.setdefault(message_id, len(self.msg_ids)))
+        self.msg_ids.append(message_id)
 
     def flags(self, i: int) -> int:
         return self.shapes[self.shape[i]][3]

@@ -1,0 +1,348 @@
+"""Reading one big transcript on two cores: the second half in a forked child.
+
+Decoding is CPU-bound Python and C that holds the GIL, so a thread would not
+help; a forked child shares the already-imported modules and the open file
+for free. The parent reads the first half while the child reads the second
+into columns of its own; the child sends them back through a pipe and the
+parent appends them to its own, renumbering what is numbered (nodes,
+records, lines, unresolved parents) so that the result is exactly what one
+sequential pass would have built.
+
+Whatever goes wrong on the way (no fork, a child that dies or is killed, a
+file that changes while it is read, a uuid that occurs in both halves) makes
+the parent read the second half itself: the split is only ever a shortcut.
+Only reads without a content hash split: the hash of a write's fingerprint
+must be of the very bytes the columns were built from, which one sequential
+pass guarantees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import threading
+from array import array
+from dataclasses import dataclass, replace
+from itertools import count
+from typing import Any, BinaryIO, NoReturn
+
+from riff.transcript.reader import LineReader, feed_chunks, range_chunks
+from riff.transcript.records import TS_WIDTH, LineProblem
+
+_PROBE = 1 << 16
+"""Bytes read at a time while looking for a line boundary."""
+_MAX_PROBE = 64 << 20
+"""How far to look for a newline before giving up on splitting (one huge line)."""
+
+
+@dataclass
+class _Half:
+    """The second half's columns and reader state, as the child sends them."""
+
+    records: int
+    lines: int
+    end: int
+    offset: array[int]
+    length: array[int]
+    skips: array[int]
+    shapes: list[tuple[str | None, str | None, str | None, int]]
+    shape: array[int]
+    uuids: list[str]
+    uid: array[int]
+    par: array[int]
+    extras: list[str]
+    node_rec: array[int]
+    ts: bytearray
+    ts_odd: dict[int, str]
+    ts_max: str
+    logical: dict[int, str]
+    tool_ref: dict[int, str]
+    leaf: dict[int, str]
+    msg_ids: list[str | None]
+    tool_rec: array[int]
+    tool_ids: list[str]
+    tool_kind: bytearray
+    duplicates: list[int]
+    forward: list[int]
+    ts_suspects: list[int]
+    unresolved: list[int]
+    api_suspects: list[int]
+    problems: list[LineProblem]
+    last_prompt_leaf: str | None
+    session_id: str | None
+
+
+def read_halves(reader: LineReader, handle: BinaryIO, size: int) -> bytearray:
+    """Read the complete lines of ``handle`` (a fresh reader, at offset 0) on two cores.
+
+    Leaves the handle's position where sequential reading must go on (past the
+    last line read, or wherever the split was given up) and returns the start
+    of an unfinished line to go on with (only if the file shrank meanwhile).
+    """
+    fd = handle.fileno()
+    cut = _line_start_after(fd, _middle(size), size)
+    end = _line_start_before(fd, size)
+    if cut is None or end is None or end - cut < _PROBE or not may_fork():
+        return bytearray()
+    child = _Child.start(reader, fd, cut, end)
+    if child is None:
+        return bytearray()
+    try:
+        carry = feed_chunks(reader, range_chunks(fd, 0, cut), bytearray())
+        if carry or reader.offset != cut:  # the file shrank while being read
+            handle.seek(reader.offset + len(carry))
+            return carry
+        half = child.result()
+    finally:
+        child.stop()
+    if half is not None and half.end == end and _append(reader, half):
+        handle.seek(end)
+    else:
+        handle.seek(cut)
+    return bytearray()
+
+
+def _middle(size: int) -> int:
+    """Where the second half starts (at the next line): the middle balances the cores."""
+    return size // 2
+
+
+def may_fork() -> bool:
+    """Fork only from a process with one thread (a fork copies no other thread, and
+    a lock another thread held would stay held in the child)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _line_start_after(fd: int, pos: int, size: int) -> int | None:
+    """Offset just past the first newline at or after ``pos`` (None: none near)."""
+    limit = min(size, pos + _MAX_PROBE)
+    while pos < limit:
+        data = os.pread(fd, min(_PROBE, limit - pos), pos)
+        if not data:
+            return None
+        at = data.find(b"\n")
+        if at >= 0:
+            return pos + at + 1
+        pos += len(data)
+    return None
+
+
+def _line_start_before(fd: int, size: int) -> int | None:
+    """Offset just past the last newline before ``size`` (None: none near)."""
+    hi = size
+    lo_limit = max(0, size - _MAX_PROBE)
+    while hi > lo_limit:
+        lo = max(lo_limit, hi - _PROBE)
+        data = os.pread(fd, hi - lo, lo)
+        if len(data) != hi - lo:
+            return None
+        at = data.rfind(b"\n")
+        if at >= 0:
+            return lo + at + 1
+        hi = lo
+    return None
+
+
+class _Child:
+    """The forked process reading ``[cut, end)``, and the pipe its columns come back on."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe = pipe
+        self.reaped = False
+
+    @classmethod
+    def start(cls, reader: LineReader, fd: int, cut: int, end: int) -> _Child | None:
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            _child_main(reader, fd, cut, end, write_end)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def result(self) -> _Half | None:
+        """The child's half, or None if it failed."""
+        try:
+            with os.fdopen(self.pipe, "rb", closefd=True) as pipe:
+                self.pipe = -1
+                half = pickle.load(pipe)
+        except Exception:  # a child that died half-way: the parent reads its half
+            return None
+        _, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        return half if os.waitstatus_to_exitcode(status) == 0 else None
+
+    def stop(self) -> None:
+        """Reap the child (killed first if it has not finished), close the pipe."""
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+        if not self.reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.reaped = True
+
+
+def _child_main(parent: LineReader, fd: int, cut: int, end: int, pipe: int) -> NoReturn:
+    """Read ``[cut, end)`` into fresh columns, send them, exit (no cleanup of the parent's)."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        reader = LineReader(parent.cols.path)
+        reader.offset = cut
+        carry = feed_chunks(reader, range_chunks(fd, cut, end), bytearray())
+        if not carry and reader.offset == end:
+            with os.fdopen(pipe, "wb") as out:
+                pickle.dump(_half_of(reader, end), out, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+    except BaseException:  # the parent reads this half itself instead
+        pass
+    finally:
+        os._exit(code)
+
+
+def _half_of(reader: LineReader, end: int) -> _Half:
+    cols = reader.cols
+    return _Half(
+        records=len(cols.offset),
+        lines=reader.line_no,
+        end=end,
+        offset=cols.offset,
+        length=cols.length,
+        skips=cols.line.skips,
+        shapes=cols.shapes,
+        shape=cols.shape,
+        uuids=list(cols.index),
+        uid=cols.uid,
+        par=cols.par,
+        extras=cols.extras,
+        node_rec=cols.node_rec,
+        ts=cols.ts,
+        ts_odd=cols.ts_odd,
+        ts_max=reader.ts_max,
+        logical=cols.logical,
+        tool_ref=cols.tool_ref,
+        leaf=cols.leaf,
+        msg_ids=cols.msg_ids,
+        tool_rec=cols.tool_rec,
+        tool_ids=cols.tool_ids,
+        tool_kind=cols.tool_kind,
+        duplicates=cols.duplicates,
+        forward=cols.forward,
+        ts_suspects=cols.ts_suspects,
+        unresolved=cols.unresolved,
+        api_suspects=cols.api_suspects,
+        problems=reader.problems,
+        last_prompt_leaf=reader.last_prompt_leaf,
+        session_id=reader.session_id,
+    )
+
+
+def _shifted(values: Any, by: int) -> list[int]:
+    return [v + by for v in values]
+
+
+def _append(reader: LineReader, half: _Half) -> bool:
+    """Append the second half to the reader's columns as one sequential pass would have.
+
+    False (and nothing changed) when a uuid of the second half is also in the
+    first: numbering it is the sequential reader's job.
+    """
+    cols = reader.cols
+    index = cols.index
+    if not index.keys().isdisjoint(half.uuids):
+        return False
+    first = len(cols.offset)
+    nodes = len(index)
+
+    # Parents the child could not find may be in the first half (earlier in the
+    # file: resolved now, as the sequential pass would have); the others stay
+    # unresolved until Columns.finish looks for them further down.
+    extra_ref: list[int] = []
+    for parent in half.extras:
+        node = index.get(parent)
+        if node is None:
+            node = -2 - len(cols.extras)
+            cols.extras.append(parent)
+        extra_ref.append(node)
+    cols.par.fromlist(
+        [v + nodes if v >= 0 else (-1 if v == -1 else extra_ref[-2 - v]) for v in half.par]
+    )
+    par = cols.par
+    cols.unresolved.extend(r + first for r in half.unresolved if par[r + first] <= -2)
+
+    index.update(zip(half.uuids, count(nodes)))
+    cols.uid.fromlist([v + nodes if v >= 0 else -1 for v in half.uid])
+    cols.node_rec.fromlist(_shifted(half.node_rec, first))
+    cols.forward.extend(_shifted(half.forward, nodes))
+    cols.duplicates.extend(_shifted(half.duplicates, first))
+
+    if half.length.typecode != cols.length.typecode:
+        cols.length = array("q", cols.length)
+        half.length = array("q", half.length)
+    cols.offset.extend(half.offset)
+    cols.length.extend(half.length)
+    cols.line.skips.fromlist(_shifted(half.skips, first))
+
+    codes = [cols.shape_code(reader.codes, key) for key in half.shapes]
+    if codes == list(range(len(codes))) and cols.shape.typecode == half.shape.typecode:
+        cols.shape.extend(half.shape)
+    else:
+        cols.shape.fromlist(list(map(codes.__getitem__, half.shape)))
+
+    _append_timestamps(reader, half, first)
+
+    cols.msg_ids.extend(half.msg_ids)
+    cols.msg_ref.fromlist(list(map(cols.msg_index.setdefault, half.msg_ids, count(first))))
+    cols.tool_rec.fromlist(_shifted(half.tool_rec, first))
+    cols.tool_ids.extend(half.tool_ids)
+    cols.tool_kind += half.tool_kind
+    for target, part in (
+        (cols.logical, half.logical),
+        (cols.tool_ref, half.tool_ref),
+        (cols.leaf, half.leaf),
+    ):
+        target.update({row + first: value for row, value in part.items()})
+    cols.api_suspects.extend(_shifted(half.api_suspects, first))
+
+    lines = reader.line_no
+    reader.problems.extend(replace(p, line=p.line + lines) for p in half.problems)
+    reader.line_no += half.lines
+    reader.offset = half.end
+    if half.last_prompt_leaf is not None:
+        reader.last_prompt_leaf = half.last_prompt_leaf
+    if reader.session_id is None:
+        reader.session_id = half.session_id
+    return True
+
+
+def _append_timestamps(reader: LineReader, half: _Half, first: int) -> None:
+    """Timestamps, and the records older than the first half's newest (the child did
+    not know that one, so it flagged only those older than its own earlier lines)."""
+    cols = reader.cols
+    cols.ts += half.ts
+    cols.ts_odd.update({row + first: value for row, value in half.ts_odd.items()})
+    cols.ts_suspects.extend(_shifted(half.ts_suspects, first))
+    newest = reader.ts_max
+    running = ""
+    ts = half.ts
+    for i in range(half.records):
+        if running >= newest:
+            break
+        start = i * TS_WIDTH
+        stamp = ts[start : start + TS_WIDTH].decode("ascii") if ts[start] else half.ts_odd.get(i)
+        if stamp is None:
+            continue
+        if running <= stamp < newest:
+            cols.ts_suspects.append(first + i)
+        running = max(running, stamp)
+    reader.ts_max = max(newest, half.ts_max)
