@@ -283,21 +283,20 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
     stdout.print(f"resume loads {len(chain)} messages (oldest first):")
     if len(chain) > limit:
         stdout.print(f"[dim]… {len(chain) - limit} older messages not shown (--limit)[/]")
-    for node in reversed(chain[:limit]):
-        uuid = uuids[node]
-        _print_line(records.get(uuid), uuid, marks)
+    # One print for all lines: Rich's cost is per call, and a chain can be long.
+    lines = [_chain_line(records.get(uuids[node]), uuids[node], marks) for node in chain[:limit]]
+    if lines:
+        stdout.print("\n".join(reversed(lines)), highlight=False)
 
 
-def _print_line(record: Any, uuid: str, marks: dict[str, str]) -> None:
+def _chain_line(record: Any, uuid: str, marks: dict[str, str]) -> str:
     mark = f" [red]✗ {safe(marks[uuid])}[/]" if uuid in marks else ""
     if record is None:
-        stdout.print(f"  {safe(short_id(uuid))} [dim](in another file)[/]{mark}")
-        return
+        return f"  {safe(short_id(uuid))} [dim](in another file)[/]{mark}"
     role = record.role or record.type or "?"
-    stdout.print(
+    return (
         f"  [dim]{record.line:>6}[/] {safe(short_id(uuid))} [cyan]{safe(role):<9}[/] "
-        f"{safe(record.preview[:70])}{mark}",
-        highlight=False,
+        f"{safe(record.preview[:70])}{mark}"
     )
 
 
