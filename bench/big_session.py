@@ -17,6 +17,9 @@ orjson pass over the same file (``orjson loop``), so ratios show what riff adds
 over parsing. Prints figures; asserts nothing.
 
     python bench/big_session.py [--messages 1000000] [--repair-mb 115] [--line-mb 100]
+                                [--only chain|repair|line ...]
+
+``--only`` runs the named parts alone (repeatable; default all three).
 """
 
 from __future__ import annotations
@@ -132,7 +135,14 @@ def main() -> None:
     parser.add_argument("--repair-mb", type=float, default=115.0)
     parser.add_argument("--line-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=_PARTS,
+        help="run only this part (repeatable): the big chain, the repair, the huge line",
+    )
     args = parser.parse_args()
+    parts = set(args.only or _PARTS)
     global LAUNCHER
     LAUNCHER = Launcher()  # while this process is small (see _launch.py)
     riff = str(Path(sys.executable).with_name("riff"))
@@ -151,55 +161,73 @@ def main() -> None:
         project = root / "claude" / "projects" / "-home-dev-big"
         project.mkdir(parents=True)
 
-        chain = project / "00000000-0000-4000-8000-000000000001.jsonl"
-        started = time.perf_counter()
-        size = write_chain(chain, args.messages, args.seed)
-        print(
-            f"chain session: {args.messages:,} messages, {size / 1e6:.0f} MB "
-            f"(generated in {time.perf_counter() - started:.0f} s)"
-        )
-        base = run([sys.executable, "-c", _ORJSON_LOOP, str(chain)], env)
-        report("orjson loop (process)", base, base)
-        for name, argv in (
-            ("riff scan --json", [riff, "scan", "--json", "--no-cache", str(chain)]),
-            ("riff show", [riff, "show", "--no-pager", str(chain)]),
-            ("riff show --json", [riff, "show", "--json", str(chain)]),
-        ):
-            report(name, run(argv, env), base)
-        chain.unlink()
-
-        cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
-        size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
-        print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
-        base = run([sys.executable, "-c", _ORJSON_LOOP, str(cut_path)], env)
-        report("orjson loop (process)", base, base)
-        scan = run([riff, "scan", "--json", "--no-cache", str(cut_path)], env)
-        report("riff scan --json", scan, base)
-        report("riff show --json", run([riff, "show", "--json", str(cut_path)], env), base)
-        repair = run([riff, "repair", str(cut_path), "--write", "--yes"], env)
-        report("riff repair --write", repair, base)
-        print(f"    (exit {repair[2]}; {(repair[1] - scan[1]) / 1e6:+.0f} MB over the scan)")
-        backups = list(project.glob("*.riff-backup"))
-        print(f"  backup kept: {bool(backups)}")
-        cut_path.unlink()
-        for backup in backups:
-            backup.unlink()
-
-        line_path = project / "00000000-0000-4000-8000-000000000003.jsonl"
-        size = write_huge_line(line_path, args.line_mb, args.seed + 2)
-        print(f"one {args.line_mb:.0f} MB line ({size / 1e6:.0f} MB file):")
-        base = run([sys.executable, "-c", _ORJSON_LOOP, str(line_path)], env)
-        report("orjson loop (process)", base, base)
-        (root / "empty").mkdir()
-        empty = run([riff, "scan", "--json", "--no-cache", str(root / "empty")], env)
-        report("riff scan, empty dir", empty, base)
-        scan = run([riff, "scan", "--json", "--no-cache", str(line_path)], env)
-        report("riff scan --json", scan, base)
-        print(
-            f"    {(scan[1] - empty[1]) / (args.line_mb * 1e6):.2f}x the line above an empty "
-            f"scan's {empty[1] / 1e6:.0f} MB (goal <= 1.5x)"
-        )
+        if "chain" in parts:
+            bench_chain(project, args, env, riff)
+        if "repair" in parts:
+            bench_repair(project, args, env, riff)
+        if "line" in parts:
+            bench_line(root, project, args, env, riff)
     LAUNCHER.close()
+
+
+_PARTS = ("chain", "repair", "line")
+
+
+def bench_chain(project: Path, args: argparse.Namespace, env: dict[str, str], riff: str) -> None:
+    chain = project / "00000000-0000-4000-8000-000000000001.jsonl"
+    started = time.perf_counter()
+    size = write_chain(chain, args.messages, args.seed)
+    print(
+        f"chain session: {args.messages:,} messages, {size / 1e6:.0f} MB "
+        f"(generated in {time.perf_counter() - started:.0f} s)"
+    )
+    base = run([sys.executable, "-c", _ORJSON_LOOP, str(chain)], env)
+    report("orjson loop (process)", base, base)
+    for name, argv in (
+        ("riff scan --json", [riff, "scan", "--json", "--no-cache", str(chain)]),
+        ("riff show", [riff, "show", "--no-pager", str(chain)]),
+        ("riff show --json", [riff, "show", "--json", str(chain)]),
+    ):
+        report(name, run(argv, env), base)
+    chain.unlink()
+
+
+def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], riff: str) -> None:
+    cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
+    size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
+    print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
+    base = run([sys.executable, "-c", _ORJSON_LOOP, str(cut_path)], env)
+    report("orjson loop (process)", base, base)
+    scan = run([riff, "scan", "--json", "--no-cache", str(cut_path)], env)
+    report("riff scan --json", scan, base)
+    report("riff show --json", run([riff, "show", "--json", str(cut_path)], env), base)
+    repair = run([riff, "repair", str(cut_path), "--write", "--yes"], env)
+    report("riff repair --write", repair, base)
+    print(f"    (exit {repair[2]}; {(repair[1] - scan[1]) / 1e6:+.0f} MB over the scan)")
+    backups = list(project.glob("*.riff-backup"))
+    print(f"  backup kept: {bool(backups)}")
+    cut_path.unlink()
+    for backup in backups:
+        backup.unlink()
+
+
+def bench_line(
+    root: Path, project: Path, args: argparse.Namespace, env: dict[str, str], riff: str
+) -> None:
+    line_path = project / "00000000-0000-4000-8000-000000000003.jsonl"
+    size = write_huge_line(line_path, args.line_mb, args.seed + 2)
+    print(f"one {args.line_mb:.0f} MB line ({size / 1e6:.0f} MB file):")
+    base = run([sys.executable, "-c", _ORJSON_LOOP, str(line_path)], env)
+    report("orjson loop (process)", base, base)
+    (root / "empty").mkdir()
+    empty = run([riff, "scan", "--json", "--no-cache", str(root / "empty")], env)
+    report("riff scan, empty dir", empty, base)
+    scan = run([riff, "scan", "--json", "--no-cache", str(line_path)], env)
+    report("riff scan --json", scan, base)
+    print(
+        f"    {(scan[1] - empty[1]) / (args.line_mb * 1e6):.2f}x the line above an empty "
+        f"scan's {empty[1] / 1e6:.0f} MB (goal <= 1.5x)"
+    )
 
 
 def report(

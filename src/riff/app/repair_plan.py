@@ -78,6 +78,7 @@ from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
 from riff.events.line_edit import LineEdit, LineEditError, apply_edits, split_segments
 from riff.transcript import WriteResult, scan_session
+from riff.transcript.line_check import nothing_to_edit
 from riff.transcript.line_repairs import LinePlan, PlannedLineEdit
 from riff.transcript.tool_result_repairs import plan_tool_results
 from riff.transcript.write import replace_file_bytes, replace_parents_in_bytes
@@ -125,6 +126,9 @@ class SessionRepairPlan:
     """The file's bytes as the structural edits leave it (None: none to apply)."""
     _relinked_data: bytes | None = None
     """The file's bytes as the re-links leave it (what the tool edits apply to)."""
+    _checked_in_one_pass: bool = False
+    """Planned by `_plan_in_one_pass`: no line edit, and the re-links apply to the
+    file as scanned (so `repaired_bytes` would not raise; it is not read)."""
 
     @property
     def lines(self) -> LinePlan:
@@ -284,6 +288,8 @@ def _relink_problems(plan: SessionRepairPlan) -> list[str]:
 
 def _edits_apply(plan: SessionRepairPlan) -> list[str]:
     """Every line edit applies to the file as the stages before it leave it."""
+    if plan._checked_in_one_pass:
+        return []  # no edit, and the re-links were shown to apply
     try:
         plan.repaired_bytes()
     except LineEditError as exc:
@@ -336,6 +342,11 @@ def plan_session_repairs(
     """
     plan = SessionRepairPlan(state, kinds)
     line_kinds = tuple(name for name in kinds if name in KIND_NAMES)
+    if (write or not line_kinds) and _plan_in_one_pass(
+        plan, line_kinds, min_score=min_score, message=message, parent=parent, root=root
+    ):
+        validate(plan)
+        return plan
     if line_kinds and not write:
         # Shown, not applied: every line kind planned on the file as it is.
         plan.structure = plan_line_repairs(state, line_kinds, check_api=False)
@@ -362,6 +373,45 @@ def plan_session_repairs(
         _moves_as_relinks(plan)
     validate(plan)
     return plan
+
+
+def _plan_in_one_pass(
+    plan: SessionRepairPlan,
+    line_kinds: tuple[str, ...],
+    *,
+    min_score: float,
+    message: str | None,
+    parent: str | None,
+    root: bool,
+) -> bool:
+    """Plan the re-links on the session as read, then show in one streaming pass over
+    the file that none of the line kinds plans an edit and the re-links apply
+    (riff.transcript.line_check): the plan the stages below make then, without
+    holding the file's bytes. False (nothing set on `plan`): plan the long way."""
+    state = plan.state
+    parents = None
+    if PARENT in plan.kinds:
+        try:
+            parents = plan_repairs(
+                state, min_score=min_score, message=message, parent=parent, root=root
+            )
+        except Exception:  # the long way raises it, in its own order
+            return False
+    relinks = dict(state.pending_changes)
+    if parents is not None:
+        relinks.update({i.message_id: i.new_parent for i in parents.items})
+    if not nothing_to_edit(
+        state.file.path,
+        state.transcript.fingerprint,
+        recorded=state.pending_changes,
+        relinks=relinks,
+        kinds={KIND_NAMES[name] for name in line_kinds},
+        uuid_index=state.transcript.columns.index,
+    ):
+        return False
+    plan.parents = parents
+    plan._checked_in_one_pass = True
+    return True
 
 
 def _moves_as_relinks(plan: SessionRepairPlan) -> None:

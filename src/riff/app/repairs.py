@@ -19,7 +19,14 @@ from riff.app.recording import (
     require_reason_for_force,
 )
 from riff.app.revert_order import refuse_out_of_order_revert
-from riff.app.sessions import SessionState, ensure_view, load_session, repair_engine
+from riff.app.sessions import (
+    SessionState,
+    ensure_view,
+    load_session,
+    prepare_view,
+    repair_engine,
+)
+from riff.app.viewstore import save_after_append
 from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
@@ -242,24 +249,33 @@ def apply_plan(
     check_file_unchanged(state)
     if write:
         refuse_live(ws, state.file.path, force_live=force_live)
-    ensure_view(ws, state)
+    # The view as ensure_view makes it; a rebuilt one is stored once, below,
+    # advanced past the events (storing it first would cost the whole parent
+    # map three more times: written, rewritten stale by the append, read back).
+    view, stored = prepare_view(ws, state)
     result = ApplyResult()
-    events, refused = record_relinks(
-        ws.store,
-        state.session_id,
-        plan.items,
-        operator=operator,
-        reason=reason,
-        force=force,
-        expected_head=plan_head(state),
-    )
+    try:
+        events, refused = record_relinks(
+            ws.store,
+            state.session_id,
+            plan.items,
+            operator=operator,
+            reason=reason,
+            force=force,
+            expected_head=plan_head(state),
+        )
+    except BaseException:
+        if not stored:
+            ws.store.put_view(view)  # as ensure_view would have, before the append
+        raise
     result.events = events
     result.refused = [Skipped(mid, "; ".join(problems)) for mid, problems in refused]
     # A record user cannot store views (root/owner only): theirs stays as it was.
-    if result.events and ws.store.get_view(state.session_id) is not None:
-        update_view(ws.store, state.session_id)
     if result.events:
+        save_after_append(ws.store, view, result.events, stored=stored)
         _checkpoint_if_asked(ws)
+    elif not stored:
+        ws.store.put_view(view)
     if write:
         # The file was read once already (and is proven unchanged by its hash
         # when written): only the events are new.

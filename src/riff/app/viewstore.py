@@ -2,8 +2,9 @@
 riff.views computes, and the store keeps what comes back.
 
 `rebuild` (from a base state and the whole log), `update` (only the events
-after the view's through_seq) and `check_drift` (recompute and compare, and
-mark the stored view) are the only places a view is written.
+after the view's through_seq), `save_after_append` (a view advanced past the
+events just appended) and `check_drift` (recompute and compare, and mark the
+stored view) are the only places a view is written.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from riff.app.eventlog import EventLog
+from riff.events import RepairEvent
 from riff.events.chain import Clock
 from riff.events.model import format_event_timestamp
 from riff.store.errors import NoViewError
 from riff.views import (
     DriftReport,
     SourceState,
+    ViewChainError,
     ViewRecord,
     advance_view,
     build_view,
@@ -71,6 +74,36 @@ def update(store: EventLog, session_id: str, *, clock: Clock | None = None) -> V
     return updated
 
 
+def save_after_append(
+    store: EventLog,
+    view: ViewRecord,
+    appended: list[RepairEvent],
+    *,
+    stored: bool,
+    clock: Clock | None = None,
+) -> ViewRecord | None:
+    """Store `view`, the session's view just before `appended` were appended, advanced
+    past them: what `update` stores after the append, without reading the whole
+    view back. `stored`: whether `view` is in the store already (else it is
+    stored as `rebuild` would have, then brought up to date).
+
+    When the log moved on past those events meanwhile (another writer), or they
+    do not continue the view, `update` takes the long way. None when the store
+    keeps no view of the session (a record user may not store one).
+    """
+    try:
+        advanced: ViewRecord | None = advance_view(view, appended, now=_now(clock))
+    except ViewChainError:
+        advanced = None
+    if advanced is not None and store.put_view_if_current(advanced):
+        return advanced
+    if not stored:
+        store.put_view(view)
+    if store.get_view(view.session_id) is None:
+        return None
+    return update(store, view.session_id, clock=clock)
+
+
 def check_drift(
     store: EventLog,
     session_id: str,
@@ -92,4 +125,4 @@ def check_drift(
     return report
 
 
-__all__ = ["check_drift", "rebuild", "rebuild_from_file", "update"]
+__all__ = ["check_drift", "rebuild", "rebuild_from_file", "save_after_append", "update"]

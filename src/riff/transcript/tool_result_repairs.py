@@ -237,7 +237,24 @@ def plan_tool_results(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[Planne
 def may_need_tool_pairing(data: bytes) -> bool:
     """False only when neither planner below would plan an edit for `data`: one pass
     reading each line once and keeping only tool ids, so a healthy file costs no
-    rows held in memory and no API-rule check.
+    rows held in memory and no API-rule check (see ToolPairingCheck)."""
+    check = ToolPairingCheck()
+    for index, segment in enumerate(io.BytesIO(data)):
+        try:
+            value = orjson.loads(segment)
+        except orjson.JSONDecodeError:
+            check.unreadable(segment)
+        else:
+            check.add(index, value)
+        if check.needed:
+            return True
+    return check.may_need()
+
+
+class ToolPairingCheck:
+    """may_need_tool_pairing a line at a time: `add` each line's parsed value (or
+    `unreadable` its bytes when it does not read as JSON) in file order, then
+    `may_need`.
 
     The conditions are those of the planners, loosened, never tightened: every
     tool_result's id is a call of an assistant row after the last compaction
@@ -246,72 +263,107 @@ def may_need_tool_pairing(data: bytes) -> bool:
     in a user row (plan_inserts), every server tool call it can answer has its
     result block in the same response. A line that is not blank and does not
     read as JSON, or a tool id that is not text, sends the file to the
-    planners themselves.
+    planners themselves (`needed` is then True at once).
     """
-    compacted = -1
-    calls: list[tuple[int, Any]] = []  # (index, id) of tool_use blocks of assistant rows
-    unanswered_candidates: list[tuple[int, str]] = []  # ... of rows with a uuid
-    server_calls: list[tuple[int, str | None, str]] = []  # (index, reply id, call id)
-    answered: set[Any] = set()
-    served: set[tuple[str | None, Any]] = set()
-    results: set[str] = set()
-    try:
-        for index, segment in enumerate(io.BytesIO(data)):
-            try:
-                value = orjson.loads(segment)
-            except orjson.JSONDecodeError:
-                if segment.strip(b" \t\r\n"):
-                    return True
+
+    __slots__ = (
+        "answered",
+        "calls",
+        "compacted",
+        "needed",
+        "results",
+        "served",
+        "server_calls",
+        "unanswered_candidates",
+    )
+
+    def __init__(self) -> None:
+        self.needed = False
+        self.compacted = -1
+        self.calls: list[tuple[int, Any]] = []  # (index, id) of tool_use blocks of assistant rows
+        self.unanswered_candidates: list[tuple[int, str]] = []  # ... of rows with a uuid
+        self.server_calls: list[tuple[int, str | None, str]] = []  # (index, reply id, call id)
+        self.answered: set[Any] = set()
+        self.served: set[tuple[str | None, Any]] = set()
+        self.results: set[str] = set()
+
+    def unreadable(self, segment: bytes) -> None:
+        """A line that does not read as JSON: the planners decide unless it is blank."""
+        if segment.strip(b" \t\r\n"):
+            self.needed = True
+
+    def add(self, index: int, value: Any) -> None:
+        """The parsed value of line `index` (0-based)."""
+        if self.needed or not isinstance(value, dict):
+            return
+        try:
+            self._add(index, value)
+        except TypeError:  # an id that cannot be a set member: the planners decide
+            self.needed = True
+
+    def _add(self, index: int, value: dict[str, Any]) -> None:
+        # TranscriptRow's blocks, reply_id and uuid, read once per row (a hot loop).
+        if value.get("subtype") == "compact_boundary":
+            self.compacted = index
+        message = value.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            return
+        blocks = [b for b in content if isinstance(b, dict)]
+        if not blocks:
+            return
+        kind = value.get("type")
+        reply_id = message.get("id") if isinstance(message, dict) else None
+        if not isinstance(reply_id, str):
+            reply_id = None
+        has_uuid = isinstance(value.get("uuid"), str)
+        for block in blocks:
+            block_type = block.get("type")
+            if block_type == "tool_result":
+                result_id = block.get("tool_use_id")
+                if not isinstance(result_id, str):
+                    self.needed = True  # the API check may read such an id its own way
+                    return
+                self.results.add(result_id)
+                if kind == "user":
+                    self.answered.add(result_id)
+            if str(block.get("type", "")).endswith("_tool_result"):
+                self.served.add((reply_id, block.get("tool_use_id")))
+            if kind != "assistant":
                 continue
-            if not isinstance(value, dict):
-                continue
-            row = TranscriptRow(index, value)
-            if value.get("subtype") == "compact_boundary":
-                compacted = index
-            blocks = row.blocks()
-            if not blocks:
-                continue
-            kind = value.get("type")
-            reply_id = row.reply_id
-            for block in blocks:
-                block_type = block.get("type")
-                if block_type == "tool_result":
-                    result_id = block.get("tool_use_id")
-                    if not isinstance(result_id, str):
-                        return True  # the API check may read such an id its own way
-                    results.add(result_id)
-                    if kind == "user":
-                        answered.add(result_id)
-                if str(block.get("type", "")).endswith("_tool_result"):
-                    served.add((reply_id, block.get("tool_use_id")))
-                if kind != "assistant":
-                    continue
-                call_id = block.get("id")
-                if block_type == "tool_use":
-                    calls.append((index, call_id))
-                    if isinstance(call_id, str) and row.uuid is not None:
-                        unanswered_candidates.append((index, call_id))
-                elif (
-                    block_type == "server_tool_use"
-                    and isinstance(call_id, str)
-                    and row.uuid is not None
-                    and block.get("name") in SERVER_RESULT_TYPES
-                ):
-                    server_calls.append((index, reply_id, call_id))
-        calls_present = {call_id for index, call_id in calls if index > compacted}
-        return (
-            any(result not in calls_present for result in results)
-            or any(
-                index >= compacted and call_id not in answered
-                for index, call_id in unanswered_candidates
+            call_id = block.get("id")
+            if block_type == "tool_use":
+                self.calls.append((index, call_id))
+                if isinstance(call_id, str) and has_uuid:
+                    self.unanswered_candidates.append((index, call_id))
+            elif (
+                block_type == "server_tool_use"
+                and isinstance(call_id, str)
+                and has_uuid
+                and block.get("name") in SERVER_RESULT_TYPES
+            ):
+                self.server_calls.append((index, reply_id, call_id))
+
+    def may_need(self) -> bool:
+        """Whether the planners could plan an edit for the lines added."""
+        if self.needed:
+            return True
+        compacted = self.compacted
+        try:
+            calls_present = {call_id for index, call_id in self.calls if index > compacted}
+            return (
+                any(result not in calls_present for result in self.results)
+                or any(
+                    index >= compacted and call_id not in self.answered
+                    for index, call_id in self.unanswered_candidates
+                )
+                or any(
+                    index >= compacted and (reply_id, call_id) not in self.served
+                    for index, reply_id, call_id in self.server_calls
+                )
             )
-            or any(
-                index >= compacted and (reply_id, call_id) not in served
-                for index, reply_id, call_id in server_calls
-            )
-        )
-    except TypeError:  # an id that cannot be a set member: the planners decide
-        return True
+        except TypeError:  # an id that cannot be a set member: the planners decide
+            return True
 
 
 def plan_inserts(data: bytes, *, new_uuid: Any = uuid.uuid4) -> list[PlannedLineEdit]:

@@ -443,10 +443,9 @@ def replace_parents_in_bytes(
     found: set[str] = set()
     changed = 0
     for line_no, raw in enumerate(data.split(b"\n"), start=1):
-        body, carriage = (raw[:-1], b"\r") if raw.endswith(b"\r") else (raw, b"")
-        uuid = _line_uuid(body) if b'"uuid"' in body else None
-        if uuid is not None and uuid in changes:
-            raw = replace_parent(body, changes[uuid], where=f"line {line_no} of {name}") + carriage
+        relinked = relink_line(raw, changes, line_no=line_no, name=name)
+        if relinked is not None:
+            raw, uuid = relinked
             found.add(uuid)
             changed += 1
         out.append(raw)
@@ -454,3 +453,17 @@ def replace_parents_in_bytes(
     if missing:
         raise RepairWriteError(f"message {missing[0]} is not in {name}; scan it again and retry")
     return b"\n".join(out), changed
+
+
+def relink_line(
+    raw: bytes, changes: Mapping[str, str | None], *, line_no: int, name: str = "the file"
+) -> tuple[bytes, str] | None:
+    """(the line with its parentUuid set, its uuid) when `raw` (one line, without its
+    newline) is the line of a message in `changes`; None when it is not. The rule of
+    :func:`replace_parents_in_bytes`, one line at a time; RepairWriteError when the
+    line has no parentUuid to change."""
+    body, carriage = (raw[:-1], b"\r") if raw.endswith(b"\r") else (raw, b"")
+    uuid = _line_uuid(body) if b'"uuid"' in body else None
+    if uuid is None or uuid not in changes:
+        return None
+    return replace_parent(body, changes[uuid], where=f"line {line_no} of {name}") + carriage, uuid
