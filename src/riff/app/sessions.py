@@ -170,8 +170,9 @@ def load_session(
 
 
 def session_events(ws: Workspace, session_id: str) -> list[RepairEvent]:
-    """The session's events, in seq order."""
-    return list(ws.store.events(session_id))
+    """The session's events, in seq order (none, without opening it, if no store exists)."""
+    store = ws.store_if_created()
+    return [] if store is None else list(store.events(session_id))
 
 
 def ensure_view(ws: Workspace, state: SessionState) -> ViewRecord:

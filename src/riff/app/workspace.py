@@ -31,6 +31,16 @@ class Workspace:
             self._store = EventLog(open_store(self.settings))
         return self._store
 
+    def store_if_created(self) -> EventLog | None:
+        """The event log, or None when the embedded store was never created (it holds no
+        events then, and a command that only reads must not create it)."""
+        if self._store is None:
+            url = self.settings.resolved_db_url
+            embedded = url.removeprefix("surrealkv://")
+            if embedded != url and not Path(embedded).exists():
+                return None
+        return self.store
+
     @property
     def has_open_store(self) -> bool:
         return self._store is not None

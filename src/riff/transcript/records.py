@@ -234,6 +234,7 @@ class Columns:
         self.msg_ids: list[str | None] = []
         """Per record: its ``message.id``."""
         self.msg_index: dict[str | None, int] = {None: -1}
+        """``message.id`` -> its first record, while building (see :meth:`built`)."""
         self.tool_rec = array("i")
         """Record of each tool id, in file order (a flat list, not a tuple per record)."""
         self.tool_ids: list[str] = []
@@ -403,7 +404,9 @@ class Columns:
         return code
 
     def finish(self) -> None:
-        """Resolve parent links to lines that came later in the file."""
+        """Resolve parent links to lines that came later in the file; drop what only
+        building needs (the message-id map: ``msg_ref`` carries its answers)."""
+        self.msg_index = {None: -1}
         index = self.index
         extras = self.extras
         par = self.par

@@ -247,8 +247,34 @@ def _half_of(reader: LineReader, end: int) -> _Half:
     )
 
 
+_SLICE = 1 << 16
+"""Values renumbered at a time (bounds the temporary lists of a million-line half)."""
+
+
 def _shifted(values: Any, by: int) -> list[int]:
     return [v + by for v in values]
+
+
+def _append_nodes(target: array[int], values: array[int], nodes: int) -> None:
+    """Node numbers (-1: none) shifted past the first half's."""
+    for at in range(0, len(values), _SLICE):
+        target.fromlist([v + nodes if v >= 0 else -1 for v in values[at : at + _SLICE]])
+
+
+def _append_parents(target: array[int], values: array[int], nodes: int, extra: list[int]) -> None:
+    """Parent references: nodes shifted, -1 kept, unknown parents as ``extra`` says."""
+    for at in range(0, len(values), _SLICE):
+        target.fromlist(
+            [
+                v + nodes if v >= 0 else (-1 if v == -1 else extra[-2 - v])
+                for v in values[at : at + _SLICE]
+            ]
+        )
+
+
+def _append_shifted(target: array[int], values: array[int], by: int) -> None:
+    for at in range(0, len(values), _SLICE):
+        target.fromlist(_shifted(values[at : at + _SLICE], by))
 
 
 def _append(reader: LineReader, half: _Half) -> bool:
@@ -274,15 +300,19 @@ def _append(reader: LineReader, half: _Half) -> bool:
             node = -2 - len(cols.extras)
             cols.extras.append(parent)
         extra_ref.append(node)
-    cols.par.fromlist(
-        [v + nodes if v >= 0 else (-1 if v == -1 else extra_ref[-2 - v]) for v in half.par]
-    )
+    # Each part of the half is let go once appended: the two copies of a
+    # million-line half would otherwise coexist until the end.
+    _append_parents(cols.par, half.par, nodes, extra_ref)
+    half.par = array("i")
     par = cols.par
     cols.unresolved.extend(r + first for r in half.unresolved if par[r + first] <= -2)
 
     index.update(zip(half.uuids, count(nodes)))
-    cols.uid.fromlist([v + nodes if v >= 0 else -1 for v in half.uid])
-    cols.node_rec.fromlist(_shifted(half.node_rec, first))
+    half.uuids = []
+    _append_nodes(cols.uid, half.uid, nodes)
+    half.uid = array("i")
+    _append_shifted(cols.node_rec, half.node_rec, first)
+    half.node_rec = array("i")
     cols.forward.extend(_shifted(half.forward, nodes))
     cols.duplicates.extend(_shifted(half.duplicates, first))
 
@@ -291,6 +321,7 @@ def _append(reader: LineReader, half: _Half) -> bool:
         half.length = array("q", half.length)
     cols.offset.extend(half.offset)
     cols.length.extend(half.length)
+    half.offset = half.length = array("q")
     cols.line.skips.fromlist(_shifted(half.skips, first))
 
     codes = [cols.shape_code(reader.codes, key) for key in half.shapes]
@@ -301,9 +332,13 @@ def _append(reader: LineReader, half: _Half) -> bool:
 
     _append_timestamps(reader, half, first)
 
+    setdefault = cols.msg_index.setdefault
+    for at in range(0, half.records, _SLICE):
+        ids = half.msg_ids[at : at + _SLICE]
+        cols.msg_ref.fromlist(list(map(setdefault, ids, count(first + at))))
     cols.msg_ids.extend(half.msg_ids)
-    cols.msg_ref.fromlist(list(map(cols.msg_index.setdefault, half.msg_ids, count(first))))
-    cols.tool_rec.fromlist(_shifted(half.tool_rec, first))
+    half.msg_ids = []
+    _append_shifted(cols.tool_rec, half.tool_rec, first)
     cols.tool_ids.extend(half.tool_ids)
     cols.tool_kind += half.tool_kind
     for target, part in (
@@ -330,15 +365,16 @@ def _append_timestamps(reader: LineReader, half: _Half, first: int) -> None:
     not know that one, so it flagged only those older than its own earlier lines)."""
     cols = reader.cols
     cols.ts += half.ts
+    half.ts = bytearray()
     cols.ts_odd.update({row + first: value for row, value in half.ts_odd.items()})
     cols.ts_suspects.extend(_shifted(half.ts_suspects, first))
     newest = reader.ts_max
     running = ""
-    ts = half.ts
+    ts = cols.ts
     for i in range(half.records):
         if running >= newest:
             break
-        start = i * TS_WIDTH
+        start = (first + i) * TS_WIDTH
         stamp = ts[start : start + TS_WIDTH].decode("ascii") if ts[start] else half.ts_odd.get(i)
         if stamp is None:
             continue
