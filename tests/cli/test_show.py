@@ -1,9 +1,10 @@
-"""`riff show` only reads: it creates no store, and finds the events of one that exists."""
+"""`riff show`: it only reads (no store created), and prints user text as typed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from typer.testing import CliRunner
 
 from riff.app.demo import DemoSession
@@ -31,3 +32,21 @@ def test_show_counts_the_events_of_an_existing_store(
     assert result.exit_code == 0, result.output
     assert " 0 repair events" not in result.output
     assert "repair events" in result.output
+
+
+def test_show_prints_emoji_codes_in_messages_as_typed(riff_env: dict[str, str]) -> None:
+    project = Path(riff_env["RIFF_PROJECTS_DIR"]) / "-home-dev-app"
+    project.mkdir(parents=True)
+    session = project / "11111111-1111-4111-8111-111111111111.jsonl"
+    row = {
+        "type": "user",
+        "uuid": "aaaaaaaa-0000-4000-8000-000000000001",
+        "parentUuid": None,
+        "sessionId": "11111111-1111-4111-8111-111111111111",
+        "timestamp": "2025-01-01T00:00:00.000Z",
+        "message": {"role": "user", "content": "ship it :rocket: [bold]now[/bold]"},
+    }
+    session.write_bytes(orjson.dumps(row) + b"\n")
+    result = runner.invoke(app, ["show", str(session), "--no-pager"])
+    assert result.exit_code == 0, result.output
+    assert "ship it :rocket: [bold]now[/bold]" in result.output
