@@ -74,8 +74,12 @@ def resume_chain_array(graph: MessageGraph, leaf: int) -> array[int]:
     """Leaf first, then its parents up to a null/unknown parent or a cycle, as a compact array.
 
     For chains of millions: 4 bytes a message and one bit-sized mark per node
-    (no set of visited ints).
+    (no set of visited ints). Walked once per graph (a scan and the command
+    showing it both ask); each caller gets its own copy.
     """
+    cached = graph.memo.get(("chain", leaf))
+    if isinstance(cached, array):
+        return array("i", cached)
     parents = graph.parent_array
     seen = bytearray(len(parents))
     chain = array("i")
@@ -84,7 +88,8 @@ def resume_chain_array(graph: MessageGraph, leaf: int) -> array[int]:
         seen[j] = 1
         chain.append(j)
         j = parents[j]
-    return chain
+    graph.memo[("chain", leaf)] = chain
+    return array("i", chain)
 
 
 def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
