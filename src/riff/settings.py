@@ -10,9 +10,7 @@ in `RIFF_CONFIG`). Keys are the field names below, e.g.
 
 from __future__ import annotations
 
-import getpass
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -98,6 +96,8 @@ class Settings:
 
 
 def _os_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser() or "unknown"
     except (KeyError, OSError):
@@ -145,6 +145,8 @@ def _coerce_all(values: Mapping[str, Any], source: str) -> dict[str, Any]:
 def _from_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    import tomllib  # only when there is a config file
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:

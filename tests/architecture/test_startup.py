@@ -1,4 +1,4 @@
-"""`riff --version`, `riff --help` and `riff verify FILE` start without the heavy stacks.
+"""`riff --version`, `--help`, `verify FILE` and `scan` start without the heavy stacks.
 
 Each runs in a fresh interpreter through the console entry point; the test
 then lists the modules that process imported. Timings live in
@@ -85,6 +85,26 @@ def test_verify_file_imports_no_heavy_stack(tmp_path: Path, small_export: Path) 
     assert _heavy(modules) == []
     assert _commands_loaded(modules) == {"riff.cli.verify_cmd"}
     assert "cryptography" not in {m.split(".")[0] for m in modules}  # no signing without --key
+
+
+def test_scan_imports_no_cli_framework_and_no_event_core(tmp_path: Path) -> None:
+    # What scripts call per session: the transcript package, the scan cache and
+    # orjson for the document; not Typer, pydantic or Rich (riff.cli.scan_direct),
+    # nor the event core, the store or the views.
+    projects = tmp_path / "projects" / "-p"
+    projects.mkdir(parents=True)
+    (projects / "s.jsonl").write_bytes(b'{"type":"user","uuid":"u","parentUuid":null}\n')
+    modules, stdout = _modules_after(
+        tmp_path, "--data-dir", str(tmp_path / "d"), "scan", "--json", str(tmp_path / "projects")
+    )
+    assert '"sessions": 1' in stdout
+    assert "riff.transcript.reader" in modules  # the probe ran the scan
+    top = {m.split(".")[0] for m in modules}
+    assert top.isdisjoint({"typer", "click", "rich", "pydantic", *HEAVY})
+    riff = {".".join(m.split(".")[:2]) for m in modules if m.startswith("riff.")}
+    assert riff.isdisjoint({"riff.events", "riff.store", "riff.views", "riff.tlog"})
+    assert _commands_loaded(modules) == set()
+    assert "riff.transcript.suggest" not in modules and "riff.transcript.write" not in modules
 
 
 def test_a_store_command_does_load_the_sdk(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,11 @@ from typing import Any
 import orjson
 
 from riff.app.scan_cache import ScanCache as ScanCache  # its home is the light module
-from riff.transcript import SessionFile, scan_sessions
-from riff.transcript.discover import SessionGroups
+from riff.transcript.discover import SessionFile, SessionGroups
 from riff.transcript.findings import UNREADABLE_FILE
-from riff.transcript.scan import unreadable_scan_json
+
+# The reader and the detectors (riff.transcript.scan) load when a file is
+# read: a scan answered from the cache does not need them.
 
 # Below this much work a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
@@ -108,6 +108,8 @@ def _tasks(groups: list[list[SessionFile]], workers: int) -> list[list[tuple[int
 
 
 def _vanished(path: str, exc: OSError) -> dict[str, Any]:
+    from riff.transcript.scan import unreadable_scan_json
+
     p = Path(path)
     stub = SessionFile(p, p.parent.name, p.stem, 0, 0, False, None)
     return unreadable_scan_json(stub, exc)
@@ -115,6 +117,8 @@ def _vanished(path: str, exc: OSError) -> dict[str, Any]:
 
 def _scan_readable(group: list[SessionFile], wanted: set[str]) -> list[tuple[str, dict[str, Any]]]:
     """Scan a group; a file that cannot be read becomes a finding, the others are scanned."""
+    from riff.transcript.scan import scan_sessions, unreadable_scan_json
+
     try:
         return [
             (str(scan.file.path), scan.to_json())
@@ -210,6 +214,8 @@ def scan_files(
     work_bytes = sum(f.size for group in todo for f in group)
     cores = workers or os.cpu_count() or 1
     if cores > 1 and len(todo) > 1 and work_bytes >= PARALLEL_MIN_BYTES:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         tasks = _tasks(todo, min(cores, len(todo)))
         with ProcessPoolExecutor(max_workers=min(cores, len(tasks))) as pool:
             futures = [pool.submit(_scan_groups, task) for task in tasks]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from riff.app.errors import AppError
-from riff.app.eventlog import EventLog
 from riff.settings import Settings
-from riff.transcript import SessionFile, discover_sessions, resolve_session
+from riff.transcript.discover import SessionFile, discover_sessions, resolve_session
+
+if TYPE_CHECKING:
+    from riff.app.eventlog import EventLog  # the event core loads with the store, not before
 
 
 class Workspace:
@@ -25,6 +28,7 @@ class Workspace:
     def store(self) -> EventLog:
         """The event log over the configured store, opened (and created) on first use."""
         if self._store is None:
+            from riff.app.eventlog import EventLog
             from riff.store import open_store  # the backend and its SDK load here
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)

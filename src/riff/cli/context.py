@@ -1,20 +1,23 @@
-"""What every command gets: settings (with flags applied), output switches, the store."""
+"""What every command gets: settings (with flags applied), output switches, the store.
+
+Free of Typer and Rich at import: `riff scan` runs without either
+(riff.cli.scan_direct), and an error line loads Rich only when it is printed.
+"""
 
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import typer
-
 from riff.cli.errors import CliError, ExitCode
-from riff.cli.output import Output, safe, stderr
+from riff.cli.output import Output, safe, stderr_console
 from riff.errors import RiffError
 
 if TYPE_CHECKING:
+    import typer
+
     from riff.settings import Settings  # read only by the commands that run
 
 # What the user's input or environment can cause; anything else is a bug and
@@ -56,29 +59,45 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import typer  # loaded already: the command runs under Typer
+
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
         except USER_ERRORS as exc:
-            if _debug_enabled(args, kwargs):
-                traceback.print_exc()
-            raise typer.Exit(report_error(exc)) from None
+            raise typer.Exit(user_error(exc, debug=_debug_enabled(args, kwargs))) from None
         except KeyboardInterrupt:
-            stderr.print("interrupted; nothing was half-written")
-            raise typer.Exit(130) from None
+            raise typer.Exit(interrupted()) from None
 
     return wrapper
 
 
+def user_error(exc: BaseException, *, debug: bool) -> int:
+    """A user error as `guarded` reports it (its trace first with --debug); its exit code."""
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    return report_error(exc)
+
+
+def interrupted() -> int:
+    """Ctrl-C as `guarded` reports it; its exit code."""
+    stderr_console().print("interrupted; nothing was half-written")
+    return 130
+
+
 def report_error(exc: BaseException) -> int:
     """Print a user error as one line on stderr; its exit code (1 or 2)."""
-    stderr.print(f"[red]error:[/] {safe(one_line(exc))}", highlight=False, markup=True)
+    stderr_console().print(f"[red]error:[/] {safe(one_line(exc))}", highlight=False, markup=True)
     code = getattr(exc, "exit_code", None)
     return int(ExitCode(code) if isinstance(code, int) and code in (1, 2) else ExitCode.USAGE)
 
 
 def _debug_enabled(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    import typer
+
     for value in (*args, *kwargs.values()):
         if isinstance(value, typer.Context):
             obj = value.find_root().obj

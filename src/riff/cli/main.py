@@ -1,7 +1,8 @@
 """The console entry point of `riff`, kept light.
 
-`riff --version` is answered here without importing Typer, Rich or any command, and
-`riff guard` (the command of riff's Claude Code hooks) runs from riff.cli.guard_hook;
+`riff --version` is answered here without importing Typer, Rich or any command,
+`riff guard` (the command of riff's Claude Code hooks) runs from riff.cli.guard_hook,
+and a plain `riff … scan …` (what scripts call per session) from riff.cli.scan_direct;
 everything else runs the Typer application of riff.cli.app, whose commands
 import their heavy stacks (the SurrealDB SDK, Textual, APScheduler) only when
 they run.
@@ -25,6 +26,12 @@ def run() -> None:
         from riff.cli.guard_hook import main as guard_main
 
         sys.exit(guard_main(sys.argv[2:]))
+    if "scan" in sys.argv[1:]:
+        from riff.cli import scan_direct
+
+        parsed = scan_direct.parse(sys.argv[1:])
+        if parsed is not None:
+            sys.exit(scan_direct.run(parsed))
     from riff.cli.app import run as run_app
 
     run_app()

@@ -1,19 +1,54 @@
-"""Where command output goes: data on stdout (tables or one JSON document), talk on stderr."""
+"""Where command output goes: data on stdout (tables or one JSON document), talk on stderr.
+
+`stdout` and `stderr` are Rich consoles, made (and Rich imported) on first
+use: `riff scan --json` prints its document with orjson and never needs Rich.
+"""
 
 from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich.console import Console
 
-# A pipe or a file gets a wide page rather than Rich's 80-column default.
-stdout = Console(highlight=False, soft_wrap=False)
-if not stdout.is_terminal:
-    stdout = Console(highlight=False, soft_wrap=False, width=150)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    stdout: Console
+    stderr: Console
+
+
+def stdout_console() -> Console:
+    """The console for data on stdout (made on first use)."""
+    console = globals().get("stdout")
+    if console is None:
+        from rich.console import Console
+
+        console = Console(highlight=False, soft_wrap=False)
+        if not console.is_terminal:
+            # A pipe or a file gets a wide page rather than Rich's 80-column default.
+            console = Console(highlight=False, soft_wrap=False, width=150)
+        globals()["stdout"] = console
+    return console
+
+
+def stderr_console() -> Console:
+    """The console for progress, remarks and errors on stderr (made on first use)."""
+    console = globals().get("stderr")
+    if console is None:
+        from rich.console import Console
+
+        console = globals()["stderr"] = Console(stderr=True, highlight=False, soft_wrap=True)
+    return console
+
+
+def __getattr__(name: str) -> Any:
+    if name == "stdout":
+        return stdout_console()
+    if name == "stderr":
+        return stderr_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -62,9 +97,9 @@ class Output:
     def say(self, *parts: Any) -> None:
         """Human output; silent with --json (stdout is then the document) or --quiet."""
         if not self.json and not self.quiet:
-            stdout.print(*parts)
+            stdout_console().print(*parts)
 
     def note(self, message: str) -> None:
         """Progress and remarks for a person: stderr, unless --quiet."""
         if not self.quiet:
-            stderr.print(message)
+            stderr_console().print(message)

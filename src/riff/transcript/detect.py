@@ -27,7 +27,6 @@ from riff.transcript.findings import (
     Finding,
 )
 from riff.transcript.graph import DANGLING, ROOT, MessageGraph
-from riff.transcript.line_repairs import repairs_torn_line, same_row_again
 from riff.transcript.reader import read_line_bytes
 from riff.transcript.records import (
     COMPACT_SUMMARY,
@@ -141,7 +140,12 @@ def _columns(graph: MessageGraph) -> Columns:
 
 def _repairable_torn_lines(transcript: Transcript) -> dict[int, bytes]:
     """The bytes of each unreadable line quarantine_line repairs, by line number."""
-    out = {}
+    out: dict[int, bytes] = {}
+    if not transcript.problems:
+        return out
+    # The repair planner (and the event core it builds on) loads only for a torn line.
+    from riff.transcript.line_repairs import repairs_torn_line
+
     for problem in transcript.problems:
         data = _problem_bytes(transcript.path, problem)
         if repairs_torn_line(data):
@@ -191,6 +195,8 @@ def _same_bytes(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
 
 
 def _same_row(path: Path, a: MessageRecord, b: MessageRecord) -> bool:
+    from riff.transcript.line_repairs import same_row_again  # rare: a uuid written twice
+
     try:
         return same_row_again(read_line_bytes(path, a), read_line_bytes(path, b))
     except OSError:

@@ -1,0 +1,162 @@
+"""`riff scan` without Typer (riff.cli.scan_direct) is the Typer command, started lighter.
+
+The direct parser knows the same options as riff's Typer application and hands
+everything else to Typer; run both ways, a command line prints the same bytes
+on stdout and stderr and exits with the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from riff.app.demo import build_demo_projects
+from riff.app.scanning import scan_files
+from riff.cli import scan_direct
+from riff.cli.app import _click_command, app
+from riff.cli.scan_direct import ScanArgs, parse
+from riff.transcript.discover import discover_sessions
+
+NOT_DIRECT = {"--help", "--version", "--debug"}
+
+
+def _options(command: typer.core.TyperCommand | typer.core.TyperGroup) -> dict[str, bool]:
+    """Every option string of a command -> whether it is a flag."""
+    return {
+        opt: bool(getattr(param, "is_flag", False))
+        for param in command.params
+        if param.param_type_name == "option"
+        for opt in (*param.opts, *param.secondary_opts)
+    }
+
+
+def test_the_tables_are_the_typer_commands_options() -> None:
+    root_command, scan_command = typer.main.get_group(app), _click_command("scan")
+    root, scan = _options(root_command), _options(scan_command)
+    direct_root = dict.fromkeys(scan_direct.GLOBAL_VALUES, False)
+    direct_root |= dict.fromkeys(scan_direct.GLOBAL_FLAGS, True)
+    assert direct_root == {k: v for k, v in root.items() if k not in NOT_DIRECT}
+    assert dict.fromkeys(scan_direct.SCAN_FLAGS, True) == {
+        k: v for k, v in scan.items() if k not in NOT_DIRECT
+    }
+    # Each option fills the field Typer's parameter of that name fills.
+    by_opt = {
+        opt: param.name
+        for command in (root_command, scan_command)
+        for param in command.params
+        for opt in param.opts
+    }
+    for table in (scan_direct.GLOBAL_VALUES, scan_direct.GLOBAL_FLAGS):
+        for opt, dest in table.items():
+            assert by_opt[opt] == dest, opt
+    assert {by_opt[o] for o in scan_direct.SCAN_FLAGS} == {"no_cache", "json"}
+    # and the paths: the one argument, any number of them
+    (paths,) = [p for p in scan_command.params if p.param_type_name == "argument"]
+    assert paths.name == "paths" and paths.nargs == -1
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["scan"], ScanArgs()),
+        (["scan", "--json", "--no-cache"], ScanArgs(scan_json=True, no_cache=True)),
+        (
+            ["--projects-dir", "p", "--data-dir=d", "-q", "--json", "scan", "a", "--no-cache", "b"],
+            ScanArgs(
+                projects_dir="p",
+                data_dir="d",
+                quiet=True,
+                json=True,
+                paths=["a", "b"],
+                no_cache=True,
+            ),
+        ),
+        (["--operator", "scan", "scan"], ScanArgs(operator="scan")),
+        (["scan", "--", "--json", "-x"], ScanArgs(paths=["--json", "-x"])),
+        (
+            ["--follow-symlinks", "--db", "mem://", "scan"],
+            ScanArgs(follow_symlinks=True, db="mem://"),
+        ),
+        # Typer's: help, version, debug, unknown or odd options, other commands.
+        (["scan", "--help"], None),
+        (["--help", "scan"], None),
+        (["--version", "scan"], None),
+        (["--debug", "scan"], None),
+        (["scan", "--bogus"], None),
+        (["scan", "-"], None),
+        (["scan", "--json=1"], None),
+        (["--projects-dir", "--json", "scan"], None),
+        (["--projects-dir=", "scan"], None),
+        (["--db"], None),
+        (["show", "scan"], None),
+        ([], None),
+        (["-q=1", "scan"], None),
+    ],
+)
+def test_parse(argv: list[str], expected: ScanArgs | None) -> None:
+    assert parse(argv) == expected
+
+
+def _run(way: str, args: list[str], env: dict[str, str]) -> tuple[str, str, int]:
+    entry = "riff.cli.main" if way == "direct" else "riff.cli.app"
+    code = f"import sys; sys.argv = ['riff', *sys.argv[1:]]; from {entry} import run; run()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    return done.stdout, done.stderr, done.returncode
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("direct") / "projects"
+    build_demo_projects(root, seed=7)
+    return root
+
+
+def test_both_ways_print_the_same(projects: Path, tmp_path: Path) -> None:
+    report = scan_files(discover_sessions(projects))
+    session = Path(next(s["path"] for s in report.sessions if s["findings"]))
+    healthy = Path(next(s["path"] for s in report.sessions if not s["findings"]))
+    env = {
+        "RIFF_CONFIG": str(tmp_path / "no-config.toml"),
+        "HOME": str(tmp_path / "home"),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
+    }
+    data = ["--data-dir", "{data}"]  # each way its own, so that both fill their cache alike
+    lines = [
+        [*data, "--projects-dir", str(projects), "scan", "--json", "--no-cache"],
+        [*data, "--projects-dir", str(projects), "scan", "--no-cache"],  # the table
+        [*data, "--projects-dir", str(projects), "scan"],  # fills the cache
+        [*data, "--projects-dir", str(projects), "--json", "scan"],  # from the cache
+        [*data, "--projects-dir", str(projects), "-q", "scan", "--no-cache"],
+        [*data, "scan", "--json", "--no-cache", str(projects)],
+        [*data, "scan", "--no-cache", "--json", str(session), str(session)],
+        [*data, "scan", "--no-cache", str(healthy)],
+        [*data, "--projects-dir", str(projects), "scan", "--json", session.stem[:6]],
+        [*data, "--projects-dir", str(projects), "scan", "--json", "zzzzzz"],
+        [*data, "--projects-dir", str(tmp_path / "none"), "scan", "--json"],
+        [*data, "scan", "--json", str(tmp_path / "none" / "x.jsonl")],
+        [*data, f"--projects-dir={projects}", "--follow-symlinks", "scan", "--", str(projects)],
+    ]
+    bad = {**env, "RIFF_MIN_SCORE": "high"}
+    outputs = {}
+    for way in ("direct", "typer"):
+        folder = str(tmp_path / way)
+        outputs[way] = [
+            _run(way, [folder if a == "{data}" else a for a in line], env) for line in lines
+        ]
+        outputs[way].append(_run(way, ["--data-dir", folder, "scan", "--json"], bad))
+    for line, direct, via_typer in zip(lines, outputs["direct"], outputs["typer"], strict=False):
+        assert direct == via_typer, line
+    assert outputs["direct"][-1] == outputs["typer"][-1]
+    # findings, a healthy session and errors, all compared
+    assert {code for _, _, code in outputs["direct"]} == {0, 1, 2}
