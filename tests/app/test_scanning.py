@@ -146,3 +146,32 @@ def test_tasks_hold_every_group_once_biggest_first(projects: Path) -> None:
     sizes = [groups[n][0].size for n in numbers]
     assert sizes == sorted(sizes, reverse=True)
     assert 1 < len(tasks) <= len(groups)
+
+
+def test_a_parallel_scan_of_a_relative_or_linked_dir_reports_every_file(
+    projects: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: the pool's workers resolved each path, so a dir named by a
+    # relative path or through a symlink (a dotfiles-managed ~/.claude, say)
+    # came back under other names and every session was dropped: 0 sessions.
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 0)
+    (tmp_path / "linked").symlink_to(projects, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for root in (Path("projects"), tmp_path / "linked"):
+        files = discover_sessions(root)
+        serial = scan_files(files, workers=1)
+        parallel = scan_files(files, workers=2)
+        assert len(parallel.sessions) == len(files) > 1
+        assert parallel.to_json() == serial.to_json()
+
+
+def test_a_file_gone_before_the_parallel_scan_reads_it_is_reported_as_the_serial_scan_does(
+    projects: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = discover_sessions(projects)
+    files[1].path.unlink()
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 0)
+    parallel = scan_files(files, workers=2)
+    assert parallel.to_json() == scan_files(files, workers=1).to_json()
+    gone = next(s for s in parallel.sessions if s["path"] == str(files[1].path))
+    assert [f["kind"] for f in gone["findings"]] == ["unreadable_file"]

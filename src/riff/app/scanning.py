@@ -10,7 +10,6 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -58,37 +57,28 @@ class ScanReport:
         return {"sessions": self.sessions, "totals": self.totals}
 
 
-def _scan_group(paths: list[str], all_paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """Worker: scan one session's files (read together so cross-file links resolve)."""
-    from riff.transcript.discover import describe_file
-
-    files: list[SessionFile] = []
-    failed: list[tuple[str, dict[str, Any]]] = []
-    for p in all_paths:
-        try:
-            files.append(describe_file(Path(p)))
-        except OSError as exc:  # vanished since discovery
-            failed.append((p, _vanished(p, exc)))
-    return failed + _scan_readable(files, set(paths))
-
-
-def _scan_groups(groups: list[tuple[int, list[str]]]) -> bytes:
+def _scan_groups(groups: list[tuple[int, list[SessionFile]]]) -> bytes:
     """Worker: scan several groups; (group number, path, scan JSON) of each file, as JSON.
 
-    One task holds many groups, so a projects dir of small sessions does not
-    pay a round trip through the pool per session, and what comes back is one
+    The files are the parent's SessionFiles, as discovered: a worker that
+    described them again would resolve their paths (a dir named relatively or
+    through a symlink then came back under other names, and was dropped). One
+    task holds many groups, so a projects dir of small sessions does not pay
+    a round trip through the pool per session, and what comes back is one
     bytes object (orjson is faster at both ends than pickling the dicts).
     """
     return orjson.dumps(
         [
             (number, path, scan)
-            for number, paths in groups
-            for path, scan in _scan_group(paths, paths)
+            for number, group in groups
+            for path, scan in _scan_readable(group, {str(f.path) for f in group})
         ]
     )
 
 
-def _tasks(groups: list[list[SessionFile]], workers: int) -> list[list[tuple[int, list[str]]]]:
+def _tasks(
+    groups: list[list[SessionFile]], workers: int
+) -> list[list[tuple[int, list[SessionFile]]]]:
     """The groups packed into tasks, biggest first, each about 1/8 of a worker's share.
 
     Biggest first, so that the last tasks to finish are small ones and both
@@ -96,23 +86,15 @@ def _tasks(groups: list[list[SessionFile]], workers: int) -> list[list[tuple[int
     """
     sizes = [sum(f.size for f in group) for group in groups]
     share = max(sum(sizes) // (workers * 8), 1)
-    tasks: list[list[tuple[int, list[str]]]] = []
+    tasks: list[list[tuple[int, list[SessionFile]]]] = []
     load = share
     for number in sorted(range(len(groups)), key=lambda n: -sizes[n]):
         if load >= share:
             tasks.append([])
             load = 0
-        tasks[-1].append((number, [str(f.path) for f in groups[number]]))
+        tasks[-1].append((number, groups[number]))
         load += sizes[number]
     return tasks
-
-
-def _vanished(path: str, exc: OSError) -> dict[str, Any]:
-    from riff.transcript.scan import unreadable_scan_json
-
-    p = Path(path)
-    stub = SessionFile(p, p.parent.name, p.stem, 0, 0, False, None)
-    return unreadable_scan_json(stub, exc)
 
 
 def _scan_readable(group: list[SessionFile], wanted: set[str]) -> list[tuple[str, dict[str, Any]]]:
