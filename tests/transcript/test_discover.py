@@ -7,6 +7,7 @@ import pytest
 from riff.transcript.discover import (
     SessionFile,
     SessionGroups,
+    _session_id_in,
     default_projects_dir,
     discover_sessions,
     resolve_session,
@@ -130,3 +131,79 @@ def test_session_groups_are_session_group(tmp_path: Path) -> None:
             assert groups.group(file) == session_group(file, files), file.path.name
     sizes = {len(SessionGroups(found).group(f)) for f in found}
     assert len(sizes) > 2  # groups of different kinds, not all empty
+
+
+def _discover_resolving_every_path(projects_dir: Path, follow: bool) -> list[SessionFile]:
+    """The reference: discovery that resolves each path it checks (riff before it took
+    one lstat for a path whose parent is known to be plain)."""
+    found: list[SessionFile] = []
+    root = projects_dir.resolve()
+
+    def inside(path: Path) -> bool:
+        if follow:
+            return True
+        try:
+            return path.resolve().is_relative_to(root)
+        except (OSError, RuntimeError):
+            return False
+
+    for project_dir in sorted(p for p in projects_dir.iterdir() if p.is_dir() and inside(p)):
+        for entry in sorted(project_dir.iterdir()):
+            try:
+                if not inside(entry):
+                    continue
+                if entry.is_file() and entry.suffix == ".jsonl":
+                    found.append(_as_found(entry, project_dir))
+                elif entry.is_dir() and (entry / "subagents").is_dir():
+                    for agent in sorted((entry / "subagents").glob("agent-*.jsonl")):
+                        if inside(agent):
+                            found.append(_as_found(agent, project_dir, entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _as_found(path: Path, project_dir: Path, parent: str | None = None) -> SessionFile:
+    stat = path.stat()
+    is_agent = path.stem.startswith("agent-")
+    if is_agent and parent is None:
+        parent = _session_id_in(path)
+    return SessionFile(
+        path, project_dir.name, path.stem, stat.st_size, stat.st_mtime_ns, is_agent, parent
+    )
+
+
+def test_symlinks_are_judged_as_resolving_every_path_would(tmp_path: Path) -> None:
+    projects = tmp_path / "projects"
+    built = build_projects_dir(projects, sessions=4, seed=8, messages=20)
+    outside = tmp_path / "outside"
+    (outside / "proj").mkdir(parents=True)
+    (outside / "proj" / "s.jsonl").write_bytes(built[0].path.read_bytes())
+    (outside / "sess" / "subagents").mkdir(parents=True)
+    (outside / "sess" / "subagents" / "agent-o.jsonl").write_bytes(b"{}\n")
+    main = built[0].path.parent
+    session_dir = main / built[0].session_id / "subagents"
+    session_dir.mkdir(parents=True, exist_ok=True)
+    (session_dir / "agent-in.jsonl").write_bytes(b"{}\n")
+    # links out of the root, links within it, a dangling one, a linked dir on the way
+    (projects / "out-project").symlink_to(outside / "proj", target_is_directory=True)
+    (projects / "in-project").symlink_to(main, target_is_directory=True)
+    (main / "out.jsonl").symlink_to(outside / "proj" / "s.jsonl")
+    (main / "in.jsonl").symlink_to(built[1].path)
+    (main / "dangling.jsonl").symlink_to(tmp_path / "nothing.jsonl")
+    (main / "linked-session").symlink_to(outside / "sess", target_is_directory=True)
+    (main / "inner-session").symlink_to(main / built[0].session_id, target_is_directory=True)
+    (session_dir / "agent-out.jsonl").symlink_to(outside / "sess" / "subagents" / "agent-o.jsonl")
+    (main / built[1].session_id).mkdir(exist_ok=True)
+    (main / built[1].session_id / "subagents").symlink_to(
+        outside / "sess" / "subagents", target_is_directory=True
+    )
+    (main / built[2].session_id).mkdir(exist_ok=True)
+    (main / built[2].session_id / "subagents").symlink_to(session_dir, target_is_directory=True)
+    for follow in (False, True):
+        assert discover_sessions(projects, follow_symlinks=follow) == (
+            _discover_resolving_every_path(projects, follow)
+        )
+    names = {f.path.name for f in discover_sessions(projects)}
+    assert {"in.jsonl", "agent-in.jsonl"} <= names
+    assert not {"out.jsonl", "s.jsonl", "agent-o.jsonl", "agent-out.jsonl"} & names

@@ -105,8 +105,12 @@ def discover_sessions(projects_dir: Path, *, follow_symlinks: bool = False) -> l
         return found
     root = projects_dir.resolve()
 
-    def inside(path: Path) -> bool:
-        return follow_symlinks or not _outside(path, root)
+    def inside(path: Path, parent_inside: bool = True) -> bool:
+        # A path that is no symlink, in a dir that resolves inside the root,
+        # resolves inside it too: one lstat instead of resolving every component.
+        if follow_symlinks or (parent_inside and not path.is_symlink()):
+            return True
+        return not _outside(path, root)
 
     for project_dir in sorted(p for p in projects_dir.iterdir() if p.is_dir() and inside(p)):
         project = project_dir.name
@@ -121,8 +125,10 @@ def discover_sessions(projects_dir: Path, *, follow_symlinks: bool = False) -> l
                 elif entry.is_dir():
                     subagents = entry / "subagents"
                     if subagents.is_dir():
+                        # (`subagents` itself was not checked: a link there may lead out)
+                        plain = not subagents.is_symlink()
                         for agent in sorted(subagents.glob("agent-*.jsonl")):
-                            if inside(agent):
+                            if inside(agent, plain):
                                 found.append(_session_file(agent, project, entry.name, True))
             except OSError:
                 continue  # vanished or unreadable while listing: skip, never crash
