@@ -232,3 +232,19 @@ def test_real_transcripts_read_in_halves_as_in_one_pass(
     path: Path, split: pytest.MonkeyPatch
 ) -> None:
     _check(path)
+
+
+def test_ids_holding_a_newline_are_sent_as_they_are(
+    tmp_path: Path, split: pytest.MonkeyPatch
+) -> None:
+    rows = _chain(12)
+    rows[9]["uuid"] = "u9\nodd"
+    rows[10]["parentUuid"] = "u9\nodd"
+    rows[10]["message"] = {"role": "assistant", "id": "m\n1", "content": []}
+    rows[11]["message"] = {"role": "assistant", "id": "m\n1", "content": []}
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(_lines(*rows))
+    split.setattr(split_module, "_middle", lambda size: size // 3)
+    used = _halves_used(split)
+    _check(path)
+    assert used == [True]
