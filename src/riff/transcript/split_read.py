@@ -81,10 +81,12 @@ def read_halves(reader: LineReader, handle: BinaryIO, size: int) -> bytearray:
     last line read, or wherever the split was given up) and returns the start
     of an unfinished line to go on with (only if the file shrank meanwhile).
     """
+    if not may_fork():
+        return bytearray()
     fd = handle.fileno()
     cut = _line_start_after(fd, _middle(size), size)
     end = _line_start_before(fd, size)
-    if cut is None or end is None or end - cut < _PROBE or not may_fork():
+    if cut is None or end is None or end - cut < _PROBE:
         return bytearray()
     child = _Child.start(reader, fd, cut, end)
     if child is None:
