@@ -50,3 +50,10 @@ def test_show_prints_emoji_codes_in_messages_as_typed(riff_env: dict[str, str]) 
     result = runner.invoke(app, ["show", str(session), "--no-pager"])
     assert result.exit_code == 0, result.output
     assert "ship it :rocket: [bold]now[/bold]" in result.output
+
+
+def test_an_error_names_an_emoji_code_as_typed(riff_env: dict[str, str]) -> None:
+    Path(riff_env["RIFF_PROJECTS_DIR"]).mkdir(parents=True)
+    result = runner.invoke(app, ["show", ":rocket:", "--no-pager"])
+    assert result.exit_code == 2, result.output
+    assert "':rocket:'" in result.stderr

@@ -25,10 +25,11 @@ def stdout_console() -> Console:
     if console is None:
         from rich.console import Console
 
-        console = Console(highlight=False, soft_wrap=False)
+        # emoji=False: ":rocket:" in a transcript or a path is text, like markup.
+        console = Console(highlight=False, soft_wrap=False, emoji=False)
         if not console.is_terminal:
             # A pipe or a file gets a wide page rather than Rich's 80-column default.
-            console = Console(highlight=False, soft_wrap=False, width=150)
+            console = Console(highlight=False, soft_wrap=False, emoji=False, width=150)
         globals()["stdout"] = console
     return console
 
@@ -39,7 +40,9 @@ def stderr_console() -> Console:
     if console is None:
         from rich.console import Console
 
-        console = globals()["stderr"] = Console(stderr=True, highlight=False, soft_wrap=True)
+        console = globals()["stderr"] = Console(
+            stderr=True, highlight=False, soft_wrap=True, emoji=False
+        )
     return console
 
 

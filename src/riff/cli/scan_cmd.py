@@ -181,10 +181,10 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
     stdout.print(f"resume loads {len(chain)} messages (oldest first):")
     if len(chain) > limit:
         stdout.print(f"[dim]… {len(chain) - limit} older messages not shown (--limit)[/]")
-    # One print for all lines (Rich costs per call); ":smile:" in a preview is text, not an emoji.
+    # One print for all lines: Rich's cost is per call, and a chain can be long.
     lines = [_chain_line(records.get(uuids[node]), uuids[node], marks) for node in chain[:limit]]
     if lines:
-        stdout.print("\n".join(reversed(lines)), highlight=False, emoji=False)
+        stdout.print("\n".join(reversed(lines)), highlight=False)
 
 
 def _chain_line(record: Any, uuid: str, marks: dict[str, str]) -> str:
