@@ -515,23 +515,30 @@ class _ChainReader:
         answering = compress(range(len(tool_rec)), map(holder.__contains__, cols.tool_ids))
         candidates = {tool_rec[k] for k in answering if kind[k] and not on_chain[tool_rec[k]]}
         for rec in sorted(candidates):
-            tools = cols.tools_of(rec)
-            if tools is None or not tools[1] or cols.uid[rec] < 0:
-                continue
             if cols.shapes[cols.shape[rec]][0] != "user":
                 continue
-            indexes = {holder.get(r) for r in tools[1]}
-            if None in indexes or len(indexes) != 1:
-                continue
-            (at,) = indexes
-            assert at is not None
-            if self.sent_role(rec, "user") is None:
+            at = _answered_message(cols, rec, holder)
+            if at is None or self.sent_role(rec, "user") is None:
                 continue
             # Roles alternate and `at` is an assistant message: the message after
             # it is a user message, or there is none yet (a new one, at the end).
             if at + 1 >= conv.count:
                 conv.count = at + 2
             conv.message(at + 1).extra.append(self.row(rec))
+
+
+def _answered_message(cols: Columns, rec: int, holder: dict[str, int]) -> int | None:
+    """The one message (as ``holder`` numbers them) whose calls every result of row
+    ``rec`` answers; None for a row without a uuid or results, or answering several
+    messages or a call ``holder`` does not hold."""
+    tools = cols.tools_of(rec)
+    if tools is None or not tools[1] or cols.uid[rec] < 0:
+        return None
+    indexes = {holder.get(r) for r in tools[1]}
+    if None in indexes or len(indexes) != 1:
+        return None
+    (at,) = indexes
+    return at
 
 
 def _role_table(cols: Columns) -> bytes:
@@ -623,18 +630,12 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
         if suspects & joining:
             return None
         for rec in sorted(joining):
-            tools = cols.tools_of(rec)
-            if tools is None or not tools[1] or uid[rec] < 0:
-                continue
             line_type, _, _, flags = cols.shapes[cols.shape[rec]]
             if line_type != "user" or flags & (SIDECHAIN | META):
                 continue
-            indexes = {holder.get(r) for r in tools[1]}
-            if None in indexes or len(indexes) != 1:
-                continue
-            (at,) = indexes
-            assert at is not None
-            lands[rec] = at + 1  # `at` is 1 + the call's message: the message after it
+            at = _answered_message(cols, rec, holder)
+            if at is not None:
+                lands[rec] = at + 1  # `at` is 1 + the call's message: the message after it
         landed = array("i", map(lands.__getitem__, tool_rec))
         codes = bytes(
             map(add, map((2).__mul__, map(message_role.__getitem__, landed)), cols.tool_kind)
