@@ -13,8 +13,9 @@ import the suggestion engine and the writer as well.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from riff.lazy import lazy_names
 
 if TYPE_CHECKING:
     from riff.transcript.detect import detect_findings, resume_loss
@@ -78,13 +79,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), {name: f"{__name__}.{m}" for name, m in _HOMES.items()})
 
 
 __all__ = [
