@@ -172,14 +172,15 @@ def _replayed(data: bytes, events: list[Any], store: Any) -> bytes:
     return data
 
 
-def _print_store(title: str, figures: dict[str, Counter[str]]) -> None:
+def _print_table(title: str, figures: dict[str, Counter[str]], columns: tuple[str, ...]) -> None:
+    """One row per kind: how many were injected, and the share of each column's count."""
     print(f"\n{title}")
-    print(f"{'kind':22} {'injected':>8} {'repaired':>9} {'events':>9} {'verify':>9} {'revert':>9}")
+    print(f"{'kind':22} {'injected':>8}" + "".join(f" {c.split()[0]:>9}" for c in columns))
     for kind, c in figures.items():
         n = c["injected"]
         print(
-            f"{kind:22} {n:8d} {_pct(c['repaired'], n):>9} {_pct(c['events'], n):>9} "
-            f"{_pct(c['verify'], n):>9} {_pct(c['revert exact'], n):>9}"
+            f"{kind:22} {n:8d}"
+            + "".join(f" {_pct(c[column], n):>9}" for column in columns)
             + (f"   (no place in {c['no place']} file(s))" if c["no place"] else "")
         )
 
@@ -188,16 +189,8 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "   n/a"
 
 
-def _print(title: str, figures: dict[str, Counter[str]]) -> None:
-    print(f"\n{title}")
-    print(f"{'kind':22} {'injected':>8} {'detected':>9} {'repaired':>9} {'revert':>9}")
-    for kind, c in figures.items():
-        n = c["injected"]
-        print(
-            f"{kind:22} {n:8d} {_pct(c['detected'], n):>9} {_pct(c['repaired'], n):>9} "
-            f"{_pct(c['revert exact'], n):>9}"
-            + (f"   (no place in {c['no place']} file(s))" if c["no place"] else "")
-        )
+_STORE_COLUMNS = ("repaired", "events", "verify", "revert exact")
+_FILE_COLUMNS = ("detected", "repaired", "revert exact")
 
 
 def main() -> int:
@@ -220,25 +213,29 @@ def main() -> int:
     real = [(p.name, p.read_bytes()) for p in _real_files(corpus)]
     with tempfile.TemporaryDirectory(prefix="riff-bench-") as folder:
         if args.store:
-            _print_store(
+            _print_table(
                 f"Through the store, on generated sessions ({len(generated)} sessions, "
                 f"{args.per_file} per kind each)",
                 _measure_through_store(generated, args.per_file, Path(folder)),
+                _STORE_COLUMNS,
             )
-            _print_store(
+            _print_table(
                 f"Through the store, on real transcripts ({len(real)} files; "
                 f"{args.per_file} per kind each)",
                 _measure_through_store(real, args.per_file, Path(folder)),
+                _STORE_COLUMNS,
             )
             return 0
-        _print(
+        _print_table(
             f"On generated sessions ({len(generated)} sessions, {args.per_file} per kind each)",
             _measure(generated, args.per_file, Path(folder)),
+            _FILE_COLUMNS,
         )
-        _print(
+        _print_table(
             f"On real transcripts ({len(real)} files: tests/fixtures/real_client and "
             f"{corpus if corpus.is_dir() else 'no dev corpus'}; {args.per_file} per kind each)",
             _measure(real, args.per_file, Path(folder)),
+            _FILE_COLUMNS,
         )
     return 0
 

@@ -217,43 +217,23 @@ def duplicate_findings(transcript: Transcript) -> list[Finding]:
     for uuid, records in by_uuid.items():
         first = records[0]
         lines = tuple(r.line for r in records)
-        identical = all(_same_bytes(transcript.path, first, r) for r in records[1:])
         where = ", ".join(str(n) for n in lines)
-        if identical:
-            out.append(
-                Finding(
-                    DUPLICATE_UUID,
-                    WARNING,
-                    (uuid,),
-                    lines,
-                    f"Lines {where} are identical copies of one message; only one is used.",
-                    repairable=True,
-                )
-            )
+        if all(_same_bytes(transcript.path, first, r) for r in records[1:]):
+            severity, repairable = WARNING, True
+            reason = f"Lines {where} are identical copies of one message; only one is used."
         elif all(_same_row(transcript.path, first, r) for r in records[1:]):
-            out.append(
-                Finding(
-                    DUPLICATE_UUID,
-                    WARNING,
-                    (uuid,),
-                    lines,
-                    f"Lines {where} hold one message written more than once (the same "
-                    "content in other bytes); only one is used.",
-                    repairable=True,
-                )
+            severity, repairable = WARNING, True
+            reason = (
+                f"Lines {where} hold one message written more than once (the same "
+                "content in other bytes); only one is used."
             )
         else:
-            out.append(
-                Finding(
-                    DUPLICATE_UUID,
-                    ERROR,
-                    (uuid,),
-                    lines,
-                    f"Lines {where} are different messages sharing uuid {uuid}; "
-                    "resume keeps only one of them.",
-                    repairable=False,
-                )
+            severity, repairable = ERROR, False
+            reason = (
+                f"Lines {where} are different messages sharing uuid {uuid}; "
+                "resume keeps only one of them."
             )
+        out.append(Finding(DUPLICATE_UUID, severity, (uuid,), lines, reason, repairable=repairable))
     return out
 
 
