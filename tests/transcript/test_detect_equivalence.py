@@ -171,3 +171,55 @@ def test_generated_sessions_agree(tmp_path: Path, seed: int) -> None:
 )
 def test_real_transcripts_agree(path: Path) -> None:
     _check(path)
+
+
+def _line(uuid: str, parent: str | None, n: int, role: str = "user") -> bytes:
+    ts = f"2025-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
+    content = (
+        f'"content":"prompt {n}"'
+        if role == "user"
+        else f'"id":"msg_{n}","content":[{{"type":"text","text":"answer {n}"}}]'
+    )
+    parent_json = "null" if parent is None else f'"{parent}"'
+    return (
+        f'{{"parentUuid":{parent_json},"isSidechain":false,"type":"{role}",'
+        f'"message":{{"role":"{role}",{content}}},"uuid":"{uuid}","timestamp":"{ts}"}}\n'
+    ).encode()
+
+
+def test_odd_branch_shapes_agree(tmp_path: Path) -> None:
+    """Branches the generator does not make: a deep one (many pointer-doubling
+    rounds), one whose rows come before their parents in the file, a
+    two-node cycle and a self-parented row hanging off nothing, and a branch
+    below a parent the file does not hold."""
+    lines = [_line("main-0", None, 0)]
+    lines += [_line(f"main-{n}", f"main-{n - 1}", n, ("user", "assistant")[n % 2]) for n in (1, 2)]
+    # A deep branch from main-1: lost conversation 3,000 rows long.
+    lines += [
+        _line(
+            f"deep-{n}",
+            "main-1" if n == 0 else f"deep-{n - 1}",
+            3 + n,
+            ("user", "assistant")[n % 2],
+        )
+        for n in range(3000)
+    ]
+    # A branch written leaf first: its rows' parents come later in the file.
+    lines += [_line("late-2", "late-1", 4000), _line("late-1", "late-0", 4001)]
+    lines += [_line("late-0", "main-0", 4002, "assistant")]
+    # A cycle and a self-parented row, with a row below each; a branch below a missing parent.
+    lines += [_line("loop-a", "loop-b", 4003), _line("loop-b", "loop-a", 4004, "assistant")]
+    lines += [_line("under-loop", "loop-a", 4005), _line("self", "self", 4006)]
+    lines += [_line("under-self", "self", 4007, "assistant")]
+    lines += [_line("stray-0", "not-in-file", 4008), _line("stray-1", "stray-0", 4009, "assistant")]
+    # The chain resume follows goes on last, so it ends the file.
+    lines += [_line("main-3", "main-2", 4010), _line("main-4", "main-3", 4011, "assistant")]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"".join(lines))
+    _check(path)
+    transcript = read_transcript(path)
+    found = lost_branch_findings(build_graph(transcript), transcript.last_prompt_leaf)
+    assert [(f.message_ids, f.lost_messages) for f in found] == [
+        (("deep-0", "deep-2999"), 3000),
+        (("late-0", "late-2"), 3),
+    ]

@@ -7,9 +7,10 @@ equal timestamps). docs/findings.md shows the real shape behind each kind."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
 from itertools import compress, repeat
-from operator import and_, eq, not_, or_
+from operator import and_, eq, ge, not_
 from pathlib import Path
 
 from riff.transcript.api_rules import api_findings
@@ -569,45 +570,33 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     parents = graph.parent_array
     # Every descendant of a node resume does not load is not loaded either, so
     # the branches live among the nodes that are not kept (real files: ~40% of
-    # rows, mostly progress leaves). They are sorted out by C loops: a node
-    # whose parent is kept starts a branch, one whose parent is not kept hangs
-    # below it; negative parents (no parent) read the sentinel 2 past the end.
+    # rows, mostly progress). C loops sort them out (a Python step per row
+    # was most of a real file's analysis): a node whose parent is kept starts
+    # a branch, one whose parent is not kept hangs below it.
     not_kept = list(compress(range(len(kept)), kept.translate(_INVERT)))
     if not not_kept:
         return []
     their_parents = list(map(parents.__getitem__, not_kept))
-    parent_kept = list(map((kept + b"\x02\x02\x02").__getitem__, their_parents))
-    below: dict[int, list[int]] = {}
-    if 0 in parent_kept:
-        for p, i in compress(zip(their_parents, not_kept, strict=True), map(not_, parent_kept)):
-            below.setdefault(p, []).append(i)
-    starts = list(compress(not_kept, map(eq, parent_kept, repeat(1))))
-    # A start with nothing below it is its own branch: it matters only when it counts.
-    starts = list(
-        compress(
-            starts, map(or_, map(below.__contains__, starts), map(counted.__getitem__, starts))
-        )
-    )
-    node_rec, node_lost, line = cols.node_rec, counted, cols.line
+    # 1: the parent is kept (a branch starts here), 0: it is not (the node
+    # hangs below it), 2: no parent in the file (the sentinel past the end).
+    parent_kept = list(map((bytes(kept) + b"\x02\x02\x02").__getitem__, their_parents))
+    head = _branch_heads(len(kept), not_kept, their_parents, parent_kept)
+    in_branch = list(map(ge, head, repeat(0)))
+    lost = Counter(compress(head, map(and_, in_branch, map(counted.__getitem__, not_kept))))
+    if not lost:
+        return []
+    # A branch's leaf is its last row in the file with nothing of the branch
+    # below it. Nodes are numbered in file order, so zipping the leaves in
+    # node order leaves each branch's last one in the dict.
+    has_below = bytearray(len(kept))
+    parent_too = list(map(not_, parent_kept))
+    deque(map(has_below.__setitem__, compress(their_parents, parent_too), repeat(1)), maxlen=0)
+    is_leaf = list(map(and_, in_branch, map(not_, map(has_below.__getitem__, not_kept))))
+    last_leaf = dict(zip(compress(head, is_leaf), compress(not_kept, is_leaf), strict=True))
+    node_rec, line = cols.node_rec, cols.line
     out = []
-    for start in starts:
-        subtree = [start]
-        stack = [start]
-        seen = {start}
-        while stack:
-            for c in below.get(stack.pop(), ()):
-                if c not in seen:
-                    seen.add(c)
-                    subtree.append(c)
-                    stack.append(c)
-        lost = [j for j in subtree if node_lost[j]]
-        if not lost:
-            continue
-        leaf = max(
-            (j for j in subtree if not below.get(j)),
-            key=lambda j: line[node_rec[j]],
-            default=start,
-        )
+    for start in sorted(lost):
+        leaf = last_leaf.get(start, start)
         first, last = line[node_rec[start]], line[node_rec[leaf]]
         out.append(
             Finding(
@@ -615,10 +604,49 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
                 WARNING,
                 (graph.uuid_at(start), graph.uuid_at(leaf)),
                 (first, last),
-                f"A branch from line {first} to line {last} holds {len(lost)} "
+                f"A branch from line {first} to line {last} holds {lost[start]} "
                 "message(s) that resume will not load, because it continues another branch.",
                 repairable=False,
-                lost_messages=len(lost),
+                lost_messages=lost[start],
             )
         )
     return out
+
+
+def _branch_heads(
+    nodes: int, not_kept: list[int], their_parents: list[int], parent_kept: list[int]
+) -> list[int]:
+    """The node starting the branch of each node of ``not_kept`` (-1: in no branch).
+
+    A branch starts at a node whose parent is kept; the others follow their
+    parent up. Pointer doubling (every node's pointer replaced by its
+    pointer's pointer) gets there in log2(depth) rounds of C loops whatever
+    the node order; a first pass in node order leaves it almost nothing to
+    do. What hangs from a missing parent ends at -1; a cycle ends on one of
+    its own nodes, which starts nothing, so it ends at -1 too.
+    """
+    head = [-1] * (nodes + 1)  # the last entry is -1's own (read as head[-1])
+    starts = list(map(eq, parent_kept, repeat(1)))
+    below = list(map(not_, parent_kept))
+    deque(map(head.__setitem__, compress(not_kept, starts), compress(not_kept, starts)), maxlen=0)
+    deque(
+        map(head.__setitem__, compress(not_kept, below), compress(their_parents, below)),
+        maxlen=0,
+    )
+    # One pass in node order first: maps are lazy, so each node reads its
+    # parent's head after the parent's was written, which settles every node
+    # written after its parent (all but a few) in a single C loop.
+    parent_heads = map(head.__getitem__, map(head.__getitem__, not_kept))
+    deque(map(head.__setitem__, not_kept, parent_heads), maxlen=0)
+    current = list(map(head.__getitem__, not_kept))
+    for _ in range(nodes.bit_length() + 1):
+        following = list(map(head.__getitem__, current))
+        if following == current:
+            break
+        current = following
+        deque(map(head.__setitem__, not_kept, current), maxlen=0)
+    is_start = bytearray(nodes + 1)
+    deque(map(is_start.__setitem__, compress(not_kept, starts), repeat(1)), maxlen=0)
+    if not all(map(is_start.__getitem__, current)):
+        current = [h if is_start[h] else -1 for h in current]
+    return current
