@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, chain, compress, count, repeat
-from operator import add, and_, attrgetter, eq, ge, is_not, lt, not_, truth
+from operator import add, and_, attrgetter, eq, ge, is_, is_not, lt, not_, truth
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -313,6 +313,14 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
 _ShapeKey = tuple[str | None, str | None, str | None, int]
 
 
+_FLAG_CODES: dict[tuple[Any, ...], int] = {}
+"""(type, isSidechain, isMeta, isCompactSummary, has uuid) -> flags, shared by every
+reader: lines come in a handful of combinations, and a projects dir's small files
+would each pay for finding them again."""
+_MOST_FLAG_CODES = 4096
+"""Combinations kept at most (a file of made-up types must not grow it without end)."""
+
+
 def _flags_of(key: tuple[Any, ...]) -> int:
     """Flags of a line from (type, isSidechain, isMeta, isCompactSummary, has uuid)."""
     line_type, sidechain, meta, compact, has_uuid = key
@@ -341,8 +349,6 @@ class LineReader:
         self.last_prompt_leaf: str | None = None
         self.session_id: str | None = None
         self.open_uses: dict[str, str] = {}
-        self.flag_codes: dict[tuple[Any, ...], int] = {}
-        """(type, isSidechain, isMeta, isCompactSummary, has uuid) -> flags."""
         """tool_use ids still waiting for their result (to share the string)."""
 
     def _slow(self, body: bytes, has_newline: bool, line_no: int, offset: int) -> _Line | None:
@@ -476,10 +482,15 @@ class LineReader:
         # is not conversation, which the block loop below corrects. One dict
         # lookup per line: lines come in a handful of combinations.
         keys: list[Any] = list(zip(types, sidechains, metas, compacts, has_uuid, strict=True))
-        flags: list[Any] = list(map(self.flag_codes.get, keys))
+        flags: list[Any] = list(map(_FLAG_CODES.get, keys))
         if None in flags:
-            flags = [_flags_of(k) if f is None else f for f, k in zip(flags, keys, strict=True)]
-            self.flag_codes.update(zip(keys, flags, strict=True))
+            new = {
+                k: _flags_of(k)
+                for k in dict.fromkeys(compress(keys, map(is_, flags, repeat(None))))
+            }
+            flags = list(map(new.get, keys, flags))
+            if len(_FLAG_CODES) < _MOST_FLAG_CODES:
+                _FLAG_CODES.update(new)
         if api_errors.count(None) + api_errors.count(False) != n:
             cols.api_suspects.extend(compress(rows, api_errors))
         self._blocks(contents, types, line_contents, flags, first)
@@ -615,8 +626,10 @@ class LineReader:
         codes = self.codes
         keys: list[Any] = list(zip(types, subtypes, roles, flags, strict=True))
         found = list(map(codes.get, keys))
-        if None in found:
-            found = [cols.shape_code(codes, key) for key in keys]
+        if None in found:  # numbered in order of first appearance
+            for key in dict.fromkeys(compress(keys, map(is_, found, repeat(None)))):
+                cols.shape_code(codes, key)
+            found = list(map(codes.__getitem__, keys))
         cols.shape.fromlist(cast("list[int]", found))
 
     def _nodes(self, uuids: Sequence[Any], has_uuid: list[bool], rows: range) -> None:
