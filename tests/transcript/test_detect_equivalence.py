@@ -123,11 +123,30 @@ def _plain_unmatched_tools(
     return missing, orphans
 
 
+def _plain_kept(graph: MessageGraph, leaf: int | None) -> bytearray:
+    """Node by node: the chain up from the leaf, across compaction seams."""
+    cols = graph.columns
+    assert cols is not None
+    kept = bytearray(len(graph))
+    node = leaf
+    while node is not None and not kept[node]:
+        top = j = node
+        while j >= 0 and not kept[j]:
+            kept[j] = 1
+            top, j = j, graph.parent_array[j]
+        node = None
+        if j < 0 and (logical := cols.logical.get(cols.node_rec[top])) is not None:
+            node = graph.get_index(logical)
+    return kept
+
+
 def _check(path: Path) -> None:
     transcript = read_transcript(path)
     graph = build_graph(transcript)
     cols = transcript.columns
-    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
+    leaf = resume_leaf_index(graph, transcript.last_prompt_leaf)
+    kept = kept_indices(graph, leaf)
+    assert kept == _plain_kept(graph, leaf)
     assert lost_if_not_kept(graph, kept) == _plain_lost_if_not_kept(graph, kept)
     assert lost_branch_findings(graph, transcript.last_prompt_leaf) == _plain_lost_branches(
         graph, transcript.last_prompt_leaf

@@ -19,7 +19,9 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, repeat
+from functools import partial
+from itertools import accumulate, islice, repeat, takewhile
+from operator import le
 
 from riff.transcript.records import Columns, MessageRecord, RecordList
 
@@ -31,6 +33,9 @@ DANGLING = -2
 """Parent index of a node whose parentUuid names no known message."""
 EXTERNAL = -3
 """Parent index of a node whose parent lives in another file of the session."""
+
+_NOT_NEGATIVE = partial(le, 0)
+"""0 <= x: a node index, not ROOT / DANGLING / EXTERNAL."""
 
 
 class MessageGraph:
@@ -275,15 +280,27 @@ class MessageGraph:
 
     def ancestor_indices(self, i: int) -> list[int]:
         """Parents of node ``i`` nearest first; stops at a root, a gap or a cycle."""
-        out: list[int] = []
-        seen = {i}
+        return self.walk_up(i)[1:].tolist()
+
+    def walk_up(self, i: int) -> array[int]:
+        """Node ``i``, then its parents nearest first, up to a root, a gap or a cycle
+        (the walk ends before it would meet a node a second time).
+
+        C loops, for chains of millions: the map reads the walk as it grows,
+        each step looking up the parent of the node the step before appended.
+        """
         parents = self._parents
-        j = parents[i]
-        while j >= 0 and j not in seen:
-            seen.add(j)
-            out.append(j)
-            j = parents[j]
-        return out
+        nodes = len(parents)
+        walk = array("i", [i])
+        walk.extend(islice(takewhile(_NOT_NEGATIVE, map(parents.__getitem__, walk)), nodes))
+        if len(walk) > nodes:  # more steps than nodes: a cycle, cut at its first repeat
+            seen = bytearray(nodes)
+            for k, j in enumerate(walk):
+                if seen[j]:
+                    del walk[k:]
+                    break
+                seen[j] = 1
+        return walk
 
     def ancestors(self, uuid: str) -> list[str]:
         return [self._uuids[j] for j in self.ancestor_indices(self._index[uuid])]

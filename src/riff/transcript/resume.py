@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections import deque
 from itertools import compress, repeat
 from operator import ge, gt
 
@@ -73,23 +74,21 @@ def resume_chain_indices(graph: MessageGraph, leaf: int) -> list[int]:
 def resume_chain_array(graph: MessageGraph, leaf: int) -> array[int]:
     """Leaf first, then its parents up to a null/unknown parent or a cycle, as a compact array.
 
-    For chains of millions: 4 bytes a message and one bit-sized mark per node
-    (no set of visited ints). Walked once per graph (a scan and the command
-    showing it both ask); each caller gets its own copy.
+    For chains of millions: 4 bytes a message, walked by C loops
+    (:meth:`MessageGraph.walk_up`) once per graph (a scan, the resume rules and
+    the command showing it all ask); each caller gets its own copy.
     """
+    return array("i", _chain_from(graph, leaf))
+
+
+def _chain_from(graph: MessageGraph, leaf: int) -> array[int]:
+    """The walk up from ``leaf``, made once per graph (the caller must not change it)."""
     cached = graph.memo.get(("chain", leaf))
     if isinstance(cached, array):
-        return array("i", cached)
-    parents = graph.parent_array
-    seen = bytearray(len(parents))
-    chain = array("i")
-    j = leaf
-    while j >= 0 and not seen[j]:
-        seen[j] = 1
-        chain.append(j)
-        j = parents[j]
+        return cached
+    chain = graph.walk_up(leaf)
     graph.memo[("chain", leaf)] = chain
-    return array("i", chain)
+    return chain
 
 
 def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
@@ -104,16 +103,19 @@ def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
     parents = graph.parent_array
     node: int | None = leaf
     while node is not None and not kept[node]:
-        # Walk up, marking; a node already kept (this walk: a cycle; an earlier
-        # one: a chain already followed to its top) ends the walk.
-        top = node
-        j = node
-        while j >= 0 and not kept[j]:
-            kept[j] = 1
-            top = j
-            j = parents[j]
+        # Walk up, marking; a node already kept (an earlier walk's: a chain
+        # already followed to its top) ends the walk, as a cycle does.
+        if node == leaf:  # the first walk: nothing is kept yet
+            walk, met = _chain_from(graph, leaf), -1
+        else:
+            walk = graph.walk_up(node)
+            met = bytes(map(kept.__getitem__, walk)).find(1)
+        if met >= 0:
+            walk = walk[:met]
+        deque(map(kept.__setitem__, walk, repeat(1)), maxlen=0)
+        top = walk[-1]
         node = None
-        if j < 0:
+        if met < 0 and parents[top] < 0:  # the top of the file's tree: a compaction's seam?
             logical = cols.logical.get(cols.node_rec[top])
             if logical is not None:
                 node = graph.get_index(logical)
