@@ -24,6 +24,7 @@ import pickle
 import signal
 import threading
 from array import array
+from collections import deque
 from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any, BinaryIO, NoReturn
@@ -287,18 +288,27 @@ def _append(reader: LineReader, half: _Half) -> bool:
     """
     cols = reader.cols
     index = cols.index
-    if not index.keys().isdisjoint(half.uuids):
-        return False
     first = len(cols.offset)
     nodes = len(index)
+    # The half's uuids take the next numbers; if the index grew by fewer, a
+    # uuid is in both halves: the insertions are taken back (nothing else has
+    # changed yet). One probe per uuid, where a disjointness test first and
+    # the insertions after cost two.
+    deque(map(index.setdefault, half.uuids, count(nodes)), maxlen=0)
+    if len(index) != nodes + len(half.uuids):
+        for uuid in half.uuids:
+            if index.get(uuid, -1) >= nodes:
+                del index[uuid]
+        return False
 
     # Parents the child could not find may be in the first half (earlier in the
     # file: resolved now, as the sequential pass would have); the others stay
-    # unresolved until Columns.finish looks for them further down.
+    # unresolved until Columns.finish looks for them further down (the child
+    # already had every parent earlier in its own half).
     extra_ref: list[int] = []
     for parent in half.extras:
-        node = index.get(parent)
-        if node is None:
+        node = index.get(parent, nodes)
+        if node >= nodes:
             node = -2 - len(cols.extras)
             cols.extras.append(parent)
         extra_ref.append(node)
@@ -309,7 +319,6 @@ def _append(reader: LineReader, half: _Half) -> bool:
     par = cols.par
     cols.unresolved.extend(r + first for r in half.unresolved if par[r + first] <= -2)
 
-    index.update(zip(half.uuids, count(nodes)))
     half.uuids = []
     _append_nodes(cols.uid, half.uid, nodes)
     half.uid = array("i")
