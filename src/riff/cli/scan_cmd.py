@@ -184,7 +184,7 @@ def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
     # One print for all lines: Rich's cost is per call, and a chain can be long.
     lines = [_chain_line(records.get(uuids[node]), uuids[node], marks) for node in chain[:limit]]
     if lines:
-        stdout.print("\n".join(reversed(lines)), highlight=False)
+        stdout.print("\n".join(reversed(lines)), highlight=False, soft_wrap=True)
 
 
 def _chain_line(record: Any, uuid: str, marks: dict[str, str]) -> str:
