@@ -29,7 +29,7 @@ from riff.events.line_edit import split_segments
 from riff.testing.repair_kinds import REPAIR_BREAKS, inject_break
 from riff.testing.synthetic import generate_session
 from riff.transcript.errors import RepairWriteError
-from riff.transcript.line_check import nothing_to_edit
+from riff.transcript.line_check import _answer_from_columns, nothing_to_edit
 from riff.transcript.line_repairs import DROP_DUPLICATE, QUARANTINE_LINE, plan_line_edits
 from riff.transcript.reader import read_transcript
 from riff.transcript.records import Transcript
@@ -76,6 +76,7 @@ def one_pass(
     *,
     with_index: bool = True,
 ) -> bool:
+    """The plain one pass (every line parsed), with or without the scan's uuid index."""
     return nothing_to_edit(
         path,
         transcript.fingerprint,
@@ -83,6 +84,19 @@ def one_pass(
         relinks=relinks,
         kinds=kinds,
         uuid_index=transcript.columns.index if with_index else None,
+    )
+
+
+def from_columns(
+    path: Path,
+    transcript: Transcript,
+    recorded: Mapping[str, str | None],
+    relinks: Mapping[str, str | None],
+    kinds: tuple[str, ...],
+) -> bool | None:
+    """The columns' own answer: True or None (in doubt), never a True the long way denies."""
+    return _answer_from_columns(
+        path, transcript.fingerprint, transcript, recorded, relinks, set(kinds)
     )
 
 
@@ -104,6 +118,19 @@ def same_answer(
     for kinds in kind_sets:
         want = long_way(data, recorded, relinks, kinds)
         assert one_pass(path, transcript, recorded, relinks, kinds) is want, kinds
+        columns = from_columns(path, transcript, recorded, relinks, kinds)
+        assert columns is None or columns is want, kinds
+        assert (
+            nothing_to_edit(
+                path,
+                transcript.fingerprint,
+                recorded=recorded,
+                relinks=relinks,
+                kinds=kinds,
+                transcript=transcript,
+            )
+            is want
+        ), kinds
         answers[kinds] = want
     without_index = one_pass(path, transcript, recorded, relinks, ALL_KINDS, with_index=False)
     assert without_index is answers[ALL_KINDS]
@@ -204,6 +231,40 @@ def test_a_clean_file_takes_the_one_pass(tmp_path: Path) -> None:
     assert all(answers.values())
 
 
+def test_the_columns_answer_for_a_healthy_session(tmp_path: Path) -> None:
+    """The fast answer is given (not left to the plain pass) when nothing is in doubt,
+    with tool calls, results, a compaction and re-links of rows holding them."""
+    data = generate_session(300, seed=0).to_bytes()
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(data)
+    transcript = read_transcript(path)
+    assert transcript.columns.tool_ids  # the columns answer for tool pairing too
+    uuids = row_uuids(data)
+    recorded, relinks = {uuids[5]: uuids[1]}, {uuids[5]: uuids[1], uuids[9]: None}
+    for kinds in KIND_SETS:
+        assert long_way(data, recorded, relinks, kinds)
+        assert from_columns(path, transcript, recorded, relinks, kinds) is True, kinds
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param(b'{"uuid":"x1","parentUuid":"u1","s":"\xff\xfe"}\n', id="invalid-utf8"),
+        pytest.param(b'{"uuid":"x1","parentUuid":"u1","n":1e400}\n', id="float-overflow"),
+    ],
+)
+def test_lines_only_orjson_refuses_keep_the_columns_in_doubt(tmp_path: Path, odd: bytes) -> None:
+    """The reader takes these lines (its decoder skips what it does not keep), the
+    planners' orjson does not: the columns must not answer for them."""
+    data = CLEAN + odd
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(data)
+    transcript = read_transcript(path)
+    assert not transcript.problems  # the columns alone would see nothing wrong
+    assert from_columns(path, transcript, {}, {}, (QUARANTINE_LINE,)) is None
+    assert not long_way(data, {}, {}, (QUARANTINE_LINE,))
+
+
 @pytest.mark.parametrize(
     ("data", "relinks"),
     [
@@ -275,6 +336,9 @@ def test_generated_sessions_with_each_break(
     answers = same_answer(tmp_path, data)
     if kind is None:
         assert all(answers.values())  # a healthy session takes the one pass
+        path = tmp_path / "session.jsonl"
+        transcript = read_transcript(path)
+        assert from_columns(path, transcript, {}, {}, ALL_KINDS) is True
     same_answer(tmp_path, data, *some_relinks(data, rng))
 
 

@@ -406,7 +406,7 @@ def _plan_in_one_pass(
         recorded=state.pending_changes,
         relinks=relinks,
         kinds={KIND_NAMES[name] for name in line_kinds},
-        uuid_index=state.transcript.columns.index,
+        transcript=state.transcript,
     ):
         return False
     plan.parents = parents

@@ -304,7 +304,7 @@ class ToolPairingCheck:
     def _add(self, index: int, value: dict[str, Any]) -> None:
         # TranscriptRow's blocks, reply_id and uuid, read once per row (a hot loop).
         if value.get("subtype") == "compact_boundary":
-            self.compacted = index
+            self.compacted = max(self.compacted, index)  # rows may come out of file order
         message = value.get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, list):
@@ -343,6 +343,26 @@ class ToolPairingCheck:
                 and block.get("name") in SERVER_RESULT_TYPES
             ):
                 self.server_calls.append((index, reply_id, call_id))
+
+    def add_compaction(self, index: int) -> None:
+        """Line `index` (0-based) is a compact_boundary row (as `add` of its value notes)."""
+        self.compacted = max(self.compacted, index)
+
+    def add_tool_block(
+        self, index: int, row_type: str | None, has_uuid: bool, tool_id: str, is_result: bool
+    ) -> None:
+        """One plain block of line `index`: a `tool_result` answering `tool_id` or a
+        `tool_use` with id `tool_id` (both ids text), in a row of `row_type`; what
+        `add` of the row's value notes of that block. For rows read as columns
+        (riff.transcript.line_check), which hold no other tool block."""
+        if is_result:
+            self.results.add(tool_id)
+            if row_type == "user":
+                self.answered.add(tool_id)
+        elif row_type == "assistant":
+            self.calls.append((index, tool_id))
+            if has_uuid:
+                self.unanswered_candidates.append((index, tool_id))
 
     def may_need(self) -> bool:
         """Whether the planners could plan an edit for the lines added."""
