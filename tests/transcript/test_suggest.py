@@ -104,3 +104,24 @@ def test_parent_overrides_are_respected(tmp_path: Path) -> None:
 def test_unknown_message_has_no_candidates(tmp_path: Path) -> None:
     transcript, _ = _broken(tmp_path, 3, cuts=1)
     assert ConversationRepairEngine().suggest_parent_candidates(transcript, "nope") == []
+
+
+def test_descendant_check_walks_as_the_graph_does(tmp_path: Path) -> None:
+    """is_descendant keeps each node's answer between calls: asked in any order, on a
+    session with cycles and orphans, it answers what walking up the parents does."""
+    from riff.transcript.suggest import SessionIndex
+
+    session = generate_session(160, seed=5)
+    rng = random.Random(5)
+    for kind in ("cycle", "orphan", "cycle", "unexpected_root"):
+        inject(session, kind, 2, rng)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
+    index = SessionIndex(read_transcript(path))
+    graph = index.graph
+    nodes = list(range(len(graph)))
+    cycled = [i for i in nodes if i in graph.ancestor_indices(graph.parent_array[i])]
+    assert cycled  # the check walks into cycles too
+    for ancestor in rng.sample(nodes, 25) + cycled[:5]:
+        for node in rng.sample(nodes, len(nodes)):
+            expected = node == ancestor or ancestor in graph.ancestor_indices(node)
+            assert index.is_descendant(node, ancestor) is expected, (node, ancestor)

@@ -239,7 +239,8 @@ class SessionIndex:
         self.unanswered_holders = {
             node for tool_id, node in self.holder.items() if tool_id not in self.answered
         }
-        self._tour: tuple[array[int], array[int]] | None = None
+        self._below: dict[int, dict[int, bool]] = {}
+        """Per ancestor asked about: nodes known to have it on their chain, or not."""
         self.lost_groups: dict[str | None, list[int]] | None = None
         """Orphans by the missing uuid they name (see riff.transcript.lost_rows)."""
 
@@ -440,13 +441,37 @@ class SessionIndex:
         return _pattern(self.key(i))
 
     def is_descendant(self, node: int, ancestor: int) -> bool:
-        if self._tour is None:
-            self._tour = self.graph.euler_tour()
-        tin, tout = self._tour
-        if tin[ancestor] >= 0 and tin[node] >= 0:
-            return tin[ancestor] <= tin[node] < tout[ancestor]
-        # On or below a cycle there is no tour: walk up (bounded by a visited set).
-        return node == ancestor or ancestor in self.graph.ancestor_indices(node)
+        """Whether ``ancestor`` is ``node`` or one of its parents' chain (walked up to a
+        root, a gap or a cycle, as MessageGraph.ancestor_indices walks).
+
+        The candidates of one orphan are mostly rows just before it, whose chains
+        share all but their last few nodes: each node's answer is kept (per
+        ancestor), so a walk stops where an earlier one passed, and the whole
+        graph is never toured for a handful of candidates.
+        """
+        known = self._below.get(ancestor)
+        if known is None:
+            known = self._below[ancestor] = {ancestor: True}
+        parents = self.graph.parent_array
+        path: list[int] = []
+        on_path: set[int] = set()
+        j = node
+        while True:
+            answer = known.get(j)
+            if answer is not None:
+                break
+            if j in on_path:  # a cycle without the ancestor: the walk stops here
+                answer = False
+                break
+            path.append(j)
+            on_path.add(j)
+            j = parents[j]
+            if j < 0:  # a root or a gap
+                answer = False
+                break
+        for k in path:
+            known[k] = answer
+        return answer
 
     def _rule_prior(self, kind: int, rules: Sequence[int]) -> float:
         """How often the best of ``rules`` named the parent of this kind's rows here."""
