@@ -48,6 +48,7 @@ from typing import Any
 import orjson
 
 from riff.app.errors import AppError
+from riff.app.file_reading import BackgroundReading
 from riff.app.line_repairs import (
     ALL_KIND_NAMES,
     KIND_NAMES,
@@ -73,7 +74,7 @@ from riff.app.repairs import (
     write_and_reload,
 )
 from riff.app.revert_order import row_uuid
-from riff.app.sessions import SessionState
+from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
 from riff.events.line_edit import LineEdit, LineEditError, apply_edits, split_segments
@@ -324,6 +325,44 @@ def parse_kinds(text: str | None) -> tuple[str, ...]:
     return ALL_KIND_NAMES if text is None else parse_kind_names(text)
 
 
+def load_and_plan(
+    ws: Workspace,
+    session: str,
+    *,
+    kinds: tuple[str, ...] = ALL_KIND_NAMES,
+    min_score: float,
+    message: str | None = None,
+    parent: str | None = None,
+    root: bool = False,
+    write: bool = True,
+) -> SessionRepairPlan:
+    """`load_session` then `plan_session_repairs`, with the line check's own read of
+    the file (riff.app.file_reading) started first, in another process."""
+    file = ws.resolve(session)
+    reading = BackgroundReading.start(file.path) if _tries_one_pass(kinds, write) else None
+    try:
+        state = load_session(ws, file)
+        return plan_session_repairs(
+            ws,
+            state,
+            kinds=kinds,
+            min_score=min_score,
+            message=message,
+            parent=parent,
+            root=root,
+            write=write,
+            reading=reading,
+        )
+    finally:
+        if reading is not None:
+            reading.stop()
+
+
+def _tries_one_pass(kinds: tuple[str, ...], write: bool) -> bool:
+    """Whether plan_session_repairs first tries the one pass (`_plan_in_one_pass`)."""
+    return write or not any(name in KIND_NAMES for name in kinds)
+
+
 def plan_session_repairs(
     ws: Workspace,
     state: SessionState,
@@ -334,16 +373,24 @@ def plan_session_repairs(
     parent: str | None = None,
     root: bool = False,
     write: bool = True,
+    reading: BackgroundReading | None = None,
 ) -> SessionRepairPlan:
     """Plan every repair of `kinds` for the session, then validate the plan once.
 
     Without `write` the line edits (which change the file's bytes) are planned
     to be shown but not applied, and the re-links are planned on the file as is.
+    `reading`: the file read once more in another process (see `load_and_plan`).
     """
     plan = SessionRepairPlan(state, kinds)
     line_kinds = tuple(name for name in kinds if name in KIND_NAMES)
-    if (write or not line_kinds) and _plan_in_one_pass(
-        plan, line_kinds, min_score=min_score, message=message, parent=parent, root=root
+    if _tries_one_pass(kinds, write) and _plan_in_one_pass(
+        plan,
+        line_kinds,
+        min_score=min_score,
+        message=message,
+        parent=parent,
+        root=root,
+        reading=reading,
     ):
         validate(plan)
         return plan
@@ -383,6 +430,7 @@ def _plan_in_one_pass(
     message: str | None,
     parent: str | None,
     root: bool,
+    reading: BackgroundReading | None = None,
 ) -> bool:
     """Plan the re-links on the session as read, then show in one streaming pass over
     the file that none of the line kinds plans an edit and the re-links apply
@@ -407,6 +455,7 @@ def _plan_in_one_pass(
         relinks=relinks,
         kinds={KIND_NAMES[name] for name in line_kinds},
         transcript=state.transcript,
+        reading=None if reading is None else reading.result,
     ):
         return False
     plan.parents = parents
@@ -713,6 +762,7 @@ __all__ = [
     "PlanResult",
     "SessionRepairPlan",
     "apply_session_plan",
+    "load_and_plan",
     "parse_kinds",
     "plan_rows",
     "plan_session_repairs",

@@ -16,8 +16,8 @@ from riff.app.repair_plan import (
     PlanResult,
     SessionRepairPlan,
     apply_session_plan,
+    load_and_plan,
     parse_kinds,
-    plan_session_repairs,
 )
 from riff.app.repairs import (
     ApplyResult,
@@ -284,10 +284,9 @@ def repair(
                 "the lower ones",
                 highlight=False,
             )
-        state = load_session(ws, session)
-        plan = plan_session_repairs(
+        plan = load_and_plan(
             ws,
-            state,
+            session,
             kinds=names,
             min_score=score,
             message=message,

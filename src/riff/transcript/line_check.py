@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,7 @@ def nothing_to_edit(
     kinds: Collection[str],
     uuid_index: Mapping[str, int] | None = None,
     transcript: Transcript | None = None,
+    reading: Callable[[], FileReading | None] | None = None,
 ) -> bool:
     """True only when the line repairs of `kinds` (quarantine_line, drop_duplicate,
     insert_tool_result for tool pairing) plan no edit and the re-links apply, on the
@@ -156,9 +158,13 @@ def nothing_to_edit(
     written) to the file, then `relinks` to the result. `uuid_index` (the scan's
     uuid -> node numbers, optional) keeps the duplicate check to a bit per uuid.
     `transcript` (the scan that made `expected`, optional) lets the columns answer
-    for every line they can (see `_answer_from_columns`). False: plan the long way."""
+    for every line they can (see `_answer_from_columns`); `reading` may then give what
+    `read_every_line` finds (read beforehand, e.g. in another process; None: read here).
+    False: plan the long way."""
     if transcript is not None:
-        if _answer_from_columns(Path(path), expected, transcript, recorded, relinks, kinds):
+        if _answer_from_columns(
+            Path(path), expected, transcript, recorded, relinks, kinds, reading
+        ):
             return True
         uuid_index = transcript.columns.index
     return _read_every_line(
@@ -239,6 +245,7 @@ def _answer_from_columns(
     recorded: Mapping[str, str | None],
     relinks: Mapping[str, str | None],
     kinds: Collection[str],
+    reading: Callable[[], FileReading | None] | None = None,
 ) -> bool | None:
     """True when `_read_every_line` would say True, asking the scan's columns instead
     of parsing every line into objects; None when in doubt (it then decides).
@@ -254,7 +261,7 @@ def _answer_from_columns(
     tool_result ids, row types and compaction rows.
     """
     try:
-        return _columns_answer(path, expected, transcript, recorded, relinks, kinds)
+        return _columns_answer(path, expected, transcript, recorded, relinks, kinds, reading)
     except (OSError, RepairWriteError):
         return None
 
@@ -266,6 +273,7 @@ def _columns_answer(
     recorded: Mapping[str, str | None],
     relinks: Mapping[str, str | None],
     kinds: Collection[str],
+    reading: Callable[[], FileReading | None] | None,
 ) -> bool | None:
     cols = transcript.columns
     if (
@@ -310,7 +318,13 @@ def _columns_answer(
         _add_column_tools(tools, cols, read_apart)
         if tools.needed or tools.may_need():
             return None
-    if not _every_line_reads(path, expected, parse=bool(kinds) or bool(rules.wanted)):
+    parse = bool(kinds) or bool(rules.wanted)
+    read = (reading() if reading is not None else None) or read_every_line(path, parse=parse)
+    if (
+        read.size != expected.size
+        or read.sha256 != expected.sha256
+        or (parse and not read.lines_read)
+    ):
         return None
     return True
 
@@ -333,27 +347,39 @@ def _add_column_tools(tools: ToolPairingCheck, cols: Columns, read_apart: set[in
 _CHUNK = 1 << 20
 
 
-def _every_line_reads(path: Path, expected: Fingerprint, *, parse: bool) -> bool:
-    """The file holds the bytes scanned (size and SHA-256) and, with `parse`, orjson
-    reads each of its lines that is not blank to a value other than null."""
+@dataclass(frozen=True, slots=True)
+class FileReading:
+    """What one plain read of a transcript found (`read_every_line`)."""
+
+    size: int
+    sha256: str
+    lines_read: bool
+    """orjson reads every line that is not blank to a value other than null, and no
+    line holds a NUL byte (False also when the read stopped at the first such line:
+    size and hash are then of the bytes before it)."""
+
+
+def read_every_line(path: Path | str, *, parse: bool = True) -> FileReading:
+    """Size and SHA-256 of the file and, with `parse`, whether orjson reads every
+    line (the planners' parser: it refuses a few lines the reader's decoder takes,
+    such as invalid UTF-8 or a number beyond a double's range)."""
     hasher = hashlib.sha256()
     size = 0
     carry = b""
-    with path.open("rb", buffering=0) as source:
+    with Path(path).open("rb", buffering=0) as source:
         while chunk := source.read(_CHUNK):
             hasher.update(chunk)
             size += len(chunk)
             if not parse:
                 continue
             if b"\x00" in chunk:
-                return False
+                return FileReading(size, hasher.hexdigest(), lines_read=False)
             lines = (carry + chunk).split(b"\n")
             carry = lines.pop()
             if not _all_read(lines):
-                return False
-    if parse and carry and not _all_read([carry]):
-        return False
-    return size == expected.size and hasher.hexdigest() == expected.sha256
+                return FileReading(size, hasher.hexdigest(), lines_read=False)
+    lines_read = not (parse and carry) or _all_read([carry])
+    return FileReading(size, hasher.hexdigest(), lines_read=lines_read)
 
 
 def _all_read(lines: list[bytes]) -> bool:
@@ -365,4 +391,4 @@ def _all_read(lines: list[bytes]) -> bool:
     return not any(line.strip(_BLANK) and _loads(line) in (_UNREAD, None) for line in lines)
 
 
-__all__ = ["nothing_to_edit"]
+__all__ = ["FileReading", "nothing_to_edit", "read_every_line"]
