@@ -7,8 +7,9 @@ planners would parse. The second read needs nothing from the first, so it runs
 in a child forked before the scan, on the other core; the parent takes its
 answer when the line check asks for it.
 
-A shortcut only: without fork (or with other threads running, whose locks a
-child would inherit held), or when the child fails or is not asked, the line
+A shortcut only: without fork (or with other threads running, Python's or
+native ones such as an open embedded store's, whose locks a child would
+inherit held), or when the child fails or is not asked, the line
 check reads the file itself, as it would have anyway.
 """
 
@@ -36,7 +37,7 @@ class BackgroundReading:
     @classmethod
     def start(cls, path: Path) -> BackgroundReading | None:
         """The child reading `path`, or None when this process may not fork."""
-        if not hasattr(os, "fork") or threading.active_count() != 1:
+        if not _single_threaded():
             return None
         read_end, write_end = os.pipe()
         try:
@@ -76,6 +77,17 @@ class BackgroundReading:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._reaped = True
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, native ones counted (an embedded store's
+    engine runs threads Python does not list), and may fork."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's own count is all there is
+        return True
 
 
 def _child_main(path: Path, pipe: int) -> NoReturn:
