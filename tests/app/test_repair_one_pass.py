@@ -203,3 +203,39 @@ def test_a_plan_all_refused_still_stores_the_view(tmp_path: Path) -> None:
         stored = ws.store.get_view(state.session_id)
         assert stored is not None  # as ensure_view stores it before appending
         assert stored.parents == state.parents and stored.through_seq == 0
+
+
+def test_pending_changes_are_the_fold_against_the_file(tmp_path: Path) -> None:
+    """Only messages an event names are compared with the file (the others keep its
+    parent): the same map, in the same (file) order, as comparing every message; and
+    a state made for other events shares what the file alone gave."""
+    session = generate_session(150, seed=6)
+    inject(session, "orphan", 3, random.Random(2))
+    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    with ws:
+        state = load_session(ws, str(path))
+        uuids = list(state.file_parents)
+        rng = random.Random(4)
+        drafts = [
+            EventDraft(m, state.file_parents[m], rng.choice([None, *uuids]), "alice", reason="r")
+            for m in rng.sample(uuids, 6)
+        ]
+        # One moved back to the file's parent by a later event: no longer pending.
+        moved = drafts[0]
+        drafts.append(
+            EventDraft(
+                moved.message_id,
+                moved.new_parent_uuid,
+                moved.old_parent_uuid,
+                "alice",
+                reason="back",
+            )
+        )
+        events = ws.store.append(state.session_id, drafts)
+        fresh = state.with_events(events)
+        assert fresh.file_parents is state.file_parents
+        parents, file_parents = fresh.replay.parents, fresh.file_parents
+        every = {m: p for m, p in parents.items() if m in file_parents and file_parents[m] != p}
+        assert list(fresh.pending_changes.items()) == list(every.items())
+        assert moved.message_id not in fresh.pending_changes
+        assert len(fresh.pending_changes) >= 4

@@ -279,7 +279,7 @@ def apply_plan(
     if write:
         # The file was read once already (and is proven unchanged by its hash
         # when written): only the events are new.
-        fresh = SessionState(state.file, state.scan, list(ws.store.events(state.session_id)))
+        fresh = state.with_events(list(ws.store.events(state.session_id)))
         result.written = write_repaired_session(fresh, expected=state, backup=backup)
     return result
 

@@ -85,15 +85,29 @@ class SessionState:
 
     @cached_property
     def pending_changes(self) -> dict[str, str | None]:
-        """Messages whose effective parent differs from the file: what `--write` writes."""
+        """Messages whose effective parent differs from the file: what `--write` writes
+        (in file order). Only a message an event names can differ: the others keep
+        the file's parent in the base and in the fold."""
         if not self.events:
             return {}
         file_parents = self.file_parents
+        parents = self.replay.parents
+        node = self.transcript.columns.index  # file_parents' order: node numbers
+        named = {e.message_id for e in self.events if e.message_id in file_parents}
         return {
-            m: p
-            for m, p in self.replay.parents.items()
-            if m in file_parents and file_parents[m] != p
+            m: parents[m]
+            for m in sorted(named, key=node.__getitem__)
+            if file_parents[m] != parents[m]
         }
+
+    def with_events(self, events: list[RepairEvent]) -> SessionState:
+        """The same file read with other events: what was derived from the file alone
+        (its parents, timestamps, records) is shared, not derived again."""
+        other = SessionState(self.file, self.scan, events)
+        for name in _FILE_DERIVED:
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
 
     @cached_property
     def effective_findings(self) -> list[Finding]:
@@ -145,6 +159,10 @@ class SessionState:
                 str(self.file.path.resolve()), fp.size, fp.mtime_ns, fp.sha256
             ),
         )
+
+
+_FILE_DERIVED = ("records_by_uuid", "file_parents", "timestamps")
+"""SessionState's cached properties that depend on the file only."""
 
 
 def load_session(
