@@ -13,6 +13,7 @@ from typing import Any
 
 from surrealdb import Surreal
 
+from riff.store.engine_memory import preset_value_cache_size
 from riff.store.errors import AuthError, OpenedElsewhereError, StoreError
 
 EMBEDDED_SCHEMES = ("mem://", "memory", "surrealkv://", "file://", "rocksdb://")
@@ -53,6 +54,8 @@ class Connection:
                 "ws(s)://host:port or http(s)://host:port"
             )
         self.url = url
+        if surrealkv_path(url) is not None:
+            preset_value_cache_size()  # else the engine lists every process to size it
         try:
             self._db: Any = Surreal(url)
             if is_remote(url) and hasattr(self._db, "connect"):
