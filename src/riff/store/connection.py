@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from surrealdb import Surreal
-
 from riff.store.engine_memory import preset_value_cache_size
 from riff.store.errors import AuthError, OpenedElsewhereError, StoreError
+from riff.store.sdk import Surreal
 
 EMBEDDED_SCHEMES = ("mem://", "memory", "surrealkv://", "file://", "rocksdb://")
 REMOTE_SCHEMES = ("ws://", "wss://", "http://", "https://")

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from surrealdb import RecordID
 
 from riff.store.protocol import EventRow, ViewRow
+from riff.store.sdk import RecordID
 
 EVENTS_TABLE = "repairs_events"
 VIEWS_TABLE = "sessions_materialized"

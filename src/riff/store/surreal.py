@@ -17,8 +17,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
-from surrealdb import RecordID
-
 from riff.store.connection import Connection, QueryFailed
 from riff.store.errors import (
     AppendOnlyError,
@@ -38,6 +36,7 @@ from riff.store.rows import (
     stored_event,
     view_to_row,
 )
+from riff.store.sdk import RecordID
 from riff.store.tlog import APPEND_LEAVES, CONFLICT_MARKS, TlogRecorder
 
 _APPEND = (

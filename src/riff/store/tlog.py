@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from surrealdb import RecordID
-
 from riff.store.connection import Connection
 from riff.store.errors import StoreError, TlogStateError
 from riff.store.protocol import LeafRow, NodeId, TreeState
+from riff.store.sdk import RecordID
 
 LEAVES_TABLE = "tlog_leaves"
 STATE_ID = RecordID("tlog_state", "current")
