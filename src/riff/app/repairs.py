@@ -26,6 +26,7 @@ from riff.app.sessions import (
     prepare_view,
     repair_engine,
 )
+from riff.app.staged_write import StagedWrite
 from riff.app.viewstore import save_after_append
 from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
@@ -247,8 +248,45 @@ def apply_plan(
     require_reason_for_force(force, reason)
     state = plan.state
     check_file_unchanged(state)
+    staged = None
     if write:
         refuse_live(ws, state.file.path, force_live=force_live)
+        staged = _stage_write(state, plan, force=force)
+    try:
+        return _apply_plan(ws, plan, operator, reason, force, write, backup, staged)
+    finally:
+        if staged is not None:
+            staged.discard()
+
+
+def _stage_write(state: SessionState, plan: RepairPlan, *, force: bool) -> StagedWrite | None:
+    """The file's rewrite started in another process (riff.app.staged_write), for the
+    re-links the file will get if every item the plan records is recorded as planned."""
+    changes = dict(state.pending_changes)
+    file_parents = state.file_parents
+    for item in plan.items:
+        if (item.problems and not force) or item.message_id not in file_parents:
+            continue
+        if file_parents[item.message_id] != item.new_parent:
+            changes[item.message_id] = item.new_parent
+        else:
+            changes.pop(item.message_id, None)
+    if not changes or state.transcript.fingerprint.sha256 is None:
+        return None
+    return StagedWrite.start(state.file.path, changes, state.transcript.lines_of(changes))
+
+
+def _apply_plan(
+    ws: Workspace,
+    plan: RepairPlan,
+    operator: str,
+    reason: str,
+    force: bool,
+    write: bool,
+    backup: bool,
+    staged: StagedWrite | None,
+) -> ApplyResult:
+    state = plan.state
     # The view as ensure_view makes it; a rebuilt one is stored once, below,
     # advanced past the events (storing it first would cost the whole parent
     # map three more times: written, rewritten stale by the append, read back).
@@ -280,7 +318,7 @@ def apply_plan(
         # The file was read once already (and is proven unchanged by its hash
         # when written): only the events are new.
         fresh = state.with_events(list(ws.store.events(state.session_id)))
-        result.written = write_repaired_session(fresh, expected=state, backup=backup)
+        result.written = write_repaired_session(fresh, expected=state, backup=backup, staged=staged)
     return result
 
 
@@ -305,9 +343,16 @@ def _checkpoint_if_asked(ws: Workspace) -> None:
 
 
 def write_repaired_session(
-    state: SessionState, *, expected: SessionState | None = None, backup: bool = True
+    state: SessionState,
+    *,
+    expected: SessionState | None = None,
+    backup: bool = True,
+    staged: StagedWrite | None = None,
 ) -> WriteResult | None:
-    """Write the effective parents into the transcript file (only parentUuid values change)."""
+    """Write the effective parents into the transcript file (only parentUuid values change).
+
+    `staged`: the rewrite made ahead in another process; used when it is of
+    these very changes, else the file is rewritten here."""
     changes = state.pending_changes
     if not changes:
         return None
@@ -318,6 +363,7 @@ def write_repaired_session(
         scanned.transcript.fingerprint,
         backup=backup,
         lines=scanned.transcript.lines_of(changes),
+        staged=staged.take(changes) if staged is not None else None,
     )
     note_own_write(written.path)
     return written

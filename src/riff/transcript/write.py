@@ -184,6 +184,7 @@ def apply_parent_changes(
     backup: bool = True,
     now: Callable[[], datetime] = _utc_now,
     lines: Sequence[tuple[int, int, str]] | None = None,
+    staged: StagedRewrite | None = None,
 ) -> WriteResult:
     """Set the parentUuid of each message in ``changes`` (uuid -> new parent or None).
 
@@ -192,6 +193,10 @@ def apply_parent_changes(
     the bytes between those lines are copied in large blocks (and hashed on
     the way, to prove the file is the one scanned); only the named lines are
     read as lines. Without it every line is looked at.
+
+    ``staged``: the same rewrite already made into a temp file beside the file
+    (`stage_parent_changes`, e.g. in another process while this one did other
+    work): checked and swapped in as if it were made here.
 
     Raises TranscriptChangedError if the file is not the one ``expected``
     describes, RepairWriteError if a message is missing or has no parentUuid.
@@ -205,10 +210,55 @@ def apply_parent_changes(
             f"{path} was scanned without its content hash; load the session again to write it"
         )
     remove_stale_temp_files(path.parent)
+    if staged is None:
+        staged = stage_parent_changes(path, changes, lines=lines)
+    tmp = staged.tmp
+    try:
+        if staged.size != expected.size or staged.sha256 != expected.sha256:
+            raise TranscriptChangedError(path, "its content differs from what was scanned")
+        missing = sorted(set(changes) - set(staged.found))
+        if missing:
+            raise RepairWriteError(
+                f"message {missing[0]} is not in {path}; scan the session again and retry"
+            )
+        backup_path = _swap_in(path, tmp, expected, backup_at=now() if backup else None)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return WriteResult(path, backup_path, staged.lines_changed)
+
+
+@dataclass(frozen=True)
+class StagedRewrite:
+    """A transcript rewritten into a temp file beside it, fsynced, not yet swapped in."""
+
+    tmp: Path
+    size: int
+    """Bytes of the original read on the way."""
+    sha256: str
+    """Their SHA-256 (the caller compares it with the scan's)."""
+    found: tuple[str, ...]
+    """The messages whose lines were rewritten."""
+    lines_changed: int
+
+
+def stage_parent_changes(
+    path: Path | str,
+    changes: Mapping[str, str | None],
+    *,
+    lines: Sequence[tuple[int, int, str]] | None = None,
+    owner: int | None = None,
+) -> StagedRewrite:
+    """The first half of `apply_parent_changes`: the rewrite written to a temp file
+    (named for process ``owner``, default this one, so that no other writer takes
+    it for the leftover of a dead one) and fsynced; the file itself is untouched."""
+    path = Path(path)
     hasher = hashlib.sha256()
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
         dir=path.parent,
-        prefix=f".{path.name}.{os.getpid()}.",
+        prefix=f".{path.name}.{owner or os.getpid()}.",
         suffix=TEMP_SUFFIX,
         delete=False,
     )
@@ -221,20 +271,11 @@ def apply_parent_changes(
                 size, found, lines_changed = _rewrite_spans(path, changes, lines, handle, hasher)
             handle.flush()
             os.fsync(handle.fileno())
-        if size != expected.size or hasher.hexdigest() != expected.sha256:
-            raise TranscriptChangedError(path, "its content differs from what was scanned")
-        missing = sorted(set(changes) - found)
-        if missing:
-            raise RepairWriteError(
-                f"message {missing[0]} is not in {path}; scan the session again and retry"
-            )
-        backup_path = _swap_in(path, tmp, expected, backup_at=now() if backup else None)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
-    return WriteResult(path, backup_path, lines_changed)
+    return StagedRewrite(tmp, size, hasher.hexdigest(), tuple(sorted(found)), lines_changed)
 
 
 def _rewrite_every_line(
