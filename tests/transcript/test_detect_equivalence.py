@@ -185,6 +185,17 @@ def test_generated_sessions_agree(tmp_path: Path, seed: int) -> None:
     _check(write_generated_session(tmp_path / "s.jsonl", session))
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_sessions_with_many_lost_branches_agree(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(100 + seed)
+    session = generate_session(rng.randint(300, 900), seed=seed, compactions=False)
+    inject(session, "lost_branch", rng.randint(3, 8), rng)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
+    _check(path)
+    transcript = read_transcript(path)
+    assert lost_branch_findings(build_graph(transcript), transcript.last_prompt_leaf)
+
+
 @pytest.mark.parametrize(
     "path", [pytest.param(p, id=p.name[:60]) for p in real_client_files() + dev_files()]
 )
