@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +250,41 @@ def test_ids_holding_a_newline_are_sent_as_they_are(
     used = _halves_used(split)
     _check(path)
     assert used == [True]
+
+
+_FORK_CHECK = """
+import _thread, sys, threading
+from pathlib import Path
+from riff.transcript.split_read import may_fork
+
+alone = may_fork()
+hold = threading.Lock()
+hold.acquire()
+_thread.start_new_thread(hold.acquire, ())  # a thread threading does not list
+with_native_thread = may_fork()
+hold.release()
+
+from riff.app.stores import open_event_store
+from riff.settings import Settings
+
+data = Path(sys.argv[1])
+store = open_event_store(Settings(db_url=f"surrealkv://{data}/store", data_dir=data))
+store.head("s")
+with_open_store = may_fork()
+store.close()
+print(alone, with_native_thread, with_open_store)
+"""
+
+
+def test_no_fork_beside_threads_python_does_not_list(tmp_path: Path) -> None:
+    """A fork copies one thread: a lock another one held (a native thread's, such as
+    an open embedded store's engine) would stay held in the child."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_CHECK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}"},
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "False", "False"], done.stderr[-2000:]

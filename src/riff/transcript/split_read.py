@@ -114,8 +114,14 @@ def _middle(size: int) -> int:
 
 def may_fork() -> bool:
     """Fork only from a process with one thread (a fork copies no other thread, and
-    a lock another thread held would stay held in the child)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    a lock another thread held would stay held in the child), native threads
+    counted: an open embedded store's engine runs threads Python does not list."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's own count is all there is
+        return True
 
 
 def _line_start_after(fd: int, pos: int, size: int) -> int | None:
