@@ -364,3 +364,27 @@ def test_a_call_id_held_twice_is_left_to_the_objects(tmp_path: Path) -> None:
         _row("u2", "ay", "user", _answer("t")),
     )
     assert [(v.rule, v.line) for v in found] == [("api_tool_use_not_answered", 3)]
+
+
+@pytest.mark.parametrize("first", ["user", "assistant"])
+def test_a_session_without_tools_is_judged_by_its_first_role(tmp_path: Path, first: str) -> None:
+    """No tool id and no row to read again: only the first message's role is judged."""
+    roles = [first, "assistant" if first == "user" else "user"] * 5
+    rows, parent = [], None
+    for n, role in enumerate(roles):
+        content: Any = f"text {n}" if role == "user" else [{"type": "text", "text": f"text {n}"}]
+        rows.append(
+            {
+                "type": role,
+                "uuid": f"u{n}",
+                "parentUuid": parent,
+                "timestamp": f"2025-01-01T00:00:{n:02d}.000Z",
+                "message": {"role": role, "content": content, "id": f"msg_{n}"},
+            }
+        )
+        parent = f"u{n}"
+    path = tmp_path / "chat.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    fast, reference = _both(path)
+    assert fast == reference
+    assert [v.rule for v in fast] == ([] if first == "user" else ["api_first_not_user"])

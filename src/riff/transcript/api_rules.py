@@ -579,6 +579,10 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     if not sent:
         return []
     roles = kinds.replace(b"\0", b"")
+    if not cols.tool_rec and not suspects:
+        # Nothing to pair or join (no tool id, no row read again): only the
+        # first message's role is left to judge, and no map of every row is built.
+        return _first_role_violation(cols, sent, roles[0])
     # Message index of each sent row: a new message wherever the role changes.
     msg_of = array("i", accumulate(map(ne, roles, roles[:1] + roles[:-1])))
     n = len(cols)
@@ -644,24 +648,29 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     results = codes.translate(_RESULT_IN_USER)
     asked = set(compress(zip(landed, tool_ids, strict=True), calls))
     answered = set(compress(zip(map((-1).__add__, landed), tool_ids, strict=True), results))
-    out: list[ApiViolation] = []
-    if first_role != _USER:
-        first = sent[0]
-        line, uuid = cols.line[first], cols.uuids[uid[first]]
-        out.append(
-            ApiViolation(
-                API_FIRST_NOT_USER,
-                line,
-                uuid,
-                uuid,
-                f"line {line}: the first message resume sends is the assistant's; "
-                "the API wants the user first",
-            )
-        )
+    out = _first_role_violation(cols, sent, first_role)
     if asked == answered:
         return out
     unpaired = _unpaired(cols, recs, on_chain, landed, calls, results, asked, answered)
     return None if unpaired is None else out + unpaired
+
+
+def _first_role_violation(cols: Columns, sent: array[int], first_role: int) -> list[ApiViolation]:
+    """The violation of a chain whose first sent row (``sent[0]``) is the assistant's."""
+    if first_role == _USER:
+        return []
+    first = sent[0]
+    line, uuid = cols.line[first], cols.uuids[cols.uid[first]]
+    return [
+        ApiViolation(
+            API_FIRST_NOT_USER,
+            line,
+            uuid,
+            uuid,
+            f"line {line}: the first message resume sends is the assistant's; "
+            "the API wants the user first",
+        )
+    ]
 
 
 _MOST_UNPAIRED_ROWS = 32
