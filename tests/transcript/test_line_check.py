@@ -356,3 +356,32 @@ def test_real_transcripts_with_each_break(tmp_path: Path, path: Path) -> None:
         if broken is not None:
             relinks = some_relinks(broken.data, rng)
             same_answer(tmp_path, broken.data, *relinks, kind_sets=((), ALL_KINDS))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_every_line_read_across_chunk_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Lines cut by chunk ends are read whole: blank lines, a last line without its
+    newline, a line orjson refuses in the middle or at the end, a NUL."""
+    import hashlib
+
+    import riff.transcript.line_check as line_check
+
+    monkeypatch.setattr(line_check, "_CHUNK", chunk)
+    good = b'{"a": 1}\n\n  \n{"b": [1, 2, {"c": "x\\ny"}]}\n'
+    cases = {
+        "good": (good, True),
+        "no final newline": (good + b'{"d": 2}', True),
+        "refused line": (good + b'{"e": \n' + good, False),
+        "refused last line": (good + b'{"f"', False),
+        "null line": (good + b"null\n", False),
+        "nul byte": (good + b"\x00\n", False),
+    }
+    for name, (data, lines_read) in cases.items():
+        path = tmp_path / "t.jsonl"
+        path.write_bytes(data)
+        reading = line_check.read_every_line(path)
+        assert reading.lines_read is lines_read, name
+        if lines_read:
+            assert (reading.size, reading.sha256) == (len(data), hashlib.sha256(data).hexdigest())

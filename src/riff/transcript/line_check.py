@@ -36,6 +36,7 @@ import hashlib
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from io import BytesIO
 from itertools import compress
 from pathlib import Path
 from typing import Any
@@ -374,8 +375,12 @@ def read_every_line(path: Path | str, *, parse: bool = True) -> FileReading:
                 continue
             if b"\x00" in chunk:
                 return FileReading(size, hasher.hexdigest(), lines_read=False)
-            lines = (carry + chunk).split(b"\n")
-            carry = lines.pop()
+            # readlines finds newlines with memchr (bytes.split tests byte by
+            # byte); orjson takes a line's trailing newline as whitespace.
+            lines = BytesIO(chunk).readlines()
+            if carry:
+                lines[0] = carry + lines[0]
+            carry = b"" if lines[-1][-1:] == b"\n" else lines.pop()
             if not _all_read(lines):
                 return FileReading(size, hasher.hexdigest(), lines_read=False)
     lines_read = not (parse and carry) or _all_read([carry])
