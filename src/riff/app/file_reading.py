@@ -19,11 +19,11 @@ import contextlib
 import os
 import pickle
 import signal
-import threading
 from pathlib import Path
 from typing import NoReturn
 
 from riff.transcript.line_check import FileReading, read_every_line
+from riff.transcript.split_read import may_fork
 
 
 class BackgroundReading:
@@ -37,7 +37,7 @@ class BackgroundReading:
     @classmethod
     def start(cls, path: Path) -> BackgroundReading | None:
         """The child reading `path`, or None when this process may not fork."""
-        if not _single_threaded():
+        if not may_fork():
             return None
         read_end, write_end = os.pipe()
         try:
@@ -77,17 +77,6 @@ class BackgroundReading:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._reaped = True
-
-
-def _single_threaded() -> bool:
-    """Whether this process runs one thread, native ones counted (an embedded store's
-    engine runs threads Python does not list), and may fork."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:  # no /proc: Python's own count is all there is
-        return True
 
 
 def _child_main(path: Path, pipe: int) -> NoReturn:
