@@ -6,12 +6,15 @@ import random
 from pathlib import Path
 
 import orjson
+import pytest
 
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
+from riff.transcript.records import Transcript
 from riff.transcript.resume import resume_loss_count
 from tests.factories import generate_session, inject, write_generated_session
+from tests.realdata.corpus import dev_files, real_client_files
 
 
 def _write(path: Path, lines: list[object]) -> Path:
@@ -119,3 +122,37 @@ def test_parent_and_timestamp_maps_match_the_records(tmp_path: Path) -> None:
     by_uuid = transcript.by_uuid()
     assert transcript.parent_map() == {u: r.parent_uuid for u, r in by_uuid.items()}
     assert transcript.timestamp_map() == {u: r.timestamp for u, r in by_uuid.items()}
+
+
+def _plain_maps(transcript: Transcript) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    by_uuid = transcript.by_uuid()
+    return (
+        {u: r.parent_uuid for u, r in by_uuid.items()},
+        {u: r.timestamp for u, r in by_uuid.items()},
+    )
+
+
+def test_maps_with_odd_and_missing_timestamps(tmp_path: Path) -> None:
+    """Stamps in other forms (kept aside or rewritten canonical), none at all, a
+    parent the file does not hold, and a uuid on two lines."""
+    rows = [
+        b'{"type":"user","uuid":"a","parentUuid":null,"timestamp":"2025-01-01T00:00:00.000Z"}',
+        b'{"type":"assistant","uuid":"b","parentUuid":"a","timestamp":"2025-01-01T00:00:01Z"}',
+        b'{"type":"user","uuid":"c","parentUuid":"b"}',
+        b'{"type":"user","uuid":"d","parentUuid":"gone","timestamp":"yesterday"}',
+        b'{"type":"user","uuid":"e","parentUuid":"d","timestamp":"2025-01-01T01:00:00+01:00"}',
+        b'{"type":"user","uuid":"b","parentUuid":"e","timestamp":"2025-01-01T00:00:09.000Z"}',
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    transcript = read_transcript(path)
+    assert (transcript.parent_map(), transcript.timestamp_map()) == _plain_maps(transcript)
+    assert transcript.parent_map()["d"] == "gone"
+
+
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.name[:60]) for p in real_client_files() + dev_files()]
+)
+def test_maps_of_real_transcripts(path: Path) -> None:
+    transcript = read_transcript(path)
+    assert (transcript.parent_map(), transcript.timestamp_map()) == _plain_maps(transcript)

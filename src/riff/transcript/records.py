@@ -19,6 +19,8 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import eq
 from pathlib import Path
 from typing import Any, overload
 
@@ -632,20 +634,26 @@ class Transcript:
     def parent_map(self) -> dict[str, str | None]:
         """parentUuid of every uuid's first record, straight from the columns."""
         cols = self.columns
-        uuids, extras, par = cols.uuids, cols.extras, cols.par
-
-        def name(ref: int) -> str | None:
-            if ref >= 0:
-                return uuids[ref]
-            return None if ref == -1 else extras[-2 - ref]
-
-        return {uuid: name(par[rec]) for uuid, rec in zip(uuids, cols.node_rec, strict=True)}
+        # A parent reference is a node (>= 0), -1 (none) or -2 - j (extras[j]):
+        # one table, read from its start or its end by C loops.
+        table: list[str | None] = [*cols.uuids, *reversed(cols.extras), None]
+        refs = map(cols.par.__getitem__, cols.node_rec)
+        return dict(zip(cols.uuids, map(table.__getitem__, refs), strict=True))
 
     def timestamp_map(self) -> dict[str, str | None]:
         """Timestamp (order-comparable form) of every uuid's first record."""
         cols = self.columns
-        timestamp = cols.timestamp
-        return {uuid: timestamp(rec) for uuid, rec in zip(cols.uuids, cols.node_rec, strict=True)}
+        text = cols.ts.decode("ascii")  # canonical stamps; NULs where a record has none
+        starts = list(map(TS_WIDTH.__mul__, cols.node_rec))
+        stamps: list[str | None] = list(
+            map(text.__getitem__, map(slice, starts, map(TS_WIDTH.__add__, starts)))
+        )
+        # A record without a canonical stamp holds NULs: its odd one, if any, is aside.
+        firsts = text[::TS_WIDTH]
+        unstamped = map(eq, map(firsts.__getitem__, cols.node_rec), repeat("\x00"))
+        for k in compress(range(len(starts)), unstamped):
+            stamps[k] = cols.ts_odd.get(cols.node_rec[k])
+        return dict(zip(cols.uuids, stamps, strict=True))
 
     @property
     def uuids(self) -> set[str]:
