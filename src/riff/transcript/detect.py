@@ -570,9 +570,9 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     parents = graph.parent_array
     # Every descendant of a node resume does not load is not loaded either, so
     # the branches live among the nodes that are not kept (real files: ~40% of
-    # rows, mostly progress). C loops sort them out (a Python step per row
-    # was most of a real file's analysis): a node whose parent is kept starts
-    # a branch, one whose parent is not kept hangs below it.
+    # rows, mostly progress). C loops sort them out, with no Python step per
+    # row: a node whose parent is kept starts a branch, one whose parent is
+    # not kept hangs below it.
     not_kept = list(compress(range(len(kept)), kept.translate(_INVERT)))
     if not not_kept:
         return []
