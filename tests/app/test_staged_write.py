@@ -3,7 +3,10 @@ nothing behind when it is not used (riff.app.staged_write)."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,20 @@ def test_a_child_stopped_early_leaves_nothing(tmp_path: Path) -> None:
         assert _leftovers(path) == []
         assert path.read_bytes() == before
         assert staged.take(changes) is None  # discarded: never taken afterwards
+
+
+def test_a_name_with_pattern_characters_removes_only_its_own_leftovers(tmp_path: Path) -> None:
+    """The cleanup of a child that said nothing globs for the transcript's own temp
+    files: a `?` or `[` in its name is matched literally, so another transcript's
+    temp file of this process stays."""
+    path = tmp_path / "s?[1].jsonl"
+    path.write_bytes(b"{}\n")
+    pid = os.getpid()
+    own = tmp_path / f".s?[1].jsonl.{pid}.abc.riff-tmp"
+    other = tmp_path / f".sX1.jsonl.{pid}.abc.riff-tmp"
+    own.write_bytes(b"mine")
+    other.write_bytes(b"not mine")
+    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"], stdout=subprocess.PIPE)
+    StagedWrite(failed, path, {}).discard()
+    assert not own.exists()
+    assert other.read_bytes() == b"not mine"

@@ -18,6 +18,7 @@ the usual way, and a staged file not used is removed.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import subprocess
 import sys
@@ -119,7 +120,8 @@ class StagedWrite:
                 self._staged.tmp.unlink()
             return
         # Stopped before it said which file it made: its files are named for this process.
-        pattern = f".{self._path.name}.{os.getpid()}.*{TEMP_SUFFIX}"
+        # The name is data, not a pattern: a `?` or `[` in it must not match others' files.
+        pattern = f".{glob.escape(self._path.name)}.{os.getpid()}.*{TEMP_SUFFIX}"
         for leftover in self._path.parent.glob(pattern):
             with contextlib.suppress(OSError):
                 leftover.unlink()
