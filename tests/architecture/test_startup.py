@@ -107,6 +107,23 @@ def test_scan_imports_no_cli_framework_and_no_event_core(tmp_path: Path) -> None
     assert "riff.transcript.suggest" not in modules and "riff.transcript.write" not in modules
 
 
+def test_show_imports_no_repair_machinery(tmp_path: Path) -> None:
+    # `riff show SESSION` reads and prints: the planners, the suggestion index
+    # and the event view come only with `show --event` and `suggest`.
+    projects = tmp_path / "projects" / "-p"
+    projects.mkdir(parents=True)
+    session = projects / "s.jsonl"
+    session.write_bytes(b'{"type":"user","uuid":"u","parentUuid":null}\n')
+    modules, stdout = _modules_after(
+        tmp_path, "--data-dir", str(tmp_path / "d"), "show", "--no-pager", str(session)
+    )
+    assert "resume loads 1 messages" in stdout
+    assert _heavy(modules) == []
+    assert modules.isdisjoint(
+        {"riff.app.repairs", "riff.app.event_detail", "riff.transcript.suggest"}
+    ), sorted(modules & {"riff.app.repairs", "riff.app.event_detail", "riff.transcript.suggest"})
+
+
 def test_a_store_command_does_load_the_sdk(tmp_path: Path) -> None:
     """The probe can see a heavy import at all (so the tests above can fail)."""
     modules, _ = _modules_after(

@@ -13,13 +13,13 @@ from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from riff.app.errors import AppError
 from riff.app.viewstore import rebuild, update
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent, ReplayResult, replay_repair_events
 from riff.transcript import (
-    ConversationRepairEngine,
     Finding,
     MessageGraph,
     MessageRecord,
@@ -33,6 +33,9 @@ from riff.transcript.records import RecordsByUuid
 from riff.transcript.resume import resume_chain_array, resume_leaf_index
 from riff.views import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState
+
+if TYPE_CHECKING:
+    from riff.transcript.suggest import ConversationRepairEngine
 
 
 @dataclass
@@ -226,4 +229,8 @@ def prepare_view(ws: Workspace, state: SessionState) -> tuple[ViewRecord, bool]:
 
 
 def repair_engine() -> ConversationRepairEngine:
+    # Imported here: the suggestion engine is for planning, and a session only
+    # shown (`riff show`) needs none of it.
+    from riff.transcript.suggest import ConversationRepairEngine
+
     return ConversationRepairEngine()

@@ -10,13 +10,10 @@ from rich.table import Table
 from rich.tree import Tree
 
 from riff.app.display import short_id, signal_text
-from riff.app.event_detail import event_detail
-from riff.app.repairs import candidates_for, orphan_candidates, resolve_message
 from riff.app.sessions import SessionState, load_session
 from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError
-from riff.cli.event_show import show_event
 from riff.cli.output import safe, stdout
 from riff.cli.scan_run import render_scan as render_scan  # riff demo prints the scan too
 from riff.cli.scan_run import scan_command
@@ -67,6 +64,11 @@ def show(
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         if event is not None:
+            # Here, not at the top: a plain `riff show` needs none of the repair
+            # machinery these bring (about a tenth of a second of imports).
+            from riff.app.event_detail import event_detail
+            from riff.cli.event_show import show_event
+
             show_event(out, event_detail(ws, event))
             return
         assert session is not None
@@ -92,6 +94,8 @@ def suggest(
     json: JsonOption = False,
 ) -> None:
     """Ranked parent candidates for orphaned messages, with the evidence behind each score."""
+    from riff.app.repairs import candidates_for, orphan_candidates, resolve_message
+
     with workspace(ctx) as (app_ctx, ws):
         out = app_ctx.output(json)
         state = load_session(ws, session)
