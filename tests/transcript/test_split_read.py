@@ -198,7 +198,7 @@ def test_one_huge_line_is_not_split(tmp_path: Path, split: pytest.MonkeyPatch) -
 def test_a_child_that_dies_leaves_the_read_to_the_parent(
     tmp_path: Path, split: pytest.MonkeyPatch
 ) -> None:
-    def dies(*_args: Any) -> None:
+    def dies(*_args: Any) -> bool:
         os._exit(3)
 
     split.setattr(split_module, "_child_main", dies)
@@ -211,7 +211,7 @@ def test_an_interrupted_read_leaves_no_child(tmp_path: Path, split: pytest.Monke
     def interrupted(self: Any) -> None:
         raise KeyboardInterrupt
 
-    split.setattr(split_module._Child, "result", interrupted)
+    split.setattr(split_module.ForkedWork, "result", interrupted)
     with pytest.raises(KeyboardInterrupt):
         read_transcript(_generated(tmp_path, 6), content_hash=False)
     with pytest.raises(ChildProcessError):

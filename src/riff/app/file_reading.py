@@ -15,82 +15,46 @@ check reads the file itself, as it would have anyway.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
-import signal
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO
 
+from riff.transcript.forked import ForkedWork, may_fork
 from riff.transcript.line_check import FileReading, read_every_line
-from riff.transcript.split_read import may_fork
 
 
 class BackgroundReading:
     """`read_every_line(path)` in a forked child; `result()` waits for it."""
 
-    def __init__(self, pid: int, pipe: int) -> None:
-        self._pid = pid
-        self._pipe = pipe
-        self._reaped = False
+    def __init__(self, child: ForkedWork[FileReading]) -> None:
+        self._child = child
 
     @classmethod
     def start(cls, path: Path) -> BackgroundReading | None:
         """The child reading `path`, or None when this process may not fork."""
         if not may_fork():
             return None
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return None
-        if pid == 0:  # the child: never returns
-            os.close(read_end)
-            _child_main(path, write_end)
-        os.close(write_end)
-        return cls(pid, read_end)
+        child = ForkedWork.start(lambda out: _send_reading(path, out), _receive_reading)
+        return None if child is None else cls(child)
 
     def result(self) -> FileReading | None:
-        """What the child read (None: it failed; read the file here instead)."""
-        if self._pipe < 0:
-            return None
-        try:
-            with os.fdopen(self._pipe, "rb", closefd=True) as pipe:
-                self._pipe = -1
-                size, sha256, lines_read = pickle.load(pipe)
-            found: FileReading | None = FileReading(size, sha256, lines_read)
-        except Exception:  # a child that died half-way
-            found = None
-        self.stop()
-        return found
+        """What the child read (None: it failed, or was asked before; read the file here)."""
+        return self._child.result()
 
     def stop(self) -> None:
         """Reap the child (killed first if it has not finished) and close the pipe."""
-        if self._pipe >= 0:
-            os.close(self._pipe)
-            self._pipe = -1
-        if not self._reaped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._reaped = True
+        self._child.stop()
 
 
-def _child_main(path: Path, pipe: int) -> NoReturn:
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        found = read_every_line(path)
-        with os.fdopen(pipe, "wb") as out:
-            pickle.dump((found.size, found.sha256, found.lines_read), out)
-        code = 0
-    except BaseException:  # the parent reads the file itself instead
-        pass
-    finally:
-        os._exit(code)
+def _send_reading(path: Path, out: BinaryIO) -> bool:
+    found = read_every_line(path)
+    pickle.dump((found.size, found.sha256, found.lines_read), out)
+    return True
+
+
+def _receive_reading(pipe: BinaryIO) -> FileReading:
+    size, sha256, lines_read = pickle.load(pipe)
+    return FileReading(size, sha256, lines_read)
 
 
 __all__ = ["BackgroundReading"]

@@ -18,18 +18,16 @@ pass guarantees.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import pickle
-import signal
-import threading
 from array import array
 from collections import deque
 from dataclasses import dataclass, replace
 from itertools import count
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
+from riff.transcript.forked import ForkedWork, may_fork
 from riff.transcript.reader import LineReader, feed_chunks, range_chunks
 from riff.transcript.records import TS_WIDTH, LineProblem
 
@@ -90,7 +88,7 @@ def read_halves(reader: LineReader, handle: BinaryIO, size: int) -> bytearray:
     end = _line_start_before(fd, size)
     if cut is None or end is None or end - cut < _PROBE:
         return bytearray()
-    child = _Child.start(reader, fd, cut, end)
+    child = ForkedWork.start(lambda out: _child_main(reader, fd, cut, end, out), _receive_half)
     if child is None:
         return bytearray()
     try:
@@ -111,18 +109,6 @@ def read_halves(reader: LineReader, handle: BinaryIO, size: int) -> bytearray:
 def _middle(size: int) -> int:
     """Where the second half starts (at the next line): the middle balances the cores."""
     return size // 2
-
-
-def may_fork() -> bool:
-    """Fork only from a process with one thread (a fork copies no other thread, and
-    a lock another thread held would stay held in the child), native threads
-    counted: an open embedded store's engine runs threads Python does not list."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:  # no /proc: Python's own count is all there is
-        return True
 
 
 def _line_start_after(fd: int, pos: int, size: int) -> int | None:
@@ -155,80 +141,31 @@ def _line_start_before(fd: int, size: int) -> int | None:
     return None
 
 
-class _Child:
-    """The forked process reading ``[cut, end)``, and the pipe its columns come back on."""
-
-    def __init__(self, pid: int, pipe: int) -> None:
-        self.pid = pid
-        self.pipe = pipe
-        self.reaped = False
-
-    @classmethod
-    def start(cls, reader: LineReader, fd: int, cut: int, end: int) -> _Child | None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return None
-        if pid == 0:  # the child: never returns
-            os.close(read_end)
-            _child_main(reader, fd, cut, end, write_end)
-        os.close(write_end)
-        return cls(pid, read_end)
-
-    def result(self) -> _Half | None:
-        """The child's half, or None if it failed."""
-        try:
-            with os.fdopen(self.pipe, "rb", closefd=True) as pipe:
-                self.pipe = -1
-                uuids = marshal.load(pipe)
-                half = pickle.load(pipe)
-                half.uuids = uuids
-        except Exception:  # a child that died half-way: the parent reads its half
-            return None
-        _, status = os.waitpid(self.pid, 0)
-        self.reaped = True
-        return half if os.waitstatus_to_exitcode(status) == 0 else None
-
-    def stop(self) -> None:
-        """Reap the child (killed first if it has not finished), close the pipe."""
-        if self.pipe >= 0:
-            os.close(self.pipe)
-            self.pipe = -1
-        if not self.reaped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.reaped = True
+def _child_main(parent: LineReader, fd: int, cut: int, end: int, out: BinaryIO) -> bool:
+    """In the child: read ``[cut, end)`` into fresh columns and send them (False: the
+    file changed under the read, nothing sent)."""
+    reader = LineReader(parent.cols.path)
+    reader.offset = cut
+    carry = feed_chunks(reader, range_chunks(fd, cut, end), bytearray())
+    if carry or reader.offset != end:
+        return False
+    half = _half_of(reader, end)
+    # The uuids first, by marshal (format 2: no table of objects seen): they
+    # are distinct strings, and pickle's memo of them cost more than writing
+    # them (half of a million-line chain: 0.27 s of the 0.46 s sent). The rest
+    # is pickled, so a string held twice (a call's id in its result, a
+    # response's id on each of its lines) still arrives as one object.
+    marshal.dump(half.uuids, out, 2)
+    half.uuids = []
+    pickle.dump(half, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return True
 
 
-def _child_main(parent: LineReader, fd: int, cut: int, end: int, pipe: int) -> NoReturn:
-    """Read ``[cut, end)`` into fresh columns, send them, exit (no cleanup of the parent's)."""
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        reader = LineReader(parent.cols.path)
-        reader.offset = cut
-        carry = feed_chunks(reader, range_chunks(fd, cut, end), bytearray())
-        if not carry and reader.offset == end:
-            with os.fdopen(pipe, "wb") as out:
-                half = _half_of(reader, end)
-                # The uuids first, by marshal (format 2: no table of objects
-                # seen): they are distinct strings, and pickle's memo of them
-                # cost more than writing them (half of a million-line chain:
-                # 0.27 s of the 0.46 s sent). The rest is pickled, so a string
-                # held twice (a call's id in its result, a response's id on
-                # each of its lines) still arrives as one object.
-                marshal.dump(half.uuids, out, 2)
-                half.uuids = []
-                pickle.dump(half, out, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-    except BaseException:  # the parent reads this half itself instead
-        pass
-    finally:
-        os._exit(code)
+def _receive_half(pipe: BinaryIO) -> _Half:
+    uuids = marshal.load(pipe)
+    half: _Half = pickle.load(pipe)
+    half.uuids = uuids
+    return half
 
 
 def _half_of(reader: LineReader, end: int) -> _Half:
