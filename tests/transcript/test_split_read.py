@@ -255,7 +255,7 @@ def test_ids_holding_a_newline_are_sent_as_they_are(
 _FORK_CHECK = """
 import _thread, sys, threading
 from pathlib import Path
-from riff.transcript.split_read import may_fork
+from riff.transcript.forked import may_fork
 
 alone = may_fork()
 hold = threading.Lock()
