@@ -107,7 +107,7 @@ def test_scan_imports_no_cli_framework_and_no_event_core(tmp_path: Path) -> None
     assert "riff.transcript.suggest" not in modules and "riff.transcript.write" not in modules
 
 
-def test_show_imports_no_repair_machinery(tmp_path: Path) -> None:
+def test_show_imports_no_cli_framework_and_no_repair_machinery(tmp_path: Path) -> None:
     # `riff show SESSION` reads and prints: the planners, the suggestion index
     # and the event view come only with `show --event` and `suggest`.
     projects = tmp_path / "projects" / "-p"
@@ -119,6 +119,8 @@ def test_show_imports_no_repair_machinery(tmp_path: Path) -> None:
     )
     assert "resume loads 1 messages" in stdout
     assert _heavy(modules) == []
+    # A plain `riff show SESSION` runs without Typer (riff.cli.scan_direct).
+    assert {m.split(".")[0] for m in modules}.isdisjoint({"typer", "click", "pydantic"})
     assert modules.isdisjoint(
         {"riff.app.repairs", "riff.app.event_detail", "riff.transcript.suggest"}
     ), sorted(modules & {"riff.app.repairs", "riff.app.event_detail", "riff.transcript.suggest"})

@@ -19,7 +19,7 @@ from riff.app.demo import build_demo_projects
 from riff.app.scanning import scan_files
 from riff.cli import scan_direct
 from riff.cli.app import _click_command, app
-from riff.cli.scan_direct import ScanArgs, parse
+from riff.cli.scan_direct import ScanArgs, ShowArgs, parse, parse_show
 from riff.transcript.discover import discover_sessions
 
 NOT_DIRECT = {"--help", "--version", "--debug"}
@@ -58,6 +58,52 @@ def test_the_tables_are_the_typer_commands_options() -> None:
     # and the paths: the one argument, any number of them
     (paths,) = [p for p in scan_command.params if p.param_type_name == "argument"]
     assert paths.name == "paths" and paths.nargs == -1
+
+
+def test_the_show_tables_are_the_typer_commands_options() -> None:
+    show = _options(_click_command("show"))
+    direct = dict.fromkeys(scan_direct.SHOW_FLAGS, True) | dict.fromkeys(
+        scan_direct.SHOW_VALUES, False
+    )
+    assert direct == {k: v for k, v in show.items() if k not in NOT_DIRECT | {"--event"}}
+    by_opt = {opt: param.name for param in _click_command("show").params for opt in param.opts}
+    assert {by_opt[o] for o in scan_direct.SHOW_FLAGS} == {"no_pager", "tree", "json"}
+    assert [by_opt[o] for o in scan_direct.SHOW_VALUES] == ["limit"]
+    (session,) = [p for p in _click_command("show").params if p.param_type_name == "argument"]
+    assert session.name == "session" and session.nargs == 1
+    limit = next(p for p in _click_command("show").params if p.name == "limit")
+    assert limit.default == ShowArgs().limit
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["show", "abc"], ShowArgs(session="abc")),
+        (
+            ["--json", "show", "--tree", "--limit", "7", "--no-pager", "abc"],
+            ShowArgs(json=True, tree=True, limit=7, no_pager=True, session="abc"),
+        ),
+        (
+            ["--db=mem://", "show", "--limit=3", "--json", "--", "-x"],
+            ShowArgs(db="mem://", limit=3, show_json=True, session="-x"),
+        ),
+        (["show", "--", "-x"], ShowArgs(session="-x")),
+        (["show", "scan"], ShowArgs(session="scan")),
+        # Typer's: --event, no session or two, odd limits, help, unknown options.
+        (["show", "--event", "e1"], None),
+        (["show"], None),
+        (["show", "a", "b"], None),
+        (["show", "--limit", "-1", "a"], None),
+        (["show", "--limit", "x", "a"], None),
+        (["show", "--limit"], None),
+        (["show", "--help"], None),
+        (["show", "--bogus", "a"], None),
+        (["--debug", "show", "a"], None),
+        (["scan", "show"], None),
+    ],
+)
+def test_parse_show(argv: list[str], expected: ShowArgs | None) -> None:
+    assert parse_show(argv) == expected
 
 
 @pytest.mark.parametrize(
@@ -160,3 +206,33 @@ def test_both_ways_print_the_same(projects: Path, tmp_path: Path) -> None:
     assert outputs["direct"][-1] == outputs["typer"][-1]
     # findings, a healthy session and errors, all compared
     assert {code for _, _, code in outputs["direct"]} == {0, 1, 2}
+
+
+def test_show_both_ways_prints_the_same(projects: Path, tmp_path: Path) -> None:
+    report = scan_files(discover_sessions(projects))
+    session = Path(next(s["path"] for s in report.sessions if s["findings"]))
+    env = {
+        "RIFF_CONFIG": str(tmp_path / "no-config.toml"),
+        "HOME": str(tmp_path / "home"),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
+    }
+    data = ["--data-dir", "{data}", "--projects-dir", str(projects)]
+    lines = [
+        [*data, "show", str(session)],
+        [*data, "show", "--no-pager", "--limit", "5", str(session)],
+        [*data, "show", "--tree", "--limit=12", session.stem[:8]],
+        [*data, "show", "--json", str(session)],
+        [*data, "--json", "show", session.stem],
+        [*data, "show", "zzzzzzzz"],  # no such session: an error and its exit code
+        [*data, "show", str(tmp_path / "none" / "x.jsonl")],
+    ]
+    outputs = {}
+    for way in ("direct", "typer"):
+        folder = str(tmp_path / way)
+        outputs[way] = [
+            _run(way, [folder if a == "{data}" else a for a in line], env) for line in lines
+        ]
+    for line, direct, via_typer in zip(lines, outputs["direct"], outputs["typer"], strict=True):
+        assert direct == via_typer, line
+    assert {code for _, _, code in outputs["direct"]} == {0, 2}
+    assert "resume loads" in outputs["direct"][0][0]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from rich.tree import Tree
 
 from riff.app.display import short_id, signal_text
 from riff.app.sessions import SessionState, load_session
@@ -17,6 +15,7 @@ from riff.cli.errors import CliError
 from riff.cli.output import safe, stdout
 from riff.cli.scan_run import render_scan as render_scan  # riff demo prints the scan too
 from riff.cli.scan_run import scan_command
+from riff.cli.show_run import show_session
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -72,17 +71,7 @@ def show(
             show_event(out, event_detail(ws, event))
             return
         assert session is not None
-        state = load_session(ws, session, content_hash=False)  # shown, never written
-        if out.json:
-            out.emit_json(_show_json(state))
-            return
-        if stdout.is_terminal and not no_pager:
-            # less shows colours only with -R; -F quits at once when it fits.
-            os.environ.setdefault("LESS", "-FRX")
-            with stdout.pager(styles=True):
-                _render_show(state, tree=tree, limit=limit)
-        else:
-            _render_show(state, tree=tree, limit=limit)
+        show_session(ws, out, session, tree=tree, limit=limit, no_pager=no_pager)
 
 
 @guarded
@@ -154,80 +143,3 @@ def render_suggestions(state: SessionState, orphans: list[tuple[str, int, list[A
                 safe((parent.preview if parent else "")[:40]),
             )
         stdout.print(table)
-
-
-def _show_json(state: SessionState) -> dict[str, Any]:
-    return {
-        "session_id": state.session_id,
-        "path": str(state.file.path),
-        "resume_chain": state.resume_chain(),
-        "findings": [f.to_json() for f in state.effective_findings],
-        "pending_changes": state.pending_changes,
-        "events": len(state.events),
-    }
-
-
-def _render_show(state: SessionState, *, tree: bool, limit: int) -> None:
-    marks: dict[str, str] = {}
-    for finding in state.effective_findings:
-        for mid in finding.message_ids:
-            marks.setdefault(mid, finding.kind)
-    records = state.records_by_uuid
-    stdout.print(
-        f"[bold]{safe(state.session_id)}[/] {safe(state.file.path)} — {len(records)} messages, "
-        f"{len(state.events)} repair events, {len(state.pending_changes)} not yet written"
-    )
-    if tree:
-        _render_tree(state, marks, limit)
-        return
-    chain = state.resume_chain_nodes()  # newest first; only the newest `limit` are printed
-    uuids = state.graph.uuids
-    stdout.print(f"resume loads {len(chain)} messages (oldest first):")
-    if len(chain) > limit:
-        stdout.print(f"[dim]… {len(chain) - limit} older messages not shown (--limit)[/]")
-    # One print for all lines: Rich's cost is per call, and a chain can be long.
-    lines = [_chain_line(records.get(uuids[node]), uuids[node], marks) for node in chain[:limit]]
-    if lines:
-        stdout.print("\n".join(reversed(lines)), highlight=False, soft_wrap=True)
-
-
-def _chain_line(record: Any, uuid: str, marks: dict[str, str]) -> str:
-    mark = f" [red]✗ {safe(marks[uuid])}[/]" if uuid in marks else ""
-    if record is None:
-        return f"  {safe(short_id(uuid))} [dim](in another file)[/]{mark}"
-    role = record.role or record.type or "?"
-    return (
-        f"  [dim]{record.line:>6}[/] {safe(short_id(uuid))} [cyan]{safe(role):<9}[/] "
-        f"{safe(record.preview[:70])}{mark}"
-    )
-
-
-def _render_tree(state: SessionState, marks: dict[str, str], limit: int) -> None:
-    graph = state.graph
-    records = state.records_by_uuid
-    shown = 0
-    # Orphans head their own subtrees: their parent is nowhere in the session.
-    heads = [(root, "") for root in graph.roots()] + [
-        (orphan, "[red](parent missing)[/] ") for orphan in graph.dangling()
-    ]
-    for root, note in heads:
-        rich_root = Tree(note + _label(records.get(root), root, marks))
-        stack = [(root, rich_root)]
-        while stack and shown < limit:
-            uuid, node = stack.pop()
-            shown += 1
-            for child in reversed(graph.children(uuid)):
-                stack.append((child, node.add(_label(records.get(child), child, marks))))
-        stdout.print(rich_root)
-        if shown >= limit:
-            stdout.print(f"[dim]… tree cut at {limit} messages (--limit)[/]")
-            break
-
-
-def _label(record: Any, uuid: str, marks: dict[str, str]) -> str:
-    mark = f" [red]✗ {safe(marks[uuid])}[/]" if uuid in marks else ""
-    if record is None:
-        return f"{safe(short_id(uuid))}{mark}"
-    side = " [magenta](sidechain)[/]" if record.is_sidechain else ""
-    role = safe(record.role or record.type)
-    return f"{safe(short_id(uuid))} [cyan]{role}[/]{side} {safe(record.preview[:60])}{mark}"

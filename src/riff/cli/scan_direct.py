@@ -1,20 +1,24 @@
-"""`riff scan` without Typer: the command scripts call most, started in a few imports.
+"""`riff scan` and `riff show` without Typer: the commands scripts call most, started
+in a few imports.
 
 Typer builds a pydantic validator for every option before it runs a command,
 and imports Rich for its help: about a quarter of a second before a scan
 reads its first byte. A plain `riff [global options] scan [--no-cache]
-[--json] [PATHS…]` needs none of it, so riff.cli.main hands such a command
-line here. Anything else (help, an unknown or misspelt option, a value that
-looks like an option, `--opt=` with nothing after it, --debug) returns None from
-`parse`, and Typer runs the command as always, with its own usage errors.
+[--json] [PATHS…]` or `riff [global options] show [--no-pager] [--tree]
+[--json] [--limit N] SESSION` needs none of it, so riff.cli.main hands such a
+command line here. Anything else (help, an unknown or misspelt option, a value
+that looks like an option, `--opt=` with nothing after it, `show --event`,
+--debug) returns None from `parse` / `parse_show`, and Typer runs the command
+as always, with its own usage errors.
 
-The options below are riff.cli.app.main's and riff.cli.scan_cmd.scan's;
+The options below are riff.cli.app.main's and riff.cli.scan_cmd's;
 tests/cli/test_scan_direct.py holds the tables to them and both ways into the
-command to the same output.
+commands to the same output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +39,14 @@ GLOBAL_FLAGS = {
 # `riff scan`'s own options.
 SCAN_FLAGS = {"--no-cache": "no_cache", "--json": "scan_json"}
 COMMAND = "scan"
+# `riff show`'s own options (not --event: Typer runs that form).
+SHOW_FLAGS = {"--no-pager": "no_pager", "--tree": "tree", "--json": "show_json"}
+SHOW_VALUES = {"--limit": "limit"}
+SHOW = "show"
 
 
 @dataclass
-class ScanArgs:
+class GlobalArgs:
     db: str | None = None
     projects_dir: str | None = None
     data_dir: str | None = None
@@ -46,31 +54,82 @@ class ScanArgs:
     follow_symlinks: bool = False
     quiet: bool = False
     json: bool = False
+
+
+@dataclass
+class ScanArgs(GlobalArgs):
     paths: list[str] = field(default_factory=list)
     no_cache: bool = False
     scan_json: bool = False
+
+
+@dataclass
+class ShowArgs(GlobalArgs):
+    session: str = ""
+    no_pager: bool = False
+    tree: bool = False
+    show_json: bool = False
+    limit: int = 2000
+
+
+def _globals(args: GlobalArgs, rest: Iterator[str], command: str) -> bool:
+    """Read the global options up to `command` into `args`; False when the line is
+    not that plain (Typer decides)."""
+    for token in rest:
+        if token == command:
+            return True
+        name, equals, value = token.partition("=")
+        if name in GLOBAL_VALUES:
+            if not equals:
+                value = next(rest, "")
+            if not value or value.startswith("-"):
+                return False  # missing, or odd enough for Typer to judge
+            setattr(args, GLOBAL_VALUES[name], value)
+        elif token in GLOBAL_FLAGS:
+            setattr(args, GLOBAL_FLAGS[token], True)
+        else:
+            return False
+    return False  # no such command
+
+
+def parse_show(argv: list[str]) -> ShowArgs | None:
+    """The arguments of a plain `riff … show … SESSION` command line; None for anything else."""
+    args = ShowArgs()
+    rest = iter(argv)
+    if not _globals(args, rest, SHOW):
+        return None
+    sessions: list[str] = []
+    only_sessions = False
+    for token in rest:
+        name, equals, value = token.partition("=")
+        if only_sessions:
+            sessions.append(token)
+        elif token == "--":
+            only_sessions = True
+        elif token in SHOW_FLAGS:
+            setattr(args, SHOW_FLAGS[token], True)
+        elif name in SHOW_VALUES:
+            if not equals:
+                value = next(rest, "")
+            if not (value.isascii() and value.isdigit()):
+                return None  # missing, negative or not a number: Typer's message
+            setattr(args, SHOW_VALUES[name], int(value))
+        elif token.startswith("-"):
+            return None
+        else:
+            sessions.append(token)
+    if len(sessions) != 1:
+        return None
+    args.session = sessions[0]
+    return args
 
 
 def parse(argv: list[str]) -> ScanArgs | None:
     """The arguments of a plain `riff … scan …` command line; None for anything else."""
     args = ScanArgs()
     rest = iter(argv)
-    for token in rest:
-        if token == COMMAND:
-            break
-        name, equals, value = token.partition("=")
-        if name in GLOBAL_VALUES:
-            if not equals:
-                value = next(rest, "")
-            if not value or value.startswith("-"):
-                return None  # missing, or odd enough for Typer to judge
-            setattr(args, GLOBAL_VALUES[name], value)
-        elif token in GLOBAL_FLAGS:
-            setattr(args, GLOBAL_FLAGS[token], True)
-        else:
-            return None
-    else:
-        return None  # no scan command
+    if not _globals(args, rest, COMMAND):
+        return None
     only_paths = False
     for token in rest:
         if only_paths:
@@ -86,11 +145,10 @@ def parse(argv: list[str]) -> ScanArgs | None:
     return args
 
 
-def run(args: ScanArgs) -> int:
-    """Run the scan as the Typer command would; its exit code."""
+def run(args: ScanArgs | ShowArgs) -> int:
+    """Run the scan or the show as the Typer command would; its exit code."""
     from riff.app.workspace import Workspace
     from riff.cli.context import USER_ERRORS, AppContext, interrupted, report_error
-    from riff.cli.scan_run import scan_command
     from riff.settings import SettingsError, load_settings
 
     try:
@@ -106,6 +164,20 @@ def run(args: ScanArgs) -> int:
     app_ctx = AppContext(settings=settings, quiet=args.quiet, json=args.json)
     try:
         with Workspace(app_ctx.settings) as ws:
+            if isinstance(args, ShowArgs):
+                from riff.cli.show_run import show_session
+
+                show_session(
+                    ws,
+                    app_ctx.output(args.show_json),
+                    args.session,
+                    tree=args.tree,
+                    limit=args.limit,
+                    no_pager=args.no_pager,
+                )
+                return 0
+            from riff.cli.scan_run import scan_command
+
             return scan_command(
                 app_ctx, ws, args.paths, no_cache=args.no_cache, json=args.scan_json
             )
