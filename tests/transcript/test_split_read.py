@@ -12,11 +12,14 @@ import os
 import random
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import riff.transcript.reader as reader_module
 import riff.transcript.split_read as split_module
@@ -288,3 +291,16 @@ def test_no_fork_beside_threads_python_does_not_list(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stdout.split() == ["True", "False", "False"], done.stderr[-2000:]
+
+
+@given(
+    st.lists(st.integers(min_value=-(2**31), max_value=2**30), max_size=300),
+    st.integers(min_value=0, max_value=2**30 - 1),
+    st.sampled_from("iq"),
+)
+def test_adding_to_the_nonnegative_elements_as_one_big_integer(
+    values: list[int], by: int, typecode: str
+) -> None:
+    shifted = split_module._plus_where_nonnegative(array(typecode, values), by)
+    assert shifted.typecode == typecode
+    assert shifted.tolist() == [v + by if v >= 0 else v for v in values]
