@@ -201,6 +201,8 @@ def resume_loss_count(graph: MessageGraph, last_prompt_leaf: str | None = None) 
     lines, meta lines) are not counted: leaving them out is normal.
     """
     kept = kept_indices(graph, resume_leaf_index(graph, last_prompt_leaf))
+    if kept.find(0) < 0:  # resume loads every row: nothing lost
+        return 0
     counted = lost_if_not_kept(graph, kept)
     # Both are 0/1 bytes: AND them as big integers and count the bits left.
     both = int.from_bytes(counted, "little") & int.from_bytes(kept, "little")
