@@ -368,7 +368,7 @@ def test_every_line_read_across_chunk_ends(
 
     import riff.transcript.line_check as line_check
 
-    monkeypatch.setattr(line_check, "_CHUNK", chunk)
+    monkeypatch.setattr(line_check, "READ_CHUNK_BYTES", chunk)
     good = b'{"a": 1}\n\n  \n{"b": [1, 2, {"c": "x\\ny"}]}\n'
     cases = {
         "good": (good, True),

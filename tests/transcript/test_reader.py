@@ -282,7 +282,7 @@ def test_fingerprint_hashes_every_chunk_in_order(
 ) -> None:
     # The hashing thread runs behind the reader: every chunk must still be
     # hashed once, in file order, including a last line without a newline.
-    monkeypatch.setattr(reader, "_READ_BUFFER", buffer)
+    monkeypatch.setattr(reader, "READ_CHUNK_BYTES", buffer)
     path = write_generated_session(tmp_path / "s.jsonl", generate_session(60, seed=5))
     data = path.read_bytes() + b'{"type":"summary","summary":"cut'
     path.write_bytes(data)

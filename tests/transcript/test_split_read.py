@@ -304,3 +304,19 @@ def test_adding_to_the_nonnegative_elements_as_one_big_integer(
     shifted = split_module._plus_where_nonnegative(array(typecode, values), by)
     assert shifted.typecode == typecode
     assert shifted.tolist() == [v + by if v >= 0 else v for v in values]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("chunk", "batch"), [(7, 1), (64, 100), (4096, 3), (4096, 1 << 19)])
+def test_chunk_and_batch_sizes_do_not_change_what_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int, batch: int
+) -> None:
+    # Lines of several chunks go to the reader together, and a line can span
+    # many chunks: what is read must not depend on where either ends.
+    path = _generated(tmp_path, seed)
+    if seed % 2:
+        path.write_bytes(path.read_bytes() + b'{"type":"user","uuid":"torn')
+    expected = _sequential(path)
+    monkeypatch.setattr(reader_module, "READ_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(reader_module, "_BATCH_BYTES", batch)
+    assert _sequential(path) == expected

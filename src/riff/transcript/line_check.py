@@ -45,6 +45,7 @@ import orjson
 
 from riff.transcript.errors import RepairWriteError
 from riff.transcript.line_repairs import DROP_DUPLICATE, QUARANTINE_LINE
+from riff.transcript.reader import READ_CHUNK_BYTES
 from riff.transcript.records import Columns, Fingerprint, Transcript
 from riff.transcript.tool_result_repairs import INSERT_TOOL_RESULT, ToolPairingCheck
 from riff.transcript.write import relink_line
@@ -345,9 +346,6 @@ def _add_column_tools(tools: ToolPairingCheck, cols: Columns, read_apart: set[in
                 tools.add_compaction(line[rec] - 1)
 
 
-_CHUNK = 1 << 20
-
-
 @dataclass(frozen=True, slots=True)
 class FileReading:
     """What one plain read of a transcript found (`read_every_line`)."""
@@ -368,7 +366,7 @@ def read_every_line(path: Path | str, *, parse: bool = True) -> FileReading:
     size = 0
     carry = b""
     with Path(path).open("rb", buffering=0) as source:
-        while chunk := source.read(_CHUNK):
+        while chunk := source.read(READ_CHUNK_BYTES):
             hasher.update(chunk)
             size += len(chunk)
             if not parse:
