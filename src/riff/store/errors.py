@@ -16,6 +16,7 @@ __all__ = [
     "SchemaTooNewError",
     "StoreError",
     "StoreInUseError",
+    "StoredViewError",
     "TlogStateError",
 ]
 
@@ -117,4 +118,16 @@ class NoViewError(StoreError):
         super().__init__(
             f"session {session_id} has no materialized view; materialize it from its "
             "transcript first (riff scan)"
+        )
+
+
+class StoredViewError(StoreError):
+    """A stored view's map cannot be read: damaged, or in a form of a newer riff."""
+
+    def __init__(self, session_id: str, field: str, problem: str) -> None:
+        self.session_id = session_id
+        self.field = field
+        super().__init__(
+            f"the stored view of session {session_id} has an unreadable {field} ({problem}); "
+            f"views are rebuilt from the transcript and the log: riff views rebuild {session_id}"
         )

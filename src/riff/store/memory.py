@@ -196,7 +196,10 @@ class InMemoryEventStore:
         return None if view is None else copy.deepcopy(view)
 
     def put_view(self, view: ViewRow) -> None:
-        self._views[view["session_id"]] = copy.deepcopy(dict(view))
+        # The maps come as any Mapping (ViewRecord.to_row hands over its own): kept as
+        # the dicts a SurrealDB row reads back as, and never shared with the caller.
+        row = {k: dict(v) if isinstance(v, Mapping) else v for k, v in view.items()}
+        self._views[view["session_id"]] = copy.deepcopy(row)
 
     def put_view_if_current(self, view: ViewRow) -> bool:
         if self.count(view["session_id"]) != view["through_seq"]:

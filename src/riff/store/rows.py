@@ -1,5 +1,5 @@
 """Conversions between the store's plain rows and the rows SurrealDB keeps (JSON text
-for an edit and the views' parent maps, NONE for null)."""
+for an edit, compact JSON text for the views' maps, NONE for null)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import orjson
 
 from riff.store.protocol import EventRow, ViewRow
 from riff.store.sdk import RecordID
+from riff.store.view_maps import decode_view_maps, encode_view_maps
 
 EVENTS_TABLE = "repairs_events"
 VIEWS_TABLE = "sessions_materialized"
@@ -80,28 +81,22 @@ def stored_event(row: Mapping[str, Any]) -> EventRow:
     )
 
 
-def encode_parents(parents: Mapping[str, str | None]) -> str:
-    """A view's map as JSON text (nulls kept: a root's parent is null)."""
-    return orjson.dumps(dict(parents)).decode()
-
-
-def decode_parents(stored: str | None) -> dict[str, str | None]:
-    if not stored:
-        return {}
-    decoded: dict[str, str | None] = orjson.loads(stored)
-    return decoded
-
-
 def view_to_row(view: Mapping[str, Any]) -> dict[str, Any]:
-    """A view row as the table stores it: the parent maps as JSON text."""
+    """A view row as the table stores it: the three maps as their compact text
+    (riff.store.view_maps), read from the view's maps without copying them."""
     row = {name: value for name, value in view.items() if value is not None}
-    for name in ("base_parents", "parents", "timestamps"):
-        row[name] = encode_parents(view.get(name) or {})
+    row["base_parents"], row["parents"], row["timestamps"] = encode_view_maps(
+        view.get("base_parents") or {}, view.get("parents") or {}, view.get("timestamps") or {}
+    )
     return row
 
 
 def row_to_view(row: Mapping[str, Any]) -> ViewRow:
     view = {name: value for name, value in row.items() if value is not None and name != "id"}
-    for name in ("base_parents", "parents", "timestamps"):
-        view[name] = decode_parents(row.get(name))
+    view["base_parents"], view["parents"], view["timestamps"] = decode_view_maps(
+        str(row.get("session_id")),
+        row.get("base_parents"),
+        row.get("parents"),
+        row.get("timestamps"),
+    )
     return view

@@ -39,12 +39,16 @@ class ViewRecord:
         return replace(self, **changes)
 
     def to_row(self) -> dict[str, Any]:
-        """The view as a plain row (the store's `sessions_materialized` columns)."""
+        """The view as a plain row (the store's `sessions_materialized` columns).
+
+        The maps are the view's own, not copies (a session's maps hold every
+        message): the store reads them, and an in-memory store copies what it keeps.
+        """
         row: dict[str, Any] = {
             "session_id": self.session_id,
-            "base_parents": dict(self.base_parents),
-            "parents": dict(self.parents),
-            "timestamps": dict(self.timestamps),
+            "base_parents": self.base_parents,
+            "parents": self.parents,
+            "timestamps": self.timestamps,
             "through_seq": self.through_seq,
             "head_digest": self.head_digest,
             "materialization_digest": self.materialization_digest,
@@ -73,9 +77,10 @@ class ViewRecord:
             )
         return cls(
             session_id=row["session_id"],
-            base_parents=dict(row.get("base_parents") or {}),
-            parents=dict(row.get("parents") or {}),
-            timestamps=dict(row.get("timestamps") or {}),
+            # The store's row is the caller's to give away: its maps are kept, not copied.
+            base_parents=row.get("base_parents") or {},
+            parents=row.get("parents") or {},
+            timestamps=row.get("timestamps") or {},
             through_seq=int(row["through_seq"]),
             head_digest=row["head_digest"],
             materialization_digest=row["materialization_digest"],

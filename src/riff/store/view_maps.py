@@ -1,0 +1,162 @@
+"""A materialized view's three maps as `sessions_materialized` keeps them: compact JSON text.
+
+The maps cover every message of a session: `base_parents` (message -> parent, as
+the transcript has it), `parents` (the same after the repairs: nearly always
+equal) and `timestamps`. As three JSON objects each message's uuid is written
+three times and each parent's once more; here each uuid is written once.
+
+Each field holds a JSON array that opens with the tag of this form, so it never
+reads as the JSON object an older riff wrote (a field that starts with `{`
+still decodes as that map), then the name of its layout:
+
+- `[TAG, "keys", [key, ...], [parent, ...]]`: the map's keys in order and,
+  aligned with them, each value as the index of its key when the value is one
+  of the keys (a parent in the same file), else the string itself, or null.
+  `base_parents` always; `parents` when the difference cannot keep its order.
+- `[TAG, "aligned", [value, ...]]`: the values of a map whose keys are
+  `base_parents`' keys in the same order (`timestamps`, nearly always).
+- `[TAG, "changes", {key: value, ...}, [removed key, ...]]`: `base_parents`
+  with the keys removed, then the entries set (changed ones keep their place,
+  new ones go last): `parents`, nearly always an empty difference.
+- `[TAG, "map", {key: value, ...}]`: the whole map (`timestamps` whose keys
+  differ from `base_parents`').
+
+Decoding gives back the same keys, values and key order that were encoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from riff.store.errors import StoredViewError
+
+TAG = "riff-view-maps/2"
+_KEYS = "keys"
+_ALIGNED = "aligned"
+_CHANGES = "changes"
+_MAP = "map"
+
+ParentMap = Mapping[str, str | None]
+
+
+def _text(form: list[Any]) -> str:
+    # The field's type is string: the SDK sends a str as CBOR text (bytes would be a
+    # CBOR byte string the schema refuses), hence the one decode.
+    return orjson.dumps(form).decode()
+
+
+def _keys_form(values: ParentMap) -> list[Any]:
+    keys = list(values)
+    index = {key: position for position, key in enumerate(keys)}
+    # A value among the keys becomes its index; any other string, or None, stays
+    # itself (None is never a key: the keys are strings).
+    return [TAG, _KEYS, keys, [index.get(value, value) for value in values.values()]]  # type: ignore[arg-type]
+
+
+def encode_view_maps(
+    base_parents: ParentMap, parents: ParentMap, timestamps: ParentMap
+) -> tuple[str, str, str]:
+    """The three fields' stored text: (base_parents, parents, timestamps)."""
+    base_form = _keys_form(base_parents)
+    keys: list[str] = base_form[2]
+    return (
+        _text(base_form),
+        _text(_parents_form(base_parents, keys, parents)),
+        _text(_timestamps_form(keys, timestamps)),
+    )
+
+
+def _timestamps_form(keys: list[str], timestamps: ParentMap) -> list[Any]:
+    if len(timestamps) == len(keys) and list(timestamps) == keys:
+        return [TAG, _ALIGNED, list(timestamps.values())]
+    return [TAG, _MAP, dict(timestamps)]
+
+
+def _parents_form(base: ParentMap, keys: list[str], parents: ParentMap) -> list[Any]:
+    removed = [key for key in keys if key not in parents]
+    changed = {
+        key: value for key, value in parents.items() if key not in base or base[key] != value
+    }
+    if removed or len(parents) != len(keys):
+        kept = [key for key in keys if key in parents]
+        expected = kept + [key for key in parents if key not in base]
+    else:
+        expected = keys
+    if list(parents) != expected:
+        return _keys_form(parents)
+    return [TAG, _CHANGES, changed, removed]
+
+
+def decode_view_maps(
+    session_id: str,
+    base_text: str | None,
+    parents_text: str | None,
+    timestamps_text: str | None,
+) -> tuple[dict[str, str | None], dict[str, str | None], dict[str, str | None]]:
+    """The three maps from their stored text, in this form or an older riff's.
+
+    StoredViewError (naming the session and the field) when one cannot be read.
+    """
+    base = _decode(session_id, "base_parents", base_text, None)
+    return (
+        base,
+        _decode(session_id, "parents", parents_text, base),
+        _decode(session_id, "timestamps", timestamps_text, base),
+    )
+
+
+def _decode(
+    session_id: str, field: str, text: str | None, base: dict[str, str | None] | None
+) -> dict[str, str | None]:
+    if not text:
+        return {}
+    try:
+        stored = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise StoredViewError(session_id, field, f"not JSON: {exc}") from None
+    if isinstance(stored, dict):
+        return stored  # the JSON object riff wrote before this form
+    if not isinstance(stored, list) or not stored or stored[0] != TAG:
+        first = stored[0] if isinstance(stored, list) and stored else stored
+        raise StoredViewError(session_id, field, f"unknown form {str(first)[:40]!r}")
+    try:
+        return _decode_form(stored, base)
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        raise StoredViewError(session_id, field, f"malformed: {exc}") from None
+
+
+def _decode_form(stored: list[Any], base: dict[str, str | None] | None) -> dict[str, str | None]:
+    _, layout, *body = stored
+    if layout == _KEYS:
+        keys, refs = body
+        if len(keys) != len(refs):
+            raise ValueError(f"{len(keys)} keys, {len(refs)} values")
+        return dict(
+            zip(keys, [keys[ref] if type(ref) is int else ref for ref in refs], strict=True)
+        )
+    if layout == _MAP:
+        [whole] = body
+        if not isinstance(whole, dict):
+            raise TypeError("the map is not an object")
+        return whole
+    if base is None:
+        raise ValueError(f"{layout!r} is only for parents and timestamps")
+    if layout == _ALIGNED:
+        [values] = body
+        if len(values) != len(base):
+            raise ValueError(f"{len(values)} values for {len(base)} keys")
+        return dict(zip(base, values, strict=True))
+    if layout == _CHANGES:
+        changed, removed = body
+        result = dict(base)
+        for key in removed:
+            del result[key]
+        result.update(changed)
+        return result
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+__all__ = ["TAG", "decode_view_maps", "encode_view_maps"]

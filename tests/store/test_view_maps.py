@@ -1,0 +1,173 @@
+"""The compact stored form of a view's maps (riff.store.view_maps): decoding gives back
+exactly what was encoded, key order included, and rows of earlier riff versions
+(a JSON object per map) still read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riff.events import GENESIS_DIGEST
+from riff.store import ImmutableEventStore, StoreError
+from riff.store.errors import StoredViewError
+from riff.store.rows import VIEWS_TABLE
+from riff.store.sdk import RecordID
+from riff.store.view_maps import TAG, decode_view_maps, encode_view_maps
+from riff.views import ViewRecord
+from tests.store.helpers import M, mem_recorder
+
+Map = dict[str, str | None]
+
+KEYS = st.one_of(st.uuids().map(str), st.text(max_size=6))
+
+
+@st.composite
+def maps(draw: st.DrawFn) -> tuple[Map, Map, Map]:
+    """(base_parents, parents, timestamps): any maps, leaning to the shapes a session has
+    (parents a few changes away from base_parents, timestamps on the same keys)."""
+    keys = draw(st.lists(KEYS, unique=True, max_size=12))
+    value = st.one_of(st.none(), KEYS, *([st.sampled_from(keys)] if keys else []))
+    base = {key: draw(value) for key in keys}
+    parents_shape = draw(st.sampled_from(["same", "changed", "any"]))
+    if parents_shape == "any":
+        parents = draw(st.dictionaries(KEYS, value, max_size=12))
+    else:
+        parents = dict(base)
+        if parents_shape == "changed":
+            for key in (
+                draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)) if keys else []
+            ):
+                del parents[key]
+            parents.update(draw(st.dictionaries(KEYS, value, max_size=3)))
+    if draw(st.booleans()):
+        timestamps = {key: draw(st.one_of(st.none(), st.text(max_size=4))) for key in keys}
+    else:
+        timestamps = draw(st.dictionaries(KEYS, st.one_of(st.none(), st.text()), max_size=12))
+    return base, parents, timestamps
+
+
+def _ordered(*mappings: Map) -> list[list[tuple[str, str | None]]]:
+    return [list(mapping.items()) for mapping in mappings]
+
+
+@given(maps())
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+def test_decoding_gives_back_the_same_maps_in_the_same_order(
+    three: tuple[Map, Map, Map],
+) -> None:
+    stored = encode_view_maps(*three)
+    assert all(text.startswith(f'["{TAG}",') for text in stored)
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(*three)
+
+
+def test_the_common_case_stores_each_uuid_once() -> None:
+    base: Map = {M[0]: None, **{M[i]: M[i - 1] for i in range(1, 40)}, M[40]: "elsewhere"}
+    parents = {**base, M[7]: M[2]}
+    timestamps = {key: f"2026-01-01T00:00:{i:02d}.000Z" for i, key in enumerate(base)}
+    stored = encode_view_maps(base, parents, timestamps)
+    assert [orjson.loads(text)[1] for text in stored] == ["keys", "changes", "aligned"]
+    assert orjson.loads(stored[0])[3][:3] == [None, 0, 1]
+    assert orjson.loads(stored[1])[2:] == [{M[7]: M[2]}, []]
+    assert sum(text.count(M[5]) for text in stored) == 1
+    legacy = sum(len(orjson.dumps(m)) for m in (base, parents, timestamps))
+    assert sum(map(len, stored)) < legacy / 2
+
+
+def test_parents_in_an_order_no_difference_keeps_are_stored_whole() -> None:
+    base: Map = {M[0]: None, M[1]: M[0]}
+    parents: Map = {M[1]: M[0], M[0]: None}
+    stored = encode_view_maps(base, parents, {})
+    assert orjson.loads(stored[1])[1] == "keys"
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(base, parents, {})
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "problem"),
+    [
+        ("base_parents", "[1,", "not JSON"),
+        ("base_parents", '["riff-view-maps/9", "keys", [], []]', "unknown form 'riff-view-maps/9'"),
+        ("base_parents", f'["{TAG}", "keys", ["a"], [3]]', "malformed"),
+        ("base_parents", f'["{TAG}", "aligned", []]', "only for parents and timestamps"),
+        ("timestamps", f'["{TAG}", "aligned", [null, null]]', "2 values for 1 keys"),
+        ("parents", f'["{TAG}", "changes", {{}}, ["x"]]', "malformed"),
+        ("parents", '"text"', "unknown form 'text'"),
+    ],
+)
+def test_an_unreadable_map_names_the_session_and_the_field(
+    field: str, text: str, problem: str
+) -> None:
+    fields = {"base_parents": f'["{TAG}", "keys", ["a"], [null]]', "parents": "", "timestamps": ""}
+    fields[field] = text
+    with pytest.raises(StoredViewError) as caught:
+        decode_view_maps("s1", fields["base_parents"], fields["parents"], fields["timestamps"])
+    message = str(caught.value)
+    assert isinstance(caught.value, StoreError) and "\n" not in message
+    assert f"session s1 has an unreadable {field}" in message and problem in message
+    assert message.endswith("riff views rebuild s1")
+
+
+# -- through the real engine -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[ImmutableEventStore]:
+    with mem_recorder() as store:
+        yield store
+
+
+def _view(base: Map, parents: Map, timestamps: Map) -> ViewRecord:
+    return ViewRecord(
+        session_id="s1",
+        base_parents=base,
+        parents=parents,
+        timestamps=timestamps,
+        through_seq=0,
+        head_digest=GENESIS_DIGEST,
+        materialization_digest="a" * 64,
+        updated_at="2026-01-01T00:00:00.000000Z",
+    )
+
+
+@given(maps())
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_stored_view_reads_back_in_order(
+    recorder: ImmutableEventStore, three: tuple[Map, Map, Map]
+) -> None:
+    recorder.put_view(_view(*three).to_row())
+    row = recorder.get_view("s1")
+    assert row is not None
+    assert _ordered(row["base_parents"], row["parents"], row["timestamps"]) == _ordered(*three)
+
+
+def test_a_row_of_an_earlier_riff_reads_back(recorder: ImmutableEventStore) -> None:
+    """Before the compact form, each map was stored as its JSON object."""
+    base: Map = {M[2]: M[1], M[1]: None, M[3]: "elsewhere"}
+    parents: Map = {M[2]: M[3], M[1]: None, M[3]: "elsewhere"}
+    timestamps: Map = {M[1]: "2026-01-01T00:00:00.000Z", M[2]: None}
+    old_row = _view(base, parents, timestamps).to_row()
+    for name in ("base_parents", "parents", "timestamps"):
+        old_row[name] = orjson.dumps(old_row[name]).decode()
+    recorder.conn.run(
+        "UPSERT $vid CONTENT $row RETURN NONE",
+        {"vid": RecordID(VIEWS_TABLE, "s1"), "row": old_row},
+    )
+    row = recorder.get_view("s1")
+    assert row is not None
+    assert _ordered(row["base_parents"], row["parents"], row["timestamps"]) == _ordered(
+        base, parents, timestamps
+    )
+    assert ViewRecord.from_row(row) == _view(base, parents, timestamps)
+    # Stored again, it is written in the compact form and reads back the same.
+    recorder.put_view(ViewRecord.from_row(row).to_row())
+    stored = recorder.conn.one(
+        "SELECT base_parents FROM ONLY $vid", {"vid": RecordID(VIEWS_TABLE, "s1")}
+    )
+    assert stored["base_parents"].startswith(f'["{TAG}","keys",')
+    again = recorder.get_view("s1")
+    assert again is not None and list(again["parents"].items()) == list(parents.items())
