@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riff.events import GENESIS_DIGEST
-from riff.store import ImmutableEventStore, StoreError
-from riff.store.errors import StoredViewError
+from riff.store import ImmutableEventStore, StoredViewError, StoreError
 from riff.store.rows import VIEWS_TABLE
 from riff.store.sdk import RecordID
 from riff.store.view_maps import TAG, decode_view_maps, encode_view_maps

@@ -27,6 +27,8 @@ Decoding gives back the same keys, values and key order that were encoded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
+from operator import ne
 from typing import Any
 
 import orjson
@@ -50,10 +52,12 @@ def _text(form: list[Any]) -> str:
 
 def _keys_form(values: ParentMap) -> list[Any]:
     keys = list(values)
-    index = {key: position for position, key in enumerate(keys)}
+    index = dict(zip(keys, range(len(keys)), strict=True))
     # A value among the keys becomes its index; any other string, or None, stays
-    # itself (None is never a key: the keys are strings).
-    return [TAG, _KEYS, keys, [index.get(value, value) for value in values.values()]]  # type: ignore[arg-type]
+    # itself (None is never a key: the keys are strings). map() keeps the loop in C:
+    # a session's map has a key per message.
+    refs = list(map(index.get, values.values(), values.values()))  # type: ignore[arg-type]
+    return [TAG, _KEYS, keys, refs]
 
 
 def encode_view_maps(
@@ -76,18 +80,19 @@ def _timestamps_form(keys: list[str], timestamps: ParentMap) -> list[Any]:
 
 
 def _parents_form(base: ParentMap, keys: list[str], parents: ParentMap) -> list[Any]:
+    if list(parents) == keys:
+        # The same keys in the same order (nearly always): only some values differ,
+        # found by comparing the two value lists in C.
+        changed = compress(keys, map(ne, base.values(), parents.values()))
+        return [TAG, _CHANGES, {key: parents[key] for key in changed}, []]
     removed = [key for key in keys if key not in parents]
-    changed = {
+    added = [key for key in parents if key not in base]
+    if list(parents) != [key for key in keys if key in parents] + added:
+        return _keys_form(parents)  # an order the changes cannot rebuild
+    changes = {
         key: value for key, value in parents.items() if key not in base or base[key] != value
     }
-    if removed or len(parents) != len(keys):
-        kept = [key for key in keys if key in parents]
-        expected = kept + [key for key in parents if key not in base]
-    else:
-        expected = keys
-    if list(parents) != expected:
-        return _keys_form(parents)
-    return [TAG, _CHANGES, changed, removed]
+    return [TAG, _CHANGES, changes, removed]
 
 
 def decode_view_maps(
