@@ -90,6 +90,7 @@ def test_parents_in_an_order_no_difference_keeps_are_stored_whole() -> None:
         ("base_parents", "[1,", "not JSON"),
         ("base_parents", '["riff-view-maps/9", "keys", [], []]', "unknown form 'riff-view-maps/9'"),
         ("base_parents", f'["{TAG}", "keys", ["a"], [3]]', "malformed"),
+        ("base_parents", f'["{TAG}", "keys", ["a", "b"], [null, -1]]', "malformed"),
         ("base_parents", f'["{TAG}", "aligned", []]', "only for parents and timestamps"),
         ("timestamps", f'["{TAG}", "aligned", [null, null]]', "2 values for 1 keys"),
         ("parents", f'["{TAG}", "changes", {{}}, ["x"]]', "malformed"),

@@ -139,6 +139,8 @@ def _decode_form(stored: list[Any], base: dict[str, str | None] | None) -> dict[
         keys, refs = body
         if len(keys) != len(refs):
             raise ValueError(f"{len(keys)} keys, {len(refs)} values")
+        if any(type(ref) is int and ref < 0 for ref in refs):
+            raise ValueError("a negative key index")
         return dict(
             zip(keys, [keys[ref] if type(ref) is int else ref for ref in refs], strict=True)
         )
