@@ -259,11 +259,6 @@ def _plus_where_nonnegative(values: array[int], by: int) -> array[int]:
     return shifted
 
 
-def _append_nodes(target: array[int], values: array[int], nodes: int) -> None:
-    """Node numbers (-1: none) shifted past the first half's."""
-    target.extend(_plus_where_nonnegative(values, nodes))
-
-
 def _append_parents(
     target: array[int], values: array[int], nodes: int, extra: list[int], unresolved: list[int]
 ) -> None:
@@ -276,7 +271,7 @@ def _append_parents(
 
 
 def _append_shifted(target: array[int], values: array[int], by: int) -> None:
-    """Numbers that are all >= 0, shifted by ``by``."""
+    """Node or record numbers shifted by ``by`` past the first half's (-1, none, kept)."""
     target.extend(_plus_where_nonnegative(values, by))
 
 
@@ -320,7 +315,7 @@ def _append(reader: LineReader, half: _Half) -> bool:
     cols.unresolved.extend(r + first for r in half.unresolved if par[r + first] <= -2)
 
     half.uuids = []
-    _append_nodes(cols.uid, half.uid, nodes)
+    _append_shifted(cols.uid, half.uid, nodes)
     half.uid = array("i")
     _append_shifted(cols.node_rec, half.node_rec, first)
     half.node_rec = array("i")
