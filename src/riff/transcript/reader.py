@@ -515,7 +515,7 @@ class LineReader:
         self._nodes(uuids, has_uuid, rows)
         self._parents(parents, first)
         self._timestamps(stamps, first)
-        self._message_ids(messages, first)
+        self._message_ids(messages)
 
         # The rare fields, kept in sparse maps.
         if logicals.count(None) != n:
@@ -773,13 +773,9 @@ class LineReader:
                     ts_max = self._odd_timestamp(i, stamp, ts_max)
         self.ts_max = ts_max
 
-    def _message_ids(self, messages: Sequence[Any], first: int) -> None:
-        """``message.id`` of each record, and the first record carrying it (a response
-        spans several lines): one dict probe per record."""
-        cols = self.cols
-        ids: list[Any] = list(map(getattr, messages, repeat("id"), repeat(None)))
-        cols.msg_ids.extend(ids)
-        cols.msg_ref.fromlist(list(map(cols.msg_index.setdefault, ids, count(first))))
+    def _message_ids(self, messages: Sequence[Any]) -> None:
+        """``message.id`` of each record."""
+        self.cols.msg_ids.extend(map(getattr, messages, repeat("id"), repeat(None)))
 
     def _odd_timestamp(self, i: int, stamp: str, ts_max: str) -> str:
         """A timestamp not in canonical ASCII form: normalised, kept aside; the new maximum."""

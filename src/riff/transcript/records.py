@@ -231,12 +231,10 @@ class Columns:
         self.logical: dict[int, str] = {}
         self.tool_ref: dict[int, str] = {}
         self.leaf: dict[int, str] = {}
-        self.msg_ref = array("i")
-        """Per record: the first record with the same ``message.id``, or -1 without one."""
         self.msg_ids: list[str | None] = []
-        """Per record: its ``message.id``."""
-        self.msg_index: dict[str | None, int] = {None: -1}
-        """``message.id`` -> its first record, while building (see :meth:`built`)."""
+        """Per record: its ``message.id`` (the rows of one response share it). Compared
+        as strings: numbering the responses took a dict of every id while reading
+        (37 MB for a million-line chain), for nothing that equality does not give."""
         self.tool_rec = array("i")
         """Record of each tool id, in file order (a flat list, not a tuple per record)."""
         self.tool_ids: list[str] = []
@@ -349,9 +347,7 @@ class Columns:
         return self.msg_ids[i]
 
     def add_message_id(self, message_id: str | None) -> None:
-        """Append the next record's ``message.id`` (a response spans lines: equal ids share
-        the first record's number)."""
-        self.msg_ref.append(self.msg_index.setdefault(message_id, len(self.msg_ids)))
+        """Append the next record's ``message.id``."""
         self.msg_ids.append(message_id)
 
     def flags(self, i: int) -> int:
@@ -406,9 +402,7 @@ class Columns:
         return code
 
     def finish(self) -> None:
-        """Resolve parent links to lines that came later in the file; drop what only
-        building needs (the message-id map: ``msg_ref`` carries its answers)."""
-        self.msg_index = {None: -1}
+        """Resolve parent links to lines that came later in the file."""
         index = self.index
         extras = self.extras
         par = self.par

@@ -160,13 +160,13 @@ def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
     candidates = list(compress(range(len(counted)), map(gt, counted, kept)))
     if not candidates:
         return counted
-    msg_ref = cols.msg_ref
-    kept_msgs = set(map(msg_ref.__getitem__, compress(node_rec, kept)))
-    kept_msgs.discard(-1)
+    msg_ids = cols.msg_ids
+    kept_msgs = set(map(msg_ids.__getitem__, compress(node_rec, kept)))
+    kept_msgs.discard(None)
     holders: dict[str, int] | None = None
     for i in candidates:
         r = node_rec[i]
-        if msg_ref[r] in kept_msgs:
+        if msg_ids[r] in kept_msgs:
             counted[i] = 0
             continue
         tools = cols.tools_of(r)

@@ -338,10 +338,6 @@ def _append(reader: LineReader, half: _Half) -> bool:
 
     _append_timestamps(reader, half, first)
 
-    setdefault = cols.msg_index.setdefault
-    for at in range(0, half.records, _SLICE):
-        ids = half.msg_ids[at : at + _SLICE]
-        cols.msg_ref.fromlist(list(map(setdefault, ids, count(first + at))))
     cols.msg_ids.extend(half.msg_ids)
     half.msg_ids = []
     _append_shifted(cols.tool_rec, half.tool_rec, first)

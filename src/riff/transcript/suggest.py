@@ -287,15 +287,15 @@ class SessionIndex:
     def _build(self, cols: Columns) -> None:
         """One forward pass: each rule's parent for each node (nodes are in file order),
         and, for rows whose parent is known, which rule group named it."""
-        node_rec, shape, msg_ref, tool_ref = cols.node_rec, cols.shape, cols.msg_ref, cols.tool_ref
+        node_rec, shape, msg_ids, tool_ref = cols.node_rec, cols.shape, cols.msg_ids, cols.tool_ref
         tool_rec, tool_ids, tool_kind = cols.tool_rec, cols.tool_ids, cols.tool_kind
         n_tools = len(tool_rec)
         info = self._shape_info(cols)
         holder, answered = self.holder, self.answered
-        holder_msg: dict[int, int] = {}
-        last_by_msg: dict[int, int] = {}
-        last_result_by_msg: dict[int, int] = {}
-        calling: set[int] = set()
+        holder_msg: dict[int, str] = {}
+        last_by_msg: dict[str, int] = {}
+        last_result_by_msg: dict[str, int] = {}
+        calling: set[str] = set()
         last_progress_by_tool: dict[str, int] = {}
         last_any = [_NONE, _NONE]
         last_non_progress = [_NONE, _NONE]
@@ -322,13 +322,13 @@ class SessionIndex:
                 else:
                     uses.append(tool_ids[t])
                 t += 1
-            msg = msg_ref[r]
+            msg = msg_ids[r]
             p = blank.copy()
             p[previous_row] = last_any[side]
             p[previous_non_progress] = last_non_progress[side]
             p[previous_message] = last_message[side]
             if cls == 0:
-                if msg >= 0 and msg in last_by_msg:
+                if msg is not None and msg in last_by_msg:
                     kind = alt
                     p[same_response] = last_by_msg[msg]
                     if uses and msg in calling:
@@ -338,15 +338,15 @@ class SessionIndex:
                             self.streamed_calls += 1
                         else:
                             self.batched_calls += 1
-                if uses and msg >= 0:
+                if uses and msg is not None:
                     calling.add(msg)
             elif cls == 1:
                 if first_result is not None:
                     kind = alt
                     h = holder.get(first_result, _NONE)
                     p[tool_use_holder] = h
-                    hm = holder_msg.get(h, -1) if h >= 0 else -1
-                    if hm >= 0:
+                    hm = holder_msg.get(h) if h >= 0 else None
+                    if hm is not None:
                         tail = last_by_msg.get(hm, h)
                         p[response_tail] = tail
                         p[result_chain] = last_result_by_msg.get(hm, tail)
@@ -370,7 +370,7 @@ class SessionIndex:
                 last_non_progress[side] = i
             if is_message:
                 last_message[side] = i
-            if msg >= 0:
+            if msg is not None:
                 last_by_msg[msg] = i
                 for tool_id in uses:
                     holder.setdefault(tool_id, i)
