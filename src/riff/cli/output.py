@@ -81,7 +81,13 @@ def safe(value: object) -> str:
     not reach the terminal. Markup is escaped and control characters are
     shown as \\xNN.
     """
-    return _escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)))
+    return _escape_markup(plain(value))
+
+
+def plain(value: object) -> str:
+    """A user-supplied value for a Rich ``Text`` (no markup is parsed there): control
+    characters shown as \\xNN, as `safe` does."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
 
 class Output:
