@@ -57,3 +57,23 @@ def test_an_error_names_an_emoji_code_as_typed(riff_env: dict[str, str]) -> None
     result = runner.invoke(app, ["show", ":rocket:", "--no-pager"])
     assert result.exit_code == 2, result.output
     assert "':rocket:'" in result.stderr
+
+
+def test_show_prints_control_characters_in_messages_as_escapes(riff_env: dict[str, str]) -> None:
+    project = Path(riff_env["RIFF_PROJECTS_DIR"]) / "-home-dev-app"
+    project.mkdir(parents=True)
+    session = project / "11111111-1111-4111-8111-111111111111.jsonl"
+    row = {
+        "type": "user",
+        "uuid": "aaaaaaaa-0000-4000-8000-000000000001",
+        "parentUuid": None,
+        "sessionId": "11111111-1111-4111-8111-111111111111",
+        "timestamp": "2025-01-01T00:00:00.000Z",
+        "message": {"role": "us\x1b[1mer", "content": "red \x1b[31malert\x1b[0m [/x] done"},
+    }
+    session.write_bytes(orjson.dumps(row) + b"\n")
+    result = runner.invoke(app, ["show", str(session), "--no-pager"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "red \\x1b[31malert\\x1b[0m [/x] done" in result.output
+    assert "us\\x1b[1mer" in result.output
