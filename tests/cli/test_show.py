@@ -34,7 +34,8 @@ def test_show_counts_the_events_of_an_existing_store(
     assert "repair events" in result.output
 
 
-def test_show_prints_emoji_codes_in_messages_as_typed(riff_env: dict[str, str]) -> None:
+def _show_one_message(riff_env: dict[str, str], message: dict[str, str]) -> str:
+    """`riff show` of a session of one user row carrying ``message``; its output."""
     project = Path(riff_env["RIFF_PROJECTS_DIR"]) / "-home-dev-app"
     project.mkdir(parents=True)
     session = project / "11111111-1111-4111-8111-111111111111.jsonl"
@@ -44,12 +45,19 @@ def test_show_prints_emoji_codes_in_messages_as_typed(riff_env: dict[str, str]) 
         "parentUuid": None,
         "sessionId": "11111111-1111-4111-8111-111111111111",
         "timestamp": "2025-01-01T00:00:00.000Z",
-        "message": {"role": "user", "content": "ship it :rocket: [bold]now[/bold]"},
+        "message": message,
     }
     session.write_bytes(orjson.dumps(row) + b"\n")
     result = runner.invoke(app, ["show", str(session), "--no-pager"])
     assert result.exit_code == 0, result.output
-    assert "ship it :rocket: [bold]now[/bold]" in result.output
+    return result.output
+
+
+def test_show_prints_emoji_codes_in_messages_as_typed(riff_env: dict[str, str]) -> None:
+    output = _show_one_message(
+        riff_env, {"role": "user", "content": "ship it :rocket: [bold]now[/bold]"}
+    )
+    assert "ship it :rocket: [bold]now[/bold]" in output
 
 
 def test_an_error_names_an_emoji_code_as_typed(riff_env: dict[str, str]) -> None:
@@ -60,20 +68,9 @@ def test_an_error_names_an_emoji_code_as_typed(riff_env: dict[str, str]) -> None
 
 
 def test_show_prints_control_characters_in_messages_as_escapes(riff_env: dict[str, str]) -> None:
-    project = Path(riff_env["RIFF_PROJECTS_DIR"]) / "-home-dev-app"
-    project.mkdir(parents=True)
-    session = project / "11111111-1111-4111-8111-111111111111.jsonl"
-    row = {
-        "type": "user",
-        "uuid": "aaaaaaaa-0000-4000-8000-000000000001",
-        "parentUuid": None,
-        "sessionId": "11111111-1111-4111-8111-111111111111",
-        "timestamp": "2025-01-01T00:00:00.000Z",
-        "message": {"role": "us\x1b[1mer", "content": "red \x1b[31malert\x1b[0m [/x] done"},
-    }
-    session.write_bytes(orjson.dumps(row) + b"\n")
-    result = runner.invoke(app, ["show", str(session), "--no-pager"])
-    assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.output
-    assert "red \\x1b[31malert\\x1b[0m [/x] done" in result.output
-    assert "us\\x1b[1mer" in result.output
+    output = _show_one_message(
+        riff_env, {"role": "us\x1b[1mer", "content": "red \x1b[31malert\x1b[0m [/x] done"}
+    )
+    assert "\x1b" not in output
+    assert "red \\x1b[31malert\\x1b[0m [/x] done" in output
+    assert "us\\x1b[1mer" in output
