@@ -125,3 +125,18 @@ def test_replay_refuses_mixed_sessions(n: int) -> None:
     e2 = seal_event(ChainHead(f"other-{n}"), EventDraft(a, None, None, "x"))
     with pytest.raises(ValueError, match="one session"):
         replay_repair_events({a: None}, [e1, e2])
+
+
+@settings(max_examples=100)
+@given(valid_logs())
+def test_replay_never_changes_its_base_and_copies_it_only_when_an_event_moves_a_parent(
+    log: LogBuilder,
+) -> None:
+    base = dict(log.base_parents)
+    before = dict(base)
+    result = replay_repair_events(base, log.events, session_id=log.session_id)
+    assert base == before
+    if log.events:
+        assert result.parents is not base
+    else:  # nothing moved: the base itself (a million-message map is 40 MB a copy)
+        assert result.parents is base

@@ -66,12 +66,15 @@ class SessionState:
         return self.transcript.timestamp_map()
 
     @cached_property
-    def base_parents(self) -> dict[str, str | None]:
+    def base_parents(self) -> Mapping[str, str | None]:
+        """The file's parents with each moved message's parent before its first event
+        (the file's map itself when no event moved a parent: none is changed in place)."""
+        moves = [event for event in self.events if event.edit is None]
+        if not moves:  # a line edit moves no parent; its message_id names a line
+            return self.file_parents
         base = dict(self.file_parents)
         seen: set[str] = set()
-        for event in self.events:
-            if event.edit is not None:
-                continue  # a line edit moves no parent; its message_id names a line
+        for event in moves:
             if event.message_id not in seen:
                 seen.add(event.message_id)
                 base[event.message_id] = event.old_parent_uuid
@@ -82,7 +85,7 @@ class SessionState:
         return replay_repair_events(self.base_parents, self.events, session_id=self.session_id)
 
     @property
-    def parents(self) -> dict[str, str | None]:
+    def parents(self) -> Mapping[str, str | None]:
         """The effective parent map: what the conversation is after riff's repairs."""
         return self.replay.parents
 

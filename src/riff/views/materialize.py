@@ -28,13 +28,18 @@ class ViewChainError(RiffError):
 def build_view(
     session_id: str, source: SourceState, events: Iterable[RepairEvent], *, now: str
 ) -> ViewRecord:
-    """A session's view from its base state and all of its events (in seq order)."""
+    """A session's view from its base state and all of its events (in seq order).
+
+    The view shares the source's maps (and the replay's parents are the source's
+    when no event moved one): none of them is changed in place, and a copy of a
+    million-message session's map is 40 MB.
+    """
     result = replay_repair_events(source.parents, events, session_id=session_id)
     return ViewRecord(
         session_id=session_id,
-        base_parents=dict(source.parents),
+        base_parents=source.parents,
         parents=result.parents,
-        timestamps=dict(source.timestamps),
+        timestamps=source.timestamps,
         through_seq=result.through_seq,
         head_digest=result.head_digest,
         materialization_digest=calculate_session_digest(
