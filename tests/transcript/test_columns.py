@@ -11,7 +11,7 @@ import pytest
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
-from riff.transcript.records import Transcript
+from riff.transcript.records import Transcript, message_keys
 from riff.transcript.resume import resume_loss_count
 from tests.factories import generate_session, inject, write_generated_session
 from tests.realdata.corpus import dev_files, real_client_files
@@ -156,3 +156,11 @@ def test_maps_with_odd_and_missing_timestamps(tmp_path: Path) -> None:
 def test_maps_of_real_transcripts(path: Path) -> None:
     transcript = read_transcript(path)
     assert (transcript.parent_map(), transcript.timestamp_map()) == _plain_maps(transcript)
+
+
+def test_message_keys_are_equal_exactly_where_the_ids_are() -> None:
+    ids = ["msg_1", None, "msg_2", "msg_1", "", "msg_2"]
+    keys = list(message_keys(ids))
+    assert keys[1] == keys[4] == 0  # no id, or an empty one: no response
+    assert keys[0] == keys[3] != keys[2] == keys[5]
+    assert 0 not in (keys[0], keys[2])

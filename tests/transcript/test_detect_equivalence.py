@@ -39,7 +39,7 @@ def _plain_lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
     for i, r in enumerate(cols.node_rec):
         if last >= 0 and r < last:
             counted[i] = 0
-    kept_msgs = {cols.msg_ids[cols.node_rec[i]] for i in range(len(kept)) if kept[i]} - {None}
+    kept_msgs = {cols.msg_keys[cols.node_rec[i]] for i in range(len(kept)) if kept[i]} - {0}
     holders: dict[str, int] = {}
     for r, uses, _ in cols.tool_records():
         if cols.uid[r] >= 0:
@@ -49,7 +49,7 @@ def _plain_lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
         if not counted[i] or kept[i]:
             continue
         r = cols.node_rec[i]
-        if cols.msg_ids[r] in kept_msgs:
+        if cols.msg_keys[r] in kept_msgs:
             counted[i] = 0
             continue
         tools = cols.tools_of(r)

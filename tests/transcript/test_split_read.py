@@ -51,7 +51,7 @@ def _state(t: Transcript) -> dict[str, Any]:
         "par": [v if v >= -1 else cols.extras[-2 - v] for v in cols.par],
         "node_rec": list(cols.node_rec),
         "uuids": list(cols.uuids),
-        "msg_ids": list(cols.msg_ids),
+        "msg_keys": list(cols.msg_keys),
         "tools": (list(cols.tool_rec), list(cols.tool_ids), bytes(cols.tool_kind)),
         "ts": bytes(cols.ts),
         "ts_odd": dict(cols.ts_odd),

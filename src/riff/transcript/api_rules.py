@@ -273,7 +273,7 @@ def loaded_messages(transcript: Transcript, graph: MessageGraph) -> list[_Messag
 def _messages(cols: Any, chain_nodes: list[int], source: _LineSource) -> list[_Message]:
     messages: list[_Message] = []
     on_chain: set[int] = set()
-    by_reply: dict[str, _Message] = {}
+    by_reply: dict[int, _Message] = {}
     for node in chain_nodes:
         rec = cols.node_rec[node]
         on_chain.add(rec)
@@ -287,16 +287,16 @@ def _messages(cols: Any, chain_nodes: list[int], source: _LineSource) -> list[_M
         if not messages or messages[-1].role != row.role:
             messages.append(_Message(row.role))
         messages[-1].rows.append(row)
-        reply = cols.msg_ids[rec]
-        if row.role == "assistant" and reply is not None:
+        reply = cols.msg_keys[rec]
+        if row.role == "assistant" and reply:
             by_reply.setdefault(reply, messages[-1])
     if not messages:
         return messages
     # Off-chain rows of a loaded response join its message.
     if by_reply:
         for rec in range(len(cols)):
-            ref = cols.msg_ids[rec]
-            if ref is None or rec in on_chain or ref not in by_reply:
+            ref = cols.msg_keys[rec]
+            if not ref or rec in on_chain or ref not in by_reply:
                 continue
             flags = cols.shapes[cols.shape[rec]][3]
             if cols.shapes[cols.shape[rec]][0] != "assistant" or flags & SIDECHAIN:
@@ -481,18 +481,18 @@ class _ChainReader:
     ) -> None:
         """Off-chain rows of a loaded response join its message (see `_messages`)."""
         cols = self.cols
-        msg_ids = cols.msg_ids
-        candidates = sorted(r for r in flaggable if not on_chain[r] and msg_ids[r] is not None)
+        msg_keys = cols.msg_keys
+        candidates = sorted(r for r in flaggable if not on_chain[r] and msg_keys[r])
         if not candidates:
             return
-        wanted = {msg_ids[r] for r in candidates}
-        by_reply: dict[str | None, int] = {}
-        refs = map(msg_ids.__getitem__, sent)
+        wanted = {msg_keys[r] for r in candidates}
+        by_reply: dict[int, int] = {}
+        refs = map(msg_keys.__getitem__, sent)
         for pos in compress(range(len(sent)), map(wanted.__contains__, refs)):
             if roles[pos] == _ASSISTANT:
-                by_reply.setdefault(msg_ids[sent[pos]], msg_of[pos])
+                by_reply.setdefault(msg_keys[sent[pos]], msg_of[pos])
         for rec in candidates:
-            at = by_reply.get(msg_ids[rec])
+            at = by_reply.get(msg_keys[rec])
             if at is None or cols.uid[rec] < 0:
                 continue
             if self.sent_role(rec, "assistant") is not None:
@@ -595,23 +595,23 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     deque(map(on_chain.__setitem__, recs, repeat(1)), maxlen=0)
     first_role = roles[0]
     other_role = _ASSISTANT if first_role == _USER else _USER
-    tool_rec, tool_ids, msg_ids, uid = cols.tool_rec, cols.tool_ids, cols.msg_ids, cols.uid
+    tool_rec, tool_ids, msg_keys, uid = cols.tool_rec, cols.tool_ids, cols.msg_keys, cols.uid
     off_chain = sorted(set(compress(tool_rec, map(not_, map(on_chain.__getitem__, tool_rec)))))
     # Off-chain rows of a loaded response join its message (`_ChainReader._join_replies`).
-    replies = [r for r in off_chain if msg_ids[r] is not None]
-    odd_replies = [r for r in suspects if not on_chain[r] and msg_ids[r] is not None]
+    replies = [r for r in off_chain if msg_keys[r]]
+    odd_replies = [r for r in suspects if not on_chain[r] and msg_keys[r]]
     if replies or odd_replies:
-        wanted = {msg_ids[r] for r in replies} | {msg_ids[r] for r in odd_replies}
-        by_reply: dict[str | None, int] = {}
-        refs = map(msg_ids.__getitem__, sent)
+        wanted = {msg_keys[r] for r in replies} | {msg_keys[r] for r in odd_replies}
+        by_reply: dict[int, int] = {}
+        refs = map(msg_keys.__getitem__, sent)
         for pos in compress(range(len(sent)), map(wanted.__contains__, refs)):
             if roles[pos] == _ASSISTANT:
-                by_reply.setdefault(msg_ids[sent[pos]], msg_of[pos])
-        if any(msg_ids[r] in by_reply for r in odd_replies):
+                by_reply.setdefault(msg_keys[sent[pos]], msg_of[pos])
+        if any(msg_keys[r] in by_reply for r in odd_replies):
             return None  # a suspect joins a loaded response: only its bytes tell how
         shapes, shape = cols.shapes, cols.shape
         for rec in replies:
-            at = by_reply.get(msg_ids[rec])
+            at = by_reply.get(msg_keys[rec])
             if at is None or uid[rec] < 0:
                 continue
             line_type, _, _, flags = shapes[shape[rec]]

@@ -187,7 +187,7 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
     side = _side(idx, first)
     cols, node_rec, kinds = idx.cols, idx.cols.node_rec, idx.kind_names
     holder = -1
-    response: str | None = None
+    response = 0
     seen_response = False
     for j in _back(idx, first, side):
         kind = kinds[idx.kind_of[j]]
@@ -196,10 +196,10 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
         if not kind.startswith("assistant"):
             continue
         # Only the response right before the gap: its result would sit there.
-        msg = cols.msg_ids[node_rec[j]]
+        msg = cols.msg_keys[node_rec[j]]
         if not seen_response:
             response, seen_response = msg, True
-        elif msg != response or msg is None:
+        elif msg != response or not msg:
             return None
         if j in idx.unanswered_holders:
             holder = j
@@ -209,11 +209,11 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
     ref = cols.tool_ref.get(node_rec[first])
     if ref is not None and idx.holder.get(ref) == holder:
         return None  # progress of the call: its result comes later, not before
-    msg = cols.msg_ids[node_rec[holder]]
+    msg = cols.msg_keys[node_rec[holder]]
     tail = chain = holder
-    if msg is not None:
+    if msg:
         for j in range(first - 1, holder, -1):
-            if cols.msg_ids[node_rec[j]] == msg:
+            if cols.msg_keys[node_rec[j]] == msg:
                 tail = chain = j
                 break
         for j in range(first - 1, holder, -1):
@@ -221,7 +221,7 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
             if tools and tools[1]:
                 h = idx.holder.get(tools[1][0], -1)
                 # A result whose call is lost too still belongs to the batch.
-                if h < 0 or cols.msg_ids[node_rec[h]] == msg:
+                if h < 0 or cols.msg_keys[node_rec[h]] == msg:
                     chain = j
                     break
     key = _previous_rules(idx, first)
@@ -269,14 +269,14 @@ def _batched_share(idx: SessionIndex, last: int, first: int, side: int) -> float
     its rows before any of its calls' results (parallel calls), rather than a row
     after each result (calls run while the response streams)."""
     cols, node_rec = idx.cols, idx.cols.node_rec
-    msg = cols.msg_ids[node_rec[last]]
+    msg = cols.msg_keys[node_rec[last]]
     for j in _back(idx, last, side):
-        if cols.msg_ids[node_rec[j]] == msg:
+        if cols.msg_keys[node_rec[j]] == msg:
             continue
         tools = cols.tools_of(node_rec[j])
         if tools and tools[1]:
             h = idx.holder.get(tools[1][0], -1)
-            if h >= 0 and cols.msg_ids[node_rec[h]] == msg:
+            if h >= 0 and cols.msg_keys[node_rec[h]] == msg:
                 return 0.0  # a result of the response sits between its rows: streamed
             continue
         if idx.kind_names[idx.kind_of[j]].startswith(("progress", "attachment", "system")):
@@ -320,7 +320,7 @@ def lost_tool_use_row(
     for j in _back(idx, first, side):
         if not idx.kind_names[idx.kind_of[j]].startswith("assistant"):
             continue
-        if cols.msg_ids[node_rec[j]] is not None:
+        if cols.msg_keys[node_rec[j]]:
             continued_share = _continued_share(idx, first, j, side)
             # Batched: the response wrote all its rows before its calls' results, so
             # the lost row sat right after its last row. Streamed: it came after the

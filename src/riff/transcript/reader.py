@@ -43,6 +43,7 @@ from riff.transcript.records import (
     MessageRecord,
     RecordList,
     Transcript,
+    message_keys,
 )
 from riff.transcript.timestamps import normalize_timestamp
 
@@ -252,18 +253,28 @@ def _preview(fields: _Extracted) -> str:
     return preview
 
 
-def _preview_from_file(cols: Columns, i: int) -> str:
-    """Preview of record ``i``, from its line re-read at its offset ("" if unreadable)."""
+def _fields_from_file(cols: Columns, i: int) -> _Extracted | None:
+    """The fields of record ``i``, from its line re-read at its offset (None if unreadable)."""
     try:
         with cols.path.open("rb") as handle:
             handle.seek(cols.offset[i])
             data = handle.read(cols.length[i])
         value = orjson.loads(data.strip(_STRIP))
     except (OSError, orjson.JSONDecodeError, RecursionError):
-        return ""
-    if not isinstance(value, dict):
-        return ""
-    return _preview(_from_dict(value))
+        return None
+    return _from_dict(value) if isinstance(value, dict) else None
+
+
+def _preview_from_file(cols: Columns, i: int) -> str:
+    """Preview of record ``i``, from its line re-read ("" if unreadable)."""
+    fields = _fields_from_file(cols, i)
+    return "" if fields is None else _preview(fields)
+
+
+def _message_id_from_file(cols: Columns, i: int) -> str | None:
+    """``message.id`` of record ``i``, from its line re-read (None if unreadable)."""
+    fields = _fields_from_file(cols, i)
+    return None if fields is None else fields.message_id
 
 
 def _as_line(fields: _Extracted) -> _Line:
@@ -349,6 +360,7 @@ class LineReader:
     def __init__(self, path: Path) -> None:
         self.cols = Columns(path)
         self.cols.preview_of = _preview_from_file
+        self.cols.message_id_of = _message_id_from_file
         self.problems: list[LineProblem] = []
         self.codes: dict[_ShapeKey, int] = {}
         self.offset = 0
@@ -774,8 +786,9 @@ class LineReader:
         self.ts_max = ts_max
 
     def _message_ids(self, messages: Sequence[Any]) -> None:
-        """``message.id`` of each record."""
-        self.cols.msg_ids.extend(map(getattr, messages, repeat("id"), repeat(None)))
+        """The key of each record's ``message.id``."""
+        ids = list(map(getattr, messages, repeat("id"), repeat(None)))
+        self.cols.msg_keys.extend(message_keys(ids))
 
     def _odd_timestamp(self, i: int, stamp: str, ts_max: str) -> str:
         """A timestamp not in canonical ASCII form: normalised, kept aside; the new maximum."""

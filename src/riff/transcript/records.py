@@ -39,6 +39,24 @@ CONVERSATION = 4
 COMPACT_SUMMARY = 8
 """A ``user`` row with ``isCompactSummary``: the summary that starts a compacted history."""
 
+_KEYED_AS = {None: ""}
+"""A missing id is keyed as the empty string, whose hash is 0."""
+
+
+def message_keys(ids: Sequence[str | None]) -> Iterator[int]:
+    """The key of each ``message.id`` in ``ids``: its ``hash``, 0 for None (or "").
+
+    Rows are only ever compared by their response (equal or not, and as dict
+    keys), and an id's key answers that in 8 bytes, where its string took 72
+    and its pointer 8 more: 36 MB on a million-line chain. Two different ids
+    share a key with odds of about 2**-64 per pair: ``str`` hashing is
+    SipHash-1-3 with a key drawn for each process (unless PYTHONHASHSEED fixes
+    it), so no file can be made to collide. Keys hold within one process (a
+    forked child shares its key): they are never stored or sent elsewhere.
+    """
+    return map(hash, map(_KEYED_AS.get, ids, ids))  # type: ignore[arg-type]
+
+
 _RECORD_FIELDS = (
     "line",
     "offset",
@@ -82,7 +100,13 @@ class MessageRecord:
     """
 
     __struct_fields__ = _RECORD_FIELDS
-    __slots__ = (*_RECORD_FIELDS[:-1], "_preview", "_source")
+    __slots__ = (
+        *(name for name in _RECORD_FIELDS if name not in ("message_id", "preview")),
+        "_message_id",
+        "_id_source",
+        "_preview",
+        "_source",
+    )
 
     line: int
     offset: int
@@ -101,8 +125,9 @@ class MessageRecord:
     tool_result_ids: tuple[str, ...]
     tool_ref: str | None
     leaf_uuid: str | None
-    message_id: str | None
     is_compact_summary: bool
+    _message_id: str | None
+    _id_source: Callable[[], str | None] | None
     _preview: str | None
     _source: Callable[[], str] | None
 
@@ -130,6 +155,7 @@ class MessageRecord:
         message_id: str | None = None,
         is_compact_summary: bool = False,
         _source: Callable[[], str] | None = None,
+        _id_source: Callable[[], str | None] | None = None,
     ) -> None:
         self.line = line
         self.offset = offset
@@ -148,7 +174,8 @@ class MessageRecord:
         self.tool_result_ids = tool_result_ids
         self.tool_ref = tool_ref
         self.leaf_uuid = leaf_uuid
-        self.message_id = message_id
+        self._message_id = message_id
+        self._id_source = _id_source
         self.is_compact_summary = is_compact_summary
         self._preview = preview
         self._source = _source
@@ -159,6 +186,14 @@ class MessageRecord:
         if self._preview is None:
             self._preview = self._source() if self._source is not None else ""
         return self._preview
+
+    @property
+    def message_id(self) -> str | None:
+        """The line's ``message.id`` (read from the line on first access, when built from
+        columns: they keep only its key)."""
+        if self._id_source is not None:
+            self._message_id, self._id_source = self._id_source(), None
+        return self._message_id
 
     @property
     def is_compact_boundary(self) -> bool:
@@ -231,10 +266,11 @@ class Columns:
         self.logical: dict[int, str] = {}
         self.tool_ref: dict[int, str] = {}
         self.leaf: dict[int, str] = {}
-        self.msg_ids: list[str | None] = []
-        """Per record: its ``message.id`` (the rows of one response share it). Compared
-        as strings: numbering the responses took a dict of every id while reading
-        (37 MB for a million-line chain), for nothing that equality does not give."""
+        self.msg_keys = array("q")
+        """Per record: the key of its ``message.id`` (the rows of one response share it),
+        0 for none; see `message_keys`. The ids themselves are read back from the line
+        when asked for (`message_id`)."""
+        self.message_id_of: Callable[[Columns, int], str | None] | None = None
         self.tool_rec = array("i")
         """Record of each tool id, in file order (a flat list, not a tuple per record)."""
         self.tool_ids: list[str] = []
@@ -343,12 +379,10 @@ class Columns:
             self.tool_kind.append(1)
 
     def message_id(self, i: int) -> str | None:
-        """The ``message.id`` of record ``i`` (None when it has none)."""
-        return self.msg_ids[i]
-
-    def add_message_id(self, message_id: str | None) -> None:
-        """Append the next record's ``message.id``."""
-        self.msg_ids.append(message_id)
+        """The ``message.id`` of record ``i`` (None when it has none), read from its line."""
+        if not self.msg_keys[i] or self.message_id_of is None:
+            return None
+        return self.message_id_of(self, i)
 
     def flags(self, i: int) -> int:
         return self.shapes[self.shape[i]][3]
@@ -383,9 +417,9 @@ class Columns:
             self.tool_ref.get(i),
             self.leaf.get(i),
             self.previews.get(i),
-            message_id=self.message_id(i),
             is_compact_summary=bool(flags & COMPACT_SUMMARY),
             _source=lambda: self.preview(i),
+            _id_source=lambda: self.message_id(i),
         )
 
     # -- building ---------------------------------------------------------------
@@ -417,12 +451,14 @@ class Columns:
 
     @classmethod
     def from_records(cls, records: Iterable[MessageRecord], path: Path | None = None) -> Columns:
-        """Columns of records built elsewhere (their previews are kept as they are)."""
+        """Columns of records built elsewhere (their previews and message ids are kept as
+        they are)."""
         cols = cls(path or Path())
         cols.line.explicit = lines = array("q")
         codes: dict[tuple[str | None, str | None, str | None, int], int] = {}
         index = cols.index
         ts_max = b""
+        message_ids: list[str | None] = []
         for i, r in enumerate(records):
             lines.append(r.line)
             cols.offset.append(r.offset)
@@ -465,7 +501,7 @@ class Columns:
             if r.leaf_uuid is not None:
                 cols.leaf[i] = r.leaf_uuid
             cols.add_tools(i, r.tool_use_ids, r.tool_result_ids)
-            cols.add_message_id(r.message_id)
+            message_ids.append(r.message_id)
             cols.previews[i] = r.preview
             parent = r.parent_uuid
             if parent is not None:
@@ -477,6 +513,9 @@ class Columns:
                 cols.par[i] = j
                 if uid >= 0 and cols.node_rec[uid] == i and j == uid:
                     cols.forward.append(uid)
+        cols.msg_keys.extend(message_keys(message_ids))
+        given = dict(enumerate(message_ids))
+        cols.message_id_of = lambda _, i: given[i]
         cols.finish()
         return cols
 

@@ -160,13 +160,13 @@ def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
     candidates = list(compress(range(len(counted)), map(gt, counted, kept)))
     if not candidates:
         return counted
-    msg_ids = cols.msg_ids
-    kept_msgs = set(map(msg_ids.__getitem__, compress(node_rec, kept)))
-    kept_msgs.discard(None)
+    msg_keys = cols.msg_keys
+    kept_msgs = set(map(msg_keys.__getitem__, compress(node_rec, kept)))
+    kept_msgs.discard(0)
     holders: dict[str, int] | None = None
     for i in candidates:
         r = node_rec[i]
-        if msg_ids[r] in kept_msgs:
+        if msg_keys[r] in kept_msgs:
             counted[i] = 0
             continue
         tools = cols.tools_of(r)

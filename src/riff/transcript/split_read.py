@@ -61,7 +61,7 @@ class _Half:
     logical: dict[int, str]
     tool_ref: dict[int, str]
     leaf: dict[int, str]
-    msg_ids: list[str | None]
+    msg_keys: array[int]
     tool_rec: array[int]
     tool_ids: list[str]
     tool_kind: bytearray
@@ -213,7 +213,7 @@ def _half_of(reader: LineReader, end: int) -> _Half:
         logical=cols.logical,
         tool_ref=cols.tool_ref,
         leaf=cols.leaf,
-        msg_ids=cols.msg_ids,
+        msg_keys=cols.msg_keys,
         tool_rec=cols.tool_rec,
         tool_ids=cols.tool_ids,
         tool_kind=cols.tool_kind,
@@ -338,8 +338,8 @@ def _append(reader: LineReader, half: _Half) -> bool:
 
     _append_timestamps(reader, half, first)
 
-    cols.msg_ids.extend(half.msg_ids)
-    half.msg_ids = []
+    cols.msg_keys.extend(half.msg_keys)
+    half.msg_keys = array("q")
     _append_shifted(cols.tool_rec, half.tool_rec, first)
     cols.tool_ids.extend(half.tool_ids)
     cols.tool_kind += half.tool_kind

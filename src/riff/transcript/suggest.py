@@ -287,15 +287,16 @@ class SessionIndex:
     def _build(self, cols: Columns) -> None:
         """One forward pass: each rule's parent for each node (nodes are in file order),
         and, for rows whose parent is known, which rule group named it."""
-        node_rec, shape, msg_ids, tool_ref = cols.node_rec, cols.shape, cols.msg_ids, cols.tool_ref
+        node_rec, shape, tool_ref = cols.node_rec, cols.shape, cols.tool_ref
+        msg_keys = cols.msg_keys
         tool_rec, tool_ids, tool_kind = cols.tool_rec, cols.tool_ids, cols.tool_kind
         n_tools = len(tool_rec)
         info = self._shape_info(cols)
         holder, answered = self.holder, self.answered
-        holder_msg: dict[int, str] = {}
-        last_by_msg: dict[str, int] = {}
-        last_result_by_msg: dict[str, int] = {}
-        calling: set[str] = set()
+        holder_msg: dict[int, int] = {}
+        last_by_msg: dict[int, int] = {}
+        last_result_by_msg: dict[int, int] = {}
+        calling: set[int] = set()
         last_progress_by_tool: dict[str, int] = {}
         last_any = [_NONE, _NONE]
         last_non_progress = [_NONE, _NONE]
@@ -322,13 +323,13 @@ class SessionIndex:
                 else:
                     uses.append(tool_ids[t])
                 t += 1
-            msg = msg_ids[r]
+            msg = msg_keys[r]
             p = blank.copy()
             p[previous_row] = last_any[side]
             p[previous_non_progress] = last_non_progress[side]
             p[previous_message] = last_message[side]
             if cls == 0:
-                if msg is not None and msg in last_by_msg:
+                if msg and msg in last_by_msg:
                     kind = alt
                     p[same_response] = last_by_msg[msg]
                     if uses and msg in calling:
@@ -338,7 +339,7 @@ class SessionIndex:
                             self.streamed_calls += 1
                         else:
                             self.batched_calls += 1
-                if uses and msg is not None:
+                if uses and msg:
                     calling.add(msg)
             elif cls == 1:
                 if first_result is not None:
@@ -370,7 +371,7 @@ class SessionIndex:
                 last_non_progress[side] = i
             if is_message:
                 last_message[side] = i
-            if msg is not None:
+            if msg:
                 last_by_msg[msg] = i
                 for tool_id in uses:
                     holder.setdefault(tool_id, i)
