@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from riff.transcript import reader
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
@@ -164,3 +165,38 @@ def test_message_keys_are_equal_exactly_where_the_ids_are() -> None:
     assert keys[1] == keys[4] == 0  # no id, or an empty one: no response
     assert keys[0] == keys[3] != keys[2] == keys[5]
     assert 0 not in (keys[0], keys[2])
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 17])
+def test_parents_found_from_the_record_before_or_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A parent that is the record before is taken from it, the others from the index:
+    across batch boundaries (a batch per 64-byte chunk), after a record without a uuid,
+    after a repeated uuid, for a missing parent and for a cycle."""
+    monkeypatch.setattr(reader, "READ_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(reader, "_BATCH_BYTES", 1)
+    rows: list[dict[str, object]] = [
+        {"type": "user", "uuid": "a", "parentUuid": None},
+        {"type": "assistant", "uuid": "b", "parentUuid": "a"},
+        {"type": "summary", "summary": "no uuid", "parentUuid": "b"},
+        {"type": "user", "uuid": "c", "parentUuid": None},
+        {"type": "assistant", "uuid": "d", "parentUuid": "c"},
+        {"type": "assistant", "uuid": "c", "parentUuid": "d"},
+        {"type": "user", "uuid": "f", "parentUuid": "c"},
+        {"type": "user", "uuid": "g", "parentUuid": "gone"},
+        {"type": "assistant", "uuid": "h", "parentUuid": "g"},
+        {"type": "user", "uuid": "i", "parentUuid": "a"},
+        {"type": "user", "uuid": "j", "parentUuid": "k"},
+        {"type": "assistant", "uuid": "k", "parentUuid": "j"},
+        {"type": "user", "uuid": "l", "parentUuid": "l"},
+    ]
+    path = _write(tmp_path / "s.jsonl", list(rows))
+    transcript = read_transcript(path)
+    expected: dict[str, object] = {}
+    for row in rows:
+        if "uuid" in row:
+            expected.setdefault(str(row["uuid"]), row["parentUuid"])
+    assert transcript.parent_map() == expected
+    assert [r.parent_uuid for r in transcript.records] == [row["parentUuid"] for row in rows]
+    assert sorted(map(sorted, build_graph(transcript).cycles())) == [["j", "k"], ["l"]]

@@ -61,6 +61,8 @@ SPLIT_MIN_BYTES = 48 << 20
 _HASH_LAG = 2
 """Chunks handed to the hashing thread and not yet waited for."""
 _STRIP = b" \t\r\n\x00"
+_NO_RECORD = object()
+"""Before the first record: equal to no uuid and to no missing one."""
 _NO_TS_TEXT = NO_TS.decode("ascii")
 _TOOL_BLOCKS = frozenset({"tool_use", "tool_result"})
 _get_type = attrgetter("type")
@@ -366,6 +368,11 @@ class LineReader:
         self.offset = 0
         self.line_no = 0
         self.ts_max = ""
+        self.previous_uuid: Any = _NO_RECORD
+        """The uuid of the last record read (None: it has none), for `_parents`."""
+        self.previous_node = -1
+        """The node of `previous_uuid` (-1: none). All `_parents` relies on is that it is
+        that uuid's node, which holds across a split read's merge (no node is renumbered)."""
         self.last_prompt_leaf: str | None = None
         self.session_id: str | None = None
         self.open_uses: dict[str, str] = {}
@@ -525,7 +532,7 @@ class LineReader:
         self._blocks(contents, types, line_contents, flags, first)
         self._shapes(types, subtypes, roles, flags)
         self._nodes(uuids, has_uuid, rows)
-        self._parents(parents, first)
+        self._parents(parents, uuids, first)
         self._timestamps(stamps, first)
         self._message_ids(messages)
 
@@ -701,16 +708,30 @@ class LineReader:
                 cols.duplicates.append(i)
             uid_append(node)
 
-    def _parents(self, parents: Sequence[Any], first: int) -> None:
+    def _parents(self, parents: Sequence[Any], uuids: Sequence[Any], first: int) -> None:
         """Parent references; a parent not (yet) known is kept as an extra to resolve later.
 
         The lines' own uuids are numbered first, so a parent further down the
         same lines resolves at once: it is then marked forward (a possible
         cycle), as :meth:`Columns.finish` does for a parent in a later chunk.
+
+        Most records' parent is the record before (a chain of messages):
+        compared as strings, in C, that gives its node without probing the
+        index, where each probe is a random access into a table of every
+        uuid. Only the others are looked up.
         """
         cols = self.cols
         index: dict[Any, int] = cols.index
-        found: list[int] = list(map(index.get, parents, repeat(-2)))
+        mine = cols.uid[first:]
+        before = [self.previous_uuid, *uuids[:-1]]
+        before_nodes = [self.previous_node, *mine[:-1]]
+        self.previous_uuid, self.previous_node = uuids[-1], mine[-1]
+        same = list(map(eq, parents, before))
+        found = before_nodes
+        if False in same:
+            other = list(map(not_, same))
+            looked = map(index.get, compress(parents, other), repeat(-2))
+            deque(map(found.__setitem__, compress(range(len(same)), other), looked), maxlen=0)
         k = -1
         try:
             while True:
@@ -724,8 +745,6 @@ class LineReader:
                     cols.unresolved.append(first + k)
         except ValueError:
             pass
-        uid = cols.uid
-        mine = uid[first:]
         if any(map(ge, found, mine)):
             node_rec = cols.node_rec
             for k, (j, node) in enumerate(zip(found, mine, strict=True)):
