@@ -9,7 +9,9 @@ Generates (riff's synthetic generator, so no real data is needed):
 - a transcript holding one line of ``--line-mb`` MB (default 100).
 
 Then runs, each as its own process, measuring wall time and peak RSS (of that
-child, from ``wait4``): ``riff scan --json --no-cache`` and ``riff show
+child, from ``wait4``), in ``--repeat`` interleaved rounds (so that load from
+elsewhere hits every contender alike), reporting each one's best wall time
+with every round's time beside it: ``riff scan --json --no-cache`` and ``riff show
 --no-pager`` of the big chain, ``riff repair --write --yes`` of the cut
 transcript, and ``riff scan`` / ``riff verify``-free reads of the huge line.
 Baselines in the same run: Python start-up plus ``import orjson`` with an
@@ -17,7 +19,7 @@ orjson pass over the same file (``orjson loop``), so ratios show what riff adds
 over parsing. Prints figures; asserts nothing.
 
     python bench/big_session.py [--messages 1000000] [--repair-mb 115] [--line-mb 100]
-                                [--only chain|repair|line ...]
+                                [--repeat 1] [--only chain|repair|line ...]
 
 ``--only`` runs the named parts alone (repeatable; default all three).
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -47,8 +50,12 @@ with open(sys.argv[1], "rb") as handle:
 """
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int, float]:
-    """(wall seconds, peak RSS in bytes, exit code, CPU seconds) of one child process."""
+Result = tuple[float, int, int, float]
+"""(wall seconds, peak RSS in bytes, exit code, CPU seconds) of one run."""
+
+
+def run(argv: list[str], env: dict[str, str]) -> Result:
+    """One run of a child process."""
     wall, cpu, rss, code, err = LAUNCHER.run(argv, env)
     if code not in (0, 1):
         print(f"   ! {' '.join(argv[:3])} exited {code}: {err.strip()[-300:]}")
@@ -136,6 +143,9 @@ def main() -> None:
     parser.add_argument("--line-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
+        "--repeat", type=int, default=1, help="interleaved rounds of the chain and the repair"
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=_PARTS,
@@ -181,14 +191,19 @@ def bench_chain(project: Path, args: argparse.Namespace, env: dict[str, str], ri
         f"chain session: {args.messages:,} messages, {size / 1e6:.0f} MB "
         f"(generated in {time.perf_counter() - started:.0f} s)"
     )
-    base = run([sys.executable, "-c", _ORJSON_LOOP, str(chain)], env)
-    report("orjson loop (process)", base, base)
-    for name, argv in (
-        ("riff scan --json", [riff, "scan", "--json", "--no-cache", str(chain)]),
-        ("riff show", [riff, "show", "--no-pager", str(chain)]),
-        ("riff show --json", [riff, "show", "--json", str(chain)]),
-    ):
-        report(name, run(argv, env), base)
+    contenders = {
+        "orjson loop (process)": [sys.executable, "-c", _ORJSON_LOOP, str(chain)],
+        "riff scan --json": [riff, "scan", "--json", "--no-cache", str(chain)],
+        "riff show": [riff, "show", "--no-pager", str(chain)],
+        "riff show --json": [riff, "show", "--json", str(chain)],
+    }
+    runs: dict[str, list[Result]] = {name: [] for name in contenders}
+    for _ in range(args.repeat):
+        for name, argv in contenders.items():
+            runs[name].append(run(argv, env))
+    base = best(runs["orjson loop (process)"])
+    for name, results in runs.items():
+        report(name, best(results), base, results)
     chain.unlink()
 
 
@@ -196,19 +211,36 @@ def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], r
     cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
     size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
     print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
-    base = run([sys.executable, "-c", _ORJSON_LOOP, str(cut_path)], env)
-    report("orjson loop (process)", base, base)
-    scan = run([riff, "scan", "--json", "--no-cache", str(cut_path)], env)
-    report("riff scan --json", scan, base)
-    report("riff show --json", run([riff, "show", "--json", str(cut_path)], env), base)
-    repair = run([riff, "repair", str(cut_path), "--write", "--yes"], env)
-    report("riff repair --write", repair, base)
-    print(f"    (exit {repair[2]}; {(repair[1] - scan[1]) / 1e6:+.0f} MB over the scan)")
-    backups = list(project.glob("*.riff-backup"))
-    print(f"  backup kept: {bool(backups)}")
+    pristine = cut_path.with_name("pristine.jsonl.orig")  # not a transcript's name
+    shutil.copyfile(cut_path, pristine)
+    contenders = {
+        "orjson loop (process)": [sys.executable, "-c", _ORJSON_LOOP, str(cut_path)],
+        "riff scan --json": [riff, "scan", "--json", "--no-cache", str(cut_path)],
+        "riff show --json": [riff, "show", "--json", str(cut_path)],
+        "riff repair --write": [riff, "repair", str(cut_path), "--write", "--yes"],
+    }
+    runs: dict[str, list[Result]] = {name: [] for name in contenders}
+    backups_kept = []
+    for round_number in range(args.repeat):
+        # Every round repairs the same broken file into a store of its own.
+        shutil.copyfile(pristine, cut_path)
+        round_env = {**env, "XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}-{round_number}"}
+        for name, argv in contenders.items():
+            runs[name].append(run(argv, round_env))
+        backups = list(project.glob("*.riff-backup"))
+        backups_kept.append(bool(backups))
+        for backup in backups:
+            backup.unlink()
+    base = best(runs["orjson loop (process)"])
+    for name, results in runs.items():
+        report(name, best(results), base, results)
+    scan = max(result[1] for result in runs["riff scan --json"])
+    repair = max(result[1] for result in runs["riff repair --write"])
+    codes = sorted({result[2] for result in runs["riff repair --write"]})
+    print(f"    (exit {codes}; {(repair - scan) / 1e6:+.0f} MB over the scan, highest peaks)")
+    print(f"  backup kept: {all(backups_kept)}")
     cut_path.unlink()
-    for backup in backups:
-        backup.unlink()
+    pristine.unlink()
 
 
 def bench_line(
@@ -230,13 +262,19 @@ def bench_line(
     )
 
 
-def report(
-    name: str, result: tuple[float, int, int, float], base: tuple[float, int, int, float]
-) -> None:
+def best(results: list[Result]) -> Result:
+    """The run with the least wall time (the least disturbed by load from elsewhere)."""
+    return min(results, key=lambda result: result[0])
+
+
+def report(name: str, result: Result, base: Result, rounds: list[Result] | None = None) -> None:
     wall, rss, _, cpu = result
+    every = ""
+    if rounds is not None and len(rounds) > 1:
+        every = "  rounds " + ", ".join(f"{r[0]:.2f}" for r in rounds) + " s"
     print(
         f"  {name + ':':24s} wall {wall:6.2f} s ({wall / base[0]:4.1f}x)  "
-        f"cpu {cpu:6.2f} s ({cpu / base[3]:4.1f}x)  peak RSS {rss / 1e6:5.0f} MB"
+        f"cpu {cpu:6.2f} s ({cpu / base[3]:4.1f}x)  peak RSS {rss / 1e6:5.0f} MB{every}"
     )
 
 
