@@ -96,9 +96,10 @@ class MessageRecord:
     ``tool_result_ids``, ``tool_ref`` (for progress lines: the tool_use id
     they report on), ``leaf_uuid`` (for summary / last-prompt lines: the leaf
     they name), ``message_id`` (``message.id``: the API response an assistant
-    line belongs to; one response is written as several lines sharing it),
-    ``is_compact_summary`` and ``preview`` (computed from the line on first
-    access).
+    line belongs to; one response is written as several lines sharing it; an
+    empty id is none), ``is_compact_summary`` and ``preview`` (``preview`` and,
+    for records built from columns, ``message_id`` are read from the line on
+    first access).
     """
 
     __struct_fields__ = _RECORD_FIELDS
