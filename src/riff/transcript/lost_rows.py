@@ -187,8 +187,7 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
     side = _side(idx, first)
     cols, node_rec, kinds = idx.cols, idx.cols.node_rec, idx.kind_names
     holder = -1
-    response = 0
-    seen_response = False
+    response: int | None = None
     for j in _back(idx, first, side):
         kind = kinds[idx.kind_of[j]]
         if kind.startswith("prompt"):
@@ -197,8 +196,8 @@ def lost_tool_result(idx: SessionIndex, first: int) -> list[tuple[int, float, li
             continue
         # Only the response right before the gap: its result would sit there.
         msg = cols.msg_keys[node_rec[j]]
-        if not seen_response:
-            response, seen_response = msg, True
+        if response is None:
+            response = msg
         elif msg != response or not msg:
             return None
         if j in idx.unanswered_holders:

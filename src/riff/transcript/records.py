@@ -517,8 +517,7 @@ class Columns:
                 if uid >= 0 and cols.node_rec[uid] == i and j == uid:
                     cols.forward.append(uid)
         cols.msg_keys.extend(message_keys(message_ids))
-        given = dict(enumerate(message_ids))
-        cols.message_id_of = lambda _, i: given[i]
+        cols.message_id_of = lambda _, i: message_ids[i]
         cols.finish()
         return cols
 
