@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from riff.transcript import detect
 from riff.transcript.detect import build_graph, lost_branch_findings, tool_findings
 from riff.transcript.findings import LOST_BRANCH, Finding
 from riff.transcript.graph import MessageGraph
@@ -253,3 +254,60 @@ def test_odd_branch_shapes_agree(tmp_path: Path) -> None:
         (("deep-0", "deep-2999"), 3000),
         (("late-0", "late-2"), 3),
     ]
+
+
+def _with_pointer_doubling(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[Finding]:
+    """The findings when the general branch search runs even where parents come first."""
+    with monkeypatch.context() as patched:
+        patched.setattr(detect, "_branches_in_order", detect._branches)
+        transcript = read_transcript(path)
+        return lost_branch_findings(build_graph(transcript), transcript.last_prompt_leaf)
+
+
+def test_branches_in_file_order_take_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where every parent comes before its children, one pass of flags finds the
+    branches (`_branches_in_order`); pointer doubling must find the same."""
+    lines = [_line("main-0", None, 0)]
+    lines += [_line(f"main-{n}", f"main-{n - 1}", n, ("user", "assistant")[n % 2]) for n in (1, 2)]
+    lines += [
+        _line(
+            f"deep-{n}",
+            "main-1" if n == 0 else f"deep-{n - 1}",
+            3 + n,
+            ("user", "assistant")[n % 2],
+        )
+        for n in range(500)
+    ]
+    # Two branches from main-0, one forking below its second row; rows below a missing parent.
+    lines += [_line("fork-0", "main-0", 600), _line("fork-1", "fork-0", 601, "assistant")]
+    lines += [_line("fork-2a", "fork-1", 602), _line("fork-2b", "fork-1", 603)]
+    lines += [_line("stray-0", "not-in-file", 604), _line("stray-1", "stray-0", 605, "assistant")]
+    lines += [_line("main-3", "main-2", 606), _line("main-4", "main-3", 607, "assistant")]
+    path = tmp_path / "ordered.jsonl"
+    path.write_bytes(b"".join(lines))
+    transcript = read_transcript(path)
+    graph = build_graph(transcript)
+    assert not graph.forward_indices  # the one-pass search is the one that runs
+    found = lost_branch_findings(graph, transcript.last_prompt_leaf)
+    assert [(f.message_ids, f.lost_messages) for f in found] == [
+        (("deep-0", "deep-499"), 500),
+        (("fork-0", "fork-2b"), 4),
+    ]
+    assert found == _plain_lost_branches(graph, transcript.last_prompt_leaf)
+    assert _with_pointer_doubling(monkeypatch, path) == found
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_both_branch_searches_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = random.Random(200 + seed)
+    session = generate_session(rng.randint(300, 900), seed=seed, compactions=False)
+    inject(session, "lost_branch", rng.randint(1, 6), rng)
+    path = write_generated_session(tmp_path / "s.jsonl", session)
+    transcript = read_transcript(path)
+    found = lost_branch_findings(build_graph(transcript), transcript.last_prompt_leaf)
+    assert found
+    assert _with_pointer_doubling(monkeypatch, path) == found

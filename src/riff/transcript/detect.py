@@ -7,10 +7,11 @@ equal timestamps). docs/findings.md shows the real shape behind each kind."""
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
 from itertools import compress, repeat
-from operator import and_, eq, ge, not_
+from operator import and_, ge, not_
 from pathlib import Path
 
 from riff.transcript.api_rules import api_findings
@@ -50,6 +51,10 @@ from riff.transcript.timestamps import CLOCK_SKEW_S, seconds_between
 
 _STRIP = b" \t\r\n\x00"
 _INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+_ONLY_ZERO = bytes.maketrans(b"\x00\x01\x02", b"\x01\x00\x00")
+_ONLY_ONE = bytes.maketrans(b"\x00\x01\x02", b"\x00\x01\x00")
+_ONLY_TWO = bytes.maketrans(b"\x00\x01\x02", b"\x00\x00\x01")
+_IN_BRANCH = b"\x00\x01\x01"
 
 
 def build_graph(
@@ -417,14 +422,23 @@ def cycle_findings(graph: MessageGraph) -> list[Finding]:
 
 
 def _first_unmatched(
-    records: list[int], tool_ids: list[str], other_side: set[str], known: Collection[str]
+    records: array[int],
+    tool_ids: list[str],
+    side: bytes | bytearray,
+    other_side: set[str],
+    known: Collection[str],
 ) -> dict[int, str]:
-    """The first of ``tool_ids`` (by record) that neither ``other_side`` nor ``known`` holds."""
-    unmatched = map(not_, map(other_side.__contains__, tool_ids))
+    """The first tool id of each record, among those ``side`` flags, that neither
+    ``other_side`` nor ``known`` holds. Ids and records are read through the
+    flags where they lie (copies of them cost 3.5 MB at 20,000 tool ids)."""
+    unmatched = map(not_, map(other_side.__contains__, compress(tool_ids, side)))
     if known:
-        unmatched = map(and_, unmatched, map(not_, map(known.__contains__, tool_ids)))
+        unmatched = map(
+            and_, unmatched, map(not_, map(known.__contains__, compress(tool_ids, side)))
+        )
     first: dict[int, str] = {}
-    for record, tool_id in compress(zip(records, tool_ids, strict=True), unmatched):
+    pairs = zip(compress(records, side), compress(tool_ids, side), strict=True)
+    for record, tool_id in compress(pairs, unmatched):
         first.setdefault(record, tool_id)
     return first
 
@@ -445,17 +459,9 @@ def tool_findings(
     # record: membership tests are C loops over one side's ids against a set
     # of the other's (made, used and dropped in turn).
     missing = _first_unmatched(
-        list(compress(tool_rec, is_use)),
-        list(compress(ids, is_use)),
-        set(compress(ids, kind)),
-        known_tool_result_ids,
+        tool_rec, ids, is_use, set(compress(ids, kind)), known_tool_result_ids
     )
-    orphans = _first_unmatched(
-        list(compress(tool_rec, kind)),
-        list(compress(ids, kind)),
-        set(compress(ids, is_use)),
-        known_tool_use_ids,
-    )
+    orphans = _first_unmatched(tool_rec, ids, kind, set(compress(ids, is_use)), known_tool_use_ids)
     if not missing and not orphans:
         return []
     # Resume never sends what lies before the last compaction: an unanswered
@@ -570,29 +576,31 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     # the branches live among the nodes that are not kept (real files: ~40% of
     # rows, mostly progress). C loops sort them out, with no Python step per
     # row: a node whose parent is kept starts a branch, one whose parent is
-    # not kept hangs below it.
-    not_kept = list(compress(range(len(kept)), kept.translate(_INVERT)))
+    # not kept hangs below it. Node numbers are held in arrays and flags in
+    # bytes: a list would hold a pointer and a 28-byte int per node (14 MB at
+    # the 108,000 rows of a real-shaped 301 MB session, the peak of its scan).
+    not_kept = array("i", compress(range(len(kept)), kept.translate(_INVERT)))
     if not not_kept:  # one chain: nothing to count (a million rows: 0.25 s saved)
         return []
     counted = lost_if_not_kept(graph, kept)
     parents = graph.parent_array
-    their_parents = list(map(parents.__getitem__, not_kept))
+    their_parents = array("i", map(parents.__getitem__, not_kept))
     # 1: the parent is kept (a branch starts here), 0: it is not (the node
     # hangs below it), 2: no parent in the file (the sentinel past the end).
-    parent_kept = list(map((bytes(kept) + b"\x02\x02\x02").__getitem__, their_parents))
-    head = _branch_heads(len(kept), not_kept, their_parents, parent_kept)
-    in_branch = list(map(ge, head, repeat(0)))
-    lost = Counter(compress(head, map(and_, in_branch, map(counted.__getitem__, not_kept))))
+    parent_kept = bytes(map((bytes(kept) + b"\x02\x02\x02").__getitem__, their_parents))
+    find_branches = _branches if graph.forward_indices else _branches_in_order
+    in_branch, head = find_branches(parents, not_kept, their_parents, parent_kept)
+    lost = Counter(compress(head, map(counted.__getitem__, in_branch)))
     if not lost:
         return []
     # A branch's leaf is its last row in the file with nothing of the branch
     # below it. Nodes are numbered in file order, so zipping the leaves in
-    # node order leaves each branch's last one in the dict.
+    # node order leaves each branch's last one in the dict. (Every parent of
+    # a branch node is in the file: the branch, or the kept node it starts at.)
     has_below = bytearray(len(kept))
-    parent_too = list(map(not_, parent_kept))
-    deque(map(has_below.__setitem__, compress(their_parents, parent_too), repeat(1)), maxlen=0)
-    is_leaf = list(map(and_, in_branch, map(not_, map(has_below.__getitem__, not_kept))))
-    last_leaf = dict(zip(compress(head, is_leaf), compress(not_kept, is_leaf), strict=True))
+    deque(map(has_below.__setitem__, map(parents.__getitem__, in_branch), repeat(1)), maxlen=0)
+    is_leaf = bytes(map(not_, map(has_below.__getitem__, in_branch)))
+    last_leaf = dict(zip(compress(head, is_leaf), compress(in_branch, is_leaf), strict=True))
     node_rec, line = cols.node_rec, cols.line
     out = []
     for start in sorted(lost):
@@ -613,21 +621,63 @@ def lost_branch_findings(graph: MessageGraph, last_prompt_leaf: str | None = Non
     return out
 
 
-def _branch_heads(
-    nodes: int, not_kept: list[int], their_parents: list[int], parent_kept: list[int]
-) -> list[int]:
-    """The node starting the branch of each node of ``not_kept`` (-1: in no branch).
+def _branches_in_order(
+    parents: array[int], not_kept: array[int], their_parents: array[int], parent_kept: bytes
+) -> tuple[array[int], array[int]]:
+    """`_branches` for a graph where every parent comes before its children.
+
+    One pass in node order then settles every node, and it moves flags, not
+    int objects: on real files a few hundred of a hundred thousand nodes not
+    kept are in a branch (the rest hang below rows the file does not hold:
+    other trees, sidechains). Only those get their head looked up.
+    """
+    nodes = len(parents)
+    below = parent_kept.translate(_ONLY_ZERO)
+    # 2: starts a branch, 1: below a node of a branch, 0: in none.
+    branch = bytearray(nodes)
+    deque(
+        map(branch.__setitem__, compress(not_kept, parent_kept.translate(_ONLY_ONE)), repeat(2)),
+        maxlen=0,
+    )
+    # Lazy maps: each node reads its parent's flag after the parent's was written.
+    deque(
+        map(
+            branch.__setitem__,
+            compress(not_kept, below),
+            map(_IN_BRANCH.__getitem__, map(branch.__getitem__, compress(their_parents, below))),
+        ),
+        maxlen=0,
+    )
+    in_branch = array("i", compress(range(nodes), branch))
+    head = array("i", [-1]) * nodes
+    starts = array("i", compress(range(nodes), branch.translate(_ONLY_TWO)))
+    deque(map(head.__setitem__, starts, starts), maxlen=0)
+    under = array("i", compress(range(nodes), branch.translate(_ONLY_ONE)))
+    deque(
+        map(head.__setitem__, under, map(head.__getitem__, map(parents.__getitem__, under))),
+        maxlen=0,
+    )
+    return in_branch, array("i", map(head.__getitem__, in_branch))
+
+
+def _branches(
+    parents: array[int], not_kept: array[int], their_parents: array[int], parent_kept: bytes
+) -> tuple[array[int], array[int]]:
+    """The nodes of ``not_kept`` that are in a branch, and the node starting each one's.
 
     A branch starts at a node whose parent is kept; the others follow their
-    parent up. Pointer doubling (every node's pointer replaced by its
+    parent up, wherever in the file it is. Pointer doubling (every node's pointer replaced by its
     pointer's pointer) gets there in log2(depth) rounds of C loops whatever
     the node order; a first pass in node order leaves it almost nothing to
     do. What hangs from a missing parent ends at -1; a cycle ends on one of
     its own nodes, which starts nothing, so it ends at -1 too.
     """
+    # A list, not an array: the passes below read and write every entry, and
+    # an array makes an int object at each read (a list shares its own).
+    nodes = len(parents)
     head = [-1] * (nodes + 1)  # the last entry is -1's own (read as head[-1])
-    starts = list(map(eq, parent_kept, repeat(1)))
-    below = list(map(not_, parent_kept))
+    starts = parent_kept.translate(_ONLY_ONE)
+    below = parent_kept.translate(_ONLY_ZERO)
     deque(map(head.__setitem__, compress(not_kept, starts), compress(not_kept, starts)), maxlen=0)
     deque(
         map(head.__setitem__, compress(not_kept, below), compress(their_parents, below)),
@@ -645,8 +695,13 @@ def _branch_heads(
             break
         current = following
         deque(map(head.__setitem__, not_kept, current), maxlen=0)
-    is_start = bytearray(nodes + 1)
-    deque(map(is_start.__setitem__, compress(not_kept, starts), repeat(1)), maxlen=0)
-    if not all(map(is_start.__getitem__, current)):
-        current = [h if is_start[h] else -1 for h in current]
-    return current
+    # What ended on a node that starts nothing is in no branch: map each head
+    # through a table that holds only the starts.
+    start_or_none = [-1] * (nodes + 1)
+    deque(
+        map(start_or_none.__setitem__, compress(not_kept, starts), compress(not_kept, starts)),
+        maxlen=0,
+    )
+    heads = array("i", map(start_or_none.__getitem__, current))
+    in_branch = bytes(map(ge, heads, repeat(0)))
+    return array("i", compress(not_kept, in_branch)), array("i", compress(heads, in_branch))
