@@ -14,6 +14,7 @@ import random
 from bisect import bisect_left
 from pathlib import Path
 
+import orjson
 import pytest
 
 from riff.transcript import detect
@@ -27,6 +28,7 @@ from riff.transcript.resume import (
     last_compaction_record,
     lost_if_not_kept,
     resume_leaf_index,
+    resume_loss_count,
 )
 from tests.factories import BREAKAGE_KINDS, generate_session, inject, write_generated_session
 from tests.realdata.corpus import dev_files, real_client_files
@@ -311,3 +313,48 @@ def test_both_branch_searches_agree(
     found = lost_branch_findings(build_graph(transcript), transcript.last_prompt_leaf)
     assert found
     assert _with_pointer_doubling(monkeypatch, path) == found
+
+
+def _row(uuid: str, parent: str | None, n: int, role: str, content: list[dict[str, str]]) -> bytes:
+    message: dict[str, object] = {"role": role, "content": content}
+    if role == "assistant":
+        message["id"] = f"msg_{n}"
+    return (
+        orjson.dumps(
+            {
+                "parentUuid": parent,
+                "isSidechain": False,
+                "type": role,
+                "message": message,
+                "uuid": uuid,
+                "timestamp": f"2025-01-01T00:00:{n:02d}.000Z",
+            }
+        )
+        + b"\n"
+    )
+
+
+def test_results_of_a_loaded_call_off_the_chain_are_not_lost(tmp_path: Path) -> None:
+    """A user row with a tool result and text is conversation; off the resumed
+    chain, it is still loaded (so not lost) when the call it answers is loaded,
+    and lost when that call is on a branch resume does not load."""
+    text = {"type": "text", "text": "and look at this"}
+    lines = [
+        _row("p0", None, 0, "user", [{"type": "text", "text": "go"}]),
+        _row("a1", "p0", 1, "assistant", [{"type": "tool_use", "id": "t1", "name": "Bash"}]),
+        # Off the chain: answers a1's call, which resume loads.
+        _row("r1", "a1", 2, "user", [{"type": "tool_result", "tool_use_id": "t1"}, text]),
+        # A branch resume does not load: its call, and a result of it.
+        _row("b1", "p0", 3, "assistant", [{"type": "tool_use", "id": "t9", "name": "Bash"}]),
+        _row("b2", "b1", 4, "user", [{"type": "tool_result", "tool_use_id": "t9"}, text]),
+        _row("a2", "a1", 5, "assistant", [{"type": "text", "text": "done"}]),
+        _row("p3", "a2", 6, "user", [{"type": "text", "text": "thanks"}]),
+    ]
+    path = tmp_path / "results.jsonl"
+    path.write_bytes(b"".join(lines))
+    _check(path)
+    transcript = read_transcript(path)
+    graph = build_graph(transcript)
+    assert resume_loss_count(graph, transcript.last_prompt_leaf) == 2  # b1 and b2, not r1
+    found = lost_branch_findings(graph, transcript.last_prompt_leaf)
+    assert [(f.message_ids, f.lost_messages) for f in found] == [(("b1", "b2"), 2)]

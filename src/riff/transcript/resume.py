@@ -25,7 +25,7 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 from itertools import compress, repeat
-from operator import ge, gt
+from operator import ge, gt, or_
 
 from riff.transcript.graph import MessageGraph
 from riff.transcript.records import SIDECHAIN, Columns
@@ -147,8 +147,13 @@ def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
 
     Conversation rows only; not rows before the last compaction (never sent by
     design), nor rows resume loads although they are off its chain (the other
-    rows of a loaded response, results of a loaded tool call).
+    rows of a loaded response, results of a loaded tool call). Kept per graph
+    and ``kept``: the lost-branch rule and the resume-loss count both ask.
     """
+    key = ("lost_if_not_kept", bytes(kept))
+    cached = graph.memo.get(key)
+    if isinstance(cached, bytearray):
+        return bytearray(cached)
     cols = _columns(graph)
     counted = bytearray(cols.node_lost)
     last = last_compaction_record(cols)
@@ -156,30 +161,39 @@ def lost_if_not_kept(graph: MessageGraph, kept: bytearray) -> bytearray:
     if last >= 0:  # nodes are in file order: those first written before it
         before = bisect_left(node_rec, last)
         counted[:before] = bytes(before)
-    # C loops over the flags (a million nodes must not cost a Python step each).
-    candidates = list(compress(range(len(counted)), map(gt, counted, kept)))
-    if not candidates:
-        return counted
-    msg_keys = cols.msg_keys
-    kept_msgs = set(map(msg_keys.__getitem__, compress(node_rec, kept)))
-    kept_msgs.discard(0)
-    holders: dict[str, int] | None = None
-    for i in candidates:
-        r = node_rec[i]
-        if msg_keys[r] in kept_msgs:
-            counted[i] = 0
-            continue
-        tools = cols.tools_of(r)
-        if tools and tools[1] and holders is None:
-            holders = _tool_use_holders(cols)
-        if (
-            tools
-            and tools[1]
-            and holders is not None
-            and all((h := holders.get(t)) is not None and kept[h] for t in tools[1])
-        ):
-            counted[i] = 0
-    return counted
+    # C loops over the flags (a million nodes must not cost a Python step each;
+    # a session cut in the middle has half its rows here).
+    candidates = array("i", compress(range(len(counted)), map(gt, counted, kept)))
+    if candidates:
+        records = array("i", map(node_rec.__getitem__, candidates))
+        msg_keys = cols.msg_keys
+        kept_msgs = set(map(msg_keys.__getitem__, compress(node_rec, kept)))
+        kept_msgs.discard(0)
+        of_kept_response = map(kept_msgs.__contains__, map(msg_keys.__getitem__, records))
+        answering = _answering_kept_calls(cols, kept)
+        loaded = map(or_, of_kept_response, map(answering.__contains__, records))
+        deque(map(counted.__setitem__, compress(candidates, loaded), repeat(0)), maxlen=0)
+    graph.memo[key] = counted
+    return bytearray(counted)
+
+
+def _answering_kept_calls(cols: Columns, kept: bytearray) -> set[int]:
+    """Records with tool results that all answer calls made by kept nodes."""
+    is_result = cols.tool_kind
+    if not any(is_result):
+        return set()
+    holders = _tool_use_holders(cols)
+    nowhere = len(kept)  # an id no node calls: read past the end, as not kept
+    kept_or_not = bytes(kept) + b"\x00"
+    result_records = array("i", compress(cols.tool_rec, is_result))
+    called_by_kept = bytes(
+        map(
+            kept_or_not.__getitem__,
+            map(holders.get, compress(cols.tool_ids, is_result), repeat(nowhere)),
+        )
+    )
+    unanswered = set(compress(result_records, called_by_kept.translate(_INVERT)))
+    return set(result_records) - unanswered
 
 
 def _tool_use_holders(cols: Columns) -> dict[str, int]:
