@@ -7,9 +7,13 @@ on stdout and stderr and exits with the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,8 @@ from riff.app.demo import build_demo_projects
 from riff.app.scanning import scan_files
 from riff.cli import scan_direct
 from riff.cli.app import _click_command, app
-from riff.cli.scan_direct import ScanArgs, ShowArgs, parse, parse_show
+from riff.cli.repair_run import RepairRequest
+from riff.cli.scan_direct import RepairArgs, ScanArgs, ShowArgs, parse, parse_show
 from riff.transcript.discover import discover_sessions
 
 NOT_DIRECT = {"--help", "--version", "--debug"}
@@ -236,3 +241,122 @@ def test_show_both_ways_prints_the_same(projects: Path, tmp_path: Path) -> None:
         assert direct == via_typer, line
     assert {code for _, _, code in outputs["direct"]} == {0, 2}
     assert "resume loads" in outputs["direct"][0][0]
+
+
+def test_the_repair_tables_are_the_typer_commands_options() -> None:
+    command = _click_command("repair")
+    direct = dict.fromkeys(scan_direct.REPAIR_FLAGS, True) | dict.fromkeys(
+        scan_direct.REPAIR_VALUES, False
+    )
+    assert direct == {k: v for k, v in _options(command).items() if k not in NOT_DIRECT}
+    by_opt = {opt: param.name for param in command.params for opt in param.opts}
+    for table in (scan_direct.REPAIR_FLAGS, scan_direct.REPAIR_VALUES):
+        for opt, dest in table.items():
+            assert by_opt[opt] == ("json" if dest == "repair_json" else dest), opt
+    (session,) = [p for p in command.params if p.param_type_name == "argument"]
+    assert session.name == "session" and session.nargs == 1
+    # The request carries every parameter of the command, with its defaults.
+    params = {p.name: p.default for p in command.params}
+    fields = {f.name: f.default for f in dataclasses.fields(RepairRequest)}
+    assert fields.keys() == params.keys()
+    assert {k: v for k, v in fields.items() if k != "session"} == {
+        k: v for k, v in params.items() if k != "session"
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["repair", "abc"], RepairArgs(session="abc")),
+        (
+            ["--data-dir", "d", "repair", "--write", "-y", "--json", "abc"],
+            RepairArgs(data_dir="d", write=True, yes=True, repair_json=True, session="abc"),
+        ),
+        (
+            ["repair", "-m", "m1", "--parent=p1", "--reason", "by hand", "--force", "s"],
+            RepairArgs(message="m1", parent="p1", reason="by hand", force=True, session="s"),
+        ),
+        (
+            ["-q", "repair", "--min-score", "0.9", "--kinds=torn,duplicate", "--", "-odd"],
+            RepairArgs(quiet=True, min_score="0.9", kinds="torn,duplicate", session="-odd"),
+        ),
+        (
+            ["repair", "--min-score=.5", "--dry-run", "--root", "-m", "x", "s"],
+            RepairArgs(min_score=".5", dry_run=True, root=True, message="x", session="s"),
+        ),
+        (
+            ["repair", "--no-backup", "--force-live", "s"],
+            RepairArgs(no_backup=True, force_live=True, session="s"),
+        ),
+        # Typer's: odd scores, values that look like options, no session or two, help.
+        (["repair", "--min-score", "1e-1", "s"], None),
+        (["repair", "--min-score", "high", "s"], None),
+        (["repair", "--reason", "--write", "s"], None),
+        (["repair", "--kinds="], None),
+        (["repair"], None),
+        (["repair", "a", "b"], None),
+        (["repair", "--help"], None),
+        (["repair", "--bogus", "a"], None),
+        (["--debug", "repair", "a"], None),
+    ],
+)
+def test_parse_repair(argv: list[str], expected: RepairArgs | None) -> None:
+    assert scan_direct.parse_repair(argv) == expected
+
+
+def _masked(output: tuple[str, str, int]) -> tuple[str, str, int]:
+    """Event ids, inserted rows' uuids (shown short too) and times differ from run to run,
+    and so where Rich wraps the lines that hold them."""
+    stdout, stderr, code = output
+    ids = re.compile(
+        r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{26,64}"
+        r"|\d{4}-\d\d-\d\dT[\d:.]+Z?|\d{8}T\d{6,}Z|\b[0-9a-f]{8}\b"
+    )
+
+    # Rich wraps a long line inside a word if it must: mask, join the lines, mask again.
+    def masked(text: str) -> str:
+        return ids.sub("X", ids.sub("X", text).replace("\n", ""))
+
+    return masked(stdout), masked(stderr), code
+
+
+def test_repair_both_ways_prints_the_same(projects: Path, tmp_path: Path) -> None:
+    report = scan_files(discover_sessions(projects))
+    sessions = [Path(s["path"]) for s in report.sessions if s["findings"]]
+    env = {
+        "RIFF_CONFIG": str(tmp_path / "no-config.toml"),
+        "HOME": str(tmp_path / "home"),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
+    }
+    lines: list[list[str]] = []
+    for session in sessions[:3]:
+        lines += [
+            ["repair", "--dry-run", session.stem],
+            ["repair", "--json", "--dry-run", "--kinds", "parent", session.stem],
+            ["repair", "--write", "--yes", "--min-score=0.5", session.stem],
+            ["repair", "--json", "--write", session.stem],  # again: what the first left
+        ]
+    lines += [
+        ["repair", "--root", sessions[0].stem],  # --root needs --message
+        ["repair", "--force", sessions[0].stem],  # --force needs --reason
+        ["repair", "--kinds", "bogus", sessions[0].stem],
+        ["repair", "zzzzzzzz"],
+        ["repair", str(tmp_path / "none" / "x.jsonl")],
+    ]
+    outputs = {}
+    files = {}
+    own, data = tmp_path / "work" / "projects", tmp_path / "work" / "data"
+    for way in ("direct", "typer"):  # each in the same place, so that paths wrap alike
+        shutil.rmtree(tmp_path / "work", ignore_errors=True)
+        shutil.copytree(projects, own)
+        for transcript in own.rglob("*.jsonl"):  # quiet for an hour: not live
+            os.utime(transcript, (time.time() - 3600, time.time() - 3600))
+        where = ["--data-dir", str(data), "--projects-dir", str(own)]
+        outputs[way] = [_masked(_run(way, [*where, *line], env)) for line in lines]
+        files[way] = {p.relative_to(own): p.read_bytes() for p in sorted(own.rglob("*.jsonl"))}
+    for line, direct, via_typer in zip(lines, outputs["direct"], outputs["typer"], strict=True):
+        assert direct == via_typer, line
+    assert {code for _, _, code in outputs["direct"]} >= {0, 2}
+    assert files["direct"].keys() == files["typer"].keys()
+    changed = [p for p in files["direct"] if files["direct"][p] != (projects / p).read_bytes()]
+    assert changed  # the repairs wrote

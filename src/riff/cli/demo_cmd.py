@@ -19,7 +19,7 @@ from riff.app.sessions import load_session, repair_engine
 from riff.app.workspace import Workspace
 from riff.cli.context import app_context, guarded
 from riff.cli.output import stdout
-from riff.cli.repair_cmd import render_applied, render_plan
+from riff.cli.repair_run import render_applied, render_plan
 from riff.cli.scan_cmd import render_scan, render_suggestions
 from riff.events import validate_event_immutability
 from riff.events.audit import verify_export

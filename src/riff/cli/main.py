@@ -2,8 +2,8 @@
 
 `riff --version` is answered here without importing Typer, Rich or any command,
 `riff guard` (the command of riff's Claude Code hooks) runs from riff.cli.guard_hook,
-and a plain `riff … scan …` or `riff … show SESSION` (what scripts call per
-session) from riff.cli.scan_direct;
+and a plain `riff … scan …`, `riff … show SESSION` or `riff … repair SESSION …`
+(what scripts call per session) from riff.cli.scan_direct;
 everything else runs the Typer application of riff.cli.app, whose commands
 import their heavy stacks (the SurrealDB SDK, Textual, APScheduler) only when
 they run.
@@ -27,10 +27,15 @@ def run() -> None:
         from riff.cli.guard_hook import main as guard_main
 
         sys.exit(guard_main(sys.argv[2:]))
-    if "scan" in sys.argv[1:] or "show" in sys.argv[1:]:
+    if {"scan", "show", "repair"} & set(sys.argv[1:]):
         from riff.cli import scan_direct
 
-        parsed = scan_direct.parse(sys.argv[1:]) or scan_direct.parse_show(sys.argv[1:])
+        argv = sys.argv[1:]
+        parsed = (
+            scan_direct.parse(argv)
+            or scan_direct.parse_show(argv)
+            or scan_direct.parse_repair(argv)
+        )
         if parsed is not None:
             sys.exit(scan_direct.run(parsed))
     from riff.cli.app import run as run_app

@@ -1,26 +1,34 @@
-"""`riff scan` and `riff show` without Typer: the commands scripts call most, started
-in a few imports.
+"""`riff scan`, `riff show` and `riff repair` without Typer: the commands scripts call
+most, started in a few imports.
 
 Typer builds a pydantic validator for every option before it runs a command,
 and imports Rich for its help: about a quarter of a second before a scan
-reads its first byte. A plain `riff [global options] scan [--no-cache]
-[--json] [PATHS…]` or `riff [global options] show [--no-pager] [--tree]
-[--json] [--limit N] SESSION` needs none of it, so riff.cli.main hands such a
-command line here. Anything else (help, an unknown or misspelt option, a value
-that looks like an option, `--opt=` with nothing after it, `show --event`,
---debug) returns None from `parse` / `parse_show`, and Typer runs the command
-as always, with its own usage errors.
+reads its first byte (a third of a second and 16 MB for a repair). A plain
+`riff [global options] scan [--no-cache] [--json] [PATHS…]`, `riff [global
+options] show [--no-pager] [--tree] [--json] [--limit N] SESSION` or `riff
+[global options] repair [its options] SESSION` needs none of it, so
+riff.cli.main hands such a command line here. Anything else (help, an
+unknown or misspelt option, a value that looks like an option or, for
+--min-score, is not a plain decimal number, `--opt=` with nothing after it,
+`show --event`, --debug) returns None from `parse` / `parse_show` /
+`parse_repair`, and Typer runs the command as always, with its own usage
+errors.
 
-The options below are riff.cli.app.main's and riff.cli.scan_cmd's;
-tests/cli/test_scan_direct.py holds the tables to them and both ways into the
-commands to the same output.
+The options below are riff.cli.app.main's, riff.cli.scan_cmd's (scan and show)
+and riff.cli.repair_cmd's; tests/cli/test_scan_direct.py holds the tables to them
+and both ways into the commands to the same output.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from riff.cli.context import AppContext
 
 # riff's global options (before the command's name): option -> field.
 GLOBAL_VALUES = {
@@ -43,6 +51,29 @@ COMMAND = "scan"
 SHOW_FLAGS = {"--no-pager": "no_pager", "--tree": "tree", "--json": "show_json"}
 SHOW_VALUES = {"--limit": "limit"}
 SHOW = "show"
+# `riff repair`'s own options (all of them: Typer runs only what is not plain).
+REPAIR_FLAGS = {
+    "--root": "root",
+    "--force": "force",
+    "--dry-run": "dry_run",
+    "--write": "write",
+    "--no-backup": "no_backup",
+    "--force-live": "force_live",
+    "--yes": "yes",
+    "-y": "yes",
+    "--json": "repair_json",
+}
+REPAIR_VALUES = {
+    "--message": "message",
+    "-m": "message",
+    "--parent": "parent",
+    "-p": "parent",
+    "--min-score": "min_score",
+    "--reason": "reason",
+    "--kinds": "kinds",
+}
+REPAIR = "repair"
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
 
 
 @dataclass
@@ -70,6 +101,25 @@ class ShowArgs(GlobalArgs):
     tree: bool = False
     show_json: bool = False
     limit: int = 2000
+
+
+@dataclass
+class RepairArgs(GlobalArgs):
+    session: str = ""
+    message: str | None = None
+    parent: str | None = None
+    root: bool = False
+    min_score: str | None = None
+    """As written: a plain decimal number (anything else goes to Typer)."""
+    reason: str = ""
+    force: bool = False
+    dry_run: bool = False
+    write: bool = False
+    no_backup: bool = False
+    force_live: bool = False
+    yes: bool = False
+    repair_json: bool = False
+    kinds: str | None = None
 
 
 def _globals(args: GlobalArgs, rest: Iterator[str], command: str) -> bool:
@@ -145,8 +195,42 @@ def parse(argv: list[str]) -> ScanArgs | None:
     return args
 
 
-def run(args: ScanArgs | ShowArgs) -> int:
-    """Run the scan or the show as the Typer command would; its exit code."""
+def parse_repair(argv: list[str]) -> RepairArgs | None:
+    """The arguments of a plain `riff … repair … SESSION` command line; None for anything else."""
+    args = RepairArgs()
+    rest = iter(argv)
+    if not _globals(args, rest, REPAIR):
+        return None
+    sessions: list[str] = []
+    only_sessions = False
+    for token in rest:
+        name, equals, value = token.partition("=")
+        if only_sessions:
+            sessions.append(token)
+        elif token == "--":
+            only_sessions = True
+        elif token in REPAIR_FLAGS:
+            setattr(args, REPAIR_FLAGS[token], True)
+        elif name in REPAIR_VALUES:
+            if not equals:
+                value = next(rest, "")
+            if not value or value.startswith("-"):
+                return None  # missing, or odd enough for Typer to judge
+            if name == "--min-score" and not _PLAIN_NUMBER.fullmatch(value):
+                return None  # Typer's message for what is not a number
+            setattr(args, REPAIR_VALUES[name], value)
+        elif token.startswith("-"):
+            return None
+        else:
+            sessions.append(token)
+    if len(sessions) != 1:
+        return None
+    args.session = sessions[0]
+    return args
+
+
+def run(args: ScanArgs | ShowArgs | RepairArgs) -> int:
+    """Run the scan, show or repair as the Typer command would; its exit code."""
     from riff.app.workspace import Workspace
     from riff.cli.context import USER_ERRORS, AppContext, interrupted, report_error
     from riff.settings import SettingsError, load_settings
@@ -163,6 +247,8 @@ def run(args: ScanArgs | ShowArgs) -> int:
         return report_error(exc)
     app_ctx = AppContext(settings=settings, quiet=args.quiet, json=args.json)
     try:
+        if isinstance(args, RepairArgs):
+            return _repair(app_ctx, args)
         with Workspace(app_ctx.settings) as ws:
             if isinstance(args, ShowArgs):
                 from riff.cli.show_run import show_session
@@ -185,3 +271,28 @@ def run(args: ScanArgs | ShowArgs) -> int:
         return report_error(exc)
     except KeyboardInterrupt:
         return interrupted()
+
+
+def _repair(app_ctx: AppContext, args: RepairArgs) -> int:
+    from riff.app.workspace import Workspace
+    from riff.cli.repair_run import RepairRequest, repair_kinds, run_repair
+
+    request = RepairRequest(
+        session=args.session,
+        message=args.message,
+        parent=args.parent,
+        root=args.root,
+        min_score=None if args.min_score is None else float(args.min_score),
+        reason=args.reason,
+        force=args.force,
+        dry_run=args.dry_run,
+        write=args.write,
+        no_backup=args.no_backup,
+        force_live=args.force_live,
+        yes=args.yes,
+        json=args.repair_json,
+        kinds=args.kinds,
+    )
+    names = repair_kinds(request)  # before the store opens, as the Typer command
+    with Workspace(app_ctx.settings) as ws:
+        return run_repair(app_ctx, ws, request, names)
