@@ -366,11 +366,28 @@ def test_a_call_id_held_twice_is_left_to_the_objects(tmp_path: Path) -> None:
     assert [(v.rule, v.line) for v in found] == [("api_tool_use_not_answered", 3)]
 
 
+@pytest.mark.parametrize("lead", [0, 3])
 @pytest.mark.parametrize("first", ["user", "assistant"])
-def test_a_session_without_tools_is_judged_by_its_first_role(tmp_path: Path, first: str) -> None:
-    """No tool id and no row to read again: only the first message's role is judged."""
+def test_a_session_without_tools_is_judged_by_its_first_role(
+    tmp_path: Path, first: str, lead: int
+) -> None:
+    """No tool id and no row to read again: only the first sent message's role is
+    judged, after `lead` rows the API is not sent (system rows)."""
     roles = [first, "assistant" if first == "user" else "user"] * 5
-    rows, parent = [], None
+    rows: list[dict[str, Any]] = []
+    parent = None
+    for n in range(lead):
+        rows.append(
+            {
+                "type": "system",
+                "subtype": "informational",
+                "uuid": f"s{n}",
+                "parentUuid": parent,
+                "timestamp": f"2025-01-01T00:00:0{n}.000Z",
+                "content": "note",
+            }
+        )
+        parent = f"s{n}"
     for n, role in enumerate(roles):
         content: Any = f"text {n}" if role == "user" else [{"type": "text", "text": f"text {n}"}]
         rows.append(

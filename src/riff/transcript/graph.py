@@ -111,7 +111,12 @@ class MessageGraph:
         graph._index = index = cols.index
         graph._raw_parents = None
         graph._cols = cols
-        parents = array("i", map(cols.par.__getitem__, cols.node_rec))
+        if len(cols.node_rec) == len(cols.par):
+            # Every record is a node of its own (nodes are numbered by first
+            # record, in file order): the records' parents are the nodes'.
+            parents = array("i", cols.par)
+        else:
+            parents = array("i", map(cols.par.__getitem__, cols.node_rec))
         extras, par, uid, node_rec = cols.extras, cols.par, cols.uid, cols.node_rec
         for i in cols.unresolved:
             value = par[i]

@@ -112,6 +112,9 @@ def kept_indices(graph: MessageGraph, leaf: int | None) -> bytearray:
             met = bytes(map(kept.__getitem__, walk)).find(1)
         if met >= 0:
             walk = walk[:met]
+        if len(walk) == len(kept):  # one chain through every node (its nodes are distinct)
+            kept = bytearray(b"\x01") * len(kept)
+            break
         deque(map(kept.__setitem__, walk, repeat(1)), maxlen=0)
         top = walk[-1]
         node = None
