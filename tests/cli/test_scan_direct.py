@@ -23,7 +23,7 @@ from riff.app.demo import build_demo_projects
 from riff.app.scanning import scan_files
 from riff.cli import scan_direct
 from riff.cli.app import _click_command, app
-from riff.cli.repair_run import RepairRequest
+from riff.cli.repair_request import RepairRequest
 from riff.cli.scan_direct import RepairArgs, ScanArgs, ShowArgs, parse, parse_show
 from riff.transcript.discover import discover_sessions
 
@@ -252,7 +252,7 @@ def test_the_repair_tables_are_the_typer_commands_options() -> None:
     by_opt = {opt: param.name for param in command.params for opt in param.opts}
     for table in (scan_direct.REPAIR_FLAGS, scan_direct.REPAIR_VALUES):
         for opt, dest in table.items():
-            assert by_opt[opt] == ("json" if dest == "repair_json" else dest), opt
+            assert by_opt[opt] == dest, opt
     (session,) = [p for p in command.params if p.param_type_name == "argument"]
     assert session.name == "session" and session.nargs == 1
     # The request carries every parameter of the command, with its defaults.
@@ -267,26 +267,33 @@ def test_the_repair_tables_are_the_typer_commands_options() -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["repair", "abc"], RepairArgs(session="abc")),
+        (["repair", "abc"], RepairArgs(request=RepairRequest("abc"))),
         (
             ["--data-dir", "d", "repair", "--write", "-y", "--json", "abc"],
-            RepairArgs(data_dir="d", write=True, yes=True, repair_json=True, session="abc"),
+            RepairArgs(data_dir="d", request=RepairRequest("abc", write=True, yes=True, json=True)),
         ),
         (
             ["repair", "-m", "m1", "--parent=p1", "--reason", "by hand", "--force", "s"],
-            RepairArgs(message="m1", parent="p1", reason="by hand", force=True, session="s"),
+            RepairArgs(
+                request=RepairRequest("s", message="m1", parent="p1", reason="by hand", force=True)
+            ),
         ),
         (
             ["-q", "repair", "--min-score", "0.9", "--kinds=torn,duplicate", "--", "-odd"],
-            RepairArgs(quiet=True, min_score="0.9", kinds="torn,duplicate", session="-odd"),
+            RepairArgs(
+                quiet=True,
+                request=RepairRequest("-odd", min_score=0.9, kinds="torn,duplicate"),
+            ),
         ),
         (
             ["repair", "--min-score=.5", "--dry-run", "--root", "-m", "x", "s"],
-            RepairArgs(min_score=".5", dry_run=True, root=True, message="x", session="s"),
+            RepairArgs(
+                request=RepairRequest("s", min_score=0.5, dry_run=True, root=True, message="x")
+            ),
         ),
         (
             ["repair", "--no-backup", "--force-live", "s"],
-            RepairArgs(no_backup=True, force_live=True, session="s"),
+            RepairArgs(request=RepairRequest("s", no_backup=True, force_live=True)),
         ),
         # Typer's: odd scores, values that look like options, no session or two, help.
         (["repair", "--min-score", "1e-1", "s"], None),

@@ -220,14 +220,10 @@ def _line(uuid: str, parent: str | None, n: int, role: str = "user") -> bytes:
     ).encode()
 
 
-def test_odd_branch_shapes_agree(tmp_path: Path) -> None:
-    """Branches the generator does not make: a deep one (many pointer-doubling
-    rounds), one whose rows come before their parents in the file, a
-    two-node cycle and a self-parented row hanging off nothing, and a branch
-    below a parent the file does not hold."""
+def _main_and_deep_branch(depth: int) -> list[bytes]:
+    """main-0..main-2, then a branch of ``depth`` rows (deep-0 …) from main-1."""
     lines = [_line("main-0", None, 0)]
     lines += [_line(f"main-{n}", f"main-{n - 1}", n, ("user", "assistant")[n % 2]) for n in (1, 2)]
-    # A deep branch from main-1: lost conversation 3,000 rows long.
     lines += [
         _line(
             f"deep-{n}",
@@ -235,8 +231,18 @@ def test_odd_branch_shapes_agree(tmp_path: Path) -> None:
             3 + n,
             ("user", "assistant")[n % 2],
         )
-        for n in range(3000)
+        for n in range(depth)
     ]
+    return lines
+
+
+def test_odd_branch_shapes_agree(tmp_path: Path) -> None:
+    """Branches the generator does not make: a deep one (many pointer-doubling
+    rounds), one whose rows come before their parents in the file, a
+    two-node cycle and a self-parented row hanging off nothing, and a branch
+    below a parent the file does not hold."""
+    # A deep branch from main-1: lost conversation 3,000 rows long.
+    lines = _main_and_deep_branch(3000)
     # A branch written leaf first: its rows' parents come later in the file.
     lines += [_line("late-2", "late-1", 4000), _line("late-1", "late-0", 4001)]
     lines += [_line("late-0", "main-0", 4002, "assistant")]
@@ -271,17 +277,7 @@ def test_branches_in_file_order_take_one_pass(
 ) -> None:
     """Where every parent comes before its children, one pass of flags finds the
     branches (`_branches_in_order`); pointer doubling must find the same."""
-    lines = [_line("main-0", None, 0)]
-    lines += [_line(f"main-{n}", f"main-{n - 1}", n, ("user", "assistant")[n % 2]) for n in (1, 2)]
-    lines += [
-        _line(
-            f"deep-{n}",
-            "main-1" if n == 0 else f"deep-{n - 1}",
-            3 + n,
-            ("user", "assistant")[n % 2],
-        )
-        for n in range(500)
-    ]
+    lines = _main_and_deep_branch(500)
     # Two branches from main-0, one forking below its second row; rows below a missing parent.
     lines += [_line("fork-0", "main-0", 600), _line("fork-1", "fork-0", 601, "assistant")]
     lines += [_line("fork-2a", "fork-1", 602), _line("fork-2b", "fork-1", 603)]

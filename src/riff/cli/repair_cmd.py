@@ -20,8 +20,8 @@ from riff.cli.common import confirm, workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import safe, stdout
+from riff.cli.repair_request import RepairRequest
 from riff.cli.repair_run import (
-    RepairRequest,
     event_rows,
     render_applied,
     repair_kinds,

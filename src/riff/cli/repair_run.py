@@ -9,7 +9,6 @@ events live here too; `riff revert`, `riff write` and the demo use them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -29,32 +28,13 @@ from riff.app.repairs import ApplyResult, RepairPlan, preview_write
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import safe, stderr, stdout
 from riff.cli.prompt import confirm
+from riff.cli.repair_request import RepairRequest
 from riff.events import RepairEvent
 from riff.transcript.line_repairs import LinePlan
 
 if TYPE_CHECKING:
     from riff.app.workspace import Workspace
     from riff.cli.context import AppContext
-
-
-@dataclass(frozen=True)
-class RepairRequest:
-    """`riff repair`'s arguments (see riff.cli.repair_cmd.repair for their help)."""
-
-    session: str
-    message: str | None = None
-    parent: str | None = None
-    root: bool = False
-    min_score: float | None = None
-    reason: str = ""
-    force: bool = False
-    dry_run: bool = False
-    write: bool = False
-    no_backup: bool = False
-    force_live: bool = False
-    yes: bool = False
-    json: bool = False
-    kinds: str | None = None
 
 
 def repair_kinds(request: RepairRequest) -> tuple[str, ...]:

@@ -22,10 +22,12 @@ and both ways into the commands to the same output.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from riff.cli.repair_request import RepairRequest
 
 if TYPE_CHECKING:
     from riff.cli.context import AppContext
@@ -61,7 +63,7 @@ REPAIR_FLAGS = {
     "--force-live": "force_live",
     "--yes": "yes",
     "-y": "yes",
-    "--json": "repair_json",
+    "--json": "json",
 }
 REPAIR_VALUES = {
     "--message": "message",
@@ -105,21 +107,7 @@ class ShowArgs(GlobalArgs):
 
 @dataclass
 class RepairArgs(GlobalArgs):
-    session: str = ""
-    message: str | None = None
-    parent: str | None = None
-    root: bool = False
-    min_score: str | None = None
-    """As written: a plain decimal number (anything else goes to Typer)."""
-    reason: str = ""
-    force: bool = False
-    dry_run: bool = False
-    write: bool = False
-    no_backup: bool = False
-    force_live: bool = False
-    yes: bool = False
-    repair_json: bool = False
-    kinds: str | None = None
+    request: RepairRequest | None = None
 
 
 def _globals(args: GlobalArgs, rest: Iterator[str], command: str) -> bool:
@@ -142,13 +130,17 @@ def _globals(args: GlobalArgs, rest: Iterator[str], command: str) -> bool:
     return False  # no such command
 
 
-def parse_show(argv: list[str]) -> ShowArgs | None:
-    """The arguments of a plain `riff … show … SESSION` command line; None for anything else."""
-    args = ShowArgs()
-    rest = iter(argv)
-    if not _globals(args, rest, SHOW):
-        return None
+def _one_session(
+    rest: Iterator[str],
+    flags: dict[str, str],
+    values: dict[str, str],
+    convert: Callable[[str, str], object | None],
+) -> tuple[str, dict[str, object]] | None:
+    """The session and the options (field -> value) of a command that takes one session;
+    None when the line is not that plain. `convert` turns an option's value into the
+    field's (None: leave it to Typer)."""
     sessions: list[str] = []
+    options: dict[str, object] = {}
     only_sessions = False
     for token in rest:
         name, equals, value = token.partition("=")
@@ -156,21 +148,41 @@ def parse_show(argv: list[str]) -> ShowArgs | None:
             sessions.append(token)
         elif token == "--":
             only_sessions = True
-        elif token in SHOW_FLAGS:
-            setattr(args, SHOW_FLAGS[token], True)
-        elif name in SHOW_VALUES:
+        elif token in flags:
+            options[flags[token]] = True
+        elif name in values:
             if not equals:
                 value = next(rest, "")
-            if not (value.isascii() and value.isdigit()):
-                return None  # missing, negative or not a number: Typer's message
-            setattr(args, SHOW_VALUES[name], int(value))
+            converted = convert(name, value)
+            if converted is None:
+                return None
+            options[values[name]] = converted
         elif token.startswith("-"):
             return None
         else:
             sessions.append(token)
     if len(sessions) != 1:
         return None
-    args.session = sessions[0]
+    return sessions[0], options
+
+
+def _show_value(name: str, value: str) -> int | None:
+    # --limit: missing, negative or not a number is Typer's message.
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def parse_show(argv: list[str]) -> ShowArgs | None:
+    """The arguments of a plain `riff … show … SESSION` command line; None for anything else."""
+    args = ShowArgs()
+    rest = iter(argv)
+    if not _globals(args, rest, SHOW):
+        return None
+    parsed = _one_session(rest, SHOW_FLAGS, SHOW_VALUES, _show_value)
+    if parsed is None:
+        return None
+    args.session, options = parsed
+    for field_name, value in options.items():
+        setattr(args, field_name, value)
     return args
 
 
@@ -195,37 +207,25 @@ def parse(argv: list[str]) -> ScanArgs | None:
     return args
 
 
+def _repair_value(name: str, value: str) -> str | float | None:
+    if not value or value.startswith("-"):
+        return None  # missing, or odd enough for Typer to judge
+    if name == "--min-score":
+        return float(value) if _PLAIN_NUMBER.fullmatch(value) else None
+    return value
+
+
 def parse_repair(argv: list[str]) -> RepairArgs | None:
     """The arguments of a plain `riff … repair … SESSION` command line; None for anything else."""
     args = RepairArgs()
     rest = iter(argv)
     if not _globals(args, rest, REPAIR):
         return None
-    sessions: list[str] = []
-    only_sessions = False
-    for token in rest:
-        name, equals, value = token.partition("=")
-        if only_sessions:
-            sessions.append(token)
-        elif token == "--":
-            only_sessions = True
-        elif token in REPAIR_FLAGS:
-            setattr(args, REPAIR_FLAGS[token], True)
-        elif name in REPAIR_VALUES:
-            if not equals:
-                value = next(rest, "")
-            if not value or value.startswith("-"):
-                return None  # missing, or odd enough for Typer to judge
-            if name == "--min-score" and not _PLAIN_NUMBER.fullmatch(value):
-                return None  # Typer's message for what is not a number
-            setattr(args, REPAIR_VALUES[name], value)
-        elif token.startswith("-"):
-            return None
-        else:
-            sessions.append(token)
-    if len(sessions) != 1:
+    parsed = _one_session(rest, REPAIR_FLAGS, REPAIR_VALUES, _repair_value)
+    if parsed is None:
         return None
-    args.session = sessions[0]
+    session, options = parsed
+    args.request = RepairRequest(session, **options)  # type: ignore[arg-type]
     return args
 
 
@@ -275,24 +275,9 @@ def run(args: ScanArgs | ShowArgs | RepairArgs) -> int:
 
 def _repair(app_ctx: AppContext, args: RepairArgs) -> int:
     from riff.app.workspace import Workspace
-    from riff.cli.repair_run import RepairRequest, repair_kinds, run_repair
+    from riff.cli.repair_run import repair_kinds, run_repair
 
-    request = RepairRequest(
-        session=args.session,
-        message=args.message,
-        parent=args.parent,
-        root=args.root,
-        min_score=None if args.min_score is None else float(args.min_score),
-        reason=args.reason,
-        force=args.force,
-        dry_run=args.dry_run,
-        write=args.write,
-        no_backup=args.no_backup,
-        force_live=args.force_live,
-        yes=args.yes,
-        json=args.repair_json,
-        kinds=args.kinds,
-    )
-    names = repair_kinds(request)  # before the store opens, as the Typer command
+    assert args.request is not None  # parse_repair made it
+    names = repair_kinds(args.request)  # before the store opens, as the Typer command
     with Workspace(app_ctx.settings) as ws:
-        return run_repair(app_ctx, ws, request, names)
+        return run_repair(app_ctx, ws, args.request, names)
