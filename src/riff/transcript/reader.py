@@ -13,17 +13,15 @@ offset. Previews are computed from a line's bytes when first asked for.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
 from itertools import accumulate, chain, compress, count, repeat
 from operator import add, and_, attrgetter, eq, ge, is_, is_not, lt, not_, truth
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import msgspec
 import orjson
@@ -46,6 +44,9 @@ from riff.transcript.records import (
     message_keys,
 )
 from riff.transcript.timestamps import normalize_timestamp
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PREVIEW_CHARS = 80
 READ_CHUNK_BYTES = (1 << 17) - 4096
@@ -833,6 +834,8 @@ def _chunks(handle: BinaryIO, hasher: Any) -> Iterator[bytes]:
     survive whatever happens to a transcript while it reads it (a map was
     measured only ~10% faster).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=1) as hashing:
         # One worker runs the updates in order; waiting only for the chunk
         # before the previous one lets the worker hash while this thread
@@ -920,7 +923,13 @@ def read_transcript(path: Path | str, *, content_hash: bool = True) -> Transcrip
 
 def _read(path: Path, content_hash: bool) -> Transcript:
     reader = LineReader(path)
-    hasher = hashlib.sha256() if content_hash else None
+    hasher = None
+    if content_hash:
+        # Imported here: loading OpenSSL is 3.5 MB of RSS a scan that only
+        # reports does without (as it does without the hashing thread's pool).
+        import hashlib
+
+        hasher = hashlib.sha256()
     carry = bytearray()
     with path.open("rb", buffering=0) as handle:
         stat = os.fstat(handle.fileno())
