@@ -307,8 +307,26 @@ def test_the_repair_tables_are_the_typer_commands_options() -> None:
         (["--debug", "repair", "a"], None),
     ],
 )
-def test_parse_repair(argv: list[str], expected: RepairArgs | None) -> None:
+def test_parse_repair(
+    argv: list[str], expected: RepairArgs | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # run from a terminal or not
     assert scan_direct.parse_repair(argv) == expected
+
+
+def test_a_repair_that_may_ask_goes_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a terminal, a repair without --yes, --json or --dry-run may ask: Typer's prompt."""
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert scan_direct.parse_repair(["repair", "s"]) is None
+    assert scan_direct.parse_repair(["repair", "--write", "s"]) is None
+    for unattended in (
+        ["repair", "-y", "s"],
+        ["--json", "repair", "s"],
+        ["repair", "--dry-run", "s"],
+    ):
+        assert scan_direct.parse_repair(unattended) is not None
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # no one to ask: a clear error
+    assert scan_direct.parse_repair(["repair", "s"]) is not None
 
 
 def _masked(output: tuple[str, str, int]) -> tuple[str, str, int]:

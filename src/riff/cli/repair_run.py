@@ -2,9 +2,9 @@
 
 Both ways into the command run this: the Typer command (riff.cli.repair_cmd.repair)
 and riff.cli.scan_direct, which parses a plain `riff [options] repair SESSION
---yes …` itself, so that a repair starts without Typer and pydantic (a third
-of a second and 16 MB before it reads a byte). The renderers of plans and
-events live here too; `riff revert`, `riff write` and the demo use them.
+--yes …` itself, so that a repair starts without Typer and pydantic (0.1 s
+and 11 MB of RSS on a one-line session). The renderers of plans and events
+live here too; `riff revert`, `riff write` and the demo use them.
 """
 
 from __future__ import annotations

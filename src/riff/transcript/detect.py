@@ -666,15 +666,16 @@ def _branches(
     """The nodes of ``not_kept`` that are in a branch, and the node starting each one's.
 
     A branch starts at a node whose parent is kept; the others follow their
-    parent up, wherever in the file it is. Pointer doubling (every node's pointer replaced by its
-    pointer's pointer) gets there in log2(depth) rounds of C loops whatever
-    the node order; a first pass in node order leaves it almost nothing to
-    do. What hangs from a missing parent ends at -1; a cycle ends on one of
-    its own nodes, which starts nothing, so it ends at -1 too.
+    parent up, wherever in the file it is. Pointer doubling (every node's
+    pointer replaced by its pointer's pointer) gets there in log2(depth)
+    rounds of C loops whatever the node order; a first pass in node order
+    leaves it almost nothing to do. What hangs from a missing parent ends at
+    -1; a cycle ends on one of its own nodes, which starts nothing, so it
+    ends at -1 too.
     """
+    nodes = len(parents)
     # A list, not an array: the passes below read and write every entry, and
     # an array makes an int object at each read (a list shares its own).
-    nodes = len(parents)
     head = [-1] * (nodes + 1)  # the last entry is -1's own (read as head[-1])
     starts = parent_kept.translate(_ONLY_ONE)
     below = parent_kept.translate(_ONLY_ZERO)
