@@ -1,4 +1,4 @@
-"""Helpers shared by the commands: the workspace, confirmation, small renderers."""
+"""Helpers shared by the commands: the workspace (asking the person: riff.cli.prompt)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ import typer
 
 from riff.app.workspace import Workspace
 from riff.cli.context import AppContext, app_context
-from riff.cli.prompt import confirm
-
-__all__ = ["confirm", "workspace"]
 
 
 @contextmanager

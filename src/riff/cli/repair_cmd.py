@@ -16,10 +16,11 @@ from riff.app.repairs import (
     write_and_reload,
 )
 from riff.app.sessions import load_session
-from riff.cli.common import confirm, workspace
+from riff.cli.common import workspace
 from riff.cli.context import guarded
 from riff.cli.errors import CliError, ExitCode
 from riff.cli.output import safe, stdout
+from riff.cli.prompt import confirm
 from riff.cli.repair_request import RepairRequest
 from riff.cli.repair_run import (
     event_rows,

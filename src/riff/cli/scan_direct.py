@@ -133,14 +133,19 @@ def _globals(args: GlobalArgs, rest: Iterator[str], command: str) -> bool:
 
 
 def _one_session(
-    rest: Iterator[str],
+    args: GlobalArgs,
+    argv: list[str],
+    command: str,
     flags: dict[str, str],
     values: dict[str, str],
     convert: Callable[[str, str], object | None],
 ) -> tuple[str, dict[str, object]] | None:
-    """The session and the options (field -> value) of a command that takes one session;
-    None when the line is not that plain. `convert` turns an option's value into the
-    field's (None: leave it to Typer)."""
+    """The global options (into `args`), the session and the options (field -> value)
+    of a plain `riff … COMMAND … SESSION` line; None when the line is not that plain.
+    `convert` turns an option's value into the field's (None: leave it to Typer)."""
+    rest = iter(argv)
+    if not _globals(args, rest, command):
+        return None
     sessions: list[str] = []
     options: dict[str, object] = {}
     only_sessions = False
@@ -176,10 +181,7 @@ def _show_value(name: str, value: str) -> int | None:
 def parse_show(argv: list[str]) -> ShowArgs | None:
     """The arguments of a plain `riff … show … SESSION` command line; None for anything else."""
     args = ShowArgs()
-    rest = iter(argv)
-    if not _globals(args, rest, SHOW):
-        return None
-    parsed = _one_session(rest, SHOW_FLAGS, SHOW_VALUES, _show_value)
+    parsed = _one_session(args, argv, SHOW, SHOW_FLAGS, SHOW_VALUES, _show_value)
     if parsed is None:
         return None
     args.session, options = parsed
@@ -220,10 +222,7 @@ def _repair_value(name: str, value: str) -> str | float | None:
 def parse_repair(argv: list[str]) -> RepairArgs | None:
     """The arguments of a plain `riff … repair … SESSION` command line; None for anything else."""
     args = RepairArgs()
-    rest = iter(argv)
-    if not _globals(args, rest, REPAIR):
-        return None
-    parsed = _one_session(rest, REPAIR_FLAGS, REPAIR_VALUES, _repair_value)
+    parsed = _one_session(args, argv, REPAIR, REPAIR_FLAGS, REPAIR_VALUES, _repair_value)
     if parsed is None:
         return None
     session, options = parsed
