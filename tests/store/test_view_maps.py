@@ -4,7 +4,12 @@ exactly what was encoded, key order included, and rows of earlier riff versions
 
 from __future__ import annotations
 
+import base64
+import random
+import uuid
+import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -15,7 +20,7 @@ from riff.events import GENESIS_DIGEST
 from riff.store import ImmutableEventStore, StoredViewError, StoreError
 from riff.store.rows import VIEWS_TABLE
 from riff.store.sdk import RecordID
-from riff.store.view_maps import TAG, decode_view_maps, encode_view_maps
+from riff.store.view_maps import DEFLATE_FROM, TAG, decode_view_maps, encode_view_maps
 from riff.views import ViewRecord
 from tests.store.helpers import M, mem_recorder
 
@@ -84,6 +89,77 @@ def test_parents_in_an_order_no_difference_keeps_are_stored_whole() -> None:
     assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(base, parents, {})
 
 
+def _big_session(n: int = 12_000) -> tuple[Map, Map, Map]:
+    """A session's maps past DEFLATE_FROM: a chain with a few roots and an outside
+    parent, one parent changed, one timestamp missing."""
+    keys = [str(uuid.UUID(int=random.Random(7).getrandbits(128) ^ i)) for i in range(n)]
+    base: Map = {key: keys[i - 1] if i % 1000 else None for i, key in enumerate(keys)}
+    base[keys[5]] = "a-parent-in-another-file"
+    parents = {**base, keys[42]: keys[7]}
+    timestamps: Map = {
+        key: f"2026-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z"
+        for i, key in enumerate(keys)
+    }
+    timestamps[keys[3]] = None
+    return base, parents, timestamps
+
+
+def _layouts(stored: tuple[str, str, str]) -> list[str]:
+    return [orjson.loads(text)[1] for text in stored]
+
+
+def test_a_big_session_is_stored_compressed_and_reads_back_in_order() -> None:
+    three = _big_session()
+    plain = [len(orjson.dumps(form)) for form in _forms(*three)]
+    assert plain[0] >= DEFLATE_FROM > plain[1]
+    stored = encode_view_maps(*three)
+    # The base map and its timestamps are big: compressed; the changes are not.
+    assert _layouts(stored) == ["deflate", "changes", "deflate"]
+    assert len(stored[0]) < plain[0] * 0.8 and len(stored[2]) < plain[2] * 0.3
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(*three)
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_every_layout_reads_back_compressed(reorder: bool) -> None:
+    base, _, timestamps = _big_session()
+    # Parents in another order: stored whole (keys); timestamps on other keys: a map.
+    parents = dict(reversed(base.items())) if reorder else dict(base)
+    timestamps = {**timestamps, "a-key-only-timestamps-have": None} if reorder else timestamps
+    stored = encode_view_maps(base, parents, timestamps)
+    expected = ["deflate", "deflate", "deflate"] if reorder else ["deflate", "changes", "deflate"]
+    assert _layouts(stored) == expected
+    inner = [
+        orjson.loads(zlib.decompress(base64.b64decode(orjson.loads(text)[2])))[1]
+        for text in stored
+        if orjson.loads(text)[1] == "deflate"
+    ]
+    assert inner == (["keys", "keys", "map"] if reorder else ["keys", "aligned"])
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(base, parents, timestamps)
+
+
+def _forms(base: Map, parents: Map, timestamps: Map) -> list[Any]:
+    """The uncompressed forms of the three maps (as a riff before compression wrote)."""
+    from riff.store import view_maps
+
+    base_form = view_maps._keys_form(base)
+    return [
+        base_form,
+        view_maps._parents_form(base, base_form[2], parents),
+        view_maps._timestamps_form(base_form[2], timestamps),
+    ]
+
+
+def test_an_uncompressed_big_map_still_reads_back() -> None:
+    """A big session's row written before compression holds its forms as they are."""
+    three = _big_session()
+    stored = [orjson.dumps(form).decode() for form in _forms(*three)]
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(*three)
+
+
+def _deflated(payload: bytes) -> str:
+    return orjson.dumps([TAG, "deflate", base64.b64encode(payload).decode()]).decode()
+
+
 @pytest.mark.parametrize(
     ("field", "text", "problem"),
     [
@@ -95,6 +171,16 @@ def test_parents_in_an_order_no_difference_keeps_are_stored_whole() -> None:
         ("timestamps", f'["{TAG}", "aligned", [null, null]]', "2 values for 1 keys"),
         ("parents", f'["{TAG}", "changes", {{}}, ["x"]]', "malformed"),
         ("parents", '"text"', "unknown form 'text'"),
+        ("base_parents", f'["{TAG}", "deflate", "not base64!"]', "malformed"),
+        ("base_parents", _deflated(b"not zlib"), "malformed"),
+        ("base_parents", _deflated(zlib.compress(b"[1,")), "malformed"),
+        ("base_parents", _deflated(zlib.compress(b'{"a": null}')), "not a form of its own"),
+        (
+            "base_parents",
+            _deflated(zlib.compress(_deflated(zlib.compress(b"[]")).encode())),
+            "not a form of its own",
+        ),
+        ("base_parents", f'["{TAG}", "deflate", 7]', "malformed"),
     ],
 )
 def test_an_unreadable_map_names_the_session_and_the_field(
@@ -171,3 +257,17 @@ def test_a_row_of_an_earlier_riff_reads_back(recorder: ImmutableEventStore) -> N
     assert stored["base_parents"].startswith(f'["{TAG}","keys",')
     again = recorder.get_view("s1")
     assert again is not None and list(again["parents"].items()) == list(parents.items())
+
+
+def test_a_big_view_is_stored_compressed_and_reads_back(recorder: ImmutableEventStore) -> None:
+    three = _big_session()
+    recorder.put_view(_view(*three).to_row())
+    stored = recorder.conn.one(
+        "SELECT base_parents, parents, timestamps FROM ONLY $vid",
+        {"vid": RecordID(VIEWS_TABLE, "s1")},
+    )
+    assert stored["base_parents"].startswith(f'["{TAG}","deflate",')
+    row = recorder.get_view("s1")
+    assert row is not None
+    assert _ordered(row["base_parents"], row["parents"], row["timestamps"]) == _ordered(*three)
+    assert ViewRecord.from_row(row) == _view(*three)

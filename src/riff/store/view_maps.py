@@ -20,12 +20,21 @@ still decodes as that map), then the name of its layout:
   new ones go last): `parents`, nearly always an empty difference.
 - `[TAG, "map", {key: value, ...}]`: the whole map (`timestamps` whose keys
   differ from `base_parents`').
+- `[TAG, "deflate", "<base64>"]`: any of the forms above, as the base64 of its
+  JSON text compressed by zlib; used for a form whose text is `DEFLATE_FROM`
+  bytes or more (a session of some 5,000 messages), so a usual session's row
+  stays readable in the database. The engine holds several copies of a row it
+  writes (about 6.5x the text, measured); a 104,000-message session's three
+  fields go from 6.7 MB to 3.7 MB this way, its view write from +44 MB of RSS
+  to +24 MB.
 
 Decoding gives back the same keys, values and key order that were encoded.
 """
 
 from __future__ import annotations
 
+import binascii
+import zlib
 from collections.abc import Mapping
 from itertools import compress
 from operator import ne
@@ -40,14 +49,27 @@ _KEYS = "keys"
 _ALIGNED = "aligned"
 _CHANGES = "changes"
 _MAP = "map"
+_DEFLATE = "deflate"
+
+DEFLATE_FROM = 256 * 1024
+"""Bytes of a form's JSON text from which it is stored compressed."""
+_DEFLATE_LEVEL = 1
+"""zlib's fastest level: uuids in hex and timestamps compress about as well at 1 as at 9
+(2.28 MB against 2.18 MB, 0.48 against 0.38 of a 104,000-message session) in a quarter
+of the time (46 ms against 211)."""
 
 ParentMap = Mapping[str, str | None]
 
 
 def _text(form: list[Any]) -> str:
     # The field's type is string: the SDK sends a str as CBOR text (bytes would be a
-    # CBOR byte string the schema refuses), hence the one decode.
-    return orjson.dumps(form).decode()
+    # CBOR byte string the schema refuses), hence base64 for the compressed form and
+    # the one decode.
+    text = orjson.dumps(form)
+    if len(text) >= DEFLATE_FROM:
+        packed = binascii.b2a_base64(zlib.compress(text, _DEFLATE_LEVEL), newline=False)
+        text = orjson.dumps([TAG, _DEFLATE, packed.decode("ascii")])
+    return text.decode()
 
 
 def _keys_form(values: ParentMap) -> list[Any]:
@@ -128,9 +150,19 @@ def _decode(
         first = stored[0] if isinstance(stored, list) and stored else stored
         raise StoredViewError(session_id, field, f"unknown form {str(first)[:40]!r}")
     try:
+        if len(stored) == 3 and stored[1] == _DEFLATE:
+            stored = _inflated(stored[2])
         return _decode_form(stored, base)
-    except (IndexError, KeyError, TypeError, ValueError) as exc:
+    except (IndexError, KeyError, TypeError, ValueError, zlib.error) as exc:
         raise StoredViewError(session_id, field, f"malformed: {exc}") from None
+
+
+def _inflated(packed: str) -> list[Any]:
+    """The form a deflate form holds (binascii.Error is a ValueError)."""
+    form = orjson.loads(zlib.decompress(binascii.a2b_base64(packed, strict_mode=True)))
+    if not isinstance(form, list) or len(form) < 2 or form[0] != TAG or form[1] == _DEFLATE:
+        raise ValueError("the compressed text is not a form of its own")
+    return form
 
 
 def _decode_form(stored: list[Any], base: dict[str, str | None] | None) -> dict[str, str | None]:
@@ -166,4 +198,4 @@ def _decode_form(stored: list[Any], base: dict[str, str | None] | None) -> dict[
     raise ValueError(f"unknown layout {layout!r}")
 
 
-__all__ = ["TAG", "decode_view_maps", "encode_view_maps"]
+__all__ = ["DEFLATE_FROM", "TAG", "decode_view_maps", "encode_view_maps"]
