@@ -350,6 +350,21 @@ def test_a_joined_row_is_named_after_the_loaded_rows_of_its_message(tmp_path: Pa
     assert [(v.subject, v.line) for v in found] == [("t2", 3), ("t1", 2)]
 
 
+def test_an_off_chain_row_without_a_response_id_joins_no_message(tmp_path: Path) -> None:
+    # A sibling branch's call row carries no message.id, nor does the loaded answer
+    # beside it: only rows of one response (the same id) join a loaded message, so
+    # its call is not sent and nothing is unanswered.
+    found = _judged(
+        tmp_path,
+        _row("u0", None, "user"),
+        _row("a1", "u0", "assistant"),
+        _row("ax", "u0", "assistant", _call("t1")),
+        _row("u1", "a1", "user"),
+        _row("a2", "u1", "assistant"),
+    )
+    assert found == []
+
+
 def test_a_call_id_held_twice_is_left_to_the_objects(tmp_path: Path) -> None:
     # Two calls share an id; an off-chain result joins the user message after the
     # call the model meets last on the chain (the later message), not the one

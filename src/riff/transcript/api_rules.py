@@ -34,8 +34,8 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, repeat
-from operator import add, itemgetter, ne, not_
+from itertools import accumulate, chain, compress, repeat
+from operator import add, eq, itemgetter, ne, not_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -590,16 +590,20 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
     n = len(cols)
     # 1 + the message each record lands in (0: none); roles alternate, so a
     # message's role follows from its index.
-    lands = array("i", bytes(4 * n))
+    lands = array("i", [0]) * n
     deque(map(lands.__setitem__, sent, map((1).__add__, msg_of)), maxlen=0)
     on_chain = bytearray(n)
     deque(map(on_chain.__setitem__, recs, repeat(1)), maxlen=0)
     first_role = roles[0]
     other_role = _ASSISTANT if first_role == _USER else _USER
     tool_rec, tool_ids, msg_keys, uid = cols.tool_rec, cols.tool_ids, cols.msg_keys, cols.uid
-    off_chain = sorted(set(compress(tool_rec, map(not_, map(on_chain.__getitem__, tool_rec)))))
+    # Rows with tool ids off the chain, each once: tool_rec is in file order, so a
+    # row's ids are adjacent (an array and flags, where a set and a sorted list of
+    # int objects cost 3 MB for the 40,000 such rows of the 301 MB session).
+    off = array("i", compress(tool_rec, map(not_, map(on_chain.__getitem__, tool_rec))))
+    off_chain = compress(off, map(ne, off, chain((-1,), off)))
     # Off-chain rows of a loaded response join its message (`_ChainReader._join_replies`).
-    replies = [r for r in off_chain if msg_keys[r]]
+    replies = array("i", filter(msg_keys.__getitem__, off_chain))
     odd_replies = [r for r in suspects if not on_chain[r] and msg_keys[r]]
     if replies or odd_replies:
         wanted = {msg_keys[r] for r in replies} | {msg_keys[r] for r in odd_replies}
@@ -648,13 +652,33 @@ def _verdict_from_columns(cols: Columns, nodes: array[int]) -> list[ApiViolation
         )
         calls = codes.translate(_USE_IN_ASSISTANT)
     results = codes.translate(_RESULT_IN_USER)
+    out = _first_role_violation(cols, sent, first_role)
+    if _every_call_answered_once_placed(holder, tool_ids, landed, results):
+        return out
     asked = set(compress(zip(landed, tool_ids, strict=True), calls))
     answered = set(compress(zip(map((-1).__add__, landed), tool_ids, strict=True), results))
-    out = _first_role_violation(cols, sent, first_role)
     if asked == answered:
         return out
     unpaired = _unpaired(cols, recs, on_chain, landed, calls, results, asked, answered)
     return None if unpaired is None else out + unpaired
+
+
+def _every_call_answered_once_placed(
+    holder: dict[str, int], tool_ids: list[str], landed: array[int], results: bytes
+) -> bool:
+    """Whether the set of (message, id) of the calls equals that of (message - 1, id) of
+    the results, told without building either set.
+
+    ``holder`` maps each call's id (ids are distinct) to its message: the results
+    are all paired when each names a call of the message before its own, and they
+    cover every call when their distinct ids are as many as the calls. Two sets of
+    tuples cost 4.7 MB at 21,000 tool ids (the 301 MB session); the ids' set, 1 MB.
+    """
+    result_ids = list(compress(tool_ids, results))
+    previous = map((-1).__add__, compress(landed, results))
+    if not all(map(eq, map(holder.get, result_ids), previous)):
+        return False
+    return len(set(result_ids)) == len(holder)
 
 
 def _first_sent_role_violation(cols: Columns, nodes: array[int]) -> list[ApiViolation]:
