@@ -224,6 +224,10 @@ def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], r
     for round_number in range(args.repeat):
         # Every round repairs the same broken file into a store of its own.
         shutil.copyfile(pristine, cut_path)
+        # A session at rest: riff refuses to write a file that changed in the last
+        # seconds (a live session), and on a fast machine the copy is that recent.
+        at_rest = time.time() - 60
+        os.utime(cut_path, (at_rest, at_rest))
         round_env = {**env, "XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}-{round_number}"}
         for name, argv in contenders.items():
             runs[name].append(run(argv, round_env))
