@@ -12,7 +12,7 @@ from riff.transcript import reader
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
-from riff.transcript.records import Transcript, message_keys
+from riff.transcript.records import RowStrings, Transcript, message_keys
 from riff.transcript.resume import resume_loss_count
 from tests.factories import generate_session, inject, write_generated_session
 from tests.realdata.corpus import dev_files, real_client_files
@@ -200,3 +200,21 @@ def test_parents_found_from_the_record_before_or_the_index(
     assert transcript.parent_map() == expected
     assert [r.parent_uuid for r in transcript.records] == [row["parentUuid"] for row in rows]
     assert sorted(map(sorted, build_graph(transcript).cycles())) == [["j", "k"], ["l"]]
+
+
+def test_a_sparse_column_answers_by_record() -> None:
+    refs = RowStrings()
+    refs.append(3, "toolu_a")
+    refs.extend(iter([5, 9]), iter(["toolu_b", "toolu_a"]))
+    assert len(refs) == 3
+    assert [refs.get(i) for i in range(11)] == [
+        *[None] * 3,
+        "toolu_a",
+        None,
+        "toolu_b",
+        *[None] * 3,
+        "toolu_a",
+        None,
+    ]
+    with pytest.raises(ValueError, match="not aligned"):
+        refs.extend([10, 11], ["only one"])

@@ -125,3 +125,38 @@ def test_descendant_check_walks_as_the_graph_does(tmp_path: Path) -> None:
         for node in rng.sample(nodes, len(nodes)):
             expected = node == ancestor or ancestor in graph.ancestor_indices(node)
             assert index.is_descendant(node, ancestor) is expected, (node, ancestor)
+
+
+def test_a_progress_row_is_offered_the_row_of_its_tool_call(tmp_path: Path) -> None:
+    # Two calls run in parallel; a progress row of the first, cut from its parent,
+    # comes after the second call: the call it reports on holds it.
+    def row(uuid: str, parent: str | None, kind: str, ts: int, **extra: object) -> bytes:
+        line = {
+            "type": kind,
+            "uuid": uuid,
+            "parentUuid": parent,
+            "timestamp": f"2025-01-01T00:00:{ts:02d}.000Z",
+            **extra,
+        }
+        return orjson.dumps(line) + b"\n"
+
+    def call(tool_id: str) -> dict[str, object]:
+        return {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": tool_id, "name": "Bash", "input": {}}],
+        }
+
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(
+        row("u", None, "user", 0, message={"role": "user", "content": "run both"})
+        + row("a1", "u", "assistant", 1, message=call("t1"))
+        + row("a2", "a1", "assistant", 1, message=call("t2"))
+        + row("p2", "a2", "progress", 2, toolUseID="t2", parentToolUseID="t2", data={})
+        + row("p1", "gone", "progress", 2, toolUseID="t1", parentToolUseID="t1", data={})
+    )
+    transcript = read_transcript(path)
+    engine = ConversationRepairEngine()
+    assert [r.uuid for r in engine.find_orphaned_messages(transcript)] == ["p1"]
+    candidates = engine.suggest_parent_candidates(transcript, "p1", 5)
+    by_parent = {c.parent_uuid: c.signals for c in candidates}
+    assert by_parent["a1"].get("tool_use_holder") == 1.0

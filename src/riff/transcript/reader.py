@@ -554,9 +554,8 @@ class LineReader:
             # Progress comes while the call runs: share the call's string.
             open_uses: dict[Any, Any] = self.open_uses
             shared: Any = map(open_uses.get, refs, refs)
-            cols.tool_ref.update(
-                compress(zip(rows, shared, strict=True), map(is_not, refs, repeat(None)))
-            )
+            has_ref = list(map(is_not, refs, repeat(None)))
+            cols.tool_ref.extend(compress(rows, has_ref), compress(shared, has_ref))
         if self.session_id is None:
             self.session_id = next((s for s in sessions if s is not None), None)
 

@@ -235,6 +235,43 @@ class LineNumbers:
         return i + 1 + bisect_right(self.skips, i)
 
 
+class RowStrings:
+    """A string for some of the records (a sparse column): those records in ascending
+    order and their strings aligned with them.
+
+    12 bytes and a shared string per entry, where a dict keyed by record took about
+    60 (a 28-byte int and a table entry): the tool id of each progress row is 38,000
+    entries in the 301 MB real-shaped session, 2.4 MB as a dict.
+    """
+
+    __slots__ = ("rows", "values")
+
+    def __init__(self) -> None:
+        self.rows = array("i")
+        self.values: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def get(self, i: int) -> str | None:
+        """The string of record ``i``, None when it has none."""
+        rows = self.rows
+        k = bisect_left(rows, i)
+        return self.values[k] if k < len(rows) and rows[k] == i else None
+
+    def append(self, i: int, value: str) -> None:
+        """Give record ``i``, past every record held, its string."""
+        self.rows.append(i)
+        self.values.append(value)
+
+    def extend(self, rows: Iterable[int], values: Iterable[str]) -> None:
+        """Records past every record held, ascending, and their strings (aligned)."""
+        self.rows.extend(rows)
+        self.values.extend(values)
+        if len(self.rows) != len(self.values):
+            raise ValueError("records and strings are not aligned")
+
+
 class Columns:
     """Every record of one transcript as columns (see the module docstring).
 
@@ -267,7 +304,8 @@ class Columns:
         self._node_lost: bytearray | None = None
         self.extras: list[str] = []
         self.logical: dict[int, str] = {}
-        self.tool_ref: dict[int, str] = {}
+        self.tool_ref = RowStrings()
+        """For progress rows: the tool_use id they report on."""
         self.leaf: dict[int, str] = {}
         self.msg_keys = array("q")
         """Per record: the key of its ``message.id`` (the rows of one response share it),
@@ -500,7 +538,7 @@ class Columns:
             if r.logical_parent_uuid is not None:
                 cols.logical[i] = r.logical_parent_uuid
             if r.tool_ref is not None:
-                cols.tool_ref[i] = r.tool_ref
+                cols.tool_ref.append(i, r.tool_ref)
             if r.leaf_uuid is not None:
                 cols.leaf[i] = r.leaf_uuid
             cols.add_tools(i, r.tool_use_ids, r.tool_result_ids)

@@ -287,7 +287,10 @@ class SessionIndex:
     def _build(self, cols: Columns) -> None:
         """One forward pass: each rule's parent for each node (nodes are in file order),
         and, for rows whose parent is known, which rule group named it."""
-        node_rec, shape, tool_ref = cols.node_rec, cols.shape, cols.tool_ref
+        node_rec, shape = cols.node_rec, cols.shape
+        # Progress rows' tool ids, walked along with the nodes (both in file order).
+        ref_rows, ref_ids = cols.tool_ref.rows, cols.tool_ref.values
+        n_refs, q = len(ref_rows), 0
         msg_keys = cols.msg_keys
         tool_rec, tool_ids, tool_kind = cols.tool_rec, cols.tool_ids, cols.tool_kind
         n_tools = len(tool_rec)
@@ -356,7 +359,9 @@ class SessionIndex:
                         p[response_tail] = h
                         p[result_chain] = h
             elif is_progress:
-                ref = tool_ref.get(r)
+                while q < n_refs and ref_rows[q] < r:
+                    q += 1
+                ref = ref_ids[q] if q < n_refs and ref_rows[q] == r else None
                 if ref is not None:
                     p[tool_use_holder] = holder.get(ref, _NONE)
                     p[same_tool_progress] = last_progress_by_tool.get(ref, _NONE)
