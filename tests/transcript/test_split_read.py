@@ -320,3 +320,29 @@ def test_chunk_and_batch_sizes_do_not_change_what_is_read(
     monkeypatch.setattr(reader_module, "READ_CHUNK_BYTES", chunk)
     monkeypatch.setattr(reader_module, "_BATCH_BYTES", batch)
     assert _sequential(path) == expected
+
+
+def test_progress_rows_naming_one_call_share_its_string(
+    tmp_path: Path, split: pytest.MonkeyPatch
+) -> None:
+    # A call, its result, then progress rows naming it on both sides of the cut
+    # (after the result, as a hook's progress is), and rows naming a call elsewhere.
+    call = {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "input": {}}]}
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}]}
+    stamp = "2025-01-01T00:00:00.000Z"
+    rows = [
+        {**_row("a", None, stamp), "type": "assistant", "message": call},
+        _row("r", "a", stamp, message=result),
+    ]
+    for i in range(40):
+        ref = "toolu_1" if i % 2 else "toolu_elsewhere"
+        rows.append({**_row(f"p{i}", "r", stamp), "type": "progress", "toolUseID": ref})
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(_lines(*rows))
+    used = _halves_used(split)
+    cols = read_transcript(path, content_hash=False).columns
+    assert used == [True]
+    values = cols.tool_ref.values
+    assert len(values) == 40 and set(values) == {"toolu_1", "toolu_elsewhere"}
+    assert len({id(value) for value in values}) == 2
+    _check(path)

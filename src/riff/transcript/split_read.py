@@ -343,7 +343,10 @@ def _append(reader: LineReader, half: _Half) -> bool:
     _append_shifted(cols.tool_rec, half.tool_rec, first)
     cols.tool_ids.extend(half.tool_ids)
     cols.tool_kind += half.tool_kind
-    cols.tool_ref.extend(map(first.__add__, half.tool_ref.rows), half.tool_ref.values)
+    refs = half.tool_ref.values
+    cols.tool_ref.extend(
+        map(first.__add__, half.tool_ref.rows), map(reader.ref_strings.setdefault, refs, refs)
+    )
     half.tool_ref = RowStrings()
     for target, part in ((cols.logical, half.logical), (cols.leaf, half.leaf)):
         # Shifted keys zipped with the values: a shifted copy of the dict would be
