@@ -113,7 +113,9 @@ def best(repeat: int, argv: list[str], env: dict[str, str]) -> tuple[float, floa
     return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
-def compare(target: Path, largest: int, repeat: int, env: dict[str, str], empty: Path) -> None:
+def compare(
+    target: Path, largest: int, total: int, repeat: int, env: dict[str, str], empty: Path
+) -> None:
     riff = str(Path(sys.executable).with_name("riff"))
     contenders = {
         "orjson loop": [sys.executable, "-c", ORJSON_LOOP, str(target)],
@@ -136,9 +138,13 @@ def compare(target: Path, largest: int, repeat: int, env: dict[str, str], empty:
             f"cpu {cpu:6.2f} s ({cpu / base_cpu:4.2f}x)  peak RSS {rss / 1e6:5.0f} MB"
         )
     scan_rss = results["riff scan"][2] - results["riff start-up"][2]
+    # Of many small files, the goal's share of the largest is below what holding a
+    # session's findings and imports takes: the share of all bytes shows it bounded.
+    of_all = f", {scan_rss / total:.1%} of all {total / 1e6:.0f} MB" if total > largest else ""
     print(
         f"  riff scan's RSS above its start-up: {scan_rss / 1e6:.0f} MB = "
         f"{scan_rss / largest:.1%} of the largest file ({largest / 1e6:.1f} MB; goal < 10%)"
+        f"{of_all}"
     )
 
 
@@ -181,7 +187,7 @@ def main() -> None:
             write_single_session(single, args.mb, corpus)
         size = single.stat().st_size
         print(f"one session: {size / 1e6:.0f} MB")
-        compare(single, size, args.repeat, env, empty)
+        compare(single, size, size, args.repeat, env, empty)
 
         projects = root / "projects"
         if not projects.exists():
@@ -191,7 +197,7 @@ def main() -> None:
             f"projects dir: {len(sizes)} files, {sum(sizes) / 1e6:.0f} MB, "
             f"{sum(1 for p in projects.rglob('subagents/*.jsonl'))} subagent files"
         )
-        compare(projects, max(sizes), args.repeat, env, empty)
+        compare(projects, max(sizes), sum(sizes), args.repeat, env, empty)
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
