@@ -181,6 +181,12 @@ def _deflated(payload: bytes) -> str:
             "not a form of its own",
         ),
         ("base_parents", f'["{TAG}", "deflate", 7]', "malformed"),
+        ("base_parents", _deflated(zlib.compress(b"[" + b" " * 10_000_000 + b"]")), "64x"),
+        (
+            "base_parents",
+            _deflated(zlib.compress(f'["{TAG}", "keys", [], []]'.encode())[:-6]),
+            "cut short",
+        ),
     ],
 )
 def test_an_unreadable_map_names_the_session_and_the_field(

@@ -157,9 +157,22 @@ def _decode(
         raise StoredViewError(session_id, field, f"malformed: {exc}") from None
 
 
+_MOST_INFLATION = 64
+"""How many times its compressed size a form's text may be. riff's forms compress 2 to
+6 times (uuids in hex, timestamps); a row edited to hold a zlib bomb is refused before
+it fills memory."""
+
+
 def _inflated(packed: str) -> list[Any]:
     """The form a deflate form holds (binascii.Error is a ValueError)."""
-    form = orjson.loads(zlib.decompress(binascii.a2b_base64(packed, strict_mode=True)))
+    data = binascii.a2b_base64(packed, strict_mode=True)
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(data, _MOST_INFLATION * len(data) + 4096)
+    if inflate.unconsumed_tail:
+        raise ValueError(f"the text inflates past {_MOST_INFLATION}x its compressed size")
+    if not inflate.eof:
+        raise ValueError("the compressed text is cut short")
+    form = orjson.loads(text)
     if not isinstance(form, list) or len(form) < 2 or form[0] != TAG or form[1] == _DEFLATE:
         raise ValueError("the compressed text is not a form of its own")
     return form
