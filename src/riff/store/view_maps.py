@@ -22,11 +22,12 @@ still decodes as that map), then the name of its layout:
   differ from `base_parents`').
 - `[TAG, "deflate", "<base64>"]`: any of the forms above, as the base64 of its
   JSON text compressed by zlib; used for a form whose text is `DEFLATE_FROM`
-  bytes or more (a session of some 5,000 messages), so a usual session's row
-  stays readable in the database. The embedded engine holds several copies of a
-  row it writes (about 6.5x the text, measured); a 104,000-message session's
-  three fields go from 6.7 MB to 3.7 MB this way, and `repair --write` of its
-  115 MB file from 150 MB of peak RSS to 126 MB (`bench/big_session.py`).
+  bytes or more (`base_parents` from about 6,500 messages, `timestamps` from
+  about 11,000), so a usual session's row stays readable in the database. The
+  embedded engine holds several copies of a row it writes (about 6.5x the
+  text, measured); a 104,000-message session's three fields go from 6.7 MB to
+  3.7 MB this way, and `repair --write` of its 115 MB file from 150 MB of peak
+  RSS to 126 MB (`bench/big_session.py`).
 
 Decoding gives back the same keys, values and key order that were encoded.
 """
