@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
+from riff.app import repairs
 from riff.app.demo import build_demo_projects, database_refusals
 from riff.app.errors import AppError
 from riff.app.repairs import apply_plan, plan_item, plan_repairs, write_and_reload
 from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.settings import Settings
+from riff.transcript.suggest import Candidate
 
 
 @pytest.fixture
@@ -82,3 +85,40 @@ def test_the_database_refuses_raw_rewrites(ws: Workspace) -> None:
     assert [r.statement.split()[0] for r in refusals] == ["UPDATE", "DELETE"]
     assert all(r.refused for r in refusals), refusals
     assert list(ws.store.events(state.session_id)) == before
+
+
+def test_each_planned_repair_is_checked_against_the_ones_planned_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two orphans whose best parents are each in the other's branch: taken alone each
+    re-link is fine, but the second one, checked after the first, would close a cycle."""
+    rows = [
+        {"type": "user", "uuid": "r", "parentUuid": None},
+        {"type": "user", "uuid": "x", "parentUuid": "gone-1"},
+        {"type": "assistant", "uuid": "x1", "parentUuid": "x"},
+        {"type": "user", "uuid": "y", "parentUuid": "gone-2"},
+        {"type": "assistant", "uuid": "y1", "parentUuid": "y"},
+    ]
+    stamp = "2026-01-01T00:00:0{}.000Z"
+    projects = tmp_path / "projects" / "-p"
+    projects.mkdir(parents=True)
+    session = projects / "0b1c2d3e-0000-4000-8000-000000000001.jsonl"
+    session.write_bytes(
+        b"".join(
+            orjson.dumps({**row, "sessionId": session.stem, "timestamp": stamp.format(i)}) + b"\n"
+            for i, row in enumerate(rows)
+        )
+    )
+    best = {"x": Candidate("y1", 0.9), "y": Candidate("x1", 0.9)}
+    monkeypatch.setattr(
+        repairs,
+        "orphan_candidates",
+        lambda state, k=3: [(mid, line, [best[mid]]) for mid, line in (("x", 2), ("y", 4))],
+    )
+    settings = Settings(
+        db_url="mem://", data_dir=tmp_path / "data", projects_dir=tmp_path / "projects"
+    )
+    with Workspace(settings) as ws:
+        first, second = plan_repairs(load_session(ws, session), min_score=0.5).items
+    assert (first.message_id, first.problems) == ("x", [])
+    assert second.message_id == "y" and any("cycle" in p for p in second.problems)

@@ -6,7 +6,8 @@ The layers (docs/architecture.md):
     services    riff.app
     domain      riff.transcript, riff.events, riff.views, riff.tlog, riff.testing
     storage     riff.store
-    base        riff (the version), riff.errors, riff.lazy, riff.settings: anyone may import them
+    base        riff (the version), riff.errors, riff.lazy, riff.maps, riff.settings: anyone
+                may import them
 
 Rules, checked on every `import` in src/riff (inside functions and
 TYPE_CHECKING blocks too, since a lazy import is still a dependency):
@@ -33,7 +34,7 @@ INTERFACES = {"cli", "tui", "report", "jobs", "hooks"}
 SERVICES = {"app"}
 DOMAIN = {"transcript", "events", "views", "tlog", "testing"}
 STORAGE = {"store"}
-BASE = {"", "errors", "lazy", "settings"}
+BASE = {"", "errors", "lazy", "maps", "settings"}
 RANK = {
     **dict.fromkeys(INTERFACES, 3),
     **dict.fromkeys(SERVICES, 2),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riff.events import RepairEvent, calculate_session_digest, event_digest
+from riff.events import RepairEvent, calculate_session_digest, canonical, event_digest
 from riff.events.canonical import (
     canonical_payload_bytes,
     canonical_state_bytes,
@@ -23,6 +24,7 @@ from riff.events.wire import (
     wire_decoder,
     wire_digest,
 )
+from riff.maps import Overlay
 from tests.event_factories import sealed_events
 
 
@@ -81,6 +83,44 @@ def test_materialization_digest_is_order_independent() -> None:
     assert a == b
     assert a != calculate_session_digest("s", 4, {"a": None, "c": "b", "b": "a"})
     assert a != calculate_session_digest("s", 3, {"a": None, "c": "a", "b": "a"})
+
+
+@settings(max_examples=200)
+@given(
+    st.text(min_size=1, max_size=10).filter(
+        lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
+    ),
+    st.integers(0, 10**6),
+    st.dictionaries(
+        st.text(st.characters(max_codepoint=0x7F), max_size=12)
+        | st.text(max_size=3).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+        st.none() | st.text(alphabet='ab"\\\n\u00e9', max_size=4),
+        max_size=40,
+    ),
+    st.dictionaries(st.text(alphabet="abc", max_size=3), st.none() | st.just("a"), max_size=4),
+)
+def test_a_digest_in_blocks_is_the_digest_of_the_whole_text(
+    session_id: str,
+    through_seq: int,
+    parents: dict[str, str | None],
+    changes: dict[str, str | None],
+) -> None:
+    """Blocks of 3 entries (any map from 0 entries on): the same digest as hashing
+    the canonical bytes at once, for a dict and for repairs over it; an id out of
+    ASCII takes the reference path whole."""
+    whole = {**parents, **changes}
+    expected = hashlib.sha256(
+        reference_canonical_bytes(
+            {"session_id": session_id, "through_seq": through_seq, "parents": whole}
+        )
+    ).hexdigest()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(canonical, "STREAM_DIGEST_FROM", 0)
+        patch.setattr(canonical, "_DIGEST_BLOCK", 3)
+        assert calculate_session_digest(session_id, through_seq, whole) == expected
+        assert calculate_session_digest(session_id, through_seq, Overlay(parents, changes)) == (
+            expected
+        )
 
 
 @settings(max_examples=200)

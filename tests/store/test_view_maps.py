@@ -9,6 +9,7 @@ import random
 import uuid
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,11 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riff.events import GENESIS_DIGEST
-from riff.store import ImmutableEventStore, StoredViewError, StoreError
+from riff.maps import Overlay
+from riff.store import ImmutableEventStore, StoredViewError, StoreError, view_maps
 from riff.store.rows import VIEWS_TABLE
 from riff.store.sdk import RecordID
 from riff.store.view_maps import DEFLATE_FROM, TAG, decode_view_maps, encode_view_maps
+from riff.transcript.reader import read_transcript
 from riff.views import ViewRecord
+from tests.factories import generate_session, inject, write_generated_session
 from tests.store.helpers import M, mem_recorder
 
 Map = dict[str, str | None]
@@ -277,3 +281,42 @@ def test_a_big_view_is_stored_compressed_and_reads_back(recorder: ImmutableEvent
     assert row is not None
     assert _ordered(row["base_parents"], row["parents"], row["timestamps"]) == _ordered(*three)
     assert ViewRecord.from_row(row) == _view(*three)
+
+
+@pytest.mark.parametrize("piece", [3, 4, 1 << 14])
+def test_a_forms_text_in_pieces_is_its_whole_text(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(view_maps, "_PIECE", piece)
+    for form in (
+        [TAG, "keys", [], []],
+        [TAG, "keys", ["a", "b", "c"], [None, 0, 1]],
+        [TAG, "aligned", [f"t{i}" for i in range(7)]],
+        [TAG, "changes", {"a": None}, ["b", "c", "d", "e"]],
+        [TAG, "keys", [f'k"{i}\\' for i in range(10)], list(range(10))],
+    ):
+        assert b"".join(view_maps._json_pieces(form)) == orjson.dumps(form)
+
+
+@pytest.mark.parametrize("deflate_from", [200, DEFLATE_FROM])
+def test_a_transcripts_own_maps_are_stored_as_their_dicts_would_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deflate_from: int
+) -> None:
+    """The maps a scan gives (read from its columns, and repairs laid over them) are
+    stored with the same text as dicts holding the same entries; compressed too, a few
+    list items at a time."""
+    monkeypatch.setattr(view_maps, "DEFLATE_FROM", deflate_from)
+    monkeypatch.setattr(view_maps, "_PIECE", 5)
+    session = generate_session(300, seed=11)
+    inject(session, "orphan", 2, random.Random(11))
+    transcript = read_transcript(write_generated_session(tmp_path / "s.jsonl", session))
+    base, timestamps = transcript.parent_map(), transcript.timestamp_map()
+    keys = list(base)
+    # Changes set out of the file's order: stored in it, as a dict's comparison finds them.
+    parents = Overlay(base, {keys[90]: None, keys[41]: base[keys[41]], keys[40]: keys[3]})
+    plain = (dict(base.items()), dict(parents.items()), dict(timestamps.items()))
+    stored = encode_view_maps(base, parents, timestamps)
+    assert stored == encode_view_maps(*plain)
+    assert _layouts(stored)[1] == "changes"
+    assert orjson.loads(stored[1])[2] == {keys[40]: keys[3], keys[90]: None}
+    assert _ordered(*decode_view_maps("s1", *stored)) == _ordered(*plain)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
 import pytest
 
-from riff.transcript import reader
+from riff.maps import values_for
+from riff.transcript import reader, records
 from riff.transcript.detect import build_graph, detect_findings
 from riff.transcript.graph import MessageGraph
 from riff.transcript.reader import read_transcript
@@ -133,7 +135,24 @@ def _plain_maps(transcript: Transcript) -> tuple[dict[str, str | None], dict[str
     )
 
 
-def test_maps_with_odd_and_missing_timestamps(tmp_path: Path) -> None:
+def _assert_reads_as(column_map: Mapping[str, str | None], plain: dict[str, str | None]) -> None:
+    """Every way of reading a column-backed map gives the plain dict's answer, in its order."""
+    assert list(column_map.items()) == list(plain.items())
+    assert list(column_map.values()) == list(plain.values())
+    assert len(column_map) == len(plain)
+    assert [column_map.get(key) for key in plain] == list(plain.values())
+    assert column_map.get("not-a-uuid", "none") == "none"
+    assert "not-a-uuid" not in column_map
+    backwards = list(reversed(list(plain)))
+    assert list(values_for(column_map, backwards)) == [plain[key] for key in backwards]
+    with pytest.raises(KeyError):
+        column_map["not-a-uuid"]
+
+
+@pytest.mark.parametrize("block", [2, 1 << 16])
+def test_maps_with_odd_and_missing_timestamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
     """Stamps in other forms (kept aside or rewritten canonical), none at all, a
     parent the file does not hold, and a uuid on two lines."""
     rows = [
@@ -146,9 +165,14 @@ def test_maps_with_odd_and_missing_timestamps(tmp_path: Path) -> None:
     ]
     path = tmp_path / "odd.jsonl"
     path.write_bytes(b"\n".join(rows) + b"\n")
+    monkeypatch.setattr(records, "_STAMP_BLOCK", block)  # timestamps decoded 2 nodes at a time
     transcript = read_transcript(path)
     assert (transcript.parent_map(), transcript.timestamp_map()) == _plain_maps(transcript)
     assert transcript.parent_map()["d"] == "gone"
+    plain_parents, plain_stamps = _plain_maps(transcript)
+    _assert_reads_as(transcript.parent_map(), plain_parents)
+    _assert_reads_as(transcript.timestamp_map(), plain_stamps)
+    assert transcript.parent_map().key_positions() == {u: i for i, u in enumerate(plain_parents)}
 
 
 @pytest.mark.parametrize(
@@ -157,6 +181,9 @@ def test_maps_with_odd_and_missing_timestamps(tmp_path: Path) -> None:
 def test_maps_of_real_transcripts(path: Path) -> None:
     transcript = read_transcript(path)
     assert (transcript.parent_map(), transcript.timestamp_map()) == _plain_maps(transcript)
+    plain_parents, plain_stamps = _plain_maps(transcript)
+    _assert_reads_as(transcript.parent_map(), plain_parents)
+    _assert_reads_as(transcript.timestamp_map(), plain_stamps)
 
 
 def test_message_keys_are_equal_exactly_where_the_ids_are() -> None:

@@ -31,6 +31,7 @@ from riff.app.viewstore import save_after_append
 from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
+from riff.maps import Overlay
 from riff.settings import Settings
 from riff.transcript import (
     Candidate,
@@ -167,7 +168,8 @@ def plan_repairs(
 ) -> RepairPlan:
     """What riff would do: best candidates above `min_score`, or one repair by hand."""
     plan = RepairPlan(state)
-    parents = dict(state.parents)
+    accepted: dict[str, str | None] = {}
+    parents = Overlay(state.parents, accepted)  # later items see earlier ones; no copy
     if message is not None:
         message_id = resolve_message(state, message, "message")
         if parent is None and not root:
@@ -197,8 +199,8 @@ def plan_repairs(
         item = plan_item(
             state, message_id, best.parent_uuid, candidate=best, parents=parents, line=line
         )
-        if not item.problems:
-            parents[item.message_id] = best.parent_uuid  # later items see earlier ones
+        if not item.problems:  # an orphan is a message of the file: a key of the base
+            accepted[item.message_id] = best.parent_uuid
         plan.items.append(item)
     return plan
 

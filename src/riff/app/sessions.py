@@ -19,6 +19,7 @@ from riff.app.errors import AppError
 from riff.app.viewstore import rebuild, update
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent, ReplayResult, replay_repair_events
+from riff.maps import Overlay
 from riff.transcript import (
     Finding,
     MessageGraph,
@@ -58,11 +59,11 @@ class SessionState:
         return RecordsByUuid(self.transcript.columns)
 
     @cached_property
-    def file_parents(self) -> dict[str, str | None]:
+    def file_parents(self) -> Mapping[str, str | None]:
         return self.transcript.parent_map()
 
     @cached_property
-    def timestamps(self) -> dict[str, str | None]:
+    def timestamps(self) -> Mapping[str, str | None]:
         return self.transcript.timestamp_map()
 
     @cached_property
@@ -72,13 +73,10 @@ class SessionState:
         moves = [event for event in self.events if event.edit is None]
         if not moves:  # a line edit moves no parent; its message_id names a line
             return self.file_parents
-        base = dict(self.file_parents)
-        seen: set[str] = set()
+        first_parents: dict[str, str | None] = {}
         for event in moves:
-            if event.message_id not in seen:
-                seen.add(event.message_id)
-                base[event.message_id] = event.old_parent_uuid
-        return base
+            first_parents.setdefault(event.message_id, event.old_parent_uuid)
+        return Overlay(self.file_parents, first_parents)
 
     @cached_property
     def replay(self) -> ReplayResult:

@@ -9,6 +9,7 @@ from riff.events.canonical import calculate_session_digest
 from riff.events.fold import ChainBreak, Divergence
 from riff.events.model import GENESIS_DIGEST, RepairEvent
 from riff.events.verify import ChainVerifier
+from riff.maps import Overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def replay_repair_events(
     for event in ordered:
         verifier.feed(event.to_dict())
     result = verifier.finish()
-    parents = {**base_parents, **fold.parents} if fold.parents else base_parents
+    parents = Overlay(base_parents, fold.parents) if fold.parents else base_parents
     reverted = frozenset(fold.reverted_ids())
     return ReplayResult(
         session_id=sid,

@@ -27,7 +27,8 @@ still decodes as that map), then the name of its layout:
   embedded engine holds several copies of a row it writes (about 6.5x the
   text, measured); a 104,000-message session's three fields go from 6.7 MB to
   3.7 MB this way, and `repair --write` of its 115 MB file from 150 MB of peak
-  RSS to 126 MB (`bench/big_session.py`).
+  RSS to 126 MB (`bench/big_session.py`). The text is compressed as it is
+  written, a block of list items at a time, so it is never whole in memory.
 
 Decoding gives back the same keys, values and key order that were encoded.
 """
@@ -36,13 +37,14 @@ from __future__ import annotations
 
 import binascii
 import zlib
-from collections.abc import Mapping
-from itertools import compress
+from collections.abc import Iterator, Mapping
+from itertools import chain, compress
 from operator import ne
 from typing import Any
 
 import orjson
 
+from riff.maps import BulkMap, Overlay
 from riff.store.errors import StoredViewError
 
 TAG = "riff-view-maps/2"
@@ -64,18 +66,51 @@ ParentMap = Mapping[str, str | None]
 
 def _text(form: list[Any]) -> str:
     # The field's type is string: the SDK sends a str as CBOR text (bytes would be a
-    # CBOR byte string the schema refuses), hence base64 for the compressed form and
-    # the one decode.
-    text = orjson.dumps(form)
-    if len(text) >= DEFLATE_FROM:
-        packed = binascii.b2a_base64(zlib.compress(text, _DEFLATE_LEVEL), newline=False)
-        text = orjson.dumps([TAG, _DEFLATE, packed.decode("ascii")])
-    return text.decode()
+    # CBOR byte string the schema refuses), hence base64 for the compressed form.
+    pieces = _json_pieces(form)
+    head: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        head.append(piece)
+        size += len(piece)
+        if size >= DEFLATE_FROM:
+            break
+    else:
+        return b"".join(head).decode()
+    # Compressed as it is written: a million messages' text (about 50 MB) is never whole.
+    deflate = zlib.compressobj(_DEFLATE_LEVEL)
+    packed = [deflate.compress(piece) for piece in chain(head, pieces)]
+    packed.append(deflate.flush())
+    encoded = binascii.b2a_base64(b"".join(packed), newline=False).decode("ascii")
+    return f'["{TAG}","{_DEFLATE}","{encoded}"]'  # base64 needs no JSON escape
+
+
+_PIECE = 1 << 14
+"""Items of a form's list serialized at a time."""
+
+
+def _json_pieces(form: list[Any]) -> Iterator[bytes]:
+    """orjson's text of ``form`` (a list), in pieces: its long lists a block at a time."""
+    yield b"["
+    for place, item in enumerate(form):
+        if place:
+            yield b","
+        if not isinstance(item, list) or len(item) <= _PIECE:
+            yield orjson.dumps(item)
+            continue
+        yield b"["
+        for start in range(0, len(item), _PIECE):
+            text = orjson.dumps(item[start : start + _PIECE])
+            yield b"," + text[1:-1] if start else text[1:-1]
+        yield b"]"
+    yield b"]"
 
 
 def _keys_form(values: ParentMap) -> list[Any]:
     keys = list(values)
-    index = dict(zip(keys, range(len(keys)), strict=True))
+    index = values.key_positions() if isinstance(values, BulkMap) else None
+    if index is None:
+        index = dict(zip(keys, range(len(keys)), strict=True))
     # A value among the keys becomes its index; any other string, or None, stays
     # itself (None is never a key: the keys are strings). map() keeps the loop in C:
     # a session's map has a key per message.
@@ -103,6 +138,19 @@ def _timestamps_form(keys: list[str], timestamps: ParentMap) -> list[Any]:
 
 
 def _parents_form(base: ParentMap, keys: list[str], parents: ParentMap) -> list[Any]:
+    if parents is base:
+        return [TAG, _CHANGES, {}, []]
+    positions = base.key_positions() if isinstance(base, BulkMap) else None
+    if (
+        isinstance(parents, Overlay)
+        and parents.base is base
+        and not parents.added
+        and positions is not None
+    ):
+        # Repairs over the base (nearly always): the changes are at hand, put in the
+        # base's order as the comparison below would find them.
+        moved = sorted(parents.changed_keys(), key=positions.__getitem__)
+        return [TAG, _CHANGES, {key: parents[key] for key in moved}, []]
     if list(parents) == keys:
         # The same keys in the same order (nearly always): only some values differ,
         # found by comparing the two value lists in C.

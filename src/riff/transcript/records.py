@@ -24,6 +24,8 @@ from operator import eq
 from pathlib import Path
 from typing import Any, overload
 
+from riff.maps import BulkMap
+
 # Line types that carry a message of the conversation (as opposed to
 # bookkeeping such as progress, attachments or snapshots).
 CONVERSATION_TYPES = frozenset({"user", "assistant"})
@@ -582,6 +584,108 @@ class RecordsByUuid(Mapping[str, MessageRecord]):
         return len(self._cols.index)
 
 
+class _NodeMap(BulkMap[str | None]):
+    """A value per node (every uuid's first record), read from the columns when asked.
+
+    As dicts, a million-message session's parents cost about 90 MB and its
+    timestamps as much again; these hold nothing but the columns. Keys are the
+    uuids in node (file) order; the columns must not change while one is in use
+    (they do not once read).
+    """
+
+    __slots__ = ("_cols",)
+
+    def __init__(self, cols: Columns) -> None:
+        self._cols = cols
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self._cols.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols.uuids)
+
+    def __len__(self) -> int:
+        return len(self._cols.index)
+
+    def key_positions(self) -> Mapping[str, int]:
+        return self._cols.index
+
+
+class ColumnParents(_NodeMap):
+    """parentUuid of every uuid's first record (`Transcript.parent_map`)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, uuid: str) -> str | None:
+        cols = self._cols
+        return self._value(cols.par[cols.node_rec[cols.index[uuid]]])
+
+    def get(self, uuid: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        # Mapping.get goes through __getitem__ and KeyError: walks up a chain call it per step.
+        cols = self._cols
+        node = cols.index.get(uuid)
+        return default if node is None else self._value(cols.par[cols.node_rec[node]])
+
+    def _value(self, ref: int) -> str | None:
+        if ref >= 0:
+            return self._cols.uuids[ref]
+        return None if ref == -1 else self._cols.extras[-2 - ref]
+
+    def _values_of_refs(self, refs: Iterator[int]) -> Iterator[str | None]:
+        # A parent reference is a node (>= 0), -1 (none) or -2 - j (extras[j]):
+        # one table, read from its start or its end by C loops.
+        cols = self._cols
+        table: list[str | None] = [*cols.uuids, *reversed(cols.extras), None]
+        return map(table.__getitem__, refs)
+
+    def iter_values(self) -> Iterator[str | None]:
+        cols = self._cols
+        return self._values_of_refs(map(cols.par.__getitem__, cols.node_rec))
+
+    def values_for(self, keys: Iterable[str]) -> Iterator[str | None]:
+        cols = self._cols
+        nodes = map(cols.index.__getitem__, keys)
+        return self._values_of_refs(
+            map(cols.par.__getitem__, map(cols.node_rec.__getitem__, nodes))
+        )
+
+
+_STAMP_BLOCK = 1 << 16
+"""Nodes whose timestamps are decoded at a time: a block's text, not the whole column's."""
+
+
+class ColumnTimestamps(_NodeMap):
+    """Timestamp (order-comparable form) of every uuid's first record
+    (`Transcript.timestamp_map`)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, uuid: str) -> str | None:
+        cols = self._cols
+        return cols.timestamp(cols.node_rec[cols.index[uuid]])
+
+    def iter_values(self) -> Iterator[str | None]:
+        node_rec = self._cols.node_rec
+        for start in range(0, len(node_rec), _STAMP_BLOCK):
+            yield from self._stamps(node_rec[start : start + _STAMP_BLOCK])
+
+    def _stamps(self, recs: array[int]) -> list[str | None]:
+        cols = self._cols
+        low = min(recs)
+        text = cols.ts[low * TS_WIDTH : (max(recs) + 1) * TS_WIDTH].decode("ascii")
+        rel = list(map((-low).__add__, recs))
+        starts = list(map(TS_WIDTH.__mul__, rel))
+        stamps: list[str | None] = list(
+            map(text.__getitem__, map(slice, starts, map(TS_WIDTH.__add__, starts)))
+        )
+        # A record without a canonical stamp holds NULs: its odd one, if any, is aside.
+        firsts = text[::TS_WIDTH]
+        unstamped = map(eq, map(firsts.__getitem__, rel), repeat("\x00"))
+        for k in compress(range(len(rel)), unstamped):
+            stamps[k] = cols.ts_odd.get(recs[k])
+        return stamps
+
+
 class RecordList(Sequence[MessageRecord]):
     """The records of a transcript (or of a graph's nodes), built on access."""
 
@@ -704,29 +808,13 @@ class Transcript:
         record = cols.record
         return {uuid: record(i) for uuid, i in zip(cols.uuids, cols.node_rec, strict=True)}
 
-    def parent_map(self) -> dict[str, str | None]:
-        """parentUuid of every uuid's first record, straight from the columns."""
-        cols = self.columns
-        # A parent reference is a node (>= 0), -1 (none) or -2 - j (extras[j]):
-        # one table, read from its start or its end by C loops.
-        table: list[str | None] = [*cols.uuids, *reversed(cols.extras), None]
-        refs = map(cols.par.__getitem__, cols.node_rec)
-        return dict(zip(cols.uuids, map(table.__getitem__, refs), strict=True))
+    def parent_map(self) -> ColumnParents:
+        """parentUuid of every uuid's first record, read from the columns (no dict)."""
+        return ColumnParents(self.columns)
 
-    def timestamp_map(self) -> dict[str, str | None]:
-        """Timestamp (order-comparable form) of every uuid's first record."""
-        cols = self.columns
-        text = cols.ts.decode("ascii")  # canonical stamps; NULs where a record has none
-        starts = list(map(TS_WIDTH.__mul__, cols.node_rec))
-        stamps: list[str | None] = list(
-            map(text.__getitem__, map(slice, starts, map(TS_WIDTH.__add__, starts)))
-        )
-        # A record without a canonical stamp holds NULs: its odd one, if any, is aside.
-        firsts = text[::TS_WIDTH]
-        unstamped = map(eq, map(firsts.__getitem__, cols.node_rec), repeat("\x00"))
-        for k in compress(range(len(starts)), unstamped):
-            stamps[k] = cols.ts_odd.get(cols.node_rec[k])
-        return dict(zip(cols.uuids, stamps, strict=True))
+    def timestamp_map(self) -> ColumnTimestamps:
+        """Timestamp (order-comparable form) of every uuid's first record (no dict)."""
+        return ColumnTimestamps(self.columns)
 
     @property
     def uuids(self) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from riff.errors import RiffError
 from riff.events import RepairEvent, SessionFold, calculate_session_digest, replay_repair_events
+from riff.maps import Overlay
 from riff.views.record import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState, read_source
 
@@ -69,8 +70,7 @@ def advance_view(view: ViewRecord, later: Iterable[RepairEvent], *, now: str) ->
         fold.apply(event.to_dict())
     if fold.applied == 0 and not view.is_stale:
         return view
-    parents = dict(view.parents)
-    parents.update(fold.parents)
+    parents = Overlay(view.parents, fold.parents)  # not a copy of every message's parent
     return view.evolve(
         parents=parents,
         through_seq=fold.head_seq,

@@ -1,0 +1,158 @@
+"""Read-only maps with an entry per message, that are not dicts.
+
+A session's parent and timestamp maps hold every message: as dicts, a
+million-message session's parents cost about 90 MB and its timestamps as much
+again, and a dict copy to apply a few repairs costs 40 MB more. Here:
+
+- `BulkMap`, a Mapping whose bulk reads (`values()`, `items()`, `values_for`)
+  run as C loops where its subclass can, and whose equality with a dict does
+  not build one: the transcript's column-backed maps derive from it
+  (riff.transcript.records);
+- `Overlay`, a map with a few entries set over another one, in the order
+  `{**base, **changes}` would have, without copying the base.
+
+Nothing here is changed in place: a map shared between a session's file,
+its replay and its view stays what it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
+from itertools import chain, compress
+from operator import eq, ne
+from typing import TypeVar
+
+V = TypeVar("V")
+
+
+class _Values(ValuesView[V]):
+    _mapping: BulkMap[V]
+
+    def __iter__(self) -> Iterator[V]:
+        return self._mapping.iter_values()
+
+
+class _Items(ItemsView[str, V]):
+    _mapping: BulkMap[V]
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        mapping = self._mapping
+        return zip(mapping, mapping.iter_values(), strict=True)
+
+
+class BulkMap(Mapping[str, V]):
+    """A Mapping from message ids whose bulk reads subclasses may run as C loops."""
+
+    __slots__ = ()
+
+    def iter_values(self) -> Iterator[V]:
+        """Every value, in key order (one lookup per key unless overridden)."""
+        return map(self.__getitem__, self)
+
+    def values_for(self, keys: Iterable[str]) -> Iterator[V]:
+        """The value of each of ``keys`` (KeyError for a key the map lacks)."""
+        return map(self.__getitem__, keys)
+
+    def key_positions(self) -> Mapping[str, int] | None:
+        """Each key's place in iteration order, when the map keeps such an index."""
+        return None
+
+    def values(self) -> ValuesView[V]:
+        return _Values(self)
+
+    def items(self) -> ItemsView[str, V]:
+        return _Items(self)
+
+    def __eq__(self, other: object) -> bool:
+        # Mapping's own __eq__ builds a dict of each side: a million entries twice.
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        if len(self) != len(other):
+            return False
+        try:
+            mine = self.values_for(other.keys())
+            return all(map(eq, mine, other.values()))
+        except KeyError:
+            return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def values_for(values: Mapping[str, V], keys: Iterable[str]) -> Iterator[V]:
+    """The value of each of ``keys`` in ``values``, in C loops for dicts and bulk maps."""
+    if isinstance(values, BulkMap):
+        return values.values_for(keys)
+    return map(values.__getitem__, keys)
+
+
+class Overlay(BulkMap[V]):
+    """``base`` with ``changes`` set: `{**base, **changes}` without copying ``base``.
+
+    Keys keep ``base``'s order; keys only ``changes`` has follow, in its order.
+    ``changes`` is read, not copied: it may still be given new values for keys
+    ``base`` has (a planner's accepted repairs), never keys ``base`` lacks.
+    """
+
+    __slots__ = ("added", "base", "changes")
+
+    def __init__(self, base: Mapping[str, V], changes: dict[str, V]) -> None:
+        if isinstance(base, Overlay):  # one level: the changes of both, later ones last
+            changes = {**base.changes, **changes}
+            base = base.base
+        self.base: Mapping[str, V] = base
+        self.changes: dict[str, V] = changes
+        self.added = [key for key in self.changes if key not in base]
+        """Keys only the changes have, in their order."""
+
+    def __getitem__(self, key: str) -> V:
+        changes = self.changes
+        if key in changes:
+            return changes[key]
+        return self.base[key]
+
+    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+        # Mapping.get would go through __getitem__ and KeyError: chain walks call it per step.
+        changes = self.changes
+        if key in changes:
+            return changes[key]
+        return self.base.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.changes or key in self.base
+
+    def __len__(self) -> int:
+        return len(self.base) + len(self.added)
+
+    def __iter__(self) -> Iterator[str]:
+        return chain(self.base, self.added)
+
+    def iter_values(self) -> Iterator[V]:
+        changes = self.changes
+        added = map(changes.__getitem__, self.added)
+        if not changes:
+            return chain(self.base.values(), added)
+        # Each base key's value from the changes when set there, else the base's: the
+        # base's value is the default of `changes.get`, so the loop stays in C.
+        return chain(map(changes.get, self.base, self.base.values()), added)
+
+    def values_for(self, keys: Iterable[str]) -> Iterator[V]:
+        if not self.added:
+            keys = list(keys)
+            base_values = values_for(self.base, keys)
+            return map(self.changes.get, keys, base_values)
+        return map(self.__getitem__, keys)
+
+    def key_positions(self) -> Mapping[str, int] | None:
+        if self.added or not isinstance(self.base, BulkMap):
+            return None
+        return self.base.key_positions()
+
+    def changed_keys(self) -> Iterator[str]:
+        """Keys whose value differs from ``base``'s (those only the changes have too)."""
+        base = self.base
+        kept = [key for key in self.changes if key in base]
+        differs = map(ne, values_for(base, kept), map(self.changes.__getitem__, kept))
+        return chain(compress(kept, differs), self.added)
+
+
+__all__ = ["BulkMap", "Overlay", "values_for"]
