@@ -38,7 +38,7 @@ from __future__ import annotations
 import binascii
 import zlib
 from collections.abc import Iterator, Mapping
-from itertools import chain, compress
+from itertools import chain, compress, islice
 from operator import ne
 from typing import Any
 
@@ -90,19 +90,28 @@ _PIECE = 1 << 14
 
 
 def _json_pieces(form: list[Any]) -> Iterator[bytes]:
-    """orjson's text of ``form`` (a list), in pieces: its long lists a block at a time."""
+    """orjson's text of ``form`` (a list), in pieces: its long lists, and the lists it
+    holds as iterators (made as they are written), a block of items at a time."""
     yield b"["
     for place, item in enumerate(form):
         if place:
             yield b","
-        if not isinstance(item, list) or len(item) <= _PIECE:
+        if isinstance(item, Iterator):
+            yield from _list_pieces(item)
+        elif isinstance(item, list) and len(item) > _PIECE:
+            yield from _list_pieces(iter(item))
+        else:
             yield orjson.dumps(item)
-            continue
-        yield b"["
-        for start in range(0, len(item), _PIECE):
-            text = orjson.dumps(item[start : start + _PIECE])
-            yield b"," + text[1:-1] if start else text[1:-1]
-        yield b"]"
+    yield b"]"
+
+
+def _list_pieces(items: Iterator[Any]) -> Iterator[bytes]:
+    yield b"["
+    first = True
+    while block := list(islice(items, _PIECE)):
+        text = orjson.dumps(block)[1:-1]
+        yield text if first else b"," + text
+        first = False
     yield b"]"
 
 
@@ -133,8 +142,9 @@ def encode_view_maps(
 
 def _timestamps_form(keys: list[str], timestamps: ParentMap) -> list[Any]:
     if len(timestamps) == len(keys) and list(timestamps) == keys:
-        return [TAG, _ALIGNED, list(timestamps.values())]
-    return [TAG, _MAP, dict(timestamps)]
+        # An iterator: a million timestamps' strings (80 MB) are made a block at a time.
+        return [TAG, _ALIGNED, iter(timestamps.values())]
+    return [TAG, _MAP, dict(timestamps.items())]
 
 
 def _parents_form(base: ParentMap, keys: list[str], parents: ParentMap) -> list[Any]:
