@@ -4,7 +4,8 @@ append, leave exactly what the long ways leave (real store, real files).
 `plan_session_repairs` plans a session none of whose line repairs applies
 without holding its bytes (riff.app.repair_plan._plan_in_one_pass); `apply_plan`
 stores the view once, advanced past the events it appended
-(riff.app.viewstore.save_after_append), instead of storing it, having the
+(riff.app.viewstore.save_after_append) or rebuilt past them
+(riff.app.viewstore.rebuild_after_append), instead of storing it, having the
 append mark it stale and reading it back. Each is compared here with the long
 way on the same sessions: the plan, the events, the written bytes and the
 stored view.
@@ -23,8 +24,8 @@ import pytest
 from riff.app import repair_plan
 from riff.app.repair_plan import apply_session_plan, plan_session_repairs
 from riff.app.repairs import RepairPlan, apply_plan, plan_item, plan_repairs
-from riff.app.sessions import load_session
-from riff.app.viewstore import rebuild, save_after_append
+from riff.app.sessions import current_view, load_session
+from riff.app.viewstore import rebuild, rebuild_after_append, save_after_append
 from riff.app.workspace import Workspace
 from riff.events import EventDraft
 from riff.settings import Settings
@@ -166,19 +167,48 @@ def test_the_stored_view_is_the_one_a_rebuild_makes(tmp_path: Path) -> None:
         assert stored.materialization_digest == rebuilt.materialization_digest
 
 
-def test_a_view_behind_the_log_is_brought_up_to_date_the_long_way(tmp_path: Path) -> None:
+def test_a_view_rebuilt_after_an_append_holds_the_events_before_it(tmp_path: Path) -> None:
+    """Once the file is written, its stored view is of another state of it: the next
+    append rebuilds the view, past every event of the log, not only the new ones."""
+    session = generate_session(150, seed=4)
+    inject(session, "orphan", 2, random.Random(1))
+    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    with ws:
+        state = load_session(ws, str(path))
+        first, second, *_ = plan_repairs(state, min_score=0.0).items
+        apply_plan(ws, RepairPlan(state, [first]), operator="alice", write=True)
+        state = load_session(ws, str(path))
+        assert current_view(ws, state) is None
+        again = plan_item(state, second.message_id, second.new_parent)
+        assert not again.problems
+        apply_plan(ws, RepairPlan(state, [again]), operator="alice")
+        stored = ws.store.get_view(state.session_id)
+        fresh = load_session(ws, str(path))
+        rebuilt = rebuild(ws.store, fresh.session_id, fresh.source_state(), save=False)
+        assert stored is not None and stored.through_seq == rebuilt.through_seq == 2
+        for name in ("parents", "base_parents", "head_digest", "materialization_digest"):
+            assert getattr(stored, name) == getattr(rebuilt, name), name
+
+
+@pytest.mark.parametrize("view_was_stored", [True, False], ids=["advanced", "rebuilt"])
+def test_a_view_behind_the_log_is_brought_up_to_date_the_long_way(
+    tmp_path: Path, view_was_stored: bool
+) -> None:
     session = generate_session(80, seed=9)
     inject(session, "orphan", 1, random.Random(1))
     ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
     with ws:
         state = load_session(ws, str(path))
-        view = rebuild(ws.store, state.session_id, state.source_state(), save=False)
+        view = rebuild(ws.store, state.session_id, state.source_state(), save=view_was_stored)
         orphan = next(iter(state.pending_changes or state.file_parents))
         draft = EventDraft(orphan, state.file_parents[orphan], None, "alice", reason="first")
         first = ws.store.append(state.session_id, [draft])
         # Another writer appends before the view is saved: it is not current.
         ws.store.append(state.session_id, [EventDraft(orphan, None, None, "bob", reason="x")])
-        saved = save_after_append(ws.store, view, first, stored=False)
+        if view_was_stored:
+            saved = save_after_append(ws.store, view, first)
+        else:
+            saved = rebuild_after_append(ws.store, state.session_id, state.source_state(), first)
         assert saved is not None
         assert saved.through_seq == 2
         stored = ws.store.get_view(state.session_id)

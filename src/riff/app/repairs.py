@@ -21,13 +21,14 @@ from riff.app.recording import (
 from riff.app.revert_order import refuse_out_of_order_revert
 from riff.app.sessions import (
     SessionState,
+    current_view,
     ensure_view,
     load_session,
-    prepare_view,
     repair_engine,
 )
 from riff.app.staged_write import StagedWrite
-from riff.app.viewstore import save_after_append
+from riff.app.viewstore import rebuild as rebuild_view
+from riff.app.viewstore import rebuild_after_append, save_after_append
 from riff.app.viewstore import update as update_view
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
@@ -289,10 +290,11 @@ def _apply_plan(
     staged: StagedWrite | None,
 ) -> ApplyResult:
     state = plan.state
-    # The view as ensure_view makes it; a rebuilt one is stored once, below,
-    # advanced past the events (storing it first would cost the whole parent
-    # map three more times: written, rewritten stale by the append, read back).
-    view, stored = prepare_view(ws, state)
+    # The stored view when it is current. One to rebuild is built once, after the
+    # append, past the new events: built before, it would digest every parent
+    # twice, and stored before, it would be written whole, marked stale by the
+    # append and read back.
+    view = current_view(ws, state)
     result = ApplyResult()
     try:
         events, refused = record_relinks(
@@ -305,17 +307,21 @@ def _apply_plan(
             expected_head=plan_head(state),
         )
     except BaseException:
-        if not stored:
-            ws.store.put_view(view)  # as ensure_view would have, before the append
+        if view is None:  # as ensure_view would have stored it, before the append
+            rebuild_view(ws.store, state.session_id, state.source_state())
         raise
     result.events = events
     result.refused = [Skipped(mid, "; ".join(problems)) for mid, problems in refused]
     # A record user cannot store views (root/owner only): theirs stays as it was.
+    if result.events and view is None:
+        whole_log = [*state.events, *result.events]
+        rebuild_after_append(ws.store, state.session_id, state.source_state(), whole_log)
+    elif result.events and view is not None:
+        save_after_append(ws.store, view, result.events)
+    elif view is None:
+        rebuild_view(ws.store, state.session_id, state.source_state())
     if result.events:
-        save_after_append(ws.store, view, result.events, stored=stored)
         _checkpoint_if_asked(ws)
-    elif not stored:
-        ws.store.put_view(view)
     if write:
         # The file was read once already (and is proven unchanged by its hash
         # when written): only the events are new.

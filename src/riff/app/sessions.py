@@ -199,20 +199,13 @@ def session_events(ws: Workspace, session_id: str) -> list[RepairEvent]:
 
 def ensure_view(ws: Workspace, state: SessionState) -> ViewRecord:
     """The session's materialized view, rebuilt when missing or built from another file state."""
-    view, stored = prepare_view(ws, state)
-    if not stored:
-        ws.store.put_view(view)
-    return view
+    view = current_view(ws, state)
+    return view if view is not None else rebuild(ws.store, state.session_id, state.source_state())
 
 
-def prepare_view(ws: Workspace, state: SessionState) -> tuple[ViewRecord, bool]:
-    """(the view ensure_view stores, whether it is stored already).
-
-    A rebuilt view comes back unsaved, for a caller about to append: it stores
-    the view once, advanced past its own events (riff.app.repairs.apply_plan),
-    instead of writing the whole parent map before the append, having the
-    append rewrite it to mark it stale, and reading it back to bring it up to date.
-    """
+def current_view(ws: Workspace, state: SessionState) -> ViewRecord | None:
+    """The session's stored view, brought up to date with its log; None when there is
+    none, or it was built from another state of the file (rebuild it then)."""
     store = ws.store
     view = store.get_view(state.session_id)
     fingerprint = state.transcript.fingerprint
@@ -223,10 +216,10 @@ def prepare_view(ws: Workspace, state: SessionState) -> tuple[ViewRecord, bool]:
         or source.sha256 != fingerprint.sha256
         or view.base_parents != state.base_parents
     ):
-        return rebuild(store, state.session_id, state.source_state(), save=False), False
+        return None
     if view.is_stale or view.through_seq != (state.events[-1].seq if state.events else 0):
-        return update(store, state.session_id), True
-    return view, True
+        return update(store, state.session_id)
+    return view
 
 
 def repair_engine() -> ConversationRepairEngine:

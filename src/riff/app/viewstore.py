@@ -3,8 +3,9 @@ riff.views computes, and the store keeps what comes back.
 
 `rebuild` (from a base state and the whole log), `update` (only the events
 after the view's through_seq), `save_after_append` (a view advanced past the
-events just appended) and `check_drift` (recompute and compare, and mark the
-stored view) are the only places a view is written.
+events just appended), `rebuild_after_append` (a view rebuilt past them) and
+`check_drift` (recompute and compare, and mark the stored view) are the only
+places a view is written.
 """
 
 from __future__ import annotations
@@ -79,13 +80,11 @@ def save_after_append(
     view: ViewRecord,
     appended: list[RepairEvent],
     *,
-    stored: bool,
     clock: Clock | None = None,
 ) -> ViewRecord | None:
-    """Store `view`, the session's view just before `appended` were appended, advanced
-    past them: what `update` stores after the append, without reading the whole
-    view back. `stored`: whether `view` is in the store already (else it is
-    stored as `rebuild` would have, then brought up to date).
+    """Store `view`, the session's stored view just before `appended` were appended,
+    advanced past them: what `update` stores after the append, without reading the
+    whole view back.
 
     When the log moved on past those events meanwhile (another writer), or they
     do not continue the view, `update` takes the long way. None when the store
@@ -97,11 +96,33 @@ def save_after_append(
         advanced = None
     if advanced is not None and store.put_view_if_current(advanced):
         return advanced
-    if not stored:
-        store.put_view(view)
     if store.get_view(view.session_id) is None:
         return None
     return update(store, view.session_id, clock=clock)
+
+
+def rebuild_after_append(
+    store: EventLog,
+    session_id: str,
+    source: SourceState,
+    events: list[RepairEvent],
+    *,
+    clock: Clock | None = None,
+) -> ViewRecord | None:
+    """Store the view `rebuild` makes just after the last of `events` (the session's
+    whole log through the events just appended) was appended, built once past them.
+
+    Built before the append and then advanced, every parent would be digested twice
+    (a second for a million messages). When the log moved on meanwhile, the view is
+    stored and `update` brings it up to date. None as for `save_after_append`.
+    """
+    view = build_view(session_id, source, events, now=_now(clock))
+    if store.put_view_if_current(view):
+        return view
+    store.put_view(view)
+    if store.get_view(session_id) is None:
+        return None
+    return update(store, session_id, clock=clock)
 
 
 def check_drift(
@@ -125,4 +146,11 @@ def check_drift(
     return report
 
 
-__all__ = ["check_drift", "rebuild", "rebuild_from_file", "save_after_append", "update"]
+__all__ = [
+    "check_drift",
+    "rebuild",
+    "rebuild_after_append",
+    "rebuild_from_file",
+    "save_after_append",
+    "update",
+]
