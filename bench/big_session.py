@@ -3,7 +3,8 @@
 Generates (riff's synthetic generator, so no real data is needed):
 
 - a session whose resume chain is ``--messages`` long (default 1,000,000; no
-  compaction, so the chain runs from the last message back to the first);
+  compaction, so the chain runs from the last message back to the first), then
+  the same chain with its middle message cut from its parent;
 - a transcript of about ``--repair-mb`` MB (default 115) with one cut link in
   the middle, for ``riff repair --write``;
 - a transcript holding one line of ``--line-mb`` MB (default 100).
@@ -12,8 +13,9 @@ Then runs, each as its own process, measuring wall time and peak RSS (of that
 child, from ``wait4``), in ``--repeat`` interleaved rounds (so that load from
 elsewhere hits every contender alike), reporting each one's best wall time
 with every round's time beside it: ``riff scan --json --no-cache`` and ``riff show
---no-pager`` of the big chain, ``riff repair --write --yes`` of the cut
-transcript, and ``riff scan`` / ``riff verify``-free reads of the huge line.
+--no-pager`` of the big chain, ``riff scan`` and ``riff repair --write --yes`` of
+the cut chain and of the cut transcript (each round on a fresh copy, into a store
+of its own), and ``riff scan`` / ``riff verify``-free reads of the huge line.
 Baselines in the same run: Python start-up plus ``import orjson`` with an
 orjson pass over the same file (``orjson loop``), so ratios show what riff adds
 over parsing. Prints figures; asserts nothing.
@@ -78,8 +80,13 @@ _ASSISTANT = (
 _TAIL = '"uuid":"{uuid}","timestamp":"{ts}"}}\n'
 
 
-def write_chain(path: Path, messages: int, seed: int) -> int:
-    """One linear conversation of ``messages`` short user/assistant lines (fast to make)."""
+CUT_PARENT = '"00000000-0000-4000-8000-00000000c0de"'
+"""The parentUuid a cut message is given: a message no file holds."""
+
+
+def write_chain(path: Path, messages: int, seed: int, cut_at: int | None = None) -> int:
+    """One linear conversation of ``messages`` short user/assistant lines (fast to make);
+    message ``cut_at`` (a user message when even) cut from its parent when given."""
     session = f"{seed:08x}-0000-4000-8000-000000000000"
     parent = "null"
     with path.open("w", buffering=1 << 20) as handle:
@@ -93,6 +100,8 @@ def write_chain(path: Path, messages: int, seed: int) -> int:
             )
             kind = "user" if n % 2 == 0 else "assistant"
             body = _USER if kind == "user" else _ASSISTANT
+            if n == cut_at:
+                parent = CUT_PARENT
             handle.write(
                 _HEAD.format(parent=parent, session=session, type=kind)
                 + body.format(n=n)
@@ -205,37 +214,51 @@ def bench_chain(project: Path, args: argparse.Namespace, env: dict[str, str], ri
     for name, results in runs.items():
         report(name, best(results), base, results)
     chain.unlink()
+    cut_at = args.messages // 2 & ~1  # a user message
+    write_chain(chain, args.messages, args.seed, cut_at=cut_at)
+    print(f"the same chain with message {cut_at:,} cut from its parent:")
+    repair_rounds(chain, args.repeat, env, riff, base)
+    chain.unlink()
 
 
-def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], riff: str) -> None:
-    cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
-    size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
-    print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
-    pristine = cut_path.with_name("pristine.jsonl.orig")  # not a transcript's name
-    shutil.copyfile(cut_path, pristine)
-    contenders = {
-        "orjson loop (process)": [sys.executable, "-c", _ORJSON_LOOP, str(cut_path)],
-        "riff scan --json": [riff, "scan", "--json", "--no-cache", str(cut_path)],
-        "riff show --json": [riff, "show", "--json", str(cut_path)],
-        "riff repair --write": [riff, "repair", str(cut_path), "--write", "--yes"],
-    }
+def repair_rounds(
+    path: Path,
+    repeat: int,
+    env: dict[str, str],
+    riff: str,
+    base: Result | None = None,
+    show: bool = False,
+) -> dict[str, list[Result]]:
+    """``riff scan --json`` (and ``riff show --json`` with ``show``) and ``riff repair
+    --write --yes`` of a broken session, each round on a fresh copy of it at rest and
+    into a store of its own; reports them against ``base`` (else an orjson loop over
+    the file, run in every round) and returns every round."""
+    pristine = path.with_name("pristine.jsonl.orig")  # not a transcript's name
+    shutil.copyfile(path, pristine)
+    contenders: dict[str, list[str]] = {}
+    if base is None:
+        contenders["orjson loop (process)"] = [sys.executable, "-c", _ORJSON_LOOP, str(path)]
+    contenders["riff scan --json"] = [riff, "scan", "--json", "--no-cache", str(path)]
+    if show:
+        contenders["riff show --json"] = [riff, "show", "--json", str(path)]
+    contenders["riff repair --write"] = [riff, "repair", str(path), "--write", "--yes"]
     runs: dict[str, list[Result]] = {name: [] for name in contenders}
     backups_kept = []
-    for round_number in range(args.repeat):
-        # Every round repairs the same broken file into a store of its own.
-        shutil.copyfile(pristine, cut_path)
+    for round_number in range(repeat):
+        shutil.copyfile(pristine, path)
         # A session at rest: riff refuses to write a file that changed in the last
         # seconds (a live session), and on a fast machine the copy is that recent.
         at_rest = time.time() - 60
-        os.utime(cut_path, (at_rest, at_rest))
-        round_env = {**env, "XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}-{round_number}"}
+        os.utime(path, (at_rest, at_rest))
+        # Every round repairs the same broken file into a store of its own.
+        round_env = {**env, "XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}-{path.stem}-{round_number}"}
         for name, argv in contenders.items():
             runs[name].append(run(argv, round_env))
-        backups = list(project.glob("*.riff-backup"))
+        backups = list(path.parent.glob("*.riff-backup"))
         backups_kept.append(bool(backups))
         for backup in backups:
             backup.unlink()
-    base = best(runs["orjson loop (process)"])
+    base = base or best(runs["orjson loop (process)"])
     for name, results in runs.items():
         report(name, best(results), base, results)
     scan = max(result[1] for result in runs["riff scan --json"])
@@ -243,8 +266,16 @@ def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], r
     codes = sorted({result[2] for result in runs["riff repair --write"]})
     print(f"    (exit {codes}; {(repair - scan) / 1e6:+.0f} MB over the scan, highest peaks)")
     print(f"  backup kept: {all(backups_kept)}")
-    cut_path.unlink()
     pristine.unlink()
+    return runs
+
+
+def bench_repair(project: Path, args: argparse.Namespace, env: dict[str, str], riff: str) -> None:
+    cut_path = project / "00000000-0000-4000-8000-000000000002.jsonl"
+    size, cut = write_cut(cut_path, args.repair_mb, args.seed + 1)
+    print(f"cut session: {size / 1e6:.0f} MB, message {cut[:8]} cut from its parent")
+    repair_rounds(cut_path, args.repeat, env, riff, show=True)
+    cut_path.unlink()
 
 
 def bench_line(

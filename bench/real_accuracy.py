@@ -47,6 +47,7 @@ from pathlib import Path
 
 import orjson
 
+from riff.maps import Overlay
 from riff.testing.real_breaks import (
     BREAK_KINDS,
     Row,
@@ -152,16 +153,15 @@ def auto_plan(
 ) -> dict[str, str | None]:
     """What ``repair --yes`` writes: each orphan's best candidate at or above the
     threshold, validated in order (later repairs see earlier ones)."""
-    parents = transcript.parent_map()
-    times = transcript.timestamp_map()
     changes: dict[str, str | None] = {}
+    parents = Overlay(transcript.parent_map(), changes)  # reads the changes as they grow
+    times = transcript.timestamp_map()
     for orphan in engine.suggest_all(transcript, k=1):
         if not orphan.candidates or orphan.candidates[0].score < threshold:
             continue
         best = orphan.candidates[0].parent_uuid
         if validate_repair(parents, times, orphan.message_id, best):
             continue
-        parents[orphan.message_id] = best
         changes[orphan.message_id] = best
     return changes
 
