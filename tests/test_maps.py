@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riff.maps import BulkMap, Overlay, values_for
+from riff.maps import BulkMap, Overlay, differing_keys, key_test, values_for
 
 _keys = st.text(alphabet="abcdefgh", min_size=1, max_size=3)
 _values = st.one_of(st.none(), _keys)
@@ -122,3 +122,34 @@ def test_a_bulk_map_is_not_equal_to_what_is_not_a_mapping() -> None:
     mine = _Plain({"a": None})
     assert mine != [("a", None)]
     assert mine != "a"
+
+
+@given(_maps, _maps)
+def test_differing_keys_are_the_common_keys_whose_values_differ(
+    a: dict[str, str | None], b: dict[str, str | None]
+) -> None:
+    expected = [key for key in a if key in b and a[key] != b[key]]
+    assert differing_keys(a, b) == expected
+    assert differing_keys(_Plain(a), Overlay(b, {})) == expected
+    same_order = {key: b.get(key, a[key]) for key in a}  # a's keys, in a's order
+    assert differing_keys(a, same_order) == [k for k in a if k in b and a[k] != b[k]]
+
+
+@given(_maps, _maps)
+def test_key_test_answers_as_in_does(
+    base: dict[str, str | None], changes: dict[str, str | None]
+) -> None:
+    class Indexed(_Plain):
+        def key_positions(self) -> dict[str, int]:
+            return {key: i for i, key in enumerate(self)}
+
+    for mapping in (
+        base,
+        _Plain(base),
+        Indexed(base),
+        Overlay(base, dict(changes)),
+        Overlay(Indexed(base), dict(changes)),
+    ):
+        test = key_test(mapping)
+        for key in [*base, *changes, "zzzz"]:
+            assert test(key) == (key in mapping)

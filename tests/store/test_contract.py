@@ -219,6 +219,8 @@ def test_append_marks_the_view_stale(any_store: EventStore) -> None:
     [summary] = any_store.view_summaries()
     assert summary["session_id"] == "s1" and summary["is_stale"] is True
     assert summary["source_path"] == "/x.jsonl"
+    assert any_store.view_summary("s1") == summary
+    assert any_store.view_summary("s2") is None
 
 
 def test_plain_records(any_store: EventStore) -> None:

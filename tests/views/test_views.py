@@ -98,6 +98,10 @@ def test_drift_in_the_stored_view_is_found_and_marked(store: EventLog) -> None:
     marked = store.get_view("s1")
     assert marked is not None and marked.drift_detected
     assert marked.drift_report is not None and marked.drift_report["view_parents_differ"] == [M[7]]
+    store.put_view(view.evolve(parents={**tampered, "not-a-message": None}))
+    assert check_drift(store, "s1").view_parents_differ == [M[7], "not-a-message"]
+    store.put_view(view.evolve(parents={k: v for k, v in tampered.items() if k != M[8]}))
+    assert check_drift(store, "s1").view_parents_differ == [M[7], M[8]]
 
 
 def _write_transcript(path: Path, parents: dict[str, str | None]) -> None:
@@ -129,6 +133,7 @@ def test_drift_against_the_file_on_disk(store: EventLog, tmp_path: Path) -> None
     # Edited outside riff: a parent changed; Claude Code appended a message.
     edited = dict(BASE)
     edited[M[9]] = M[2]
+    edited[M[5]] = M[1]  # the repair, written to the file: not drift
     edited[M[50]] = M[40]
     del edited[M[40]]
     _write_transcript(path, edited)

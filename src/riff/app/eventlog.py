@@ -231,6 +231,10 @@ class EventLog:
         """Per view: session, through_seq, stale and drift flags (no parent maps)."""
         return self.recorder.view_summaries()
 
+    def view_summary(self, session_id: str) -> dict[str, Any] | None:
+        """One view's summary (no parent maps), None without a view."""
+        return self.recorder.view_summary(session_id)
+
     # -- plain records -----------------------------------------------------------
 
     def add_rows(

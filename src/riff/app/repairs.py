@@ -443,10 +443,14 @@ def find_event(ws: Workspace, ref: str) -> RepairEvent:
 
 def session_file_for(ws: Workspace, session_id: str) -> str:
     """The transcript path a session's view was built from, else the session id to resolve."""
-    view = ws.store.get_view(session_id)
-    if view is not None and view.source is not None and os.path.isfile(view.source.path):
-        return view.source.path
-    return session_id
+    return source_file_of(ws.store.view_summary(session_id)) or session_id
+
+
+def source_file_of(summary: Mapping[str, Any] | None) -> str | None:
+    """The transcript a view's summary row names, if it is still there (the view's maps,
+    a million messages' worth for a big session, are not read to find it)."""
+    path = summary.get("source_path") if summary is not None else None
+    return path if isinstance(path, str) and os.path.isfile(path) else None
 
 
 def apply_auto(settings: Settings, path: str | os.PathLike[str], *, operator: str) -> ApplyResult:

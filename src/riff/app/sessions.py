@@ -153,16 +153,17 @@ class SessionState:
         return self.replay.reverted_event_ids
 
     def source_state(self) -> SourceState:
+        """What the session's view is built from: the base parents (see base_parents)."""
+        return SourceState(self.session_id, self.base_parents, self.timestamps, self._fingerprint())
+
+    def file_source(self) -> SourceState:
+        """The file as it is, as read_source reads it: its own parents (for drift checks)."""
+        return SourceState(self.session_id, self.file_parents, self.timestamps, self._fingerprint())
+
+    def _fingerprint(self) -> SourceFingerprint:
         fp = self.transcript.fingerprint
         assert fp.sha256 is not None  # load_session reads the file with its hash
-        return SourceState(
-            session_id=self.session_id,
-            parents=self.base_parents,
-            timestamps=self.timestamps,
-            fingerprint=SourceFingerprint(
-                str(self.file.path.resolve()), fp.size, fp.mtime_ns, fp.sha256
-            ),
-        )
+        return SourceFingerprint(str(self.file.path.resolve()), fp.size, fp.mtime_ns, fp.sha256)
 
 
 _FILE_DERIVED = ("records_by_uuid", "file_parents", "timestamps")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from riff.app.eventlog import EventLog
-from riff.app.repairs import session_file_for
+from riff.app.repairs import source_file_of
 from riff.app.sessions import SessionState, ensure_view, load_session
 from riff.app.viewstore import check_drift, rebuild, update
 from riff.app.workspace import Workspace
@@ -120,10 +120,9 @@ def _target_states(ws: Workspace, session: str | None) -> Iterator[SessionState]
     if session is not None:
         yield load_session(ws, session)
         return
-    ids = set(ws.store.sessions())
-    ids.update(str(row["session_id"]) for row in ws.store.view_summaries())
-    for session_id in sorted(ids):
-        yield load_session(ws, session_file_for(ws, session_id))
+    summaries = {str(row["session_id"]): row for row in ws.store.view_summaries()}
+    for session_id in sorted(summaries.keys() | set(ws.store.sessions())):
+        yield load_session(ws, source_file_of(summaries.get(session_id)) or session_id)
 
 
 def rebuild_views(ws: Workspace, session: str | None = None) -> list[ViewRecord]:
@@ -138,9 +137,10 @@ def validate_views(ws: Workspace, session: str | None = None) -> list[DriftRepor
     """Recompute views from scratch and from the files on disk; a report per view."""
     reports = []
     for state in _target_states(ws, session):
-        if ws.store.get_view(state.session_id) is None:
+        if ws.store.view_summary(state.session_id) is None:
             ensure_view(ws, state)
-        reports.append(check_drift(ws.store, state.session_id, transcript=state.file.path))
+        # The file as this state read it: not read a second time.
+        reports.append(check_drift(ws.store, state.session_id, transcript=state.file_source()))
     return reports
 
 

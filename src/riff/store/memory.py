@@ -198,7 +198,7 @@ class InMemoryEventStore:
     def put_view(self, view: ViewRow) -> None:
         # The maps come as any Mapping (ViewRecord.to_row hands over its own): kept as
         # the dicts a SurrealDB row reads back as, and never shared with the caller.
-        row = {k: dict(v) if isinstance(v, Mapping) else v for k, v in view.items()}
+        row = {k: dict(v.items()) if isinstance(v, Mapping) else v for k, v in view.items()}
         self._views[view["session_id"]] = copy.deepcopy(row)
 
     def put_view_if_current(self, view: ViewRow) -> bool:
@@ -208,10 +208,11 @@ class InMemoryEventStore:
         return True
 
     def view_summaries(self) -> list[dict[str, Any]]:
-        return [
-            {name: self._views[sid].get(name) for name in _SUMMARY_FIELDS}
-            for sid in sorted(self._views)
-        ]
+        return [summary for sid in sorted(self._views) if (summary := self.view_summary(sid))]
+
+    def view_summary(self, session_id: str) -> dict[str, Any] | None:
+        view = self._views.get(session_id)
+        return None if view is None else {name: view.get(name) for name in _SUMMARY_FIELDS}
 
     # -- plain records -----------------------------------------------------------
 

@@ -179,6 +179,10 @@ class EventStore(Protocol):
 
     def view_summaries(self) -> list[dict[str, Any]]: ...
 
+    def view_summary(self, session_id: str) -> dict[str, Any] | None:
+        """One view's `view_summaries` row (no parent maps), None without a view."""
+        ...
+
     # -- plain records (job runs, integrity reports, archive checkpoints) ----
 
     def add_rows(

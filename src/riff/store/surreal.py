@@ -64,6 +64,11 @@ COMMIT TRANSACTION;
 _EVENTS_PAGE = f"SELECT {EVENT_SELECT} FROM repairs_events:[$sid, $lo]..[$sid, $end] LIMIT $n"
 _EVENTS_PAST = "SELECT seq, event_digest FROM repairs_events:[$sid, $lo]..[$sid, $end]"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_SUMMARY_FIELDS = (
+    "session_id, through_seq, head_digest, materialization_digest, is_stale, drift_detected, "
+    "updated_at, source_path"
+)
+"""A view's fields but its maps: what listing views reads."""
 
 
 def _identifier(name: str) -> str:
@@ -426,8 +431,12 @@ class ImmutableEventStore:
 
     def view_summaries(self) -> list[dict[str, Any]]:
         """Per view: session, through_seq, stale and drift flags (no parent maps)."""
-        rows = self.conn.one(
-            "SELECT session_id, through_seq, head_digest, materialization_digest, is_stale, "
-            "drift_detected, updated_at, source_path FROM sessions_materialized"
-        )
+        rows = self.conn.one(f"SELECT {_SUMMARY_FIELDS} FROM sessions_materialized")
         return sorted(rows or [], key=lambda r: r["session_id"])
+
+    def view_summary(self, session_id: str) -> dict[str, Any] | None:
+        """One view's summary row, without reading (or decoding) its maps."""
+        row = self.conn.one(
+            f"SELECT {_SUMMARY_FIELDS} FROM ONLY $vid", {"vid": RecordID(VIEWS_TABLE, session_id)}
+        )
+        return row or None

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, compress, filterfalse
+from operator import and_, ne
 from pathlib import Path
 from typing import Any
 
 from riff.errors import RiffError
 from riff.events import RepairEvent, SessionFold, calculate_session_digest, replay_repair_events
-from riff.maps import Overlay
+from riff.maps import Overlay, differing_keys, key_test, values_for
 from riff.views.record import SourceFingerprint, ViewRecord
 from riff.views.source import SourceState, read_source
 
@@ -153,8 +155,9 @@ class DriftReport:
         }
 
 
-def _differing(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> list[str]:
-    return sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
+def _only_in_one(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> list[str]:
+    """The keys of one map the other lacks (the maps hold a key per message: C loops)."""
+    return sorted(chain(filterfalse(key_test(b), a), filterfalse(key_test(a), b)))
 
 
 def drift_of(
@@ -196,23 +199,23 @@ def drift_of(
                     source.fingerprint.size != view.source.size
                     or source.fingerprint.sha256 != view.source.sha256
                 )
-        base = view.base_parents
-        new_messages = sorted(source.parents.keys() - base.keys())
-        missing_messages = sorted(base.keys() - source.parents.keys())
+        base, in_file = view.base_parents, source.parents
+        new_messages = sorted(filterfalse(key_test(base), in_file))
+        missing_messages = sorted(filterfalse(key_test(in_file), base))
         # The file should hold either the base parents (repairs not yet written
         # to it) or the repaired ones; anything else was edited outside riff.
-        file_parents_differ = sorted(
-            k
-            for k in source.parents.keys() & base.keys()
-            if source.parents[k] not in (base[k], result.parents.get(k))
-        )
+        common = list(filter(key_test(base), in_file))
+        file_values = list(values_for(in_file, common))
+        not_base = map(ne, file_values, values_for(base, common))
+        not_repaired = map(ne, file_values, values_for(result.parents, common))
+        file_parents_differ = sorted(compress(common, map(and_, not_base, not_repaired)))
     return DriftReport(
         session_id=session_id,
         stored_digest=view.materialization_digest,
         recomputed_digest=expected_at_view,
         through_seq=view.through_seq,
-        view_parents_differ=_differing(view.parents, at_view.parents)
-        + sorted(view.parents.keys() ^ at_view.parents.keys()),
+        view_parents_differ=sorted(differing_keys(view.parents, at_view.parents))
+        + _only_in_one(view.parents, at_view.parents),
         file_changed=file_changed,
         file_parents_differ=file_parents_differ,
         new_messages=new_messages,
