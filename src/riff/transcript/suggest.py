@@ -31,7 +31,7 @@ from bisect import bisect_right
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
+from itertools import compress, islice
 from typing import Any
 
 from riff.transcript.detect import (
@@ -113,13 +113,16 @@ CALIBRATION: tuple[tuple[float, float], ...] = (
 )
 
 AUTO_APPLY_SCORE = 0.95
+"""``repair --yes`` applies a suggestion only at or above this score: the lowest
+score at which the measured precision on real transcripts stays >= 99.5%."""
 
 FIRST_PROMPT_WRITTEN_AFTER = 0.95
 """Raw probability that a file's first main row, written before the file's first
 prompt, hangs under that prompt (the 2.1.x REPL's order; it holds for every such
 row of the real recordings, and nothing else is written before it to hang under)."""
-"""``repair --yes`` applies a suggestion only at or above this score: the lowest
-score at which the measured precision on real transcripts stays >= 99.5%."""
+
+_UNKNOWN, _BELOW, _NOT_BELOW, _ON_PATH = 0, 1, 2, 3
+"""A node's mark in SessionIndex.is_descendant's answers for one ancestor."""
 
 
 def _pattern(key: Sequence[int]) -> tuple[int, ...]:
@@ -239,7 +242,8 @@ class SessionIndex:
         self.unanswered_holders = {
             node for tool_id, node in self.holder.items() if tool_id not in self.answered
         }
-        self._below: dict[int, dict[int, bool]] = {}
+        self._below: dict[int, bytearray] = {}
+        """Per ancestor asked about, each node's answer: _UNKNOWN, _BELOW, _NOT_BELOW."""
         """Per ancestor asked about: nodes known to have it on their chain, or not."""
         self.lost_groups: dict[str | None, list[int]] | None = None
         """Orphans by the missing uuid they name (see riff.transcript.lost_rows)."""
@@ -396,9 +400,11 @@ class SessionIndex:
         parents, preds, width = self.graph.parent_array, self.predictions, len(RULES)
         stats = self.stats
         interned: dict[tuple[int, ...], tuple[int, ...]] = {}
-        rows = list(compress(range(len(self.kind_of)), map(kind.__eq__, self.kind_of)))
-        if len(rows) > LEARN_ROWS:  # evenly spread: the shares settle long before
-            rows = rows[:: -(-len(rows) // LEARN_ROWS)]
+        # At most LEARN_ROWS rows, evenly spread (the shares settle long before), picked
+        # without a list of every row of the kind (half a million ints in a long chain).
+        step = max(1, -(-self.kind_of.count(kind) // LEARN_ROWS))
+        of_kind = compress(range(len(self.kind_of)), map(kind.__eq__, self.kind_of))
+        rows = list(islice(of_kind, 0, None, step))
         for i in rows:
             parent = parents[i]
             if parent < 0:
@@ -457,27 +463,34 @@ class SessionIndex:
         """
         known = self._below.get(ancestor)
         if known is None:
-            known = self._below[ancestor] = {ancestor: True}
+            # A byte per node, not a dict entry and an int: a walk up a long chain
+            # (half a million nodes) would hold tens of MB.
+            known = self._below[ancestor] = bytearray(len(self.graph.parent_array))
+            known[ancestor] = _BELOW
         parents = self.graph.parent_array
-        path: list[int] = []
-        on_path: set[int] = set()
+        path = array("i")
         j = node
         while True:
-            answer = known.get(j)
-            if answer is not None:
+            mark = known[j]
+            if mark == _ON_PATH:  # a cycle without the ancestor: the walk stops here
+                answer = _NOT_BELOW
                 break
-            if j in on_path:  # a cycle without the ancestor: the walk stops here
-                answer = False
+            if mark != _UNKNOWN:
+                answer = mark
                 break
             path.append(j)
-            on_path.add(j)
+            known[j] = _ON_PATH
             j = parents[j]
             if j < 0:  # a root or a gap
-                answer = False
+                answer = _NOT_BELOW
                 break
         for k in path:
             known[k] = answer
-        return answer
+        return answer == _BELOW
+
+    def forget_descendants(self, ancestor: int) -> None:
+        """Drop the answers is_descendant keeps for ``ancestor`` (a byte per node)."""
+        self._below.pop(ancestor, None)
 
     def _rule_prior(self, kind: int, rules: Sequence[int]) -> float:
         """How often the best of ``rules`` named the parent of this kind's rows here."""
@@ -577,7 +590,10 @@ class ConversationRepairEngine:
         m = idx.graph.get_index(message_id)
         if m is None:
             return []
-        scored = self._scored(idx, m)
+        try:
+            scored = self._scored(idx, m)
+        finally:
+            idx.forget_descendants(m)  # a byte per node: kept for one message at a time
         scored.sort(key=lambda cand: (-cand.score, -(cand.line or 0)))
         # Previews re-read their line from the file: only for what is shown.
         return [
