@@ -28,26 +28,11 @@ from riff.app.sessions import current_view, load_session
 from riff.app.viewstore import rebuild, rebuild_after_append, save_after_append
 from riff.app.workspace import Workspace
 from riff.events import EventDraft
-from riff.settings import Settings
 from riff.testing.repair_kinds import REPAIR_BREAKS, inject_break
 from riff.testing.synthetic import generate_session, inject
+from tests.app.workspaces import workspace_with
 
 _BREAKS = ("orphan", "cycle", "unexpected_root", "duplicate_uuid", "tool_use_without_result")
-
-
-def _workspace(root: Path, name: str, data: bytes) -> tuple[Workspace, Path]:
-    projects = root / "projects"
-    path = projects / "-home-dev-p" / name
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    settings = Settings(
-        db_url="mem://",
-        data_dir=root / "data",
-        projects_dir=projects,
-        operator="alice",
-        live_quiet_seconds=0,
-    )
-    return Workspace(settings), path
 
 
 _VOLATILE = re.compile(
@@ -73,7 +58,7 @@ def _stored(ws: Workspace, session_id: str) -> dict[str, Any]:
 def _run(root: Path, data: bytes, *, one_pass: bool, **kw: Any) -> dict[str, Any]:
     """Plan and apply one session's repairs (twice: the second plan sees the first's
     events and stored view); what each step produced, normalized."""
-    ws, path = _workspace(root, "s.jsonl", data)
+    ws, path = workspace_with(root, data)
     steps: list[Any] = []
     took_first: bool | None = None
     with pytest.MonkeyPatch.context() as patch, ws:
@@ -149,7 +134,7 @@ def test_line_breaks_take_the_long_way(tmp_path: Path, kind: str) -> None:
 def test_the_stored_view_is_the_one_a_rebuild_makes(tmp_path: Path) -> None:
     session = generate_session(150, seed=4)
     inject(session, "orphan", 2, random.Random(1))
-    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    ws, path = workspace_with(tmp_path, session.to_bytes())
     with ws:
         for _ in range(2):
             state = load_session(ws, str(path))
@@ -172,7 +157,7 @@ def test_a_view_rebuilt_after_an_append_holds_the_events_before_it(tmp_path: Pat
     append rebuilds the view, past every event of the log, not only the new ones."""
     session = generate_session(150, seed=4)
     inject(session, "orphan", 2, random.Random(1))
-    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    ws, path = workspace_with(tmp_path, session.to_bytes())
     with ws:
         state = load_session(ws, str(path))
         first, second, *_ = plan_repairs(state, min_score=0.0).items
@@ -196,7 +181,7 @@ def test_a_view_behind_the_log_is_brought_up_to_date_the_long_way(
 ) -> None:
     session = generate_session(80, seed=9)
     inject(session, "orphan", 1, random.Random(1))
-    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    ws, path = workspace_with(tmp_path, session.to_bytes())
     with ws:
         state = load_session(ws, str(path))
         view = rebuild(ws.store, state.session_id, state.source_state(), save=view_was_stored)
@@ -222,7 +207,7 @@ def test_a_view_behind_the_log_is_brought_up_to_date_the_long_way(
 def test_a_plan_all_refused_still_stores_the_view(tmp_path: Path) -> None:
     session = generate_session(80, seed=9)
     inject(session, "orphan", 1, random.Random(1))
-    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    ws, path = workspace_with(tmp_path, session.to_bytes())
     with ws:
         state = load_session(ws, str(path))
         orphan = plan_repairs(state, min_score=0.0).items[0].message_id
@@ -241,7 +226,7 @@ def test_pending_changes_are_the_fold_against_the_file(tmp_path: Path) -> None:
     a state made for other events shares what the file alone gave."""
     session = generate_session(150, seed=6)
     inject(session, "orphan", 3, random.Random(2))
-    ws, path = _workspace(tmp_path, "s.jsonl", session.to_bytes())
+    ws, path = workspace_with(tmp_path, session.to_bytes())
     with ws:
         state = load_session(ws, str(path))
         uuids = list(state.file_parents)

@@ -16,25 +16,15 @@ from riff.app.repairs import apply_plan, plan_repairs, write_repaired_session
 from riff.app.sessions import load_session
 from riff.app.staged_write import StagedWrite
 from riff.app.workspace import Workspace
-from riff.settings import Settings
 from riff.testing.synthetic import generate_session, inject
 from riff.transcript.write import replace_parents_in_bytes
+from tests.app.workspaces import workspace_with
 
 
 def _session(root: Path, seed: int) -> tuple[Workspace, Path]:
     session = generate_session(200, seed=seed)
     inject(session, "orphan", 3, random.Random(seed))
-    path = root / "projects" / "-p" / "s.jsonl"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(session.to_bytes())
-    settings = Settings(
-        db_url="mem://",
-        data_dir=root / "data",
-        projects_dir=root / "projects",
-        operator="alice",
-        live_quiet_seconds=0,
-    )
-    return Workspace(settings), path
+    return workspace_with(root, session.to_bytes(), project="-p")
 
 
 def _leftovers(path: Path) -> list[Path]:

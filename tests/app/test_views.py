@@ -9,24 +9,14 @@ from riff.app.repairs import apply_plan, plan_repairs, session_file_for, source_
 from riff.app.sessions import load_session
 from riff.app.views import rebuild_views, validate_views
 from riff.app.workspace import Workspace
-from riff.settings import Settings
 from riff.testing.synthetic import generate_session, inject
+from tests.app.workspaces import workspace_with
 
 
 def _workspace(tmp_path: Path) -> tuple[Workspace, Path]:
     session = generate_session(120, seed=5)
     inject(session, "orphan", 1, random.Random(2))
-    path = tmp_path / "projects" / "-home-dev-p" / f"{session.session_id}.jsonl"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(session.to_bytes())
-    settings = Settings(
-        db_url="mem://",
-        data_dir=tmp_path / "data",
-        projects_dir=tmp_path / "projects",
-        operator="alice",
-        live_quiet_seconds=0,
-    )
-    return Workspace(settings), path
+    return workspace_with(tmp_path, session.to_bytes(), f"{session.session_id}.jsonl")
 
 
 def test_a_repaired_message_edited_outside_riff_is_drift(tmp_path: Path) -> None:

@@ -55,16 +55,21 @@ def test_es_number_matches_reference(value: float) -> None:
     assert es_number(value) == reference_canonical_bytes(value)
 
 
+def _text(**kw: int) -> st.SearchStrategy[str]:
+    """Text JSON can hold (no lone surrogates)."""
+    return st.text(**kw).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s))
+
+
+_SESSION_IDS = _text(min_size=1, max_size=10)
+
+
 @settings(max_examples=200)
 @given(
-    st.text(min_size=1, max_size=10).filter(
-        lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
-    ),
+    _SESSION_IDS,
     st.integers(0, 10**6),
     st.dictionaries(
-        st.text(max_size=12).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
-        st.none()
-        | st.text(max_size=12).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+        _text(max_size=12),
+        st.none() | _text(max_size=12),
         max_size=8,
     ),
 )
@@ -87,13 +92,10 @@ def test_materialization_digest_is_order_independent() -> None:
 
 @settings(max_examples=200)
 @given(
-    st.text(min_size=1, max_size=10).filter(
-        lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
-    ),
+    _SESSION_IDS,
     st.integers(0, 10**6),
     st.dictionaries(
-        st.text(st.characters(max_codepoint=0x7F), max_size=12)
-        | st.text(max_size=3).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+        st.text(st.characters(max_codepoint=0x7F), max_size=12) | _text(max_size=3),
         st.none() | st.text(alphabet='ab"\\\n\u00e9', max_size=4),
         max_size=40,
     ),

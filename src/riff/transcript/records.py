@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import eq
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from riff.maps import BulkMap
+
+_V = TypeVar("_V")
 
 # Line types that carry a message of the conversation (as opposed to
 # bookkeeping such as progress, attachments or snapshots).
@@ -562,29 +564,7 @@ class Columns:
         return cols
 
 
-class RecordsByUuid(Mapping[str, MessageRecord]):
-    """First record of every uuid, as a read-only mapping built on access (no dict of records)."""
-
-    __slots__ = ("_cols",)
-
-    def __init__(self, cols: Columns) -> None:
-        self._cols = cols
-
-    def __getitem__(self, uuid: str) -> MessageRecord:
-        cols = self._cols
-        return cols.record(cols.node_rec[cols.index[uuid]])
-
-    def __contains__(self, uuid: object) -> bool:
-        return uuid in self._cols.index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cols.index)
-
-    def __len__(self) -> int:
-        return len(self._cols.index)
-
-
-class _NodeMap(BulkMap[str | None]):
+class _NodeMap(BulkMap[_V]):
     """A value per node (every uuid's first record), read from the columns when asked.
 
     As dicts, a million-message session's parents cost about 90 MB and its
@@ -611,7 +591,17 @@ class _NodeMap(BulkMap[str | None]):
         return self._cols.index
 
 
-class ColumnParents(_NodeMap):
+class RecordsByUuid(_NodeMap[MessageRecord]):
+    """First record of every uuid, as a read-only mapping built on access (no dict of records)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, uuid: str) -> MessageRecord:
+        cols = self._cols
+        return cols.record(cols.node_rec[cols.index[uuid]])
+
+
+class ColumnParents(_NodeMap[str | None]):
     """parentUuid of every uuid's first record (`Transcript.parent_map`)."""
 
     __slots__ = ("_extras", "_index", "_node_rec", "_par", "_uuids")
@@ -661,7 +651,7 @@ _STAMP_BLOCK = 1 << 16
 """Nodes whose timestamps are decoded at a time: a block's text, not the whole column's."""
 
 
-class ColumnTimestamps(_NodeMap):
+class ColumnTimestamps(_NodeMap[str | None]):
     """Timestamp (order-comparable form) of every uuid's first record
     (`Transcript.timestamp_map`)."""
 
