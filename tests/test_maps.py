@@ -69,13 +69,20 @@ def test_an_overlays_bulk_reads_see_its_changes() -> None:
     assert list(overlay.values()) == [None, None, "b"]
 
 
-def test_an_overlay_reads_its_changes_as_they_grow() -> None:
+@pytest.mark.parametrize("under_repairs", [False, True])
+def test_an_overlay_reads_its_changes_as_they_grow(under_repairs: bool) -> None:
+    """Also over an Overlay (a session whose events moved parents): the planner's dict
+    of accepted repairs is a layer, not copied when the two are put together."""
+    base: dict[str, str | None] = {"a": None, "b": "a", "c": "b"}
+    under = Overlay(base, {"c": "a"}) if under_repairs else base
     accepted: dict[str, str | None] = {}
-    overlay = Overlay({"a": None, "b": "a"}, accepted)
+    overlay = Overlay(under, accepted)
     accepted["b"] = None
-    assert overlay["b"] is None
-    assert list(overlay.items()) == [("a", None), ("b", None)]
-    assert list(overlay.changed_keys()) == ["b"]
+    assert overlay["b"] is None and overlay.get("b", "x") is None
+    assert list(overlay.values_for(["b"])) == [None]
+    expected = {**base, **({"c": "a"} if under_repairs else {}), "b": None}
+    assert list(overlay.items()) == list(expected.items())
+    assert sorted(overlay.changed_keys()) == (["b", "c"] if under_repairs else ["b"])
 
 
 def test_a_missing_key_raises_in_bulk_reads_too() -> None:

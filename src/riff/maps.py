@@ -109,37 +109,53 @@ def values_for(values: Mapping[str, V], keys: Iterable[str]) -> Iterator[V]:
 class Overlay(BulkMap[V]):
     """``base`` with ``changes`` set: `{**base, **changes}` without copying ``base``.
 
-    Keys keep ``base``'s order; keys only ``changes`` has follow, in its order.
-    ``changes`` is read, not copied: it may still be given new values for keys
-    ``base`` has (a planner's accepted repairs), never keys ``base`` lacks.
+    Keys keep ``base``'s order; keys only the changes have follow, in their
+    order. An Overlay over an Overlay keeps both sets of changes as layers over
+    the one plain base (a lookup never goes through two Overlays). The changes
+    are read, not copied: a dict of them may still be given values for keys the
+    base has (a planner's accepted repairs, seen by the next one it checks),
+    never keys the base lacks.
     """
 
-    __slots__ = ("added", "base", "changes")
+    __slots__ = ("added", "base", "layers")
 
     def __init__(self, base: Mapping[str, V], changes: dict[str, V]) -> None:
-        if isinstance(base, Overlay):  # one level: the changes of both, later ones last
-            changes = {**base.changes, **changes}
+        layers = [changes]
+        if isinstance(base, Overlay):
+            layers += base.layers
             base = base.base
         self.base: Mapping[str, V] = base
-        self.changes: dict[str, V] = changes
-        self.added = [key for key in self.changes if key not in base]
-        """Keys only the changes have, in their order."""
+        self.layers: list[dict[str, V]] = layers
+        """The changes, newest first."""
+        added: dict[str, None] = {}
+        for layer in reversed(layers):
+            added.update((key, None) for key in layer if key not in base)
+        self.added = list(added)
+        """Keys only the changes have, in the order `{**base, **older, **newer}` has them."""
+
+    @property
+    def changes(self) -> dict[str, V]:
+        """Every layer's changes in one dict (the newest value of each key)."""
+        merged: dict[str, V] = {}
+        for layer in reversed(self.layers):
+            merged.update(layer)
+        return merged
 
     def __getitem__(self, key: str) -> V:
-        changes = self.changes
-        if key in changes:
-            return changes[key]
+        for layer in self.layers:
+            if key in layer:
+                return layer[key]
         return self.base[key]
 
     def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
         # Mapping.get would go through __getitem__ and KeyError: chain walks call it per step.
-        changes = self.changes
-        if key in changes:
-            return changes[key]
+        for layer in self.layers:
+            if key in layer:
+                return layer[key]
         return self.base.get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.changes or key in self.base
+        return any(key in layer for layer in self.layers) or key in self.base
 
     def __len__(self) -> int:
         return len(self.base) + len(self.added)
@@ -148,20 +164,23 @@ class Overlay(BulkMap[V]):
         return chain(self.base, self.added)
 
     def iter_values(self) -> Iterator[V]:
-        changes = self.changes
-        added = map(changes.__getitem__, self.added)
-        if not changes:
-            return chain(self.base.values(), added)
-        # Each base key's value from the changes when set there, else the base's: the
-        # base's value is the default of `changes.get`, so the loop stays in C.
-        return chain(map(changes.get, self.base, self.base.values()), added)
+        # Each base key's value from the newest layer setting it, else the base's: the
+        # value so far is the default of each layer's `get`, so the loops stay in C.
+        values: Iterator[V] = iter(self.base.values())
+        for layer in reversed(self.layers):
+            if layer:
+                values = map(layer.get, self.base, values)
+        return chain(values, map(self.__getitem__, self.added))
 
     def values_for(self, keys: Iterable[str]) -> Iterator[V]:
-        if not self.added:
-            keys = list(keys)
-            base_values = values_for(self.base, keys)
-            return map(self.changes.get, keys, base_values)
-        return map(self.__getitem__, keys)
+        if self.added:
+            return map(self.__getitem__, keys)
+        keys = list(keys)
+        values = values_for(self.base, keys)
+        for layer in reversed(self.layers):
+            if layer:
+                values = map(layer.get, keys, values)
+        return values
 
     def key_positions(self) -> Mapping[str, int] | None:
         if self.added or not isinstance(self.base, BulkMap):
@@ -170,9 +189,9 @@ class Overlay(BulkMap[V]):
 
     def changed_keys(self) -> Iterator[str]:
         """Keys whose value differs from ``base``'s (those only the changes have too)."""
-        base = self.base
-        kept = [key for key in self.changes if key in base]
-        differs = map(ne, values_for(base, kept), map(self.changes.__getitem__, kept))
+        base, changes = self.base, self.changes
+        kept = [key for key in changes if key in base]
+        differs = map(ne, values_for(base, kept), map(changes.__getitem__, kept))
         return chain(compress(kept, differs), self.added)
 
 

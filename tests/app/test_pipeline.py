@@ -11,11 +11,13 @@ import pytest
 from riff.app import repairs
 from riff.app.demo import build_demo_projects, database_refusals
 from riff.app.errors import AppError
-from riff.app.repairs import apply_plan, plan_item, plan_repairs, write_and_reload
+from riff.app.repairs import RepairPlan, apply_plan, plan_item, plan_repairs, write_and_reload
 from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
+from riff.maps import Overlay
 from riff.settings import Settings
 from riff.transcript.suggest import Candidate
+from tests.app.workspaces import workspace_with
 
 
 @pytest.fixture
@@ -87,38 +89,46 @@ def test_the_database_refuses_raw_rewrites(ws: Workspace) -> None:
     assert list(ws.store.events(state.session_id)) == before
 
 
+@pytest.mark.parametrize("after_a_repair", [False, True])
 def test_each_planned_repair_is_checked_against_the_ones_planned_before_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_a_repair: bool
 ) -> None:
     """Two orphans whose best parents are each in the other's branch: taken alone each
-    re-link is fine, but the second one, checked after the first, would close a cycle."""
+    re-link is fine, but the second one, checked after the first, would close a cycle.
+    Also in a session whose parents a recorded repair already moved."""
+    u = {
+        name: f"0b1c2d3e-0000-4000-8000-{n:012d}"
+        for n, name in enumerate(["r", "x", "x1", "y", "y1", "z"])
+    }
     rows = [
-        {"type": "user", "uuid": "r", "parentUuid": None},
-        {"type": "user", "uuid": "x", "parentUuid": "gone-1"},
-        {"type": "assistant", "uuid": "x1", "parentUuid": "x"},
-        {"type": "user", "uuid": "y", "parentUuid": "gone-2"},
-        {"type": "assistant", "uuid": "y1", "parentUuid": "y"},
+        {"type": "user", "uuid": u["r"], "parentUuid": None},
+        {"type": "user", "uuid": u["x"], "parentUuid": "9e0e0000-0000-4000-8000-000000000001"},
+        {"type": "assistant", "uuid": u["x1"], "parentUuid": u["x"]},
+        {"type": "user", "uuid": u["y"], "parentUuid": "9e0e0000-0000-4000-8000-000000000002"},
+        {"type": "assistant", "uuid": u["y1"], "parentUuid": u["y"]},
+        {"type": "user", "uuid": u["z"], "parentUuid": "9e0e0000-0000-4000-8000-000000000003"},
     ]
     stamp = "2026-01-01T00:00:0{}.000Z"
-    projects = tmp_path / "projects" / "-p"
-    projects.mkdir(parents=True)
-    session = projects / "0b1c2d3e-0000-4000-8000-000000000001.jsonl"
-    session.write_bytes(
+    ws, session = workspace_with(
+        tmp_path,
         b"".join(
-            orjson.dumps({**row, "sessionId": session.stem, "timestamp": stamp.format(i)}) + b"\n"
+            orjson.dumps({**row, "sessionId": "s", "timestamp": stamp.format(i)}) + b"\n"
             for i, row in enumerate(rows)
-        )
+        ),
+        "0b1c2d3e-0000-4000-8000-000000000001.jsonl",
     )
-    best = {"x": Candidate("y1", 0.9), "y": Candidate("x1", 0.9)}
+    best = {u["x"]: Candidate(u["y1"], 0.9), u["y"]: Candidate(u["x1"], 0.9)}
     monkeypatch.setattr(
         repairs,
         "orphan_candidates",
-        lambda state, k=3: [(mid, line, [best[mid]]) for mid, line in (("x", 2), ("y", 4))],
+        lambda state, k=3: [(u[m], line, [best[u[m]]]) for m, line in (("x", 2), ("y", 4))],
     )
-    settings = Settings(
-        db_url="mem://", data_dir=tmp_path / "data", projects_dir=tmp_path / "projects"
-    )
-    with Workspace(settings) as ws:
-        first, second = plan_repairs(load_session(ws, session), min_score=0.5).items
-    assert (first.message_id, first.problems) == ("x", [])
-    assert second.message_id == "y" and any("cycle" in p for p in second.problems)
+    with ws:
+        if after_a_repair:
+            state = load_session(ws, session)
+            apply_plan(ws, RepairPlan(state, [plan_item(state, u["z"], u["r"])]), operator="alice")
+        state = load_session(ws, session)
+        assert isinstance(state.parents, Overlay) is after_a_repair
+        first, second = plan_repairs(state, min_score=0.5).items
+    assert (first.message_id, first.problems) == (u["x"], [])
+    assert second.message_id == u["y"] and any("cycle" in p for p in second.problems)
