@@ -223,6 +223,19 @@ def test_append_marks_the_view_stale(any_store: EventStore) -> None:
     assert any_store.view_summary("s2") is None
 
 
+def test_marking_a_view_sets_its_drift_flags_and_nothing_else(any_store: EventStore) -> None:
+    view = _view("s1")
+    any_store.put_view(view)
+    report = {"view_parents_differ": [M[7]], "problems": ["a 'quoted' $value"]}
+    any_store.mark_view(view.evolve(drift_detected=True, drift_report=report, updated_at=T[1]))
+    marked = any_store.get_view("s1")
+    assert marked == view.evolve(drift_detected=True, drift_report=report, updated_at=T[1])
+    any_store.mark_view(view.evolve(updated_at=T[2]))
+    assert any_store.get_view("s1") == view.evolve(updated_at=T[2])
+    any_store.mark_view(_view("s2").evolve(drift_detected=True))  # no view: nothing
+    assert any_store.get_view("s2") is None
+
+
 def test_plain_records(any_store: EventStore) -> None:
     def run(job: str, started: str) -> dict[str, Any]:
         return JobRun(job, "manual", started, started, "ok", "fine").to_dict()

@@ -235,6 +235,15 @@ class EventLog:
         """One view's summary (no parent maps), None without a view."""
         return self.recorder.view_summary(session_id)
 
+    def mark_view(self, view: ViewRecord) -> None:
+        """Store `view`'s drift flags on the stored view, its maps untouched."""
+        self.recorder.mark_view(
+            view.session_id,
+            drift_detected=view.drift_detected,
+            drift_report=view.drift_report,
+            updated_at=view.updated_at,
+        )
+
     # -- plain records -----------------------------------------------------------
 
     def add_rows(

@@ -142,7 +142,7 @@ def check_drift(
         raise NoViewError(session_id)
     report = drift_of(view, store.events(session_id), transcript=transcript)
     if save:
-        store.put_view(marked_with(view, report, now=_now(clock)))
+        store.mark_view(marked_with(view, report, now=_now(clock)))
     return report
 
 

@@ -207,6 +207,22 @@ class InMemoryEventStore:
         self.put_view(view)
         return True
 
+    def mark_view(
+        self,
+        session_id: str,
+        *,
+        drift_detected: bool,
+        drift_report: Mapping[str, Any] | None,
+        updated_at: str,
+    ) -> None:
+        view = self._views.get(session_id)
+        if view is None:
+            return
+        view.pop("drift_report", None)
+        view.update(drift_detected=drift_detected, updated_at=updated_at)
+        if drift_report is not None:
+            view["drift_report"] = copy.deepcopy(dict(drift_report))
+
     def view_summaries(self) -> list[dict[str, Any]]:
         return [summary for sid in sorted(self._views) if (summary := self.view_summary(sid))]
 

@@ -183,6 +183,17 @@ class EventStore(Protocol):
         """One view's `view_summaries` row (no parent maps), None without a view."""
         ...
 
+    def mark_view(
+        self,
+        session_id: str,
+        *,
+        drift_detected: bool,
+        drift_report: Mapping[str, Any] | None,
+        updated_at: str,
+    ) -> None:
+        """Set a stored view's drift flags, its maps untouched (nothing without a view)."""
+        ...
+
     # -- plain records (job runs, integrity reports, archive checkpoints) ----
 
     def add_rows(

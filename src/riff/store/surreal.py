@@ -429,6 +429,27 @@ class ImmutableEventStore:
         self.put_view(view)
         return True
 
+    def mark_view(
+        self,
+        session_id: str,
+        *,
+        drift_detected: bool,
+        drift_report: Mapping[str, Any] | None,
+        updated_at: str,
+    ) -> None:
+        """Set a view's drift flags in place: a check of a big view does not send (or
+        make riff encode again) maps of every message to change two fields."""
+        self.conn.run(
+            "UPDATE $vid SET drift_detected = $drift, drift_report = $report, updated_at = $at "
+            "RETURN NONE",
+            {
+                "vid": RecordID(VIEWS_TABLE, session_id),
+                "drift": drift_detected,
+                "report": None if drift_report is None else dict(drift_report),
+                "at": updated_at,
+            },
+        )
+
     def view_summaries(self) -> list[dict[str, Any]]:
         """Per view: session, through_seq, stale and drift flags (no parent maps)."""
         rows = self.conn.one(f"SELECT {_SUMMARY_FIELDS} FROM sessions_materialized")
