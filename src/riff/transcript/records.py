@@ -604,29 +604,21 @@ class RecordsByUuid(_NodeMap[MessageRecord]):
 class ColumnParents(_NodeMap[str | None]):
     """parentUuid of every uuid's first record (`Transcript.parent_map`)."""
 
-    __slots__ = ("_extras", "_index", "_node_rec", "_par", "_uuids")
+    __slots__ = ("_index", "_node_rec", "_par", "_ref")
 
     def __init__(self, cols: Columns) -> None:
         super().__init__(cols)
         # Held directly: a walk up a chain looks one up per step.
         self._index, self._node_rec, self._par = cols.index, cols.node_rec, cols.par
-        self._uuids, self._extras = cols.uuids, cols.extras
+        self._ref = cols.ref  # the one rule for what a parent reference names
 
     def __getitem__(self, uuid: str) -> str | None:
-        ref = self._par[self._node_rec[self._index[uuid]]]
-        if ref >= 0:
-            return self._uuids[ref]
-        return None if ref == -1 else self._extras[-2 - ref]
+        return self._ref(self._par[self._node_rec[self._index[uuid]]])
 
     def get(self, uuid: str, default: str | None = None) -> str | None:  # type: ignore[override]
         # Mapping.get goes through __getitem__ and KeyError: walks up a chain call it per step.
         node = self._index.get(uuid)
-        if node is None:
-            return default
-        ref = self._par[self._node_rec[node]]
-        if ref >= 0:
-            return self._uuids[ref]
-        return None if ref == -1 else self._extras[-2 - ref]
+        return default if node is None else self._ref(self._par[self._node_rec[node]])
 
     def _values_of_refs(self, refs: Iterator[int]) -> Iterator[str | None]:
         # A parent reference is a node (>= 0), -1 (none) or -2 - j (extras[j]):
