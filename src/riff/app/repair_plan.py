@@ -78,7 +78,7 @@ from riff.app.sessions import SessionState, load_session
 from riff.app.workspace import Workspace
 from riff.events import ChainHead, RepairEvent
 from riff.events.line_edit import LineEdit, LineEditError, apply_edits, split_segments
-from riff.transcript import WriteResult, scan_session
+from riff.transcript import WriteResult, json_line, scan_session
 from riff.transcript.line_check import nothing_to_edit
 from riff.transcript.line_repairs import LinePlan, PlannedLineEdit
 from riff.transcript.tool_result_repairs import plan_tool_results
@@ -539,7 +539,7 @@ def _split_moves(edit: LineEdit) -> tuple[LineEdit, list[tuple[str, str | None, 
 def _row_of(segment: bytes) -> tuple[str, str | None] | None:
     """(uuid, parentUuid) of the row a line holds, or None."""
     try:
-        value = orjson.loads(segment)
+        value = json_line.loads(segment)
     except orjson.JSONDecodeError:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("uuid"), str):

@@ -21,6 +21,7 @@ from riff.app.errors import AppError
 from riff.app.sessions import session_events
 from riff.app.workspace import Workspace
 from riff.events import RepairEvent, reverted_event_ids
+from riff.transcript import json_line
 
 
 def refuse_out_of_order_revert(ws: Workspace, target: RepairEvent) -> None:
@@ -75,7 +76,7 @@ def rows_written(ws: Workspace, event: RepairEvent) -> set[str]:
 def row_uuid(segment: bytes) -> str | None:
     """The uuid of the row a line holds, or None."""
     try:
-        value = orjson.loads(segment)
+        value = json_line.loads(segment)
     except orjson.JSONDecodeError:
         return None
     found = value.get("uuid") if isinstance(value, dict) else None

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 import msgspec
 import orjson
 
+from riff.transcript import json_line
 from riff.transcript.findings import (
     API_EMPTY_CONTENT,
     API_FINDING_KINDS,
@@ -144,10 +145,10 @@ class _LineSource:
         except (msgspec.DecodeError, RecursionError):
             pass  # odd types or bytes around the JSON: the general path below
         try:
-            value = orjson.loads(data)
+            value = json_line.loads(data)
         except orjson.JSONDecodeError:
             try:
-                value = orjson.loads(data.strip(b" \t\r\n\x00"))
+                value = json_line.loads(data.strip(b" \t\r\n\x00"))
             except orjson.JSONDecodeError:
                 return None
         return _slim(value) if isinstance(value, dict) else None

@@ -43,6 +43,7 @@ from typing import Any
 
 import orjson
 
+from riff.transcript import json_line
 from riff.transcript.errors import RepairWriteError
 from riff.transcript.line_repairs import DROP_DUPLICATE, QUARANTINE_LINE
 from riff.transcript.reader import READ_CHUNK_BYTES
@@ -57,7 +58,7 @@ _UNREAD = object()
 
 def _loads(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        return json_line.loads(body)
     except orjson.JSONDecodeError:
         return _UNREAD
 
@@ -388,7 +389,7 @@ def read_every_line(path: Path | str, *, parse: bool = True) -> FileReading:
 def _all_read(lines: list[bytes]) -> bool:
     """orjson reads every line that is not blank, and none of them to null."""
     try:
-        return None not in map(orjson.loads, lines)
+        return None not in map(json_line.loads, lines)
     except orjson.JSONDecodeError:
         pass
     return not any(line.strip(_BLANK) and _loads(line) in (_UNREAD, None) for line in lines)

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from riff.events.line_edit import LineEdit, apply_edits, blob_id, split_segments
+from riff.transcript import json_line
 
 QUARANTINE_LINE = "quarantine_line"
 DROP_DUPLICATE = "drop_duplicate"
@@ -53,7 +54,7 @@ def line_message_id(segment: bytes) -> str:
 
 def _parse(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        return json_line.loads(body)
     except orjson.JSONDecodeError:
         return None
 

@@ -27,6 +27,7 @@ import msgspec
 import orjson
 from msgspec.structs import astuple
 
+from riff.transcript import json_line
 from riff.transcript.errors import TranscriptLineError
 from riff.transcript.records import (
     COMPACT_SUMMARY,
@@ -262,8 +263,8 @@ def _fields_from_file(cols: Columns, i: int) -> _Extracted | None:
         with cols.path.open("rb") as handle:
             handle.seek(cols.offset[i])
             data = handle.read(cols.length[i])
-        value = orjson.loads(data.strip(_STRIP))
-    except (OSError, orjson.JSONDecodeError, RecursionError):
+        value = json_line.loads(data.strip(_STRIP))
+    except (OSError, orjson.JSONDecodeError):
         return None
     return _from_dict(value) if isinstance(value, dict) else None
 
@@ -320,13 +321,13 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
     except msgspec.DecodeError:
         pass  # msgspec and orjson may differ on edge cases; orjson decides
     except RecursionError:
-        return "JSON nested too deeply"
+        pass  # deeper than msgspec reads: json_line reads as deep as Claude Code
     try:
-        obj = orjson.loads(payload)
+        obj = json_line.loads(payload)
     except orjson.JSONDecodeError as exc:
+        if json_line.is_too_deep(exc):
+            return json_line.TOO_DEEP_REASON
         return f"not valid JSON ({str(exc).split(':')[0]})"
-    except RecursionError:
-        return "JSON nested too deeply"
     if not isinstance(obj, dict):
         return f"valid JSON but not an object ({type(obj).__name__})"
     return _from_dict(obj)
@@ -979,7 +980,7 @@ def read_line_bytes(path: Path | str, record: MessageRecord | LineProblem) -> by
 def read_message(path: Path | str, record: MessageRecord) -> dict[str, Any]:
     """The full JSON object of a record's line, re-read from its byte offset."""
     try:
-        value = orjson.loads(read_line_bytes(path, record).strip(_STRIP))
+        value = json_line.loads(read_line_bytes(path, record).strip(_STRIP))
     except orjson.JSONDecodeError:  # the file changed under the record
         value = None
     if not isinstance(value, dict):  # the reader only makes records of objects

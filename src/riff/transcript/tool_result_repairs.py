@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from riff.events.line_edit import LineEdit, apply_edits, split_segments
+from riff.transcript import json_line
 from riff.transcript.findings import (
     API_SERVER_TOOL_NOT_ANSWERED,
     API_TOOL_RESULT_NOT_AFTER_USE,
@@ -109,7 +110,7 @@ def transcript_rows(segments: list[bytes]) -> list[TranscriptRow]:
     rows = []
     for index, segment in enumerate(segments):
         try:
-            value = orjson.loads(segment)
+            value = json_line.loads(segment)
         except orjson.JSONDecodeError:
             continue
         if isinstance(value, dict):
@@ -241,7 +242,7 @@ def may_need_tool_pairing(data: bytes) -> bool:
     check = ToolPairingCheck()
     for index, segment in enumerate(io.BytesIO(data)):
         try:
-            value = orjson.loads(segment)
+            value = json_line.loads(segment)
         except orjson.JSONDecodeError:
             check.unreadable(segment)
         else:
@@ -617,7 +618,7 @@ def plan_neutralize(data: bytes) -> list[PlannedLineEdit]:
     for line in sorted(refused):
         segment = segments[line - 1]
         body = segment.rstrip(b"\r\n")
-        value = orjson.loads(body.strip(b" \t\x00"))
+        value = json_line.loads(body.strip(b" \t\x00"))
         content = value["message"]["content"]
         kept, moved = [], []
         for block in content:
@@ -630,7 +631,10 @@ def plan_neutralize(data: bytes) -> list[PlannedLineEdit]:
             else:
                 kept.append(block)
         value["message"]["content"] = kept + moved
-        rewritten = orjson.dumps(value) + segment[len(body) :]
+        try:
+            rewritten = orjson.dumps(value) + segment[len(body) :]
+        except orjson.JSONEncodeError:
+            continue  # nested past what orjson writes: left for a decision by hand
         ids = sorted(refused[line])
         out.append(
             PlannedLineEdit(

@@ -27,6 +27,7 @@ from typing import IO, Any
 import msgspec
 import orjson
 
+from riff.transcript import json_line
 from riff.transcript.errors import RepairWriteError, TranscriptChangedError
 from riff.transcript.records import Fingerprint
 
@@ -54,10 +55,19 @@ _ident = msgspec.json.Decoder(_Ident)
 
 
 def _line_uuid(body: bytes) -> str | None:
+    body = body.strip(b" \t\r\n\x00")
     try:
-        return _ident.decode(body.strip(b" \t\r\n\x00")).uuid
-    except (msgspec.DecodeError, RecursionError):
+        return _ident.decode(body).uuid
+    except msgspec.DecodeError:
         return None  # not a readable line: it is copied as is
+    except RecursionError:
+        pass  # deeper than msgspec reads
+    try:
+        value = json_line.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    found = value.get("uuid") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _skip_ws(line: bytes, pos: int) -> int:

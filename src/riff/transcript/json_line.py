@@ -1,0 +1,153 @@
+"""A transcript line's JSON as Claude Code reads it, however deeply it nests.
+
+orjson refuses to nest past 1024 levels ("depth limit exceeded") and msgspec
+and the standard library stop at Python's recursion limit, but Claude Code
+reads its lines with V8's ``JSON.parse``, which does not recurse: a tool call
+whose input nests 2,000 arrays deep is an ordinary line to it, and resume
+sends it to the API. Such a line must not read to riff as malformed (a
+finding, and a repair that moves a sound message out of the file), so
+`loads` reads a line orjson finds too deep with a parser of its own that
+keeps its containers on a list instead of the call stack. Strings and
+numbers are still decoded by orjson, one token at a time, so the values are
+the ones orjson would give; only the nesting is read here.
+
+riff itself only ever looks a few levels into a line; a value this deep is
+carried, never walked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+_TOO_DEEP = "depth limit exceeded"
+"""orjson's message for a line nested past its limit (tests/transcript/test_json_line.py
+holds the installed orjson to it)."""
+
+MAX_DEPTH = 4096
+"""Deeper than this a line is refused as orjson refuses it: V8's ``JSON.stringify``, which
+resume sends the history through, gives up between 3,000 and 5,000 levels (measured with
+Node 20), and a bound keeps a hostile line of brackets from costing gigabytes."""
+
+_WS = re.compile(rb"[ \t\n\r]*")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_LITERALS = ((b"true", True), (b"false", False), (b"null", None))
+
+
+TOO_DEEP_REASON = f"JSON nested over {MAX_DEPTH} levels deep"
+"""Why the reader refuses such a line (see MAX_DEPTH)."""
+
+
+def is_too_deep(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused a document only for nesting past its limit."""
+    return str(exc).startswith(_TOO_DEEP)
+
+
+def loads(data: bytes) -> Any:
+    """``orjson.loads(data)``; a document orjson finds too deep is read without recursion.
+
+    Raises orjson.JSONDecodeError for what is not JSON, as orjson.loads does.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if not is_too_deep(exc):
+            raise
+    return _loads_flat(data)
+
+
+def _error(data: bytes, pos: int, what: str) -> orjson.JSONDecodeError:
+    return orjson.JSONDecodeError(what, data.decode("utf-8", "replace"), pos)
+
+
+def _scalar(data: bytes, pos: int) -> tuple[Any, int]:
+    """The string, number or literal at ``pos``, and where it ends."""
+    first = data[pos : pos + 1]
+    if first == b'"':
+        match = _STRING.match(data, pos)
+        if match is None:
+            raise _error(data, pos, "unterminated string")
+    elif first and first in b"-0123456789":
+        match = _NUMBER.match(data, pos)
+        if match is None:
+            raise _error(data, pos, "invalid number")
+    else:
+        for word, value in _LITERALS:
+            if data.startswith(word, pos):
+                return value, pos + len(word)
+        raise _error(data, pos, "expected a value")
+    # orjson decodes the token: escapes, UTF-8 and number ranges as it reads them.
+    return orjson.loads(match.group()), match.end()
+
+
+def _skip_ws(data: bytes, pos: int) -> int:
+    return _WS.match(data, pos).end()  # type: ignore[union-attr]  # `*` always matches
+
+
+def _loads_flat(data: bytes) -> Any:
+    """The JSON value of ``data``, its open containers kept on a list, not the call stack."""
+    stack: list[tuple[Any, str | None]] = []
+    """Each open container (a dict or a list) with the key its next value goes to (None
+    in a list)."""
+    n = len(data)
+    pos = _skip_ws(data, 0)
+    while True:
+        # A value starts at pos.
+        if pos >= n:
+            raise _error(data, pos, "unexpected end of data")
+        c = data[pos]
+        value: Any
+        if c == 0x7B or c == 0x5B:  # '{' or '['
+            value = {} if c == 0x7B else []
+            pos = _skip_ws(data, pos + 1)
+            if pos < n and data[pos] == (0x7D if c == 0x7B else 0x5D):  # empty
+                pos += 1
+            elif len(stack) == MAX_DEPTH:
+                raise _error(data, pos, f"{_TOO_DEEP}: nested over {MAX_DEPTH} levels")
+            else:
+                key = None
+                if c == 0x7B:
+                    key, pos = _key(data, pos)
+                stack.append((value, key))
+                continue
+        else:
+            value, pos = _scalar(data, pos)
+        # A value is complete: put it in its container, closing every container it ends.
+        while True:
+            if not stack:
+                pos = _skip_ws(data, pos)
+                if pos != n:
+                    raise _error(data, pos, "trailing characters")
+                return value
+            container, key = stack[-1]
+            if key is None:
+                container.append(value)
+            else:
+                container[key] = value
+            pos = _skip_ws(data, pos)
+            sep = data[pos] if pos < n else -1
+            if sep == 0x2C:  # ','
+                pos = _skip_ws(data, pos + 1)
+                if key is not None:
+                    key, pos = _key(data, pos)
+                    stack[-1] = (container, key)
+                break
+            if sep == (0x5D if key is None else 0x7D):  # ']' or '}'
+                stack.pop()
+                value, pos = container, pos + 1
+                continue
+            raise _error(data, pos, "expected ',' or a closing bracket")
+
+
+def _key(data: bytes, pos: int) -> tuple[str, int]:
+    """An object's key at ``pos`` and where its value starts."""
+    if data[pos : pos + 1] != b'"':
+        raise _error(data, pos, "expected a key")
+    key, pos = _scalar(data, pos)
+    pos = _skip_ws(data, pos)
+    if data[pos : pos + 1] != b":":
+        raise _error(data, pos, "expected ':'")
+    return key, _skip_ws(data, pos + 1)
