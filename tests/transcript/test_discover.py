@@ -207,3 +207,21 @@ def test_symlinks_are_judged_as_resolving_every_path_would(tmp_path: Path) -> No
     names = {f.path.name for f in discover_sessions(projects)}
     assert {"in.jsonl", "agent-in.jsonl"} <= names
     assert not {"out.jsonl", "s.jsonl", "agent-o.jsonl", "agent-out.jsonl"} & names
+
+
+def test_an_agent_file_heads_session_is_read_as_claude_code_reads_its_lines(
+    tmp_path: Path,
+) -> None:
+    # Lines orjson and msgspec refuse but Claude Code reads (riff.transcript.json_line):
+    # a first line nested past their depth, a sessionId beside bytes that are not UTF-8.
+    deep = tmp_path / "agent-deep.jsonl"
+    deep.write_bytes(
+        b'{"type":"user","uuid":"a","x":' + b"[" * 3000 + b"]" * 3000 + b',"sessionId":"s1"}\n'
+    )
+    odd = tmp_path / "agent-odd.jsonl"
+    odd.write_bytes(b'{"type":"user","uuid":"b","text":"\xff","sessionId":"s2"}\n')
+    torn = tmp_path / "agent-torn.jsonl"
+    torn.write_bytes(b'{"type":"user","sessionId":"s' + b"[" * 3000 + b"\n")
+    assert _session_id_in(deep) == "s1"
+    assert _session_id_in(odd) == "s2"
+    assert _session_id_in(torn) is None

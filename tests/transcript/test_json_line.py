@@ -99,3 +99,13 @@ def test_past_max_depth_a_line_is_refused_as_too_deep() -> None:
     with pytest.raises(orjson.JSONDecodeError) as caught:
         json_line.loads(_nested(MAX_DEPTH + 1, b"1"))
     assert json_line.is_too_deep(caught.value)
+
+
+def test_bytes_that_are_not_utf8_read_as_claude_code_reads_them() -> None:
+    # Claude Code decodes its transcripts with U+FFFD for such bytes (the resume oracle
+    # shows the replacement characters in the message it sends).
+    assert json_line.loads(b'{"text":"a\xff\xfeb"}') == {"text": "a\ufffd\ufffdb"}
+    assert json_line.loads(b'{"k\xc3":' + _nested(1500) + b"}")["k\ufffd"] is not None
+    for outside_a_string in (b'{"a":1}\xff', b'\xff{"a":1}', b'{"a":\xff1}'):
+        with pytest.raises(orjson.JSONDecodeError):
+            json_line.loads(outside_a_string)

@@ -246,23 +246,30 @@ def test_the_columns_answer_for_a_healthy_session(tmp_path: Path) -> None:
         assert from_columns(path, transcript, recorded, relinks, kinds) is True, kinds
 
 
-@pytest.mark.parametrize(
-    "odd",
-    [
-        pytest.param(b'{"uuid":"x1","parentUuid":"u1","s":"\xff\xfe"}\n', id="invalid-utf8"),
-        pytest.param(b'{"uuid":"x1","parentUuid":"u1","n":1e400}\n', id="float-overflow"),
-    ],
-)
-def test_lines_only_orjson_refuses_keep_the_columns_in_doubt(tmp_path: Path, odd: bytes) -> None:
-    """The reader takes these lines (its decoder skips what it does not keep), the
-    planners' orjson does not: the columns must not answer for them."""
-    data = CLEAN + odd
+def test_lines_only_orjson_refuses_keep_the_columns_in_doubt(tmp_path: Path) -> None:
+    """The reader takes this line (its decoder skips what it does not keep), the
+    planners' orjson does not: the columns must not answer for it."""
+    data = CLEAN + b'{"uuid":"x1","parentUuid":"u1","n":1e400}\n'
     path = tmp_path / "session.jsonl"
     path.write_bytes(data)
     transcript = read_transcript(path)
     assert not transcript.problems  # the columns alone would see nothing wrong
     assert from_columns(path, transcript, {}, {}, (QUARANTINE_LINE,)) is None
     assert not long_way(data, {}, {}, (QUARANTINE_LINE,))
+
+
+def test_bytes_not_utf8_in_a_string_are_read_alike_by_the_reader_and_the_planners(
+    tmp_path: Path,
+) -> None:
+    """Claude Code reads them as U+FFFD (riff.transcript.json_line), and so do the reader
+    and the planners: nothing to quarantine, whichever way is asked."""
+    data = CLEAN + b'{"uuid":"x1","parentUuid":"u1","s":"\xff\xfe"}\n'
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(data)
+    transcript = read_transcript(path)
+    assert not transcript.problems
+    assert from_columns(path, transcript, {}, {}, (QUARANTINE_LINE,)) is True
+    assert long_way(data, {}, {}, (QUARANTINE_LINE,))
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+import orjson
 
+from riff.transcript import json_line
 from riff.transcript.errors import AmbiguousSessionError, SessionNotFoundError
 
 _HEAD_BYTES = 64 * 1024
@@ -54,12 +56,19 @@ def _session_id_in(path: Path) -> str | None:
     except OSError:
         return None
     for line in head.split(b"\n"):
+        line = line.strip(b" \t\r\x00")
         try:
-            found = decoder.decode(line.strip(b" \t\r\x00"))
-        except msgspec.DecodeError:
-            continue
-        if found.sessionId:
-            return found.sessionId
+            session_id = decoder.decode(line).sessionId
+        except (msgspec.DecodeError, RecursionError):
+            # Bytes that are not UTF-8, or deeper than msgspec reads: read as Claude Code does.
+            try:
+                value = json_line.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            found = value.get("sessionId") if isinstance(value, dict) else None
+            session_id = found if isinstance(found, str) else None
+        if session_id:
+            return session_id
     return None
 
 

@@ -1,15 +1,18 @@
-"""A transcript line's JSON as Claude Code reads it, however deeply it nests.
+"""A transcript line's JSON as Claude Code reads it: bytes that are not UTF-8, and any depth.
 
-orjson refuses to nest past 1024 levels ("depth limit exceeded") and msgspec
-and the standard library stop at Python's recursion limit, but Claude Code
-reads its lines with V8's ``JSON.parse``, which does not recurse: a tool call
-whose input nests 2,000 arrays deep is an ordinary line to it, and resume
-sends it to the API. Such a line must not read to riff as malformed (a
-finding, and a repair that moves a sound message out of the file), so
-`loads` reads a line orjson finds too deep with a parser of its own that
-keeps its containers on a list instead of the call stack. Strings and
-numbers are still decoded by orjson, one token at a time, so the values are
-the ones orjson would give; only the nesting is read here.
+Claude Code decodes a transcript as UTF-8, putting U+FFFD for bytes that are
+not UTF-8, and reads each line with V8's ``JSON.parse``, which does not
+recurse. orjson refuses both such lines, and msgspec and the standard library
+stop at Python's recursion limit. Asked with the real CLI (2.1.332 and 2.0.77,
+the resume oracle): a message whose text holds bytes that are not UTF-8 is
+loaded and sent with U+FFFD in their place, and one with a field nested 2,000
+arrays deep is loaded and sent. Such lines must not read to riff as malformed
+(a finding, and a repair that moves a sound message out of the file), so
+`loads` decodes as Claude Code does, and reads a line orjson finds too deep
+with a parser of its own that keeps its containers on a list instead of the
+call stack. Strings and numbers are still decoded by orjson, one token at a
+time, so the values are the ones orjson would give; only the nesting is read
+here.
 
 riff itself only ever looks a few levels into a line; a value this deep is
 carried, never walked.
@@ -22,9 +25,10 @@ from typing import Any
 
 import orjson
 
+_NOT_UTF8 = "str is not valid UTF-8"
 _TOO_DEEP = "depth limit exceeded"
-"""orjson's message for a line nested past its limit (tests/transcript/test_json_line.py
-holds the installed orjson to it)."""
+"""orjson's messages for bytes that are not UTF-8 and for a line nested past its limit
+(tests/transcript/test_json_line.py holds the installed orjson to them)."""
 
 MAX_DEPTH = 4096
 """Deeper than this a line is refused as orjson refuses it: V8's ``JSON.stringify``, which
@@ -47,10 +51,23 @@ def is_too_deep(exc: orjson.JSONDecodeError) -> bool:
 
 
 def loads(data: bytes) -> Any:
-    """``orjson.loads(data)``; a document orjson finds too deep is read without recursion.
+    """``orjson.loads(data)`` of ``data`` decoded as Claude Code decodes it; a document
+    orjson finds too deep is read without recursion.
 
     Raises orjson.JSONDecodeError for what is not JSON, as orjson.loads does.
     """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith(_NOT_UTF8):
+            return _loads_replaced(data.decode("utf-8", "replace").encode())
+        if not is_too_deep(exc):
+            raise
+    return _loads_flat(data)
+
+
+def _loads_replaced(data: bytes) -> Any:
+    """`loads` of text that is UTF-8 by construction."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -58,14 +58,12 @@ def _line_uuid(body: bytes) -> str | None:
     body = body.strip(b" \t\r\n\x00")
     try:
         return _ident.decode(body).uuid
-    except msgspec.DecodeError:
-        return None  # not a readable line: it is copied as is
-    except RecursionError:
-        pass  # deeper than msgspec reads
+    except (msgspec.DecodeError, RecursionError):
+        pass  # bytes that are not UTF-8, or deeper than msgspec reads: see json_line
     try:
         value = json_line.loads(body)
     except orjson.JSONDecodeError:
-        return None
+        return None  # not a readable line: it is copied as is
     found = value.get("uuid") if isinstance(value, dict) else None
     return found if isinstance(found, str) else None
 
