@@ -52,6 +52,29 @@ def test_unreadable_and_missing_files(tmp_path: Path, riff_env: dict[str, str]) 
     _fails_cleanly("--projects-dir", str(tmp_path / "none"), "scan", fragment="riff demo")
 
 
+def test_a_path_that_is_no_file_is_named_for_what_it_is(
+    tmp_path: Path, riff_env: dict[str, str]
+) -> None:
+    # Reading a pipe or a device would block or never end; a dangling link is not "missing".
+    Path(riff_env["RIFF_PROJECTS_DIR"]).mkdir()
+    pipe = tmp_path / "pipe.jsonl"
+    os.mkfifo(pipe)
+    dangling = tmp_path / "dangling.jsonl"
+    dangling.symlink_to(tmp_path / "nowhere")
+    loop = tmp_path / "loop.jsonl"
+    loop.symlink_to(loop)
+    cases = [
+        (pipe, "a named pipe, not a file"),
+        (Path("/dev/null"), "a character device, not a file"),
+        (dangling, "a symlink that leads nowhere"),
+        (loop, "cannot be read"),
+    ]
+    for path, what in cases:
+        for command in ("scan", "show", "suggest", "repair"):
+            _fails_cleanly(command, str(path), fragment=f"{path}: {what}")
+    _fails_cleanly("show", str(tmp_path), fragment="a directory, not a file")
+
+
 def test_bad_config_value(riff_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIFF_MIN_SCORE", "high")
     result = runner.invoke(app, ["log"])

@@ -15,7 +15,12 @@ from riff.app.errors import AppError
 from riff.app.scanning import ScanCache, ScanReport, scan_files
 from riff.cli.errors import ExitCode
 from riff.cli.output import Output, safe, stderr_console, stdout_console
-from riff.transcript.discover import SessionFile, describe_file, discover_sessions
+from riff.transcript.discover import (
+    SessionFile,
+    describe_file,
+    discover_sessions,
+    refuse_if_not_a_file,
+)
 
 if TYPE_CHECKING:
     from riff.app.workspace import Workspace
@@ -36,6 +41,7 @@ def files_for(ws: Workspace, refs: list[str]) -> list[SessionFile]:
         elif path.is_file():
             files.append(describe_file(path))
         elif "/" in ref or ref.endswith(".jsonl"):
+            refuse_if_not_a_file(path, ref)
             raise AppError(f"{ref}: no such file or directory")
         else:
             files.append(ws.resolve(ref))

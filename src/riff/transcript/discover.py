@@ -8,6 +8,7 @@ Layout: ``<projects>/<project-slug>/<session-id>.jsonl``; subagent runs in
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,11 @@ import msgspec
 import orjson
 
 from riff.transcript import json_line
-from riff.transcript.errors import AmbiguousSessionError, SessionNotFoundError
+from riff.transcript.errors import (
+    AmbiguousSessionError,
+    NotATranscriptFileError,
+    SessionNotFoundError,
+)
 
 _HEAD_BYTES = 64 * 1024
 
@@ -144,6 +149,31 @@ def discover_sessions(projects_dir: Path, *, follow_symlinks: bool = False) -> l
     return found
 
 
+_KINDS_OF_NON_FILES = (
+    (stat.S_ISDIR, "a directory, not a file"),
+    (stat.S_ISFIFO, "a named pipe, not a file"),
+    (stat.S_ISCHR, "a character device, not a file"),
+    (stat.S_ISBLK, "a block device, not a file"),
+    (stat.S_ISSOCK, "a socket, not a file"),
+)
+
+
+def refuse_if_not_a_file(path: Path, name: str) -> None:
+    """Raise NotATranscriptFileError when ``path`` (named ``name`` by the user) is there but
+    is not a regular file: reading a pipe or a device would block or never end."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise NotATranscriptFileError(name, "a symlink that leads nowhere") from None
+        return
+    except OSError as exc:  # a symlink loop, a path through a file...
+        raise NotATranscriptFileError(name, f"cannot be read ({exc.strerror})") from None
+    for is_kind, what in _KINDS_OF_NON_FILES:
+        if is_kind(mode):
+            raise NotATranscriptFileError(name, what)
+
+
 def resolve_session(projects_dir: Path, name: str, *, follow_symlinks: bool = False) -> SessionFile:
     """A session by id, unique id prefix, or path of a .jsonl file."""
     try:
@@ -153,6 +183,7 @@ def resolve_session(projects_dir: Path, name: str, *, follow_symlinks: bool = Fa
     if name.endswith(".jsonl") or os.sep in name:
         if candidate.is_file():
             return describe_file(candidate)
+        refuse_if_not_a_file(candidate, name)
         raise SessionNotFoundError(name, projects_dir)
     sessions = discover_sessions(projects_dir, follow_symlinks=follow_symlinks)
     exact = [s for s in sessions if s.session_id == name]

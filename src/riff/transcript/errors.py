@@ -32,6 +32,14 @@ class SessionNotFoundError(TranscriptError):
         self.projects_dir = projects_dir
 
 
+class NotATranscriptFileError(TranscriptError):
+    """A path named as a transcript that is there but is no file to read (a pipe, a device...)."""
+
+    def __init__(self, name: str, what: str) -> None:
+        super().__init__(f"{name}: {what}; pass the path of a transcript .jsonl file")
+        self.name = name
+
+
 class AmbiguousSessionError(TranscriptError):
     def __init__(self, name: str, matches: list[str]) -> None:
         shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
