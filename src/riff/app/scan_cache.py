@@ -13,9 +13,10 @@ from typing import Any, Protocol
 
 import orjson
 
-CACHE_VERSION = (
-    3  # 2: detectors that know real shapes; 3: repairable says what riff repair --write repairs
-)
+CACHE_VERSION = 4
+"""2: detectors that know real shapes; 3: repairable says what riff repair --write repairs;
+4: lines read as Claude Code reads them (riff.transcript.json_line: bytes that are not UTF-8,
+nesting past orjson's limit), which older scans reported as malformed."""
 CACHE_FILE_NAME = "scan.json"
 
 
