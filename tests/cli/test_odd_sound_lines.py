@@ -106,3 +106,20 @@ def test_a_line_past_the_depth_bound_is_reported_with_why(
     [finding] = [f for f in _findings(target.session_id) if f["kind"] == "malformed_line"]
     assert f"nested over {MAX_DEPTH} levels deep" in str(finding["explanation"])
     assert "Claude Code can send" in str(finding["explanation"])
+
+
+@pytest.mark.parametrize("junk", [b"xyz", b"\xff", b"}"])
+def test_bytes_after_a_whole_row_leave_and_the_row_keeps_its_children(
+    demo_sessions: list[DemoSession], junk: bytes
+) -> None:
+    # Claude Code 2.1.332 reads such a row (2.0.77 skips the line: resume oracle). Cutting
+    # the line out lost the row, and re-linking its child around it lost it from the chain.
+    target = next(s for s in demo_sessions if not s.breakages)
+    clean = target.path.read_bytes()
+    _change(target.path, 40, lambda body: body + junk)
+    [finding] = [f for f in _findings(target.session_id) if f["kind"] == "malformed_line"]
+    assert "after a whole row" in str(finding["explanation"])
+    assert "2.1 reads the row" in str(finding["explanation"])
+    done = riff_json("repair", target.session_id, "--write", "--yes")
+    assert [e["kind"] for e in done["events"]] == ["quarantine_line"]
+    assert target.path.read_bytes() == clean

@@ -31,6 +31,7 @@ from riff.events.line_edit import (
     blob_id,
     split_segments,
 )
+from riff.transcript import json_line
 from riff.transcript.line_repairs import plan_line_edits
 from tests.event_factories import TickingClock
 
@@ -226,6 +227,17 @@ def test_nuls_around_a_readable_row_leave_and_the_row_stays() -> None:
     )
 
 
+@pytest.mark.parametrize("junk", [b"xyz", b"}", b"\xff", b" \x00\x00x", b"]]"])
+def test_bytes_after_a_whole_row_leave_and_the_row_stays(junk: bytes) -> None:
+    # Claude Code 2.1 reads such a row (2.0 skips the line): cutting the line out lost it.
+    data = ROW_A + ROW_B.rstrip(b"\n") + junk + b"\n" + ROW_C
+    plan = plan_line_edits(data)
+    assert [p.message_id for p in plan.edits] == [U + "2"]
+    edit = plan.edits[0].edit
+    assert apply_edits(data, [edit.to_value()], edit.blobs()) == ROW_A + ROW_B + ROW_C
+    assert "after a readable row removed" in plan.edits[0].reason
+
+
 def test_duplicates_dropped_split_rows_kept_conflicts_reported() -> None:
     split_1 = _row(type="assistant", uuid=U + "a", message={"id": "msg_1", "content": [1]})
     split_2 = _row(type="assistant", uuid=U + "b", message={"id": "msg_1", "content": [2]})
@@ -258,6 +270,7 @@ _breakage = st.one_of(
     _rows.map(lambda r: r[: len(r) // 2] + b"\n"),  # torn
     st.integers(1, 50).map(lambda n: b"\x00" * n + b"\n"),  # NUL run
     _rows.map(lambda r: b"\x00\x00" + r),  # NULs before a row
+    _rows.map(lambda r: r.rstrip(b"\n") + b"x\xff\n"),  # bytes after a row
     st.tuples(_rows, _rows).map(lambda p: p[0].rstrip(b"\n") + p[1]),  # joined
     st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"") + b"\n"),  # anything
     st.just(b"\n"),
@@ -271,10 +284,10 @@ def test_repair_then_revert_restores_the_original_bytes(lines: list[bytes], tail
     clock = TickingClock()
     events, blobs = _seal_plan(data, clock)
     repaired = apply_edits(data, [e.edit for e in events if e.edit], blobs)
-    for segment in split_segments(repaired):  # every line that is left reads as JSON
+    for segment in split_segments(repaired):  # every line left reads as Claude Code reads it
         body = segment.rstrip(b"\n")
         if body.strip():
-            orjson.loads(body)
+            json_line.loads(body)
     assert plan_line_edits(repaired).edits == []  # nothing left to do: idempotent
     log = _revert_all(events, clock)
     reverts = log[len(events) :]

@@ -109,3 +109,24 @@ def test_bytes_that_are_not_utf8_read_as_claude_code_reads_them() -> None:
     for outside_a_string in (b'{"a":1}\xff', b'\xff{"a":1}', b'{"a":\xff1}'):
         with pytest.raises(orjson.JSONDecodeError):
             json_line.loads(outside_a_string)
+
+
+@pytest.mark.parametrize(
+    ("data", "end"),
+    [
+        (b'{"a":1}x', 7),
+        (b'{"a":"\xc3\xa9"}  xyz', 12),
+        (b'{"a":1}}', 7),
+        (b'{"a":1}\xff', 7),
+        (b'{"a":1}\x00\x00xy', 7),
+        pytest.param(b'{"a":' + _nested(1500, b"1") + b"}x", 3007, id="nested-1500-deep"),
+        (b'{"a":1}', None),  # nothing after it
+        (b'{"a":1} {"b":2}', None),  # two rows on one line: split, not cut
+        (b"[1]x", None),  # not a row
+        (b'{"a":"\xff"}x', None),  # bytes that are not UTF-8 inside it as well
+        (b'{"a":1', None),
+        (b'x{"a":1}', None),  # Claude Code 2.1 skips this line too
+    ],
+)
+def test_the_bytes_after_a_whole_row_are_found(data: bytes, end: int | None) -> None:
+    assert json_line.junk_after_object(data) == end

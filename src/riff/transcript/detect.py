@@ -14,7 +14,6 @@ from itertools import compress, repeat
 from operator import and_, ge, not_
 from pathlib import Path
 
-from riff.transcript import json_line
 from riff.transcript.api_rules import api_findings
 from riff.transcript.findings import (
     CYCLE,
@@ -166,14 +165,9 @@ def line_findings(transcript: Transcript, torn: Mapping[int, bytes] | None = Non
         torn = _repairable_torn_lines(transcript)
     out = []
     for problem in transcript.problems:
-        consequence = (
-            "deeper than Claude Code can send to the API when the session resumes"
-            if problem.reason == json_line.TOO_DEEP_REASON
-            else "Claude Code skips it"
-        )
         explanation = (
             f"Line {problem.line} (byte {problem.offset}) cannot be read: {problem.reason}; "
-            f"{consequence}."
+            f"{problem.claude_code}."
         )
         repairable = problem.line in torn
         out.append(

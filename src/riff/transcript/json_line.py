@@ -27,8 +27,10 @@ import orjson
 
 _NOT_UTF8 = "str is not valid UTF-8"
 _TOO_DEEP = "depth limit exceeded"
-"""orjson's messages for bytes that are not UTF-8 and for a line nested past its limit
-(tests/transcript/test_json_line.py holds the installed orjson to them)."""
+_TRAILING = "unexpected content after document"
+"""orjson's messages for bytes that are not UTF-8, a line nested past its limit and bytes
+after a whole document (tests/transcript/test_json_line.py holds the installed orjson to
+them)."""
 
 MAX_DEPTH = 4096
 """Deeper than this a line is refused as orjson refuses it: V8's ``JSON.stringify``, which
@@ -47,7 +49,7 @@ TOO_DEEP_REASON = f"JSON nested over {MAX_DEPTH} levels deep"
 
 def is_too_deep(exc: orjson.JSONDecodeError) -> bool:
     """Whether orjson refused a document only for nesting past its limit."""
-    return str(exc).startswith(_TOO_DEEP)
+    return exc.msg.startswith(_TOO_DEEP)
 
 
 def loads(data: bytes) -> Any:
@@ -59,11 +61,52 @@ def loads(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        if str(exc).startswith(_NOT_UTF8):
+        if exc.msg.startswith(_NOT_UTF8):
             return _loads_replaced(data.decode("utf-8", "replace").encode())
         if not is_too_deep(exc):
             raise
     return _loads_flat(data)
+
+
+def junk_after_object(data: bytes) -> int | None:
+    """Where the bytes after a whole JSON object start, on a line holding one and then
+    bytes that are no JSON value (None for any other line, and for a second object after
+    the first: two rows written onto one line are split, not cut).
+
+    Claude Code 2.1 reads the row of such a line (2.1.332, asked through the resume
+    oracle: `{row}x`, `{row}}`, `{row}` and a byte that is not UTF-8); 2.0 skips the line.
+    """
+    text = data
+    try:
+        orjson.loads(data)
+        return None
+    except orjson.JSONDecodeError as exc:
+        error = exc
+    if error.msg.startswith(_NOT_UTF8):
+        text = data.decode("utf-8", "replace").encode()
+        try:
+            orjson.loads(text)
+            return None
+        except orjson.JSONDecodeError as exc:
+            error = exc
+    if error.msg.startswith(_TOO_DEEP):
+        try:
+            _loads_flat(text)
+            return None
+        except orjson.JSONDecodeError as exc:
+            error = exc
+    if not error.msg.startswith(_TRAILING):
+        return None
+    end = len(error.doc[: error.pos].encode())
+    if text[:end] != data[:end]:
+        return None  # bytes that are not UTF-8 inside the object too: too odd to cut
+    if data[end:].lstrip(b" \t\r\n\x00").startswith(b"{"):
+        return None
+    try:
+        value = loads(data[:end])
+    except orjson.JSONDecodeError:
+        return None
+    return end if isinstance(value, dict) else None
 
 
 def _loads_replaced(data: bytes) -> Any:
@@ -77,7 +120,9 @@ def _loads_replaced(data: bytes) -> Any:
 
 
 def _error(data: bytes, pos: int, what: str) -> orjson.JSONDecodeError:
-    return orjson.JSONDecodeError(what, data.decode("utf-8", "replace"), pos)
+    # As orjson's: the position counts characters of the decoded document, not bytes.
+    doc = data.decode("utf-8", "replace")
+    return orjson.JSONDecodeError(what, doc, len(data[:pos].decode("utf-8", "replace")))
 
 
 def _scalar(data: bytes, pos: int) -> tuple[Any, int]:
@@ -137,7 +182,7 @@ def _loads_flat(data: bytes) -> Any:
             if not stack:
                 pos = _skip_ws(data, pos)
                 if pos != n:
-                    raise _error(data, pos, "trailing characters")
+                    raise _error(data, pos, _TRAILING)
                 return value
             container, key = stack[-1]
             if key is None:

@@ -75,6 +75,10 @@ def split_join(body: bytes) -> list[bytes] | None:
     return None
 
 
+def _bytes(count: int) -> str:
+    return f"{count} byte" if count == 1 else f"{count} bytes"
+
+
 def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
     """The edit for one segment, or None when the line reads as JSON as it is."""
     has_newline = segment.endswith(b"\n")
@@ -102,6 +106,17 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             _uuid_of(_parse(halves[0])) or line_message_id(segment),
             LineEdit(line, (segment,), pieces),
             f"line {line}: two rows written onto one line, split into two",
+        )
+    end = json_line.junk_after_object(cleaned) if cleaned else None
+    if end is not None:
+        # A whole row, then bytes that are no JSON: the row stays (Claude Code 2.1 reads it,
+        # 2.0 skips the line), the bytes after it leave.
+        row = cleaned[:end].rstrip(_BLANK)
+        return PlannedLineEdit(
+            QUARANTINE_LINE,
+            _uuid_of(_parse(row)) or line_message_id(segment),
+            LineEdit(line, (segment,), (row + (b"\n" if has_newline else b""),)),
+            f"line {line}: {_bytes(len(body) - len(row))} after a readable row removed",
         )
     what = f"a run of {body.count(0)} NUL bytes" if not cleaned else "a torn, unreadable line"
     return PlannedLineEdit(

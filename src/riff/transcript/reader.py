@@ -333,6 +333,24 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
     return _from_dict(obj)
 
 
+def _bytes(count: int) -> str:
+    return f"{count} byte" if count == 1 else f"{count} bytes"
+
+
+def _unread(payload: bytes, why: str) -> tuple[str, str]:
+    """Why a line riff cannot read is unread (``why``: the decoder's answer), and what
+    Claude Code does with it."""
+    if why == json_line.TOO_DEEP_REASON:
+        return why, "deeper than Claude Code can send to the API when the session resumes"
+    end = json_line.junk_after_object(payload)
+    if end is not None:
+        return (
+            f"{_bytes(len(payload) - end)} after a whole row",
+            "Claude Code 2.0 skips it, 2.1 reads the row",
+        )
+    return why, "Claude Code skips it"
+
+
 _ShapeKey = tuple[str | None, str | None, str | None, int]
 
 
@@ -401,8 +419,12 @@ class LineReader:
         decoded = _decode(payload)
         if isinstance(decoded, str):
             kind = "truncated_line" if not has_newline else "malformed_line"
-            reason = "the last line is cut off (no newline)" if kind == "truncated_line" else ""
-            problems.append(LineProblem(kind, line_no, offset, len(body), reason or decoded))
+            why, claude_code = _unread(payload, decoded)
+            if kind == "truncated_line":
+                why = "the last line is cut off (no newline)"
+            problems.append(
+                LineProblem(kind, line_no, offset, len(body), why, claude_code=claude_code)
+            )
             return None
         if b"\x00" in body:  # JSON cannot hold a raw NUL: it lies outside
             problems.append(

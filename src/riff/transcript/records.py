@@ -752,6 +752,8 @@ class LineProblem:
     reason: str
     recovered: bool = False
     """True when the line's JSON was still read (e.g. after leading NUL bytes)."""
+    claude_code: str = "Claude Code skips it"
+    """What Claude Code does with the line (the findings say it)."""
 
 
 @dataclass(eq=False)
