@@ -16,7 +16,8 @@ import orjson
 CACHE_VERSION = 4
 """2: detectors that know real shapes; 3: repairable says what riff repair --write repairs;
 4: lines read as Claude Code reads them (riff.transcript.json_line: bytes that are not UTF-8,
-nesting past orjson's limit), which older scans reported as malformed."""
+nesting past orjson's limit), which older scans reported as malformed, and what the findings
+say Claude Code does with a line riff cannot read."""
 CACHE_FILE_NAME = "scan.json"
 
 
