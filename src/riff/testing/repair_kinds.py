@@ -41,6 +41,7 @@ ORPHAN_TOOL_RESULT = "orphan_tool_result"
 TORN_LAST_LINE = "torn_last_line"
 JOINED_ROWS = "joined_rows"
 NUL_RUN = "nul_run"
+TRAILING_BYTES = "trailing_bytes"
 BYTE_DUPLICATE = "byte_duplicate"
 UUID_DUPLICATE = "uuid_duplicate"
 REPAIR_BREAKS = (
@@ -49,6 +50,7 @@ REPAIR_BREAKS = (
     TORN_LAST_LINE,
     JOINED_ROWS,
     NUL_RUN,
+    TRAILING_BYTES,
     BYTE_DUPLICATE,
     UUID_DUPLICATE,
 )
@@ -221,6 +223,22 @@ def _nul_run(data: bytes, rng: random.Random) -> InjectedBreak | None:
     return InjectedBreak(NUL_RUN, b"".join(out), i + 1, (MALFORMED_LINE,))
 
 
+_TRAILERS = (b"x", b"}", b"]]", b"\xff\xfe", b" \x00\x00garbage", b"\xe2\x80")
+"""Bytes a torn or misplaced write can leave after a row: never a newline, never a `{`
+(two rows on one line are `joined_rows`)."""
+
+
+def _trailing_bytes(data: bytes, rng: random.Random) -> InjectedBreak | None:
+    """Bytes after a whole row, on its line: Claude Code 2.1 still reads the row."""
+    segments = split_segments(data)
+    rows = [i for i in _row_lines(data) if segments[i].endswith(b"}\n")]
+    if not rows:
+        return None
+    i = rng.choice(rows)
+    out = [*segments[:i], segments[i][:-1] + rng.choice(_TRAILERS) + b"\n", *segments[i + 1 :]]
+    return InjectedBreak(TRAILING_BYTES, b"".join(out), i + 1, (MALFORMED_LINE,))
+
+
 def _byte_duplicate(data: bytes, rng: random.Random) -> InjectedBreak | None:
     """A row written twice, byte for byte (a retried append)."""
     segments = split_segments(data)
@@ -257,6 +275,7 @@ INJECTORS: dict[str, Callable[[bytes, random.Random], InjectedBreak | None]] = {
     TORN_LAST_LINE: _torn_last_line,
     JOINED_ROWS: _joined_rows,
     NUL_RUN: _nul_run,
+    TRAILING_BYTES: _trailing_bytes,
     BYTE_DUPLICATE: _byte_duplicate,
     UUID_DUPLICATE: _uuid_duplicate,
 }
