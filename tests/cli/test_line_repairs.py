@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import orjson
 
 from riff.app.demo import DemoSession
 from riff.events.line_edit import split_segments
+from riff.testing.repair_kinds import TORN_THEN_ROW, inject_break
 from tests.cli.test_end_to_end import riff, riff_json
 
 
@@ -107,3 +109,20 @@ def test_generated_breakages_are_repaired_and_reverted_byte_for_byte(
             riff_json("revert", event["event_id"], "--write", "--yes")
         assert target.path.read_bytes() == original
     assert riff_json("verify", "--db")["ok"] is True
+
+
+def test_a_row_written_onto_a_torn_line_gets_its_own_line_back(
+    demo_sessions: list[DemoSession],
+) -> None:
+    # What Claude Code 2.0 writes when it resumes a session whose last line is torn.
+    target = next(s for s in demo_sessions if not s.breakages)
+    broken = inject_break(TORN_THEN_ROW, target.path.read_bytes(), random.Random(3))
+    assert broken is not None
+    target.path.write_bytes(broken.data)
+    glued = split_segments(broken.data)[broken.line - 1]
+    row = glued[glued.rindex(b'{"parentUuid"') :]
+    done = riff_json("repair", target.session_id, "--write", "--yes")
+    assert [e["kind"] for e in done["events"]] == ["quarantine_line"]
+    assert split_segments(target.path.read_bytes())[broken.line - 1] == row
+    after = riff_json("scan", target.session_id, "--no-cache")
+    assert after["sessions"][0]["findings"] == []

@@ -238,6 +238,34 @@ def test_bytes_after_a_whole_row_leave_and_the_row_stays(junk: bytes) -> None:
     assert "after a readable row removed" in plan.edits[0].reason
 
 
+@pytest.mark.parametrize("before", [ROW_B[:40], ROW_B[:-3], b"x", b"\xff\xfe garbage"])
+def test_a_whole_row_after_a_torn_one_gets_its_own_line(before: bytes) -> None:
+    # Claude Code 2.0 appends its next row to a torn last line without a newline first.
+    data = ROW_A + before + ROW_C
+    plan = plan_line_edits(data)
+    assert [p.message_id for p in plan.edits] == [U + "3"]
+    edit = plan.edits[0].edit
+    blobs = edit.blobs()
+    assert apply_edits(data, [edit.to_value()], blobs) == ROW_A + ROW_C
+    assert before + ROW_C in blobs.values()  # the torn bytes stay in the store
+
+
+def test_two_whole_rows_with_bytes_between_them_are_split() -> None:
+    data = ROW_A + ROW_B.rstrip(b"\n") + b"  " + ROW_C
+    plan = plan_line_edits(data)
+    edit = plan.edits[0].edit
+    assert apply_edits(data, [edit.to_value()], edit.blobs()) == ROW_A + ROW_B + ROW_C
+
+
+def test_a_tear_that_ends_after_a_content_block_is_no_row() -> None:
+    torn = _row(
+        type="assistant", uuid=U + "9", message={"content": [{"type": "text", "text": "x"}]}
+    )
+    data = ROW_A + torn[: torn.index(b"}]")] + b"\n"
+    plan = plan_line_edits(data)
+    assert [len(p.edit.to_value()["inserted"]) for p in plan.edits] == [0]  # moved out whole
+
+
 def test_duplicates_dropped_split_rows_kept_conflicts_reported() -> None:
     split_1 = _row(type="assistant", uuid=U + "a", message={"id": "msg_1", "content": [1]})
     split_2 = _row(type="assistant", uuid=U + "b", message={"id": "msg_1", "content": [2]})

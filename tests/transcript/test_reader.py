@@ -290,3 +290,25 @@ def test_fingerprint_hashes_every_chunk_in_order(
     assert transcript.fingerprint.sha256 == hashlib.sha256(data).hexdigest()
     assert transcript.fingerprint.size == len(data)
     assert [p.kind for p in transcript.problems] == ["truncated_line"]
+
+
+@pytest.mark.parametrize(
+    ("line", "why", "claude_code"),
+    [
+        (b'{"type":"user","uuid":"b","parentUuid":"a"}{"type":"summary","leafUuid":"b"}',
+         "two rows written onto one line", "2.1 reads the first row"),
+        (b'{"type":"user","uuid":"b","parentUuid":"a"}x',
+         "1 byte after a whole row", "2.1 reads the row"),
+        (b'{"type":"assistant","uuid":"b","mess{"type":"user","uuid":"c","parentUuid":"a"}',
+         "that are no JSON, then a whole row", "Claude Code skips it"),
+        (b'{"type":"user","uuid":"b","parentUuid":"a","x":' + b"[" * 5000 + b"]" * 5000 + b"}",
+         "nested over 4096 levels deep", "deeper than Claude Code can send"),
+    ],
+)  # fmt: skip
+def test_an_unread_line_says_why_and_what_claude_code_does_with_it(
+    tmp_path: Path, line: bytes, why: str, claude_code: str
+) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"type":"user","uuid":"a","parentUuid":null}\n' + line + b"\n")
+    [problem] = read_transcript(path).problems
+    assert why in problem.reason and claude_code in problem.claude_code

@@ -13,6 +13,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -42,6 +43,7 @@ TORN_LAST_LINE = "torn_last_line"
 JOINED_ROWS = "joined_rows"
 NUL_RUN = "nul_run"
 TRAILING_BYTES = "trailing_bytes"
+TORN_THEN_ROW = "torn_then_row"
 BYTE_DUPLICATE = "byte_duplicate"
 UUID_DUPLICATE = "uuid_duplicate"
 REPAIR_BREAKS = (
@@ -51,6 +53,7 @@ REPAIR_BREAKS = (
     JOINED_ROWS,
     NUL_RUN,
     TRAILING_BYTES,
+    TORN_THEN_ROW,
     BYTE_DUPLICATE,
     UUID_DUPLICATE,
 )
@@ -239,6 +242,55 @@ def _trailing_bytes(data: bytes, rng: random.Random) -> InjectedBreak | None:
     return InjectedBreak(TRAILING_BYTES, b"".join(out), i + 1, (MALFORMED_LINE,))
 
 
+def _plain_message(value: Any) -> bool:
+    """A message row holding no tool block (its loss leaves no call unanswered)."""
+    if not isinstance(value, dict) or value.get("type") not in ("user", "assistant"):
+        return False
+    content = (value.get("message") or {}).get("content")
+    blocks = content if isinstance(content, list) else []
+    return not any(isinstance(b, dict) and "tool" in str(b.get("type")) for b in blocks)
+
+
+def _torn_then_row(data: bytes, rng: random.Random) -> InjectedBreak | None:
+    """A row torn mid-line, and the next row written onto the same line: what Claude Code
+    2.0 writes when it resumes a session whose last line is torn (it appends without a
+    newline first; 2.1 ends the torn line). The rows written after the tear never saw the
+    torn row, so its children hang under its parent."""
+    segments = split_segments(data)
+    values = [_value(segment) for segment in segments]
+    rows = [
+        i
+        for i in _row_lines(data)
+        if i + 1 < len(segments)
+        and _plain_message(values[i])
+        # an assistant row: a lost user row can leave the assistant first, which the API
+        # refuses whoever repairs the file
+        and values[i]["type"] == "assistant"
+        and isinstance(values[i + 1], dict)
+        and values[i + 1].get("parentUuid") == values[i]["uuid"]
+        and segments[i].endswith(b"}\n")
+    ]
+    if not rows:
+        return None
+    i = rng.choice(rows)
+    torn_uuid, its_parent = values[i]["uuid"], values[i].get("parentUuid")
+    out = list(segments)
+    for k in range(i + 1, len(out)):
+        value = values[k]
+        if isinstance(value, dict) and value.get("parentUuid") == torn_uuid:
+            out[k] = replace_parent(out[k], its_parent)
+    cut = rng.randrange(2, len(segments[i]) - 2)
+    out[i : i + 2] = [segments[i][:cut] + out[i + 1]]
+    return InjectedBreak(TORN_THEN_ROW, b"".join(out), i + 1, (MALFORMED_LINE,))
+
+
+def _value(segment: bytes) -> Any:
+    try:
+        return orjson.loads(segment)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _byte_duplicate(data: bytes, rng: random.Random) -> InjectedBreak | None:
     """A row written twice, byte for byte (a retried append)."""
     segments = split_segments(data)
@@ -276,6 +328,7 @@ INJECTORS: dict[str, Callable[[bytes, random.Random], InjectedBreak | None]] = {
     JOINED_ROWS: _joined_rows,
     NUL_RUN: _nul_run,
     TRAILING_BYTES: _trailing_bytes,
+    TORN_THEN_ROW: _torn_then_row,
     BYTE_DUPLICATE: _byte_duplicate,
     UUID_DUPLICATE: _uuid_duplicate,
 }

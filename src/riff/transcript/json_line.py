@@ -109,6 +109,52 @@ def junk_after_object(data: bytes) -> int | None:
     return end if isinstance(value, dict) else None
 
 
+def is_object(data: bytes) -> bool:
+    """Whether ``data`` reads (as `loads` reads it) as one JSON object."""
+    try:
+        return isinstance(loads(data), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+_ROW_TRIES = 256
+"""Object starts tried from the end of a line (bounds the work on a line of many objects)."""
+
+
+def row_ending_line(data: bytes) -> int | None:
+    """Where a whole row that ends ``data`` starts, when other bytes come before it that are
+    no JSON value (None for any other line).
+
+    Claude Code 2.0 appends its next row to a torn last line without a newline first
+    (2.0.77, asked through the resume oracle; 2.1.332 ends the torn line first), so a
+    torn row followed by a whole one is a shape the real client writes. The row is the
+    first object tried from the end that reads whole: an object inside it, or inside the
+    torn row, is followed by its container's closing bytes. It must look like a row (a
+    string ``type`` and a ``uuid``, ``sessionId`` or ``leafUuid``), not like a content
+    block a tear happened to end after.
+    """
+    end = len(data.rstrip(b" \t\r\n\x00"))
+    pos = end
+    for _ in range(_ROW_TRIES):
+        pos = data.rfind(b'{"', 0, pos)
+        if pos <= 0:
+            return None
+        try:
+            value = loads(data[pos:end])
+        except orjson.JSONDecodeError:
+            continue
+        return pos if _looks_like_a_row(value) else None
+    return None
+
+
+def _looks_like_a_row(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("type"), str)
+        and any(isinstance(value.get(key), str) for key in ("uuid", "sessionId", "leafUuid"))
+    )
+
+
 def _loads_replaced(data: bytes) -> Any:
     """`loads` of text that is UTF-8 by construction."""
     try:

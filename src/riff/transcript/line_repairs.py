@@ -118,6 +118,28 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             LineEdit(line, (segment,), (row + (b"\n" if has_newline else b""),)),
             f"line {line}: {_bytes(len(body) - len(row))} after a readable row removed",
         )
+    start = json_line.row_ending_line(cleaned) if cleaned else None
+    if start is not None:
+        # A whole row after bytes that are no JSON: Claude Code 2.0 appends its next row
+        # to a torn last line so. The row gets a line of its own; the bytes before it leave
+        # (or, when they are a whole row too, keep theirs).
+        before, row = cleaned[:start].rstrip(b"\x00" + _BLANK), cleaned[start:]
+        tail = b"\n" if has_newline else b""
+        rows: tuple[bytes, ...]
+        if isinstance(_parse(before), dict):
+            rows, what = (before + b"\n", row + tail), "two rows on one line, split into two"
+        else:
+            rows = (row + tail,)
+            what = (
+                f"{_bytes(len(body) - len(row))} before a whole row moved out of the file "
+                "(kept in the blob store); the row stays"
+            )
+        return PlannedLineEdit(
+            QUARANTINE_LINE,
+            _uuid_of(_parse(row)) or line_message_id(segment),
+            LineEdit(line, (segment,), rows),
+            f"line {line}: {what}",
+        )
     what = f"a run of {body.count(0)} NUL bytes" if not cleaned else "a torn, unreadable line"
     return PlannedLineEdit(
         QUARANTINE_LINE,

@@ -348,6 +348,15 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
             f"{_bytes(len(payload) - end)} after a whole row",
             "Claude Code 2.0 skips it, 2.1 reads the row",
         )
+    start = json_line.row_ending_line(payload)
+    if start is not None and json_line.is_object(payload[:start].rstrip(_STRIP)):
+        return "two rows written onto one line", "Claude Code 2.0 skips it, 2.1 reads the first row"
+    if start is not None:
+        return (
+            f"{_bytes(start)} that are no JSON, then a whole row (Claude Code 2.0 appends its "
+            "next row to a torn last line so)",
+            "Claude Code skips it",
+        )
     return why, "Claude Code skips it"
 
 
