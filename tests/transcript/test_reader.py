@@ -300,7 +300,7 @@ def test_fingerprint_hashes_every_chunk_in_order(
         (b'{"type":"user","uuid":"b","parentUuid":"a"}x',
          "1 byte after a whole row", "2.1 reads the row"),
         (b'{"type":"assistant","uuid":"b","mess{"type":"user","uuid":"c","parentUuid":"a"}',
-         "that are no JSON, then a whole row", "Claude Code skips it"),
+         "of no JSON, then a whole row", "Claude Code skips it"),
         (b'{"type":"user","uuid":"b","parentUuid":"a","x":' + b"[" * 5000 + b"]" * 5000 + b"}",
          "nested over 4096 levels deep", "deeper than Claude Code can send"),
     ],

@@ -353,7 +353,7 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
         return "two rows written onto one line", "Claude Code 2.0 skips it, 2.1 reads the first row"
     if start is not None:
         return (
-            f"{_bytes(start)} that are no JSON, then a whole row (Claude Code 2.0 appends its "
+            f"{_bytes(start)} of no JSON, then a whole row (Claude Code 2.0 appends its "
             "next row to a torn last line so)",
             "Claude Code skips it",
         )
