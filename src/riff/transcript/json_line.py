@@ -27,7 +27,7 @@ import orjson
 
 _NOT_UTF8 = "str is not valid UTF-8"
 _TOO_DEEP = "depth limit exceeded"
-_TRAILING = "unexpected content after document"
+TRAILING = "unexpected content after document"
 """orjson's messages for bytes that are not UTF-8, a line nested past its limit and bytes
 after a whole document (tests/transcript/test_json_line.py holds the installed orjson to
 them)."""
@@ -95,7 +95,7 @@ def junk_after_object(data: bytes) -> int | None:
             return None
         except orjson.JSONDecodeError as exc:
             error = exc
-    if not error.msg.startswith(_TRAILING):
+    if not error.msg.startswith(TRAILING):
         return None
     end = len(error.doc[: error.pos].encode())
     if text[:end] != data[:end]:
@@ -134,15 +134,23 @@ def row_ending_line(data: bytes) -> int | None:
     block a tear happened to end after.
     """
     end = len(data.rstrip(b" \t\r\n\x00"))
+    if data[end - 1 : end] != b"}":
+        return None  # a line torn mid-value, as most are: no row ends it
+    view = memoryview(data)  # slices of a line of many megabytes are not copied
     pos = end
     for _ in range(_ROW_TRIES):
         pos = data.rfind(b'{"', 0, pos)
         if pos <= 0:
             return None
         try:
-            value = loads(data[pos:end])
-        except orjson.JSONDecodeError:
-            continue
+            value = orjson.loads(view[pos:end])
+        except orjson.JSONDecodeError as exc:
+            if not exc.msg.startswith((_NOT_UTF8, _TOO_DEEP)):
+                continue  # an object inside the row, or the torn one: not a whole line's end
+            try:
+                value = loads(data[pos:end])
+            except orjson.JSONDecodeError:
+                continue
         return pos if _looks_like_a_row(value) else None
     return None
 
@@ -228,7 +236,7 @@ def _loads_flat(data: bytes) -> Any:
             if not stack:
                 pos = _skip_ws(data, pos)
                 if pos != n:
-                    raise _error(data, pos, _TRAILING)
+                    raise _error(data, pos, TRAILING)
                 return value
             container, key = stack[-1]
             if key is None:

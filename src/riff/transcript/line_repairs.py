@@ -85,9 +85,15 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
     body = segment[:-1] if has_newline else segment
     if not body.strip(_BLANK) and b"\x00" not in body:
         return None  # a blank line harms nothing
-    parsed = _parse(body) if b"\x00" not in body else None
-    if parsed is not None:
-        return None
+    # Whether the bytes after a first whole value are what keeps the line from reading: only
+    # then is a row with bytes after it to be looked for (asking costs a second parse).
+    after_a_value = True
+    if b"\x00" not in body:
+        try:
+            json_line.loads(body)
+            return None  # it reads as JSON
+        except orjson.JSONDecodeError as exc:
+            after_a_value = exc.msg.startswith(json_line.TRAILING)
     cleaned = body.strip(b"\x00" + _BLANK)
     if cleaned and b"\x00" in body and isinstance(value := _parse(cleaned), dict):
         # NULs around a whole row: the row stays, the NUL bytes leave.
@@ -107,7 +113,7 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             LineEdit(line, (segment,), pieces),
             f"line {line}: two rows written onto one line, split into two",
         )
-    end = json_line.junk_after_object(cleaned) if cleaned else None
+    end = json_line.junk_after_object(cleaned) if cleaned and after_a_value else None
     if end is not None:
         # A whole row, then bytes that are no JSON: the row stays (Claude Code 2.1 reads it,
         # 2.0 skips the line), the bytes after it leave.

@@ -342,7 +342,9 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
     Claude Code does with it."""
     if why == json_line.TOO_DEEP_REASON:
         return why, "deeper than Claude Code can send to the API when the session resumes"
-    end = json_line.junk_after_object(payload)
+    # Only a line orjson read to its first value's end can be a row with bytes after it
+    # (and asking again costs a whole second parse of a line of many megabytes).
+    end = json_line.junk_after_object(payload) if why.endswith(f"({json_line.TRAILING})") else None
     if end is not None:
         return (
             f"{_bytes(len(payload) - end)} after a whole row",
