@@ -382,7 +382,7 @@ def test_every_line_read_across_chunk_ends(
         "no final newline": (good + b'{"d": 2}', True),
         "refused line": (good + b'{"e": \n' + good, False),
         "refused last line": (good + b'{"f"', False),
-        "null line": (good + b"null\n", False),
+        "null line": (good + b"null\n", True),  # JSON: left as it is, as an array is
         "nul byte": (good + b"\x00\n", False),
     }
     for name, (data, lines_read) in cases.items():

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from io import BytesIO
@@ -129,11 +130,7 @@ class _LineRules:
                 self.found_relinks.add(found)
                 tool_value = _loads(tool_segment)
         passes = not (
-            self.torn
-            and (
-                b"\x00" in segment
-                or (segment.strip(_BLANK) and (value is _UNREAD or value is None))
-            )
+            self.torn and (b"\x00" in segment or (segment.strip(_BLANK) and value is _UNREAD))
         )
         return passes, row_id, tool_segment, tool_value
 
@@ -354,8 +351,8 @@ class FileReading:
     size: int
     sha256: str
     lines_read: bool
-    """orjson reads every line that is not blank to a value other than null, and no
-    line holds a NUL byte (False also when the read stopped at the first such line:
+    """Every line that is not blank reads as JSON (as the planners read it: json_line), and
+    no line holds a NUL byte (False also when the read stopped at the first such line:
     size and hash are then of the bytes before it)."""
 
 
@@ -387,12 +384,14 @@ def read_every_line(path: Path | str, *, parse: bool = True) -> FileReading:
 
 
 def _all_read(lines: list[bytes]) -> bool:
-    """orjson reads every line that is not blank, and none of them to null."""
+    """Every line that is not blank reads as JSON (a value that is not an object too: the
+    torn-line planner leaves it as it is)."""
     try:
-        return None not in map(json_line.loads, lines)
+        deque(map(json_line.loads, lines), maxlen=0)
+        return True
     except orjson.JSONDecodeError:
         pass
-    return not any(line.strip(_BLANK) and _loads(line) in (_UNREAD, None) for line in lines)
+    return not any(line.strip(_BLANK) and _loads(line) is _UNREAD for line in lines)
 
 
 __all__ = ["FileReading", "nothing_to_edit", "read_every_line"]
