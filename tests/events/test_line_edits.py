@@ -250,6 +250,17 @@ def test_a_whole_row_after_a_torn_one_gets_its_own_line(before: bytes) -> None:
     assert before + ROW_C in blobs.values()  # the torn bytes stay in the store
 
 
+def test_three_rows_on_one_line_are_split_into_three() -> None:
+    # A real file holds a row and a summary row joined; a second join can meet it.
+    braces = _row(type="user", uuid=U + "7", parentUuid=None, message={"content": "a}{b"})
+    data = braces.rstrip(b"\n") + ROW_B.rstrip(b"\n") + ROW_C
+    plan = plan_line_edits(data)
+    assert [p.message_id for p in plan.edits] == [U + "7"]
+    edit = plan.edits[0].edit
+    assert apply_edits(data, [edit.to_value()], edit.blobs()) == braces + ROW_B + ROW_C
+    assert "3 rows written onto one line" in plan.edits[0].reason
+
+
 def test_two_whole_rows_with_bytes_between_them_are_split() -> None:
     data = ROW_A + ROW_B.rstrip(b"\n") + b"  " + ROW_C
     plan = plan_line_edits(data)

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from riff.events.line_edit import apply_edits, mirror_edit, split_segments
+from riff.transcript import json_line
 from riff.transcript.findings import (
     API_TOOL_RESULT_NOT_AFTER_USE,
     API_TOOL_USE_NOT_ANSWERED,
@@ -31,7 +32,6 @@ from riff.transcript.line_repairs import (
     LINE_KINDS,
     PlannedLineEdit,
     plan_line_edits,
-    split_join,
 )
 from riff.transcript.tool_result_repairs import TranscriptRow as _Row
 from riff.transcript.tool_result_repairs import plan_tool_results, transcript_rows
@@ -371,7 +371,7 @@ def _uuid_lines(data: bytes) -> dict[str, int]:
         try:
             values = [orjson.loads(segment)]
         except orjson.JSONDecodeError:
-            halves = split_join(segment.rstrip(b"\n"))
+            halves = json_line.split_rows(segment.rstrip(b"\n"))
             values = [orjson.loads(h) for h in halves] if halves else []
         for value in values:
             if isinstance(value, dict) and isinstance(value.get("uuid"), str):

@@ -117,6 +117,27 @@ def is_object(data: bytes) -> bool:
         return False
 
 
+def split_rows(body: bytes) -> list[bytes] | None:
+    """Objects written onto one line (`…}{…}{…`): each, when every one parses (two or more).
+
+    Real files hold a row and a summary row joined so; a join can meet another (three
+    rows on a line). Each boundary is the first `}{` after the last one whose left side
+    parses as an object; a `}{` inside a string does not parse so and is passed over.
+    """
+    pieces: list[bytes] = []
+    rest, start = body, 0
+    while (at := rest.find(b"}{", start)) != -1:
+        left = rest[: at + 1]
+        if not is_object(left):
+            start = at + 1
+            continue
+        pieces.append(left)
+        rest, start = rest[at + 1 :], 0
+        if is_object(rest):
+            return [*pieces, rest]
+    return None
+
+
 _ROW_TRIES = 256
 """Object starts tried from the end of a line (bounds the work on a line of many objects)."""
 

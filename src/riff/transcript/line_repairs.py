@@ -64,17 +64,6 @@ def _uuid_of(value: Any) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def split_join(body: bytes) -> list[bytes] | None:
-    """Two objects written onto one line (`…}{…`): the halves, when both parse."""
-    start = 0
-    while (at := body.find(b"}{", start)) != -1:
-        left, right = body[: at + 1], body[at + 1 :]
-        if isinstance(_parse(left), dict) and isinstance(_parse(right), dict):
-            return [left, right]
-        start = at + 1
-    return None
-
-
 def _bytes(count: int) -> str:
     return f"{count} byte" if count == 1 else f"{count} bytes"
 
@@ -104,14 +93,18 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             LineEdit(line, (segment,), (kept,)),
             f"line {line}: {body.count(0)} NUL bytes removed around a readable row",
         )
-    halves = split_join(cleaned) if cleaned and b"\x00" not in cleaned else None
-    if halves is not None:
-        pieces = (halves[0] + b"\n", halves[1] + (b"\n" if has_newline else b""))
+    joined = json_line.split_rows(cleaned) if cleaned and b"\x00" not in cleaned else None
+    if joined is not None:
+        pieces = (
+            *(row + b"\n" for row in joined[:-1]),
+            joined[-1] + (b"\n" if has_newline else b""),
+        )
+        count = "two" if len(joined) == 2 else str(len(joined))
         return PlannedLineEdit(
             QUARANTINE_LINE,
-            _uuid_of(_parse(halves[0])) or line_message_id(segment),
+            _uuid_of(_parse(joined[0])) or line_message_id(segment),
             LineEdit(line, (segment,), pieces),
-            f"line {line}: two rows written onto one line, split into two",
+            f"line {line}: {count} rows written onto one line, split into {count}",
         )
     end = json_line.junk_after_object(cleaned) if cleaned and after_a_value else None
     if end is not None:

@@ -333,6 +333,9 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
     return _from_dict(obj)
 
 
+JOINED_ROWS_READ = "Claude Code 2.0 skips it, 2.1 reads the first row"
+
+
 def _bytes(count: int) -> str:
     return f"{count} byte" if count == 1 else f"{count} bytes"
 
@@ -342,9 +345,14 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
     Claude Code does with it."""
     if why == json_line.TOO_DEEP_REASON:
         return why, "deeper than Claude Code can send to the API when the session resumes"
-    # Only a line orjson read to its first value's end can be a row with bytes after it
-    # (and asking again costs a whole second parse of a line of many megabytes).
-    end = json_line.junk_after_object(payload) if why.endswith(f"({json_line.TRAILING})") else None
+    # Only a line orjson read to its first value's end can be rows joined or a row with
+    # bytes after it (and asking again costs a whole second parse of a line of megabytes).
+    after_a_value = why.endswith(f"({json_line.TRAILING})")
+    joined = json_line.split_rows(payload) if after_a_value else None
+    if joined is not None:
+        count = "two" if len(joined) == 2 else str(len(joined))
+        return f"{count} rows written onto one line", JOINED_ROWS_READ
+    end = json_line.junk_after_object(payload) if after_a_value else None
     if end is not None:
         return (
             f"{_bytes(len(payload) - end)} after a whole row",
@@ -352,7 +360,7 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
         )
     start = json_line.row_ending_line(payload)
     if start is not None and json_line.is_object(payload[:start].rstrip(_STRIP)):
-        return "two rows written onto one line", "Claude Code 2.0 skips it, 2.1 reads the first row"
+        return "two rows written onto one line", JOINED_ROWS_READ
     if start is not None:
         return (
             f"{_bytes(start)} of no JSON, then a whole row (Claude Code 2.0 appends its "
