@@ -185,14 +185,19 @@ def _torn_last_line(data: bytes, rng: random.Random) -> InjectedBreak | None:
     )
 
 
+def _value(segment: bytes) -> Any:
+    """The JSON value of a line, None when orjson does not read it."""
+    try:
+        return orjson.loads(segment)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _row_lines(data: bytes) -> list[int]:
     """0-based indexes of segments that are JSON objects with a uuid, outside sidechains."""
     out = []
     for index, segment in enumerate(split_segments(data)):
-        try:
-            value = orjson.loads(segment)
-        except orjson.JSONDecodeError:
-            continue
+        value = _value(segment)
         if isinstance(value, dict) and isinstance(value.get("uuid"), str):
             out.append(index)
     return out
@@ -282,13 +287,6 @@ def _torn_then_row(data: bytes, rng: random.Random) -> InjectedBreak | None:
     cut = rng.randrange(2, len(segments[i]) - 2)
     out[i : i + 2] = [segments[i][:cut] + out[i + 1]]
     return InjectedBreak(TORN_THEN_ROW, b"".join(out), i + 1, (MALFORMED_LINE,))
-
-
-def _value(segment: bytes) -> Any:
-    try:
-        return orjson.loads(segment)
-    except orjson.JSONDecodeError:
-        return None
 
 
 def _byte_duplicate(data: bytes, rng: random.Random) -> InjectedBreak | None:
