@@ -83,3 +83,8 @@ class Finding:
         if self.lost_messages is not None:
             out["lost_messages"] = self.lost_messages
         return out
+
+
+def byte_count(count: int) -> str:
+    """``count`` bytes in words, for what a finding or a repair says ("1 byte", "3 bytes")."""
+    return f"{count} byte" if count == 1 else f"{count} bytes"

@@ -18,6 +18,7 @@ import orjson
 
 from riff.events.line_edit import LineEdit, apply_edits, blob_id, split_segments
 from riff.transcript import json_line
+from riff.transcript.findings import byte_count
 
 QUARANTINE_LINE = "quarantine_line"
 DROP_DUPLICATE = "drop_duplicate"
@@ -62,10 +63,6 @@ def _parse(body: bytes) -> Any:
 def _uuid_of(value: Any) -> str | None:
     found = value.get("uuid") if isinstance(value, dict) else None
     return found if isinstance(found, str) else None
-
-
-def _bytes(count: int) -> str:
-    return f"{count} byte" if count == 1 else f"{count} bytes"
 
 
 def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
@@ -115,7 +112,7 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
             QUARANTINE_LINE,
             _uuid_of(_parse(row)) or line_message_id(segment),
             LineEdit(line, (segment,), (row + (b"\n" if has_newline else b""),)),
-            f"line {line}: {_bytes(len(body) - len(row))} after a readable row removed",
+            f"line {line}: {byte_count(len(body) - len(row))} after a readable row removed",
         )
     start = json_line.row_ending_line(cleaned) if cleaned else None
     if start is not None:
@@ -130,7 +127,7 @@ def _torn_edit(line: int, segment: bytes) -> PlannedLineEdit | None:
         else:
             rows = (row + tail,)
             what = (
-                f"{_bytes(len(body) - len(row))} before a whole row moved out of the file "
+                f"{byte_count(len(body) - len(row))} before a whole row moved out of the file "
                 "(kept in the blob store); the row stays"
             )
         return PlannedLineEdit(

@@ -29,6 +29,7 @@ from msgspec.structs import astuple
 
 from riff.transcript import json_line
 from riff.transcript.errors import TranscriptLineError
+from riff.transcript.findings import byte_count
 from riff.transcript.records import (
     COMPACT_SUMMARY,
     CONVERSATION,
@@ -336,10 +337,6 @@ def _decode(payload: bytes) -> _Line | _Extracted | str:
 JOINED_ROWS_READ = "Claude Code 2.0 skips it, 2.1 reads the first row"
 
 
-def _bytes(count: int) -> str:
-    return f"{count} byte" if count == 1 else f"{count} bytes"
-
-
 def _unread(payload: bytes, why: str) -> tuple[str, str]:
     """Why a line riff cannot read is unread (``why``: the decoder's answer), and what
     Claude Code does with it."""
@@ -355,7 +352,7 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
     end = json_line.junk_after_object(payload) if after_a_value else None
     if end is not None:
         return (
-            f"{_bytes(len(payload) - end)} after a whole row",
+            f"{byte_count(len(payload) - end)} after a whole row",
             "Claude Code 2.0 skips it, 2.1 reads the row",
         )
     start = json_line.row_ending_line(payload)
@@ -363,7 +360,7 @@ def _unread(payload: bytes, why: str) -> tuple[str, str]:
         return "two rows written onto one line", JOINED_ROWS_READ
     if start is not None:
         return (
-            f"{_bytes(start)} of no JSON, then a whole row (Claude Code 2.0 appends its "
+            f"{byte_count(start)} of no JSON, then a whole row (Claude Code 2.0 appends its "
             "next row to a torn last line so)",
             "Claude Code skips it",
         )
