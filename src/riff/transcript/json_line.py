@@ -62,7 +62,8 @@ def loads(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if exc.msg.startswith(_NOT_UTF8):
-            return _loads_replaced(data.decode("utf-8", "replace").encode())
+            # The decoded text is UTF-8, so this asks once more at most.
+            return loads(data.decode("utf-8", "replace").encode())
         if not is_too_deep(exc):
             raise
     return _loads_flat(data)
@@ -182,16 +183,6 @@ def _looks_like_a_row(value: Any) -> bool:
         and isinstance(value.get("type"), str)
         and any(isinstance(value.get(key), str) for key in ("uuid", "sessionId", "leafUuid"))
     )
-
-
-def _loads_replaced(data: bytes) -> Any:
-    """`loads` of text that is UTF-8 by construction."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        if not is_too_deep(exc):
-            raise
-    return _loads_flat(data)
 
 
 def _error(data: bytes, pos: int, what: str) -> orjson.JSONDecodeError:
